@@ -1,0 +1,98 @@
+// A simulated disk: an FCP target with one or more logical units holding real
+// data (sparse), a latency and bandwidth model, and fault injection (medium
+// errors on LBA ranges, offline/online, added delay). Every command in
+// splitpath/fc/scsi_cdb.h is answered as SPC/SBC require; errors answer CHECK
+// CONDITION with the sense key and ASC/ASCQ a real disk would use.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "fabric_sim/node/nport.h"
+#include "fabric_sim/node/sparse_store.h"
+#include "fabric_sim/topology/topology.h"
+#include "splitpath/fc/scsi_cdb.h"
+#include "splitpath/fc/scsi_sense.h"
+
+namespace splitpath::sim {
+
+struct DiskStats {
+  uint64_t commands = 0;
+  uint64_t reads = 0;
+  uint64_t writes = 0;
+  uint64_t bytes_read = 0;
+  uint64_t bytes_written = 0;
+  uint64_t check_conditions = 0;
+  uint64_t task_set_full = 0;
+  uint64_t aborted = 0;         // tasks ended by ABTS
+  uint64_t dropped_offline = 0;  // frames ignored while offline
+  uint64_t protocol_errors = 0;
+};
+
+class Disk : public NPort {
+ public:
+  // The status (and sense) a command ends with.
+  struct Outcome;
+
+  Disk(Kernel& kernel, FramePool& pool, const DiskConfig& config, uint64_t seed);
+  ~Disk() override;
+
+  const DiskConfig& config() const { return config_; }
+  const DiskStats& stats() const { return stats_; }
+
+  // --- Fault injection. ---
+  // LBAs [lba, lba + count) of `lun` fail reads and writes with MEDIUM ERROR.
+  void add_medium_error(uint16_t lun, uint64_t lba, uint64_t count);
+  void clear_medium_errors();
+  // Offline: the disk ignores every frame (commands time out at the host).
+  void set_offline(bool offline) { offline_ = offline; }
+  bool offline() const { return offline_; }
+  void set_extra_delay(SimTime delay) { extra_delay_ = delay; }
+
+  // Test access to the stored bytes of a LUN (nullptr if no such LUN).
+  const SparseStore* store(uint16_t lun) const;
+
+ protected:
+  void on_fcp_frame(const fc::FrameHeader& h, Frame* frame) override;
+  void on_abort(fc::FcId peer, uint16_t ox_id) override;
+  void on_fabric_lost() override;
+
+ private:
+  struct LogicalUnit;
+  struct Task;
+
+  // Frame handling and the READ/WRITE data path (disk_io.cc).
+  void on_command(const fc::FrameHeader& h, std::span<const uint8_t> payload);
+  void on_data_out(const fc::FrameHeader& h, Frame* frame);
+  void start_read(Task& task);
+  void start_write(Task& task);
+  void on_media_done(uint64_t task_index);
+  SimTime media_time(uint64_t bytes);
+  void send_data_in(Task& task, std::span<const uint8_t> data, uint32_t offset);
+  void send_rsp(Task& task, uint8_t status, const fc::SenseData* sense, uint32_t residual,
+                bool under);
+  void finish(Task& task);
+  Task* task_for(const fc::FrameHeader& h);
+
+  // Everything that is not READ/WRITE (disk_scsi.cc). Fills `data_in` and returns
+  // the status (and sense) to send.
+  Outcome execute(Task& task, const fc::ScsiCommand& cmd, std::vector<uint8_t>& data_in);
+  Outcome check_media_access(const Task& task, const fc::ScsiCommand& cmd) const;
+  LogicalUnit* lun(uint16_t number);
+
+  DiskConfig config_;
+  DiskStats stats_;
+  std::vector<std::unique_ptr<LogicalUnit>> luns_;
+  std::vector<std::unique_ptr<Task>> tasks_;  // indexed by RX_ID
+  std::vector<uint32_t> free_tasks_;
+  std::vector<uint8_t> scratch_;  // one data-in buffer, reused
+  SimTime media_free_at_ = 0;
+  SimTime extra_delay_ = 0;
+  bool offline_ = false;
+};
+
+}  // namespace splitpath::sim

@@ -1,0 +1,128 @@
+// A simulated host: an FCP initiator that logs into the fabric, discovers its
+// targets and LUNs (GID_FT, PLOGI, PRLI, REPORT LUNS, READ CAPACITY(16)), then
+// runs an fio-like job on every LUN it found, stamping each 512-byte unit it
+// writes and verifying every unit it reads (see block_stamp.h and
+// verify_map.h).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fabric_sim/node/latency_histogram.h"
+#include "fabric_sim/node/nport.h"
+#include "fabric_sim/node/verify_map.h"
+#include "fabric_sim/topology/topology.h"
+#include "splitpath/fc/scsi.h"
+#include "splitpath/fc/scsi_sense.h"
+
+namespace splitpath::sim {
+
+struct HostStats {
+  uint64_t ios_completed = 0;  // finished with GOOD status
+  uint64_t reads = 0;
+  uint64_t writes = 0;
+  uint64_t bytes_read = 0;
+  uint64_t bytes_written = 0;
+  uint64_t check_conditions = 0;
+  uint64_t other_status = 0;     // BUSY, TASK SET FULL, RESERVATION CONFLICT, ...
+  uint64_t timeouts = 0;
+  uint64_t protocol_errors = 0;  // frames that break the FCP exchange rules
+  uint64_t verify_errors = 0;
+  LatencyHistogram latency;       // command issue to FCP_RSP, GOOD commands only
+  LatencyHistogram read_latency;
+  LatencyHistogram write_latency;
+  SimTime workload_started_at = 0;
+};
+
+// A command that ended with something other than GOOD, for reports and tests.
+struct FailedCommand {
+  SimTime at = 0;
+  std::string target;  // WWPN as text
+  uint16_t lun = 0;
+  bool write = false;
+  uint64_t lba = 0;
+  uint32_t blocks = 0;
+  uint8_t status = 0;  // SCSI status; 0xFF: timeout
+  uint8_t sense_key = 0;
+  uint8_t asc = 0;
+  uint8_t ascq = 0;
+};
+
+// A LUN the host found and runs its job on.
+struct DiscoveredLun {
+  fc::FcId target;
+  uint64_t target_wwpn = 0;
+  uint16_t lun = 0;
+  uint32_t block_size = 0;
+  uint64_t blocks = 0;
+};
+
+class Host : public NPort {
+ public:
+  Host(Kernel& kernel, FramePool& pool, const HostConfig& config, uint64_t seed);
+  ~Host() override;
+
+  const HostConfig& config() const { return config_; }
+  const HostStats& stats() const { return stats_; }
+  const std::vector<FailedCommand>& failed_commands() const { return failed_; }
+  std::vector<DiscoveredLun> luns() const;
+  // Stops issuing new commands (outstanding ones still complete).
+  void stop_workload() { stopped_ = true; }
+  size_t outstanding() const { return outstanding_; }
+
+ protected:
+  void on_fabric_ready() override;
+  void on_fabric_lost() override;
+  void on_fcp_frame(const fc::FrameHeader& h, Frame* frame) override;
+  void on_state_change() override;
+
+ private:
+  struct Job;
+  struct IoSlot;
+  struct Target;
+
+  // Discovery (host_discovery.cc).
+  void discover();
+  void login_target(size_t index);
+  void report_luns(size_t index);
+  void read_capacity(size_t index, uint16_t lun);
+  // Runs one discovery command (no data out) and hands back status and data-in
+  // (status 0xFF: timed out).
+  using DiscoveryDone = std::function<void(uint8_t status, std::span<const uint8_t> data)>;
+  void run_discovery_command(fc::FcId target, uint16_t lun, const fc::ScsiCommand& cmd,
+                             uint32_t alloc_len, DiscoveryDone done);
+  IoSlot* take_slot(fc::FcId target);
+  void add_job(const DiscoveredLun& lun);
+
+  // The job engine (host_io.cc).
+  void schedule_arrival(Job& job);
+  void on_arrival(uint64_t job_index);
+  void fill_queue(Job& job);
+  bool issue(Job& job);
+  void on_io_timeout(uint64_t ox_id);
+  void on_xfer_rdy(IoSlot& slot, const fc::FrameHeader& h, Frame* frame);
+  void on_data_in(IoSlot& slot, const fc::FrameHeader& h, Frame* frame);
+  void on_rsp(IoSlot& slot, const fc::FrameHeader& h, Frame* frame);
+  void finish(IoSlot& slot, uint8_t status, const fc::SenseData* sense);
+  void send_abts(IoSlot& slot);
+  IoSlot* slot_for(const fc::FrameHeader& h);
+
+  HostConfig config_;
+  HostStats stats_;
+  std::vector<FailedCommand> failed_;
+  std::vector<std::unique_ptr<Target>> targets_;
+  std::vector<std::unique_ptr<Job>> jobs_;
+  std::vector<std::unique_ptr<IoSlot>> slots_;  // indexed by OX_ID & kSlotMask
+  std::vector<uint32_t> free_slots_;
+  size_t outstanding_ = 0;
+  uint64_t next_generation_ = 1;
+  bool stopped_ = false;
+  bool discovering_ = false;
+  bool rediscover_ = false;
+};
+
+}  // namespace splitpath::sim

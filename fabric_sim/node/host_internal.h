@@ -1,0 +1,70 @@
+// The host's private state, shared by its discovery and job-engine files.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "fabric_sim/node/host.h"
+
+namespace splitpath::sim {
+
+// FCP OX_IDs: the low bits pick an I/O slot, the next bits count the slot's
+// uses, so a frame of a command that already timed out is recognised. Control
+// exchanges use 0x8000 and above.
+inline constexpr uint32_t kSlotBits = 12;
+inline constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
+inline constexpr uint32_t kRotationMask = 0x7;
+inline constexpr uint32_t kMaxSlots = 1u << kSlotBits;
+
+struct Host::Job {
+  size_t index = 0;
+  DiscoveredLun lun;
+  VerifyMap verify;
+  Rng rng;
+  uint64_t region_first_lba = 0;
+  uint64_t region_blocks = 0;
+  uint32_t blocks_per_io = 1;
+  uint64_t next_sequential = 0;
+  uint32_t outstanding = 0;
+  uint64_t backlog = 0;  // arrivals waiting for a free queue slot (rate mode)
+  bool active = true;
+
+  Job(uint64_t wwpn, Rng r) : verify(wwpn), rng(r) {}
+};
+
+struct Host::IoSlot {
+  bool active = false;
+  fc::FcId target;
+  // Discovery commands (REPORT LUNS, READ CAPACITY) collect their data-in here
+  // and report through on_done instead of counting as workload I/O.
+  bool discovery = false;
+  DiscoveryDone on_done;
+  std::vector<uint8_t> data_in;
+  uint16_t rotation = 0;
+  uint16_t ox_id = 0;
+  uint16_t rx_id = 0;
+  Job* job = nullptr;
+  bool write = false;
+  uint64_t lba = 0;
+  uint32_t blocks = 0;
+  uint32_t bytes = 0;
+  uint32_t transferred = 0;  // read data received
+  uint64_t generation = 0;   // writes
+  uint8_t seq_id = 0;
+  bool verify_failed = false;
+  SimTime issued_at = 0;
+  std::vector<uint64_t> acked_at_start;  // reads: per unit, reused across commands
+};
+
+enum class TargetState : uint8_t { kNew, kLoggingIn, kReady, kFailed };
+
+struct Host::Target {
+  fc::FcId id;
+  uint64_t wwpn = 0;
+  TargetState state = TargetState::kNew;
+  std::vector<uint16_t> luns;
+};
+
+}  // namespace splitpath::sim

@@ -1,0 +1,255 @@
+#include "fabric_sim/run/fabric.h"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+
+#include "absl/status/status.h"
+#include "fmt/format.h"
+
+namespace splitpath::sim {
+
+class Fabric::CaptureTap : public FrameTap {
+ public:
+  explicit CaptureTap(PcapWriter& writer) : writer_(writer) {}
+  void on_frame(SimTime at, std::span<const uint8_t> frame) override { writer_.write(at, frame); }
+
+ private:
+  PcapWriter& writer_;
+};
+
+namespace {
+
+// "sw0:3" -> ("sw0", 3); false if malformed.
+bool split_port_ref(const std::string& text, std::string* sw, uint32_t* port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  uint32_t value = 0;
+  for (size_t i = colon + 1; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9' || value > 100000) return false;
+    value = value * 10 + static_cast<uint32_t>(text[i] - '0');
+  }
+  *sw = text.substr(0, colon);
+  *port = value;
+  return true;
+}
+
+}  // namespace
+
+Fabric::Fabric(const Topology& topology) : topology_(topology) {}
+Fabric::~Fabric() = default;
+
+absl::StatusOr<std::unique_ptr<Fabric>> Fabric::build(const Topology& topology,
+                                                      const FabricOptions& options) {
+  std::unique_ptr<Fabric> fabric(new Fabric(topology));
+  absl::Status status = fabric->wire(options);
+  if (!status.ok()) return status;
+  return fabric;
+}
+
+Switch* Fabric::switch_named(const std::string& name) const {
+  for (const auto& s : switches_) {
+    if (s->name() == name) return s.get();
+  }
+  return nullptr;
+}
+
+Host* Fabric::host(const std::string& name) const {
+  for (const auto& h : hosts_) {
+    if (h->name() == name) return h.get();
+  }
+  return nullptr;
+}
+
+Disk* Fabric::disk(const std::string& name) const {
+  for (const auto& d : disks_) {
+    if (d->name() == name) return d.get();
+  }
+  return nullptr;
+}
+
+Link* Fabric::link_of(const std::string& target) const {
+  if (Host* h = host(target)) return h->link();
+  if (Disk* d = disk(target)) return d->link();
+  std::string sw_name;
+  uint32_t port = 0;
+  if (!split_port_ref(target, &sw_name, &port)) return nullptr;
+  Switch* sw = switch_named(sw_name);
+  if (!sw || port >= sw->port_count()) return nullptr;
+  return const_cast<Link*>(sw->port_link(port));
+}
+
+absl::Status Fabric::wire(const FabricOptions& options) {
+  for (const ZoneConfig& z : topology_.zones) zones_.add_zone(z.name, z.members);
+  for (const SwitchConfig& s : topology_.switches) {
+    switches_.push_back(std::make_unique<Switch>(kernel_, pool_, s, zones_));
+  }
+  for (const IslConfig& isl : topology_.isls) {
+    Switch* a = switch_named(isl.a.switch_name);
+    Switch* b = switch_named(isl.b.switch_name);
+    if (!a || !b || isl.a.port >= a->port_count() || isl.b.port >= b->port_count()) {
+      return absl::InvalidArgumentError(fmt::format("{}: ISL {}:{} - {}:{} names no such port",
+                                                    topology_.source, isl.a.switch_name, isl.a.port,
+                                                    isl.b.switch_name, isl.b.port));
+    }
+    auto link = std::make_unique<Link>(
+        kernel_, pool_, fmt::format("{}:{}-{}:{}", a->name(), isl.a.port, b->name(), isl.b.port),
+        isl.link);
+    a->connect(isl.a.port, *link, 0, PortRole::kEPort);
+    b->connect(isl.b.port, *link, 1, PortRole::kEPort);
+    links_.push_back(std::move(link));
+  }
+  auto attach = [&](NPort& node, const AttachConfig& at) -> absl::Status {
+    Switch* sw = switch_named(at.port.switch_name);
+    if (!sw || at.port.port >= sw->port_count()) {
+      return absl::InvalidArgumentError(fmt::format("{}: {} is attached to {}:{}, no such port",
+                                                    topology_.source, node.name(),
+                                                    at.port.switch_name, at.port.port));
+    }
+    auto link = std::make_unique<Link>(
+        kernel_, pool_, fmt::format("{}-{}:{}", node.name(), sw->name(), at.port.port), at.link);
+    node.connect(*link, 0);
+    sw->connect(at.port.port, *link, 1, PortRole::kFPort);
+    links_.push_back(std::move(link));
+    return absl::OkStatus();
+  };
+  for (const DiskConfig& d : topology_.disks) {
+    disks_.push_back(std::make_unique<Disk>(kernel_, pool_, d, topology_.seed));
+    if (auto s = attach(*disks_.back(), d.attach); !s.ok()) return s;
+  }
+  SimTime longest_timeout = 0;
+  for (const HostConfig& h : topology_.hosts) {
+    hosts_.push_back(std::make_unique<Host>(kernel_, pool_, h, topology_.seed));
+    if (auto s = attach(*hosts_.back(), h.attach); !s.ok()) return s;
+    longest_timeout = std::max(longest_timeout, h.workload.io_timeout_ns);
+  }
+  drain_ns_ = options.drain_ns ? options.drain_ns : longest_timeout + 10 * kNsPerMs;
+  compute_routes();
+
+  if (!options.pcap_path.empty()) {
+    auto writer = PcapWriter::open(options.pcap_path);
+    if (!writer.ok()) return writer.status();
+    capture_ = std::move(*writer);
+    tap_ = std::make_unique<CaptureTap>(*capture_);
+    std::map<std::string, std::vector<bool>> selected;
+    for (const std::string& ref : options.pcap_ports) {
+      std::string sw_name;
+      uint32_t port = 0;
+      Switch* sw = split_port_ref(ref, &sw_name, &port) ? switch_named(sw_name) : nullptr;
+      if (!sw || port >= sw->port_count()) {
+        return absl::InvalidArgumentError(
+            fmt::format("--pcap-ports: '{}' is not a switch port (expected SWITCH:PORT)", ref));
+      }
+      auto& bits = selected[sw_name];
+      bits.resize(sw->port_count());
+      bits[port] = true;
+    }
+    for (auto& sw : switches_) {
+      if (options.pcap_ports.empty()) {
+        sw->set_tap(tap_.get(), {});
+      } else if (auto it = selected.find(sw->name()); it != selected.end()) {
+        sw->set_tap(tap_.get(), it->second);
+      }
+    }
+  }
+
+  // Disks come up at time zero, hosts at their start time; then the faults.
+  for (auto& d : disks_) {
+    kernel_.schedule_at(0, [](void* ctx, uint64_t) { static_cast<Disk*>(ctx)->start(); }, d.get());
+  }
+  for (auto& h : hosts_) {
+    kernel_.schedule_at(h->config().start_ns,
+                        [](void* ctx, uint64_t) { static_cast<Host*>(ctx)->start(); }, h.get());
+  }
+  for (size_t i = 0; i < topology_.faults.size(); ++i) {
+    kernel_.schedule_at<&Fabric::apply_fault>(topology_.faults[i].at_ns, this, i);
+  }
+  return absl::OkStatus();
+}
+
+// Shortest paths over ISLs (hop count), as FSPF would find them: for each switch
+// and each other domain, the set of ISL ports on a shortest path.
+void Fabric::compute_routes() {
+  const size_t n = switches_.size();
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < n; ++i) index[switches_[i]->name()] = i;
+  struct Edge {
+    size_t to;
+    uint32_t port;
+  };
+  std::vector<std::vector<Edge>> adj(n);
+  for (const IslConfig& isl : topology_.isls) {
+    const size_t a = index[isl.a.switch_name];
+    const size_t b = index[isl.b.switch_name];
+    adj[a].push_back({b, isl.a.port});
+    adj[b].push_back({a, isl.b.port});
+  }
+  for (size_t dst = 0; dst < n; ++dst) {
+    std::vector<int> dist(n, -1);
+    std::deque<size_t> queue{dst};
+    dist[dst] = 0;
+    while (!queue.empty()) {
+      const size_t u = queue.front();
+      queue.pop_front();
+      for (const Edge& e : adj[u]) {
+        if (dist[e.to] < 0) {
+          dist[e.to] = dist[u] + 1;
+          queue.push_back(e.to);
+        }
+      }
+    }
+    for (size_t src = 0; src < n; ++src) {
+      if (src == dst || dist[src] < 0) continue;
+      std::vector<uint32_t> ports;
+      for (const Edge& e : adj[src]) {
+        if (dist[e.to] == dist[src] - 1) ports.push_back(e.port);
+      }
+      std::sort(ports.begin(), ports.end());
+      switches_[src]->set_route(switches_[dst]->domain(), ports);
+    }
+  }
+}
+
+void Fabric::apply_fault(uint64_t index) {
+  const FaultConfig& f = topology_.faults[index];
+  Disk* d = disk(f.target);
+  switch (f.kind) {
+    case FaultKind::kMediumError:
+      if (d) d->add_medium_error(f.lun, f.lba, f.count);
+      break;
+    case FaultKind::kClearMediumErrors:
+      if (d) d->clear_medium_errors();
+      break;
+    case FaultKind::kDiskOffline:
+      if (d) d->set_offline(true);
+      break;
+    case FaultKind::kDiskOnline:
+      if (d) d->set_offline(false);
+      break;
+    case FaultKind::kDiskDelay:
+      if (d) d->set_extra_delay(f.delay_ns);
+      break;
+    case FaultKind::kLinkDown:
+    case FaultKind::kLinkUp:
+      if (Link* l = link_of(f.target)) l->set_up(f.kind == FaultKind::kLinkUp);
+      break;
+  }
+}
+
+absl::Status Fabric::run() {
+  kernel_.run_until(topology_.duration_ns);
+  for (auto& h : hosts_) h->stop_workload();
+  // Let outstanding commands finish (or time out) so that every write is either
+  // acknowledged or reported failed.
+  const SimTime deadline = topology_.duration_ns + drain_ns_;
+  while (kernel_.now() < deadline) {
+    bool busy = false;
+    for (auto& h : hosts_) busy = busy || h->outstanding() > 0;
+    if (!busy) break;
+    kernel_.run_until(std::min(deadline, kernel_.now() + kNsPerMs));
+  }
+  if (capture_) return capture_->close();
+  return absl::OkStatus();
+}
+
+}  // namespace splitpath::sim

@@ -1,0 +1,82 @@
+// A whole simulated fabric built from a Topology: the kernel, the frame pool,
+// switches, links, hosts, disks, the capture and the fault schedule; and one run
+// of it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "fabric_sim/capture/frame_tap.h"
+#include "fabric_sim/capture/pcap_writer.h"
+#include "fabric_sim/kernel/kernel.h"
+#include "fabric_sim/net/frame.h"
+#include "fabric_sim/net/link.h"
+#include "fabric_sim/node/disk.h"
+#include "fabric_sim/node/host.h"
+#include "fabric_sim/switch/switch.h"
+#include "fabric_sim/switch/zoning.h"
+#include "fabric_sim/topology/topology.h"
+
+namespace splitpath::sim {
+
+struct FabricOptions {
+  std::string pcap_path;                // empty: no capture
+  std::vector<std::string> pcap_ports;  // "switch:port"; empty: every port
+  // After the workload window, time allowed for outstanding commands to finish.
+  SimTime drain_ns = 0;  // 0: the largest host I/O timeout plus a margin
+};
+
+class Fabric {
+ public:
+  // Builds the fabric; fails with a message naming the bad option (capture file,
+  // capture port) — the topology itself is validated when it is parsed.
+  static absl::StatusOr<std::unique_ptr<Fabric>> build(const Topology& topology,
+                                                       const FabricOptions& options);
+  ~Fabric();
+
+  // Runs the workload window (topology.duration_ns), stops the hosts' jobs, lets
+  // outstanding commands finish, and closes the capture.
+  absl::Status run();
+  // Runs the kernel until `t` (for tests that step through a run).
+  void run_until(SimTime t) { kernel_.run_until(t); }
+
+  const Topology& topology() const { return topology_; }
+  Kernel& kernel() { return kernel_; }
+  FramePool& pool() { return pool_; }
+  const std::vector<std::unique_ptr<Switch>>& switches() const { return switches_; }
+  const std::vector<std::unique_ptr<Host>>& hosts() const { return hosts_; }
+  const std::vector<std::unique_ptr<Disk>>& disks() const { return disks_; }
+  Host* host(const std::string& name) const;
+  Disk* disk(const std::string& name) const;
+  Switch* switch_named(const std::string& name) const;
+  // The link of a node, or the link plugged into "switch:port".
+  Link* link_of(const std::string& target) const;
+  uint64_t captured_frames() const { return capture_ ? capture_->frames_written() : 0; }
+  // Simulated time the workload ran (the topology's duration).
+  SimTime workload_ns() const { return topology_.duration_ns; }
+
+ private:
+  class CaptureTap;
+
+  explicit Fabric(const Topology& topology);
+  absl::Status wire(const FabricOptions& options);
+  void compute_routes();
+  void apply_fault(uint64_t index);
+
+  Topology topology_;
+  Kernel kernel_;
+  FramePool pool_;
+  ZoneSet zones_;
+  std::vector<std::unique_ptr<Switch>> switches_;
+  std::vector<std::unique_ptr<Link>> links_;
+  std::vector<std::unique_ptr<Host>> hosts_;
+  std::vector<std::unique_ptr<Disk>> disks_;
+  std::unique_ptr<PcapWriter> capture_;
+  std::unique_ptr<CaptureTap> tap_;
+  SimTime drain_ns_ = 0;
+};
+
+}  // namespace splitpath::sim

@@ -1,0 +1,151 @@
+#include "fabric_sim/switch/switch.h"
+
+#include <utility>
+
+#include "fabric_sim/switch/fabric_services.h"
+
+namespace splitpath::sim {
+
+Switch::Switch(Kernel& kernel, FramePool& pool, const SwitchConfig& config, const ZoneSet& zones)
+    : kernel_(kernel),
+      pool_(pool),
+      config_(config),
+      zones_(zones),
+      ports_(config.ports),
+      domain_routes_(256) {
+  for (uint32_t i = 0; i < ports_.size(); ++i) {
+    ports_[i].sw = this;
+    ports_[i].index = i;
+  }
+  services_ = std::make_unique<FabricServices>(*this);
+}
+
+Switch::~Switch() = default;
+
+void Switch::connect(uint32_t port, Link& link, int side, PortRole role) {
+  Port& p = ports_.at(port);
+  p.link = &link;
+  p.side = side;
+  p.role = role;
+  link.attach(side, &p);
+}
+
+void Switch::set_route(uint8_t domain, std::vector<uint32_t> ports) {
+  if (domain_routes_[domain].empty()) remote_domains_.push_back(domain);
+  domain_routes_[domain] = std::move(ports);
+}
+
+void Switch::set_tap(FrameTap* tap, std::vector<bool> selected) {
+  tap_ = tap;
+  select_all_ = selected.empty();
+  selected_ = std::move(selected);
+}
+
+void Switch::Port::on_frame(Link& /*link*/, int /*side*/, Frame* frame) { sw->ingress(*this, frame); }
+
+void Switch::Port::on_link_state(Link& /*link*/, int /*side*/, bool up) {
+  if (!up && role == PortRole::kFPort) sw->services_->on_port_down(index);
+}
+
+int Switch::route(fc::FcId d_id, uint16_t ox_id) const {
+  if (d_id.domain() == config_.domain) {
+    auto it = logins_.find(d_id.value);
+    return it == logins_.end() ? -1 : static_cast<int>(it->second.port);
+  }
+  const auto& candidates = domain_routes_[d_id.domain()];
+  if (candidates.empty()) return -1;
+  if (candidates.size() == 1) return static_cast<int>(candidates[0]);
+  return static_cast<int>(candidates[ox_id % candidates.size()]);
+}
+
+bool Switch::zoning_allows(fc::FcId s_id, fc::FcId d_id) {
+  if (!zones_.enforced()) return true;
+  if (zoning_cache_generation_ != name_server_.generation()) {
+    zoning_cache_.clear();
+    zoning_cache_generation_ = name_server_.generation();
+  }
+  const uint64_t key = (uint64_t{s_id.value} << 24) | d_id.value;
+  auto it = zoning_cache_.find(key);
+  if (it != zoning_cache_.end()) return it->second;
+  const NameServerEntry* src = name_server_.find(s_id);
+  const NameServerEntry* dst = name_server_.find(d_id);
+  const bool ok = src && dst && zones_.permitted(src->wwpn, dst->wwpn);
+  zoning_cache_.emplace(key, ok);
+  return ok;
+}
+
+void Switch::ingress(Port& in, Frame* frame) {
+  in.stats.rx_frames++;
+  in.stats.rx_bytes += frame->size;
+  if (frame->size < fc::kFrameHeaderSize) {
+    if (tap_ && selected(in.index)) capture(frame);
+    drop(in, frame, &SwitchPortStats::drop_malformed);
+    return;
+  }
+  const fc::FcId d_id = frame->d_id();
+  const fc::FcId s_id = frame->s_id();
+  if (fc::is_well_known(d_id) ||
+      (fc::is_domain_controller(d_id) && d_id.port() == config_.domain)) {
+    if (tap_ && selected(in.index)) capture(frame);
+    in.link->release_credit(in.side);
+    services_->on_frame(in.index, frame);
+    return;
+  }
+  const int out = route(d_id, fc::load_be16(frame->bytes + 16));
+  if (tap_ && (selected(in.index) || (out >= 0 && selected(static_cast<uint32_t>(out))))) {
+    capture(frame);
+  }
+  if (in.role == PortRole::kFPort) {
+    // Only addresses this port handed out may send, and only within a zone.
+    auto login = logins_.find(s_id.value);
+    if (login == logins_.end() || login->second.port != in.index) {
+      drop(in, frame, &SwitchPortStats::drop_not_logged_in);
+      return;
+    }
+    if (!fc::is_well_known(s_id) && !zoning_allows(s_id, d_id)) {
+      drop(in, frame, &SwitchPortStats::drop_zoning);
+      return;
+    }
+  }
+  if (out < 0) {
+    drop(in, frame, &SwitchPortStats::drop_no_route);
+    return;
+  }
+  forward(in, out, frame);
+}
+
+void Switch::forward(Port& in, int out, Frame* frame) {
+  Port& egress = ports_[static_cast<uint32_t>(out)];
+  if (!egress.link) {
+    drop(in, frame, &SwitchPortStats::drop_no_route);
+    return;
+  }
+  // The frame holds its ingress receive buffer until it starts out of the switch.
+  frame->ready_at = kernel_.now() + config_.latency_ns;
+  frame->credit_link = in.link;
+  frame->credit_side = static_cast<uint8_t>(in.side);
+  egress.link->transmit(egress.side, frame);
+}
+
+void Switch::drop(Port& in, Frame* frame, uint64_t SwitchPortStats::*counter) {
+  ++(in.stats.*counter);
+  in.link->release_credit(in.side);
+  pool_.free(frame);
+}
+
+void Switch::send(Frame* frame, SimTime delay) {
+  const int out = route(frame->d_id(), fc::load_be16(frame->bytes + 16));
+  if (out < 0 || !ports_[static_cast<uint32_t>(out)].link) {
+    pool_.free(frame);
+    return;
+  }
+  Port& egress = ports_[static_cast<uint32_t>(out)];
+  if (tap_ && selected(egress.index)) capture(frame);
+  frame->ready_at = kernel_.now() + delay;
+  frame->credit_link = nullptr;
+  egress.link->transmit(egress.side, frame);
+}
+
+void Switch::logout(fc::FcId id) { services_->logout(id); }
+
+}  // namespace splitpath::sim

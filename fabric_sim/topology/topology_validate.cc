@@ -1,0 +1,475 @@
+#include "fabric_sim/topology/topology_validate.h"
+
+#include <fmt/format.h>
+#include <cmath>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "fabric_sim/topology/units.h"
+#include "fabric_sim/topology/wwn.h"
+
+#define TOPO_TRY(expr)                 \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
+  } while (0)
+
+namespace splitpath::sim {
+namespace {
+
+bool is_letter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+std::string range_message(uint64_t min, uint64_t max, uint64_t got) {
+  return fmt::format("must be an integer in {}..{} (got {})", min, max, got);
+}
+
+std::string fault_kind_name(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kMediumError:
+      return "medium_error";
+    case FaultKind::kClearMediumErrors:
+      return "clear_medium_errors";
+    case FaultKind::kDiskOffline:
+      return "disk_offline";
+    case FaultKind::kDiskOnline:
+      return "disk_online";
+    case FaultKind::kDiskDelay:
+      return "disk_delay";
+    case FaultKind::kLinkDown:
+      return "link_down";
+    case FaultKind::kLinkUp:
+      return "link_up";
+  }
+  return "?";
+}
+
+class Validator {
+ public:
+  Validator(const Topology& t, const FieldLines* lines)
+      : t_(t), lines_(lines), source_(t.source.empty() ? "<topology>" : t.source) {}
+
+  absl::Status run() {
+    if (t_.duration_ns == 0) return error("duration", "must be greater than 0");
+    TOPO_TRY(check_switches());
+    TOPO_TRY(check_isls());
+    for (size_t i = 0; i < t_.disks.size(); ++i)
+      TOPO_TRY(check_disk(i));
+    for (size_t i = 0; i < t_.hosts.size(); ++i)
+      TOPO_TRY(check_host(i));
+    TOPO_TRY(check_wwnns());
+    TOPO_TRY(check_zones());
+    for (size_t i = 0; i < t_.hosts.size(); ++i)
+      TOPO_TRY(check_lba_region(i));
+    for (size_t i = 0; i < t_.faults.size(); ++i)
+      TOPO_TRY(check_fault(i));
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status error(const std::string& path, const std::string& message) const {
+    return field_error(source_, lines_ ? lines_->find(path) : 0, path, message);
+  }
+
+  // "switches[0]", or "switches[0] (line 3)" when the line is known.
+  std::string where(const std::string& path) const {
+    int line = lines_ ? lines_->find(path) : 0;
+    return line > 0 ? fmt::format("{} (line {})", path, line) : path;
+  }
+
+  absl::Status claim_name(const std::string& name, const std::string& entity) {
+    const std::string path = entity + ".name";
+    if (!is_valid_name(name)) return error(path, name_rule_message(name));
+    auto [it, inserted] = names_.emplace(name, entity);
+    if (!inserted) {
+      return error(path, fmt::format("name '{}' is already used by {}", name, where(it->second)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status check_switches() {
+    if (t_.switches.empty()) return error("switches", "must list at least one switch");
+    std::map<uint32_t, std::string> domains;
+    for (size_t i = 0; i < t_.switches.size(); ++i) {
+      const SwitchConfig& s = t_.switches[i];
+      const std::string path = fmt::format("switches[{}]", i);
+      TOPO_TRY(claim_name(s.name, path));
+      switches_[s.name] = &s;
+      if (s.domain < kMinDomain || s.domain > kMaxDomain) {
+        return error(path + ".domain", range_message(kMinDomain, kMaxDomain, s.domain));
+      }
+      auto [it, inserted] = domains.emplace(s.domain, path);
+      if (!inserted) {
+        return error(path + ".domain",
+                     fmt::format("domain {} is already used by {}", s.domain, where(it->second)));
+      }
+      if (s.ports < 1 || s.ports > kMaxSwitchPorts) {
+        return error(path + ".ports", range_message(1, kMaxSwitchPorts, s.ports));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The switch port `ref` exists and nothing else uses it; `user` now does.
+  absl::Status claim_port(const PortRef& ref, const std::string& path, const std::string& user) {
+    auto it = switches_.find(ref.switch_name);
+    if (it == switches_.end()) {
+      return error(path, fmt::format("no switch named '{}'", ref.switch_name));
+    }
+    if (ref.port >= it->second->ports) {
+      return error(path, fmt::format("port {} is out of range: {} has ports 0..{}", ref.port,
+                                     ref.switch_name, it->second->ports - 1));
+    }
+    auto [used, inserted] = ports_.emplace(std::pair(ref.switch_name, ref.port), user);
+    if (!inserted) {
+      return error(
+          path, fmt::format("port {} is already used by {}", format_port_ref(ref), used->second));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status check_link(const LinkParams& link, const std::string& path) {
+    if (link.bb_credit < 1) {
+      return error(path + ".bb_credit", range_message(1, kMaxBbCredit, link.bb_credit));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status check_isls() {
+    for (size_t i = 0; i < t_.isls.size(); ++i) {
+      const IslConfig& isl = t_.isls[i];
+      const std::string path = fmt::format("isls[{}]", i);
+      TOPO_TRY(claim_port(isl.a, path + ".a", where(path) + " end a"));
+      TOPO_TRY(claim_port(isl.b, path + ".b", where(path) + " end b"));
+      if (isl.a.switch_name == isl.b.switch_name) {
+        return error(path + ".b", fmt::format("an ISL must join two different switches (both "
+                                              "ends are on {})",
+                                              isl.a.switch_name));
+      }
+      TOPO_TRY(check_link(isl.link, path));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status check_node(const std::string& name, uint64_t wwpn, const AttachConfig& attach,
+                          const std::string& path) {
+    TOPO_TRY(claim_name(name, path));
+    if (wwpn == 0) return error(path + ".wwpn", "the all-zero WWN is not valid");
+    auto [it, inserted] = wwpns_.emplace(wwpn, name);
+    if (!inserted) {
+      return error(path + ".wwpn",
+                   fmt::format("WWPN {} is already used by {}", format_wwn(wwpn), it->second));
+    }
+    if (attach.port.switch_name.empty()) {
+      return error(path + ".port", "must attach the node to a switch port");
+    }
+    TOPO_TRY(claim_port(attach.port, path + ".port", name));
+    return check_link(attach.link, path);
+  }
+
+  absl::Status check_queue_depth(uint32_t qd, const std::string& path) {
+    if (qd < 1 || qd > kMaxQueueDepth) return error(path, range_message(1, kMaxQueueDepth, qd));
+    return absl::OkStatus();
+  }
+
+  absl::Status check_disk(size_t i) {
+    const DiskConfig& d = t_.disks[i];
+    const std::string path = fmt::format("disks[{}]", i);
+    TOPO_TRY(check_node(d.name, d.wwpn, d.attach, path));
+    disks_[d.name] = &d;
+    if (d.luns.empty()) return error(path + ".luns", "must list at least one LUN");
+    std::map<uint16_t, std::string> luns;
+    for (size_t j = 0; j < d.luns.size(); ++j) {
+      const LunConfig& lun = d.luns[j];
+      const std::string lpath = fmt::format("{}.luns[{}]", path, j);
+      if (lun.lun > kMaxLun) return error(lpath + ".lun", range_message(0, kMaxLun, lun.lun));
+      auto [it, inserted] = luns.emplace(lun.lun, lpath);
+      if (!inserted) {
+        return error(lpath + ".lun",
+                     fmt::format("LUN {} is already defined at {}", lun.lun, where(it->second)));
+      }
+      if (lun.block_size != 512 && lun.block_size != 4096) {
+        return error(lpath + ".block_size",
+                     fmt::format("must be 512 or 4096 (got {})", lun.block_size));
+      }
+      if (lun.blocks == 0) return error(lpath + ".size", "must be at least one block");
+      if (lun.blocks > ~uint64_t{0} / lun.block_size) {
+        return error(lpath + ".size",
+                     fmt::format("{} blocks of {} bytes is too large", lun.blocks, lun.block_size));
+      }
+    }
+    if (d.bandwidth_mb_s < 1 || d.bandwidth_mb_s > kMaxBandwidthMbS) {
+      return error(path + ".bandwidth", fmt::format("must be a bandwidth in 1..{} MB/s (got {})",
+                                                    kMaxBandwidthMbS, d.bandwidth_mb_s));
+    }
+    return check_queue_depth(d.queue_depth, path + ".queue_depth");
+  }
+
+  absl::Status check_host(size_t i) {
+    const HostConfig& h = t_.hosts[i];
+    const std::string path = fmt::format("hosts[{}]", i);
+    TOPO_TRY(check_node(h.name, h.wwpn, h.attach, path));
+    hosts_[h.name] = &h;
+    if (h.start_ns > t_.duration_ns) {
+      return error(path + ".start",
+                   fmt::format("is after the end of the run at {} (got {})",
+                               format_time(t_.duration_ns), format_time(h.start_ns)));
+    }
+    const WorkloadConfig& w = h.workload;
+    const std::string wpath = path + ".workload";
+    if (w.read_percent > 100) {
+      return error(wpath + ".read_percent", range_message(0, 100, w.read_percent));
+    }
+    if (w.block_size == 0 || w.block_size % kIoSizeUnit != 0) {
+      return error(wpath + ".block_size", fmt::format("must be a positive multiple of {} (got {})",
+                                                      kIoSizeUnit, w.block_size));
+    }
+    if (w.block_size > kMaxIoBytes) {
+      return error(wpath + ".block_size",
+                   fmt::format("must be at most {} bytes (got {})", kMaxIoBytes, w.block_size));
+    }
+    TOPO_TRY(check_queue_depth(w.queue_depth, wpath + ".queue_depth"));
+    if (w.pattern != AccessPattern::kRandom && w.pattern != AccessPattern::kSequential) {
+      return error(wpath + ".pattern", "must be random or sequential");
+    }
+    if (w.lba_count > ~uint64_t{0} - w.lba_start) {
+      return error(wpath + ".lba_count", "lba_start + lba_count is too large");
+    }
+    if (!std::isfinite(w.rate_iops) || w.rate_iops < 0 || w.rate_iops > kMaxRateIops) {
+      return error(wpath + ".rate_iops",
+                   fmt::format("must be a number in 0..{} (got {})", kMaxRateIops, w.rate_iops));
+    }
+    if (w.io_timeout_ns == 0) return error(wpath + ".io_timeout", "must be greater than 0");
+    return absl::OkStatus();
+  }
+
+  absl::Status check_wwnns() {
+    std::map<uint64_t, std::string> wwnns;
+    auto check = [&](const std::string& name, uint64_t wwnn, const std::string& path) {
+      if (wwnn == 0) return absl::OkStatus();
+      if (auto it = wwpns_.find(wwnn); it != wwpns_.end()) {
+        return error(
+            path, fmt::format("WWNN {} is already the WWPN of {}", format_wwn(wwnn), it->second));
+      }
+      auto [it, inserted] = wwnns.emplace(wwnn, name);
+      if (!inserted) {
+        return error(path,
+                     fmt::format("WWNN {} is already used by {}", format_wwn(wwnn), it->second));
+      }
+      return absl::OkStatus();
+    };
+    for (size_t i = 0; i < t_.disks.size(); ++i) {
+      TOPO_TRY(check(t_.disks[i].name, t_.disks[i].wwnn, fmt::format("disks[{}].wwnn", i)));
+    }
+    for (size_t i = 0; i < t_.hosts.size(); ++i) {
+      TOPO_TRY(check(t_.hosts[i].name, t_.hosts[i].wwnn, fmt::format("hosts[{}].wwnn", i)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status check_zones() {
+    std::map<std::string, std::string> zone_names;
+    for (size_t i = 0; i < t_.zones.size(); ++i) {
+      const ZoneConfig& z = t_.zones[i];
+      const std::string path = fmt::format("zones[{}]", i);
+      if (!is_valid_name(z.name)) return error(path + ".name", name_rule_message(z.name));
+      auto [it, inserted] = zone_names.emplace(z.name, path);
+      if (!inserted) {
+        return error(path + ".name", fmt::format("zone name '{}' is already used by {}", z.name,
+                                                 where(it->second)));
+      }
+      if (z.members.empty()) return error(path + ".members", "must list at least one member");
+      std::set<uint64_t> seen;
+      for (size_t j = 0; j < z.members.size(); ++j) {
+        const uint64_t wwpn = z.members[j];
+        const std::string mpath = fmt::format("{}.members[{}]", path, j);
+        auto owner = wwpns_.find(wwpn);
+        if (owner == wwpns_.end()) {
+          return error(
+              mpath, fmt::format("WWPN {} is not the WWPN of any host or disk", format_wwn(wwpn)));
+        }
+        if (!seen.insert(wwpn).second) {
+          return error(mpath,
+                       fmt::format("{} is listed twice in zone '{}'", owner->second, z.name));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  bool zoned_together(uint64_t a, uint64_t b) const {
+    if (t_.zones.empty()) return true;
+    for (const ZoneConfig& z : t_.zones) {
+      bool has_a = false, has_b = false;
+      for (uint64_t m : z.members) {
+        has_a |= m == a;
+        has_b |= m == b;
+      }
+      if (has_a && has_b) return true;
+    }
+    return false;
+  }
+
+  // The host's LBA region lies inside every LUN it can see.
+  absl::Status check_lba_region(size_t i) {
+    const HostConfig& h = t_.hosts[i];
+    const WorkloadConfig& w = h.workload;
+    const std::string wpath = fmt::format("hosts[{}].workload", i);
+    for (const DiskConfig& d : t_.disks) {
+      if (!zoned_together(h.wwpn, d.wwpn)) continue;
+      for (const LunConfig& lun : d.luns) {
+        if (w.lba_start >= lun.blocks) {
+          return error(wpath + ".lba_start",
+                       fmt::format("lba_start {} is beyond the end of {} LUN {} ({} blocks)",
+                                   w.lba_start, d.name, lun.lun, lun.blocks));
+        }
+        if (w.lba_count > lun.blocks - w.lba_start) {
+          return error(
+              wpath + ".lba_count",
+              fmt::format("region [{}, {}) runs past the end of {} LUN {} ({} blocks)", w.lba_start,
+                          w.lba_start + w.lba_count, d.name, lun.lun, lun.blocks));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status check_fault(size_t i) {
+    const FaultConfig& f = t_.faults[i];
+    const std::string path = fmt::format("faults[{}]", i);
+    if (f.at_ns > t_.duration_ns) {
+      return error(path + ".at", fmt::format("is after the end of the run at {} (got {})",
+                                             format_time(t_.duration_ns), format_time(f.at_ns)));
+    }
+    const std::string kind = fault_kind_name(f.kind);
+    if (f.kind == FaultKind::kLinkDown || f.kind == FaultKind::kLinkUp) {
+      return check_link_target(f, path + ".target");
+    }
+    if (kind == "?") return error(path + ".kind", "is not a valid fault kind");
+    auto disk = disks_.find(f.target);
+    if (disk == disks_.end()) {
+      std::string what = hosts_.count(f.target)      ? "is a host"
+                         : switches_.count(f.target) ? "is a switch"
+                                                     : "does not exist";
+      return error(path + ".target",
+                   fmt::format("kind '{}' needs a disk; '{}' {}", kind, quote_got(f.target), what));
+    }
+    if (f.kind != FaultKind::kMediumError && f.kind != FaultKind::kClearMediumErrors) {
+      return absl::OkStatus();
+    }
+    const LunConfig* lun = nullptr;
+    std::string all;
+    for (const LunConfig& l : disk->second->luns) {
+      if (l.lun == f.lun) lun = &l;
+      all += fmt::format("{}{}", all.empty() ? "" : ", ", l.lun);
+    }
+    if (lun == nullptr) {
+      return error(path + ".lun",
+                   fmt::format("{} has no LUN {} (its LUNs: {})", f.target, f.lun, all));
+    }
+    if (f.kind == FaultKind::kClearMediumErrors) return absl::OkStatus();
+    if (f.count == 0) return error(path + ".count", "must be at least 1");
+    if (f.lba >= lun->blocks) {
+      return error(path + ".lba", fmt::format("LBA {} is beyond the end of {} LUN {} ({} blocks)",
+                                              f.lba, f.target, f.lun, lun->blocks));
+    }
+    if (f.count > lun->blocks - f.lba) {
+      return error(path + ".count",
+                   fmt::format("LBAs [{}, {}) run past the end of {} LUN {} ({} blocks)", f.lba,
+                               f.lba + f.count, f.target, f.lun, lun->blocks));
+    }
+    return absl::OkStatus();
+  }
+
+  // A link fault names a host or disk (its attach link) or an ISL end "switch:port".
+  absl::Status check_link_target(const FaultConfig& f, const std::string& path) {
+    if (hosts_.count(f.target) || disks_.count(f.target)) return absl::OkStatus();
+    if (switches_.count(f.target)) {
+      return error(path, fmt::format("'{}' is a switch: name a host, a disk or an ISL port "
+                                     "as SWITCH:PORT",
+                                     f.target));
+    }
+    auto ref = parse_port_ref(f.target);
+    if (!ref.ok()) {
+      return error(path, fmt::format("must name a host, a disk or an ISL port as SWITCH:PORT "
+                                     "(got '{}')",
+                                     quote_got(f.target)));
+    }
+    auto sw = switches_.find(ref->switch_name);
+    if (sw == switches_.end()) {
+      return error(path, fmt::format("no switch named '{}'", ref->switch_name));
+    }
+    if (ref->port >= sw->second->ports) {
+      return error(path, fmt::format("port {} is out of range: {} has ports 0..{}", ref->port,
+                                     ref->switch_name, sw->second->ports - 1));
+    }
+    auto used = ports_.find(std::pair(ref->switch_name, ref->port));
+    if (used == ports_.end()) {
+      return error(path, fmt::format("nothing is attached to {}", f.target));
+    }
+    if (names_.count(used->second)) {
+      return error(
+          path, fmt::format("{} is the port of {}: name the node instead", f.target, used->second));
+    }
+    return absl::OkStatus();
+  }
+
+  const Topology& t_;
+  const FieldLines* lines_;
+  const std::string source_;
+  std::map<std::string, std::string> names_;  // switch/host/disk name -> its entry's path
+  std::map<std::string, const SwitchConfig*> switches_;
+  std::map<std::string, const DiskConfig*> disks_;
+  std::map<std::string, const HostConfig*> hosts_;
+  std::map<uint64_t, std::string> wwpns_;                          // -> node name
+  std::map<std::pair<std::string, uint32_t>, std::string> ports_;  // -> who uses it
+};
+
+}  // namespace
+
+bool is_valid_name(const std::string& name) {
+  if (name.empty() || name.size() > kMaxNameLength || !is_letter(name[0])) return false;
+  for (char c : name) {
+    if (!is_letter(c) && !is_digit(c) && c != '_' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+std::string name_rule_message(const std::string& got) {
+  return fmt::format(
+      "must be a name of letters, digits, '_', '-' and '.' that starts with a letter, at most "
+      "{} characters (got '{}')",
+      kMaxNameLength, quote_got(got));
+}
+
+absl::StatusOr<PortRef> parse_port_ref(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  PortRef ref;
+  if (colon != std::string::npos) {
+    ref.switch_name = text.substr(0, colon);
+    auto port = parse_unsigned(text.substr(colon + 1), 0, kMaxSwitchPorts - 1);
+    if (is_valid_name(ref.switch_name) && port.ok()) {
+      ref.port = static_cast<uint32_t>(*port);
+      return ref;
+    }
+  }
+  return absl::InvalidArgumentError(
+      fmt::format("must be SWITCH:PORT such as sw0:4, with a port in 0..{} (got '{}')",
+                  kMaxSwitchPorts - 1, quote_got(text)));
+}
+
+std::string format_port_ref(const PortRef& ref) {
+  return fmt::format("{}:{}", ref.switch_name, ref.port);
+}
+
+absl::Status validate_topology(const Topology& topology, const FieldLines* lines) {
+  return Validator(topology, lines).run();
+}
+
+}  // namespace splitpath::sim

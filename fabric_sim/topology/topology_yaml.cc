@@ -1,0 +1,444 @@
+#include "fabric_sim/topology/topology_yaml.h"
+
+#include <fmt/format.h>
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/yaml.h>
+
+#include "fabric_sim/topology/field_lines.h"
+#include "fabric_sim/topology/topology_validate.h"
+#include "fabric_sim/topology/units.h"
+#include "fabric_sim/topology/wwn.h"
+#include "fabric_sim/topology/yaml_fields.h"
+
+#define TOPO_TRY(expr)                 \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
+  } while (0)
+
+namespace splitpath::sim {
+namespace {
+
+// Larger files are surely a mistake (or /dev/zero).
+constexpr size_t kMaxFileBytes = 16 << 20;
+
+struct FaultKindSpec {
+  std::string_view name;
+  FaultKind kind;
+  std::initializer_list<std::string_view> keys;
+};
+
+const FaultKindSpec kFaultKinds[] = {
+    {"medium_error", FaultKind::kMediumError, {"at", "kind", "target", "lun", "lba", "count"}},
+    {"clear_medium_errors", FaultKind::kClearMediumErrors, {"at", "kind", "target", "lun"}},
+    {"disk_offline", FaultKind::kDiskOffline, {"at", "kind", "target"}},
+    {"disk_online", FaultKind::kDiskOnline, {"at", "kind", "target"}},
+    {"disk_delay", FaultKind::kDiskDelay, {"at", "kind", "target", "delay"}},
+    {"link_down", FaultKind::kLinkDown, {"at", "kind", "target"}},
+    {"link_up", FaultKind::kLinkUp, {"at", "kind", "target"}},
+};
+
+class TopologyReader {
+ public:
+  TopologyReader(const std::string& source, FieldLines* lines) : r_(source, lines) {}
+
+  absl::Status read(const YAML::Node& root, Topology* t) {
+    YamlMap top;
+    TOPO_TRY(r_.open_map(
+        r_.document(root),
+        {"seed", "duration", "switches", "isls", "disks", "hosts", "zones", "faults"}, &top));
+    if (const YamlField* f = top.get("seed")) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &t->seed));
+    if (const YamlField* f = top.get("duration")) TOPO_TRY(r_.time(*f, true, &t->duration_ns));
+    const YamlField* list = nullptr;
+    TOPO_TRY(r_.require(top, "switches", &list));
+    TOPO_TRY(read_list(list, &t->switches, &TopologyReader::read_switch));
+    TOPO_TRY(read_list(top.get("isls"), &t->isls, &TopologyReader::read_isl));
+    TOPO_TRY(read_list(top.get("disks"), &t->disks, &TopologyReader::read_disk));
+    TOPO_TRY(read_list(top.get("hosts"), &t->hosts, &TopologyReader::read_host));
+    TOPO_TRY(read_list(top.get("zones"), &t->zones, &TopologyReader::read_zone));
+    TOPO_TRY(read_list(top.get("faults"), &t->faults, &TopologyReader::read_fault));
+    TOPO_TRY(resolve_zone_members(t));
+    return resolve_fault_targets(t);
+  }
+
+ private:
+  // A name or WWN given in the file and resolved once every node is known.
+  struct Pending {
+    YamlField field;
+    std::string text;
+    size_t owner;  // index of the zone or fault
+  };
+
+  template <typename T>
+  absl::Status read_list(const YamlField* f, std::vector<T>* out,
+                         absl::Status (TopologyReader::*read_item)(const YamlField&, T*)) {
+    if (f == nullptr) return absl::OkStatus();
+    std::vector<YamlField> items;
+    TOPO_TRY(r_.open_list(*f, &items));
+    out->resize(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      item_index_ = i;
+      TOPO_TRY((this->*read_item)(items[i], &(*out)[i]));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status read_switch(const YamlField& item, SwitchConfig* s) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"name", "domain", "ports", "latency"}, &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "name", &f));
+    TOPO_TRY(r_.name(*f, &s->name));
+    TOPO_TRY(r_.require(m, "domain", &f));
+    TOPO_TRY(r_.unsigned_int(*f, kMinDomain, kMaxDomain, &s->domain));
+    TOPO_TRY(r_.require(m, "ports", &f));
+    TOPO_TRY(r_.unsigned_int(*f, 1, kMaxSwitchPorts, &s->ports));
+    if ((f = m.get("latency"))) TOPO_TRY(r_.time(*f, false, &s->latency_ns));
+    return absl::OkStatus();
+  }
+
+  absl::Status read_link(const YamlMap& m, LinkParams* link) {
+    const YamlField* f = nullptr;
+    if ((f = m.get("speed"))) TOPO_TRY(r_.link_speed(*f, &link->speed));
+    if ((f = m.get("delay"))) TOPO_TRY(r_.time(*f, false, &link->propagation_ns));
+    if ((f = m.get("bb_credit"))) TOPO_TRY(r_.unsigned_int(*f, 1, kMaxBbCredit, &link->bb_credit));
+    return absl::OkStatus();
+  }
+
+  absl::Status read_isl(const YamlField& item, IslConfig* isl) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"a", "b", "speed", "delay", "bb_credit"}, &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "a", &f));
+    TOPO_TRY(r_.port_ref(*f, &isl->a));
+    TOPO_TRY(r_.require(m, "b", &f));
+    TOPO_TRY(r_.port_ref(*f, &isl->b));
+    return read_link(m, &isl->link);
+  }
+
+  // The keys hosts and disks share: identity and attachment.
+  absl::Status read_node(const YamlMap& m, std::string* name, uint64_t* wwpn, uint64_t* wwnn,
+                         AttachConfig* attach) {
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "name", &f));
+    TOPO_TRY(r_.name(*f, name));
+    *wwpn = wwpn_from_name(*name);
+    if ((f = m.get("wwpn"))) TOPO_TRY(r_.wwn(*f, wwpn));
+    if ((f = m.get("wwnn"))) TOPO_TRY(r_.wwn(*f, wwnn));
+    TOPO_TRY(r_.require(m, "port", &f));
+    TOPO_TRY(r_.port_ref(*f, &attach->port));
+    return read_link(m, &attach->link);
+  }
+
+  absl::Status read_disk(const YamlField& item, DiskConfig* d) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item,
+                         {"name", "wwpn", "wwnn", "port", "speed", "delay", "bb_credit", "luns",
+                          "latency", "bandwidth", "queue_depth"},
+                         &m));
+    TOPO_TRY(read_node(m, &d->name, &d->wwpn, &d->wwnn, &d->attach));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "luns", &f));
+    std::vector<YamlField> luns;
+    TOPO_TRY(r_.open_list(*f, &luns));
+    if (luns.empty()) return r_.error(*f, "must list at least one LUN");
+    d->luns.resize(luns.size());
+    for (size_t i = 0; i < luns.size(); ++i)
+      TOPO_TRY(read_lun(luns[i], &d->luns[i]));
+    if ((f = m.get("latency"))) TOPO_TRY(r_.time(*f, false, &d->latency_ns));
+    if ((f = m.get("bandwidth"))) TOPO_TRY(r_.bandwidth(*f, &d->bandwidth_mb_s));
+    if ((f = m.get("queue_depth")))
+      TOPO_TRY(r_.unsigned_int(*f, 1, kMaxQueueDepth, &d->queue_depth));
+    return absl::OkStatus();
+  }
+
+  absl::Status read_lun(const YamlField& item, LunConfig* lun) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"lun", "size", "block_size"}, &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "lun", &f));
+    TOPO_TRY(r_.unsigned_int(*f, 0, kMaxLun, &lun->lun));
+    if ((f = m.get("block_size"))) {
+      uint64_t bs = 0;
+      TOPO_TRY(r_.bytes(*f, 4096, &bs));
+      if (bs != 512 && bs != 4096) {
+        return r_.error(*f, fmt::format("must be 512 or 4096 (got {})", bs));
+      }
+      lun->block_size = static_cast<uint32_t>(bs);
+    }
+    TOPO_TRY(r_.require(m, "size", &f));
+    std::string text;
+    TOPO_TRY(r_.string(*f, &text));
+    auto size = parse_size(text);
+    if (!size.ok()) return r_.error(*f, std::string(size.status().message()));
+    if (!size->unit_given) {
+      lun->blocks = size->value;
+    } else if (size->value % lun->block_size != 0) {
+      return r_.error(*f, fmt::format("must be a whole number of {}-byte blocks (got {})",
+                                      lun->block_size, quote_got(text)));
+    } else {
+      lun->blocks = size->value / lun->block_size;
+    }
+    if (lun->blocks == 0) {
+      return r_.error(*f, fmt::format("must be at least one block (got {})", quote_got(text)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status read_host(const YamlField& item, HostConfig* h) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(
+        item, {"name", "wwpn", "wwnn", "port", "speed", "delay", "bb_credit", "start", "workload"},
+        &m));
+    TOPO_TRY(read_node(m, &h->name, &h->wwpn, &h->wwnn, &h->attach));
+    const YamlField* f = nullptr;
+    if ((f = m.get("start"))) TOPO_TRY(r_.time(*f, false, &h->start_ns));
+    if ((f = m.get("workload"))) TOPO_TRY(read_workload(*f, &h->workload));
+    return absl::OkStatus();
+  }
+
+  absl::Status read_workload(const YamlField& item, WorkloadConfig* w) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item,
+                         {"read_percent", "block_size", "queue_depth", "pattern", "lba_start",
+                          "lba_count", "rate_iops", "io_timeout"},
+                         &m));
+    const YamlField* f = nullptr;
+    if ((f = m.get("read_percent"))) TOPO_TRY(r_.unsigned_int(*f, 0, 100, &w->read_percent));
+    if ((f = m.get("block_size"))) {
+      uint64_t bs = 0;
+      TOPO_TRY(r_.bytes(*f, kMaxIoBytes, &bs));
+      w->block_size = static_cast<uint32_t>(bs);
+    }
+    if ((f = m.get("queue_depth")))
+      TOPO_TRY(r_.unsigned_int(*f, 1, kMaxQueueDepth, &w->queue_depth));
+    if ((f = m.get("pattern"))) {
+      std::string text;
+      TOPO_TRY(r_.string(*f, &text));
+      if (text == "random") {
+        w->pattern = AccessPattern::kRandom;
+      } else if (text == "sequential") {
+        w->pattern = AccessPattern::kSequential;
+      } else {
+        return r_.error(*f,
+                        fmt::format("must be random or sequential (got '{}')", quote_got(text)));
+      }
+    }
+    if ((f = m.get("lba_start"))) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &w->lba_start));
+    if ((f = m.get("lba_count"))) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &w->lba_count));
+    if ((f = m.get("rate_iops"))) TOPO_TRY(r_.rate(*f, kMaxRateIops, &w->rate_iops));
+    if ((f = m.get("io_timeout"))) TOPO_TRY(r_.time(*f, false, &w->io_timeout_ns));
+    return absl::OkStatus();
+  }
+
+  absl::Status read_zone(const YamlField& item, ZoneConfig* z) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"name", "members"}, &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "name", &f));
+    TOPO_TRY(r_.name(*f, &z->name));
+    TOPO_TRY(r_.require(m, "members", &f));
+    std::vector<YamlField> members;
+    TOPO_TRY(r_.open_list(*f, &members));
+    if (members.empty()) return r_.error(*f, "must list at least one member");
+    for (const YamlField& member : members) {
+      Pending p{member, "", item_index_};
+      TOPO_TRY(r_.string(member, &p.text));
+      zone_members_.push_back(std::move(p));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status read_fault(const YamlField& item, FaultConfig* fault) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"at", "kind", "target", "lun", "lba", "count", "delay"}, &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "kind", &f));
+    std::string kind;
+    TOPO_TRY(r_.string(*f, &kind));
+    const FaultKindSpec* spec = nullptr;
+    std::string kinds;
+    for (const FaultKindSpec& k : kFaultKinds) {
+      if (k.name == kind) spec = &k;
+      kinds += fmt::format("{}{}", kinds.empty() ? "" : ", ", k.name);
+    }
+    if (spec == nullptr) {
+      return r_.error(*f, fmt::format("must be one of {} (got '{}')", kinds, quote_got(kind)));
+    }
+    fault->kind = spec->kind;
+    for (const auto& [key, field] : m.entries()) {
+      bool applies = false;
+      std::string keys;
+      for (std::string_view k : spec->keys) {
+        applies |= k == key;
+        keys += fmt::format("{}{}", keys.empty() ? "" : ", ", k);
+      }
+      if (!applies) {
+        return r_.error(
+            field, fmt::format("does not apply to kind '{}' (its keys: {})", spec->name, keys));
+      }
+    }
+    TOPO_TRY(r_.require(m, "at", &f));
+    TOPO_TRY(r_.time(*f, false, &fault->at_ns));
+    TOPO_TRY(r_.require(m, "target", &f));
+    Pending p{*f, "", item_index_};
+    TOPO_TRY(r_.string(*f, &p.text));
+    fault->target = p.text;
+    fault_targets_.push_back(std::move(p));
+    if ((f = m.get("lun"))) TOPO_TRY(r_.unsigned_int(*f, 0, kMaxLun, &fault->lun));
+    if (fault->kind == FaultKind::kMediumError) {
+      TOPO_TRY(r_.require(m, "lba", &f));
+      TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &fault->lba));
+      if ((f = m.get("count"))) TOPO_TRY(r_.unsigned_int(*f, 1, ~0ull, &fault->count));
+    }
+    if (fault->kind == FaultKind::kDiskDelay) {
+      TOPO_TRY(r_.require(m, "delay", &f));
+      TOPO_TRY(r_.time(*f, false, &fault->delay_ns));
+    }
+    return absl::OkStatus();
+  }
+
+  // Zone members name hosts or disks, or give a WWPN literally.
+  absl::Status resolve_zone_members(Topology* t) {
+    for (const Pending& p : zone_members_) {
+      uint64_t wwpn = 0;
+      if (is_valid_name(p.text)) {
+        for (const HostConfig& h : t->hosts) {
+          if (h.name == p.text) wwpn = h.wwpn;
+        }
+        for (const DiskConfig& d : t->disks) {
+          if (d.name == p.text) wwpn = d.wwpn;
+        }
+        for (const SwitchConfig& s : t->switches) {
+          if (s.name == p.text) {
+            return r_.error(p.field, fmt::format("'{}' is a switch: zone members are hosts and "
+                                                 "disks",
+                                                 p.text));
+          }
+        }
+        if (wwpn == 0) {
+          return r_.error(p.field, fmt::format("no host or disk named '{}'", p.text));
+        }
+      } else {
+        auto parsed = parse_wwn(p.text);
+        if (!parsed.ok()) {
+          return r_.error(p.field, fmt::format("must name a host or disk, or be a WWPN like "
+                                               "50:00:00:00:00:00:01:00 (got '{}')",
+                                               quote_got(p.text)));
+        }
+        wwpn = *parsed;
+      }
+      t->zones[p.owner].members.push_back(wwpn);
+    }
+    return absl::OkStatus();
+  }
+
+  // "switch:port" is kept for ISL ends (in canonical form) and replaced by the
+  // node's name for a node's attach port, so the runner needs only two cases.
+  absl::Status resolve_fault_targets(Topology* t) {
+    for (const Pending& p : fault_targets_) {
+      FaultConfig& fault = t->faults[p.owner];
+      if (fault.kind != FaultKind::kLinkDown && fault.kind != FaultKind::kLinkUp) continue;
+      if (p.text.find(':') == std::string::npos) continue;
+      auto ref = parse_port_ref(p.text);
+      if (!ref.ok()) return r_.error(p.field, std::string(ref.status().message()));
+      fault.target = format_port_ref(*ref);
+      auto same = [&](const AttachConfig& a) {
+        return a.port.switch_name == ref->switch_name && a.port.port == ref->port;
+      };
+      for (const HostConfig& h : t->hosts) {
+        if (same(h.attach)) fault.target = h.name;
+      }
+      for (const DiskConfig& d : t->disks) {
+        if (same(d.attach)) fault.target = d.name;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  YamlReader r_;
+  size_t item_index_ = 0;
+  std::vector<Pending> zone_members_;
+  std::vector<Pending> fault_targets_;
+};
+
+absl::StatusOr<Topology> parse_document(const std::string& text, const std::string& source) {
+  const std::vector<YAML::Node> docs = YAML::LoadAll(text);
+  if (docs.empty()) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}:1: the file holds no YAML document (it must be a map with at least 'switches')",
+        source));
+  }
+  if (docs.size() > 1) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}:{}: only one YAML document is allowed (a second one starts here)", source,
+                    yaml_line(docs[1])));
+  }
+  Topology t;
+  t.source = source;
+  FieldLines lines;
+  TopologyReader reader(source, &lines);
+  absl::Status s = reader.read(docs[0], &t);
+  if (s.ok()) s = validate_topology(t, &lines);
+  if (!s.ok()) return s;
+  return t;
+}
+
+std::string mark_prefix(const std::string& source, const YAML::Mark& mark) {
+  if (mark.is_null()) return source;
+  return fmt::format("{}:{}:{}", source, mark.line + 1, mark.column + 1);
+}
+
+}  // namespace
+
+absl::StatusOr<Topology> parse_topology_yaml(const std::string& text,
+                                             const std::string& source_name) {
+  try {
+    return parse_document(text, source_name);
+  } catch (const YAML::DeepRecursion& e) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: YAML syntax error: nested too deeply ({} levels)",
+                    mark_prefix(source_name, e.mark), e.depth()));
+  } catch (const YAML::ParserException& e) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: YAML syntax error: {}", mark_prefix(source_name, e.mark), e.msg));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: YAML error: {}", mark_prefix(source_name, e.mark), e.msg));
+  } catch (const std::exception& e) {
+    return absl::InternalError(
+        fmt::format("{}: cannot read the topology: {}", source_name, e.what()));
+  }
+}
+
+absl::StatusOr<Topology> load_topology_file(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (file == nullptr) {
+    const int err = errno;
+    return absl::ErrnoToStatus(err, fmt::format("{}: cannot open the topology file", path));
+  }
+  std::string text;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, file.get())) > 0) {
+    text.append(buf, n);
+    if (text.size() > kMaxFileBytes) {
+      return absl::InvalidArgumentError(
+          fmt::format("{}: the topology file is larger than {} bytes", path, kMaxFileBytes));
+    }
+  }
+  if (std::ferror(file.get())) {
+    const int err = errno;
+    return absl::ErrnoToStatus(err, fmt::format("{}: cannot read the topology file", path));
+  }
+  return parse_topology_yaml(text, path);
+}
+
+}  // namespace splitpath::sim
