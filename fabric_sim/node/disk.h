@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "fabric_sim/node/exchange_ids.h"
 #include "fabric_sim/node/nport.h"
 #include "fabric_sim/node/sparse_store.h"
 #include "fabric_sim/topology/topology.h"
@@ -87,7 +88,8 @@ class Disk : public NPort {
   DiskConfig config_;
   DiskStats stats_;
   std::vector<std::unique_ptr<LogicalUnit>> luns_;
-  std::vector<std::unique_ptr<Task>> tasks_;  // indexed by RX_ID
+  std::vector<std::unique_ptr<Task>> tasks_;
+  ExchangeIds rx_ids_{0x0000, 0xFFFE};  // RX_ID -> index in tasks_
   std::vector<uint32_t> free_tasks_;
   std::vector<uint8_t> scratch_;  // one data-in buffer, reused
   SimTime media_free_at_ = 0;

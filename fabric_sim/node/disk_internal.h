@@ -11,9 +11,7 @@
 
 namespace splitpath::sim {
 
-// RX_IDs: the low bits pick a task slot, the next bits count its uses.
-inline constexpr uint32_t kTaskBits = 12;
-inline constexpr uint32_t kTaskMask = (1u << kTaskBits) - 1;
+inline constexpr uint32_t kMaxTasks = 4096;
 // Largest burst one FCP_XFER_RDY asks for.
 inline constexpr uint32_t kMaxBurst = 1024 * 1024;
 
@@ -36,7 +34,6 @@ struct Disk::LogicalUnit {
 
 struct Disk::Task {
   bool active = false;
-  uint16_t rotation = 0;
   uint16_t rx_id = 0;
   uint16_t ox_id = 0;
   fc::FcId initiator;

@@ -33,7 +33,7 @@ Disk::Disk(Kernel& kernel, FramePool& pool, const DiskConfig& config, uint64_t s
   for (const LunConfig& l : config_.luns) {
     luns_.push_back(std::make_unique<LogicalUnit>(l, l.blocks * l.block_size));
   }
-  const uint32_t slots = std::clamp<uint32_t>(config_.queue_depth, 1, 1u << kTaskBits);
+  const uint32_t slots = std::clamp<uint32_t>(config_.queue_depth, 1, kMaxTasks);
   for (uint32_t i = 0; i < slots; ++i) {
     tasks_.push_back(std::make_unique<Task>());
     free_tasks_.push_back(slots - 1 - i);
@@ -65,9 +65,9 @@ void Disk::clear_medium_errors() {
 }
 
 Disk::Task* Disk::task_for(const fc::FrameHeader& h) {
-  const uint32_t index = h.rx_id & kTaskMask;
-  if (index >= tasks_.size()) return nullptr;
-  Task& t = *tasks_[index];
+  const int32_t index = rx_ids_.slot(h.rx_id);
+  if (index == ExchangeIds::kNone) return nullptr;
+  Task& t = *tasks_[static_cast<size_t>(index)];
   if (!t.active || t.rx_id != h.rx_id || t.ox_id != h.ox_id || t.initiator != h.s_id) {
     return nullptr;
   }
@@ -122,11 +122,9 @@ void Disk::on_command(const fc::FrameHeader& h, std::span<const uint8_t> payload
   const uint32_t index = free_tasks_.back();
   free_tasks_.pop_back();
   Task& task = *tasks_[index];
-  const uint16_t rotation = static_cast<uint16_t>((task.rotation + 1) & 0xF);
   task = Task{};
   task.active = true;
-  task.rotation = rotation;
-  task.rx_id = static_cast<uint16_t>((task.rotation << kTaskBits) | index);
+  task.rx_id = static_cast<uint16_t>(rx_ids_.assign(index));
   task.ox_id = h.ox_id;
   task.initiator = h.s_id;
   task.fcp_dl = cmnd->fcp_dl;
@@ -216,17 +214,16 @@ SimTime Disk::media_time(uint64_t bytes) {
 }
 
 void Disk::start_read(Task& task) {
-  const uint32_t index = task.rx_id & kTaskMask;
   const SimTime delay = task.medium_error_lba ? config_.latency_ns + extra_delay_
                                               : media_time(task.bytes);
-  kernel().schedule_in<&Disk::on_media_done>(delay, this, (uint64_t{task.rx_id} << 32) | index);
+  kernel().schedule_in<&Disk::on_media_done>(delay, this, task.rx_id);
 }
 
 void Disk::start_write(Task& task) {
   if (task.medium_error_lba || task.bytes == 0) {
     // Nothing is transferred: the command fails (or succeeds) after the latency.
     kernel().schedule_in<&Disk::on_media_done>(config_.latency_ns + extra_delay_, this,
-                                               (uint64_t{task.rx_id} << 32) | (task.rx_id & kTaskMask));
+                                               task.rx_id);
     return;
   }
   task.burst_end = std::min(task.bytes, kMaxBurst);
@@ -276,13 +273,13 @@ void Disk::on_data_out(const fc::FrameHeader& h, Frame* frame) {
     return;
   }
   kernel().schedule_in<&Disk::on_media_done>(media_time(task->bytes), this,
-                                             (uint64_t{task->rx_id} << 32) | (task->rx_id & kTaskMask));
+                                             task->rx_id);
 }
 
 void Disk::on_media_done(uint64_t arg) {
-  const uint32_t index = static_cast<uint32_t>(arg & kTaskMask);
-  Task& task = *tasks_[index];
-  if (!task.active || task.rx_id != (arg >> 32)) return;  // aborted meanwhile
+  const int32_t index = rx_ids_.slot(static_cast<uint16_t>(arg));
+  if (index == ExchangeIds::kNone) return;  // aborted meanwhile
+  Task& task = *tasks_[static_cast<size_t>(index)];
   if (offline_) {
     finish(task);
     return;
@@ -367,7 +364,8 @@ void Disk::finish(Task& task) {
   if (!task.active) return;
   task.active = false;
   task.parameters.clear();
-  free_tasks_.push_back(task.rx_id & kTaskMask);
+  free_tasks_.push_back(static_cast<uint32_t>(rx_ids_.slot(task.rx_id)));
+  rx_ids_.release(task.rx_id);
 }
 
 void Disk::on_abort(fc::FcId peer, uint16_t ox_id) {

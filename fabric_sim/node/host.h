@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "fabric_sim/node/exchange_ids.h"
 #include "fabric_sim/node/latency_histogram.h"
 #include "fabric_sim/node/nport.h"
 #include "fabric_sim/node/verify_map.h"
@@ -52,6 +53,17 @@ struct FailedCommand {
   uint8_t ascq = 0;
 };
 
+// How a command sent with Host::submit_command ended.
+struct ScsiResult {
+  bool timed_out = false;
+  uint8_t status = 0;            // SCSI status (meaningless when timed_out)
+  bool has_sense = false;
+  fc::SenseData sense;
+  uint32_t residual = 0;         // FCP_RSP residual
+  bool underrun = false;
+  std::vector<uint8_t> data_in;  // what the target sent
+};
+
 // A LUN the host found and runs its job on.
 struct DiscoveredLun {
   fc::FcId target;
@@ -70,6 +82,13 @@ class Host : public NPort {
   const HostStats& stats() const { return stats_; }
   const std::vector<FailedCommand>& failed_commands() const { return failed_; }
   std::vector<DiscoveredLun> luns() const;
+  // Sends one SCSI command outside the job (discovery, tests, tools): `cdb` as
+  // given, `data_out` offered on XFER_RDY, up to `data_in_length` bytes
+  // accepted. `done` runs on FCP_RSP or after the I/O timeout. Returns false if
+  // the host is not logged in or has no free exchange.
+  using ScsiDone = std::function<void(const ScsiResult&)>;
+  bool submit_command(fc::FcId target, uint16_t lun, std::span<const uint8_t> cdb,
+                      uint32_t data_in_length, std::vector<uint8_t> data_out, ScsiDone done);
   // Stops issuing new commands (outstanding ones still complete).
   void stop_workload() { stopped_ = true; }
   size_t outstanding() const { return outstanding_; }
@@ -90,12 +109,11 @@ class Host : public NPort {
   void login_target(size_t index);
   void report_luns(size_t index);
   void read_capacity(size_t index, uint16_t lun);
-  // Runs one discovery command (no data out) and hands back status and data-in
-  // (status 0xFF: timed out).
-  using DiscoveryDone = std::function<void(uint8_t status, std::span<const uint8_t> data)>;
+  // A discovery command through submit_command.
   void run_discovery_command(fc::FcId target, uint16_t lun, const fc::ScsiCommand& cmd,
-                             uint32_t alloc_len, DiscoveryDone done);
+                             uint32_t alloc_len, ScsiDone done);
   IoSlot* take_slot(fc::FcId target);
+  void release_slot(IoSlot& slot);
   void add_job(const DiscoveredLun& lun);
 
   // The job engine (host_io.cc).
@@ -116,7 +134,8 @@ class Host : public NPort {
   std::vector<FailedCommand> failed_;
   std::vector<std::unique_ptr<Target>> targets_;
   std::vector<std::unique_ptr<Job>> jobs_;
-  std::vector<std::unique_ptr<IoSlot>> slots_;  // indexed by OX_ID & kSlotMask
+  std::vector<std::unique_ptr<IoSlot>> slots_;
+  ExchangeIds ox_ids_;  // OX_ID -> index in slots_
   std::vector<uint32_t> free_slots_;
   size_t outstanding_ = 0;
   uint64_t next_generation_ = 1;

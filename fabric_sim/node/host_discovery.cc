@@ -23,7 +23,8 @@ uint64_t derived_wwnn(const HostConfig& c) { return c.wwnn ? c.wwnn : c.wwpn ^ (
 Host::Host(Kernel& kernel, FramePool& pool, const HostConfig& config, uint64_t seed)
     : NPort(kernel, pool, config.name, config.wwpn, derived_wwnn(config), Role::kInitiator,
             Rng::derive(seed, config.name)),
-      config_(config) {
+      config_(config),
+      ox_ids_(kFirstFcpOxId, kLastFcpOxId) {
   // Slots for discovery commands; add_job adds one queue's worth per job.
   for (uint32_t i = 0; i < 16; ++i) {
     free_slots_.push_back(15 - i);
@@ -50,7 +51,10 @@ void Host::on_fabric_lost() {
     if (slot->active) finish(*slot, 0xFF, nullptr);
   }
   for (auto& job : jobs_) job->active = false;
-  for (auto& t : targets_) t->state = TargetState::kNew;
+  for (auto& t : targets_) {
+    t->state = TargetState::kNew;
+    t->luns.clear();
+  }
 }
 
 void Host::discover() {
@@ -134,13 +138,13 @@ void Host::report_luns(size_t index) {
   const fc::FcId target = targets_[index]->id;
   run_discovery_command(
       target, 0, fc::make_report_luns(kReportLunsAllocation), kReportLunsAllocation,
-      [this, index](uint8_t status, std::span<const uint8_t> data) {
-        if (status != fc::scsi_status::kGood) {
+      [this, index](const ScsiResult& r) {
+        if (r.timed_out || r.status != fc::scsi_status::kGood) {
           spdlog::warn("{}: REPORT LUNS to {:06x} failed (status {:#x})", name(),
-                       targets_[index]->id.value, status);
+                       targets_[index]->id.value, r.status);
           return;
         }
-        auto list = fc::decode_report_luns(data);
+        auto list = fc::decode_report_luns(r.data_in);
         if (!list.ok()) return;
         for (size_t i = 0; i < list->count; ++i) {
           auto number = fc::decode_lun(list->lun(i));
@@ -158,9 +162,9 @@ void Host::read_capacity(size_t index, uint16_t lun) {
   run_discovery_command(
       target, lun, fc::make_read_capacity16(fc::kReadCapacity16DataSize),
       fc::kReadCapacity16DataSize,
-      [this, index, lun](uint8_t status, std::span<const uint8_t> data) {
-        if (status != fc::scsi_status::kGood) return;
-        auto cap = fc::decode_read_capacity16_data(data);
+      [this, index, lun](const ScsiResult& r) {
+        if (r.timed_out || r.status != fc::scsi_status::kGood) return;
+        auto cap = fc::decode_read_capacity16_data(r.data_in);
         if (!cap.ok() || cap->block_length < kStampUnit || cap->block_length % kStampUnit != 0) {
           return;
         }

@@ -6,17 +6,16 @@
 #include <span>
 #include <vector>
 
+#include "fabric_sim/node/exchange_ids.h"
 #include "fabric_sim/node/host.h"
 
 namespace splitpath::sim {
 
-// FCP OX_IDs: the low bits pick an I/O slot, the next bits count the slot's
-// uses, so a frame of a command that already timed out is recognised. Control
-// exchanges use 0x8000 and above.
-inline constexpr uint32_t kSlotBits = 12;
-inline constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
-inline constexpr uint32_t kRotationMask = 0x7;
-inline constexpr uint32_t kMaxSlots = 1u << kSlotBits;
+// FCP commands use OX_IDs 0x0000..0x7FFF; control exchanges (ELS, CT) use
+// 0x8000 and above.
+inline constexpr uint16_t kFirstFcpOxId = 0x0000;
+inline constexpr uint16_t kLastFcpOxId = 0x7FFF;
+inline constexpr uint32_t kMaxSlots = 4096;
 
 struct Host::Job {
   size_t index = 0;
@@ -37,12 +36,12 @@ struct Host::Job {
 struct Host::IoSlot {
   bool active = false;
   fc::FcId target;
-  // Discovery commands (REPORT LUNS, READ CAPACITY) collect their data-in here
-  // and report through on_done instead of counting as workload I/O.
-  bool discovery = false;
-  DiscoveryDone on_done;
-  std::vector<uint8_t> data_in;
-  uint16_t rotation = 0;
+  // Commands from submit_command (discovery, tests) carry their data here and
+  // report through on_done instead of counting as workload I/O.
+  bool passthrough = false;
+  ScsiDone on_done;
+  ScsiResult result;
+  std::vector<uint8_t> data_out;
   uint16_t ox_id = 0;
   uint16_t rx_id = 0;
   Job* job = nullptr;

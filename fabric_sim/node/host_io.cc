@@ -2,6 +2,7 @@
 // exchange (FCP_CMND, XFER_RDY/FCP_DATA, FCP_RSP), stamps written units,
 // verifies read units, and keeps per-host statistics.
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "fabric_sim/node/block_stamp.h"
@@ -22,9 +23,9 @@ constexpr uint32_t kDataFrameBytes = fc::kDefaultDataFieldSize;
 }  // namespace
 
 Host::IoSlot* Host::slot_for(const fc::FrameHeader& h) {
-  const uint32_t index = h.ox_id & kSlotMask;
-  if (h.ox_id >= 0x8000 || index >= slots_.size()) return nullptr;
-  IoSlot& slot = *slots_[index];
+  const int32_t index = ox_ids_.slot(h.ox_id);
+  if (index == ExchangeIds::kNone) return nullptr;
+  IoSlot& slot = *slots_[static_cast<size_t>(index)];
   if (!slot.active || slot.ox_id != h.ox_id || slot.target != h.s_id) return nullptr;
   return &slot;
 }
@@ -56,23 +57,31 @@ void Host::fill_queue(Job& job) {
 Host::IoSlot* Host::take_slot(fc::FcId target) {
   if (free_slots_.empty()) return nullptr;
   const uint32_t index = free_slots_.back();
+  const int32_t ox_id = ox_ids_.assign(index);
+  if (ox_id == ExchangeIds::kNone) return nullptr;
   free_slots_.pop_back();
   IoSlot& slot = *slots_[index];
   slot.active = true;
   slot.target = target;
-  slot.rotation = static_cast<uint16_t>((slot.rotation + 1) & kRotationMask);
-  slot.ox_id = static_cast<uint16_t>((slot.rotation << kSlotBits) | index);
+  slot.ox_id = static_cast<uint16_t>(ox_id);
   slot.rx_id = fc::kUnassignedXid;
   slot.job = nullptr;
-  slot.discovery = false;
+  slot.passthrough = false;
   slot.on_done = nullptr;
-  slot.data_in.clear();
+  slot.result = ScsiResult{};
+  slot.data_out.clear();
   slot.write = false;
   slot.transferred = 0;
   slot.seq_id = 0;
   slot.verify_failed = false;
   slot.issued_at = kernel().now();
   return &slot;
+}
+
+void Host::release_slot(IoSlot& slot) {
+  slot.active = false;
+  free_slots_.push_back(static_cast<uint32_t>(ox_ids_.slot(slot.ox_id)));
+  ox_ids_.release(slot.ox_id);
 }
 
 bool Host::issue(Job& job) {
@@ -171,6 +180,23 @@ void Host::on_xfer_rdy(IoSlot& slot, const fc::FrameHeader& h, Frame* frame) {
     return;
   }
   slot.rx_id = h.rx_id;
+  if (slot.passthrough) {
+    const uint8_t seq_id = ++slot.seq_id;
+    uint32_t offset = xfer->relative_offset;
+    const uint32_t end = offset + xfer->burst_length;
+    uint16_t seq_cnt = 0;
+    while (offset < end) {
+      const uint32_t n = std::min(kDataFrameBytes, end - offset);
+      Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataSolicitedData, slot.target, port_id(),
+                                      fcp_data_fctl(false, offset + n == end), slot.ox_id,
+                                      slot.rx_id, seq_id, seq_cnt++, offset),
+                           n);
+      std::memcpy(f->payload_ptr(), slot.data_out.data() + offset, n);
+      send(f);
+      offset += n;
+    }
+    return;
+  }
   // One sequence per burst, cut into frames of at most the data field size, each
   // 512-byte unit stamped with its address and this write's generation.
   const Job& job = *slot.job;
@@ -199,10 +225,11 @@ void Host::on_xfer_rdy(IoSlot& slot, const fc::FrameHeader& h, Frame* frame) {
 void Host::on_data_in(IoSlot& slot, const fc::FrameHeader& h, Frame* frame) {
   const uint32_t offset = h.parameter;
   const auto payload = frame->payload();
-  if (slot.discovery) {
-    if (uint64_t{offset} + payload.size() <= slot.bytes) {
-      if (slot.data_in.size() < offset + payload.size()) slot.data_in.resize(offset + payload.size());
-      std::memcpy(slot.data_in.data() + offset, payload.data(), payload.size());
+  if (slot.passthrough) {
+    auto& data_in = slot.result.data_in;
+    if (!slot.write && uint64_t{offset} + payload.size() <= slot.bytes) {
+      if (data_in.size() < offset + payload.size()) data_in.resize(offset + payload.size());
+      std::memcpy(data_in.data() + offset, payload.data(), payload.size());
       slot.transferred += static_cast<uint32_t>(payload.size());
     } else {
       ++stats_.protocol_errors;
@@ -245,7 +272,18 @@ void Host::on_rsp(IoSlot& slot, const fc::FrameHeader& /*h*/, Frame* frame) {
     finish(slot, fc::scsi_status::kCheckCondition, nullptr);
     return;
   }
-  if (slot.discovery) {
+  if (slot.passthrough) {
+    ScsiResult& r = slot.result;
+    r.status = rsp->scsi_status;
+    r.residual = rsp->residual;
+    r.underrun = rsp->resid_under;
+    if (rsp->sense_length > 0) {
+      auto decoded = fc::decode_sense_data(rsp->sense_bytes());
+      if (decoded.ok()) {
+        r.has_sense = true;
+        r.sense = *decoded;
+      }
+    }
     finish(slot, rsp->scsi_status, nullptr);
     return;
   }
@@ -273,12 +311,12 @@ void Host::on_rsp(IoSlot& slot, const fc::FrameHeader& /*h*/, Frame* frame) {
 }
 
 void Host::finish(IoSlot& slot, uint8_t status, const fc::SenseData* sense) {
-  if (slot.discovery) {
-    DiscoveryDone done = std::move(slot.on_done);
-    std::vector<uint8_t> data = std::move(slot.data_in);
-    slot.active = false;
-    free_slots_.push_back(slot.ox_id & kSlotMask);
-    done(status, data);
+  if (slot.passthrough) {
+    ScsiDone done = std::move(slot.on_done);
+    ScsiResult result = std::move(slot.result);
+    result.timed_out = status == kTimeoutStatus;
+    release_slot(slot);
+    done(result);
     return;
   }
   Job& job = *slot.job;
@@ -323,37 +361,52 @@ void Host::finish(IoSlot& slot, uint8_t status, const fc::SenseData* sense) {
     }
     failed_.push_back(failed);
   }
-  slot.active = false;
-  free_slots_.push_back(slot.ox_id & kSlotMask);
+  release_slot(slot);
   --job.outstanding;
   --outstanding_;
   fill_queue(job);
 }
 
-void Host::run_discovery_command(fc::FcId target, uint16_t lun, const fc::ScsiCommand& cmd,
-                                 uint32_t alloc_len, DiscoveryDone done) {
+bool Host::submit_command(fc::FcId target, uint16_t lun, std::span<const uint8_t> cdb,
+                          uint32_t data_in_length, std::vector<uint8_t> data_out, ScsiDone done) {
+  if (login_state() != LoginState::kReady || cdb.size() > fc::kMaxCdbSize) return false;
   IoSlot* slot = take_slot(target);
-  if (!slot) return done(kTimeoutStatus, {});
-  slot->discovery = true;
+  if (!slot) return false;
+  slot->passthrough = true;
   slot->on_done = std::move(done);
-  slot->bytes = alloc_len;
+  slot->write = !data_out.empty();
+  slot->bytes = slot->write ? static_cast<uint32_t>(data_out.size()) : data_in_length;
+  slot->data_out = std::move(data_out);
   fc::FcpCmnd cmnd;
   cmnd.lun = fc::make_lun(lun);
-  cmnd.rddata = alloc_len > 0;
-  cmnd.fcp_dl = alloc_len;
-  (void)fc::encode_cdb(cmd, {cmnd.cdb.data(), cmnd.cdb.size()});
+  cmnd.rddata = !slot->write && data_in_length > 0;
+  cmnd.wrdata = slot->write;
+  cmnd.fcp_dl = slot->bytes;
+  fc::set_fcp_cdb(cmnd, cdb);
   Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataUnsolicitedCmd, target, port_id(),
                                   kFctlFcpCmnd, slot->ox_id, fc::kUnassignedXid),
                        fc::fcp_cmnd_size(cmnd));
   (void)fc::encode_fcp_cmnd(cmnd, f->payload());
   kernel().schedule_in<&Host::on_io_timeout>(config_.workload.io_timeout_ns, this, slot->ox_id);
   send(f);
+  return true;
+}
+
+void Host::run_discovery_command(fc::FcId target, uint16_t lun, const fc::ScsiCommand& cmd,
+                                 uint32_t alloc_len, ScsiDone done) {
+  std::array<uint8_t, fc::kMaxCdbSize> cdb{};
+  auto n = fc::encode_cdb(cmd, cdb);
+  if (!n.ok() || !submit_command(target, lun, {cdb.data(), *n}, alloc_len, {}, done)) {
+    ScsiResult failed;
+    failed.timed_out = true;
+    done(failed);
+  }
 }
 
 void Host::on_io_timeout(uint64_t ox_id) {
-  const uint32_t index = static_cast<uint32_t>(ox_id & kSlotMask);
-  if (index >= slots_.size()) return;
-  IoSlot& slot = *slots_[index];
+  const int32_t index = ox_ids_.slot(static_cast<uint16_t>(ox_id));
+  if (index == ExchangeIds::kNone) return;
+  IoSlot& slot = *slots_[static_cast<size_t>(index)];
   if (!slot.active || slot.ox_id != ox_id) return;
   send_abts(slot);
   finish(slot, kTimeoutStatus, nullptr);

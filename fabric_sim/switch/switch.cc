@@ -48,11 +48,13 @@ void Switch::Port::on_link_state(Link& /*link*/, int /*side*/, bool up) {
 }
 
 int Switch::route(fc::FcId d_id, uint16_t ox_id) const {
-  if (d_id.domain() == config_.domain) {
+  // Domain controllers (FF.FC.dd) live on the switch of domain dd.
+  const uint8_t domain = fc::is_domain_controller(d_id) ? d_id.port() : d_id.domain();
+  if (domain == config_.domain && !fc::is_domain_controller(d_id)) {
     auto it = logins_.find(d_id.value);
     return it == logins_.end() ? -1 : static_cast<int>(it->second.port);
   }
-  const auto& candidates = domain_routes_[d_id.domain()];
+  const auto& candidates = domain_routes_[domain];
   if (candidates.empty()) return -1;
   if (candidates.size() == 1) return static_cast<int>(candidates[0]);
   return static_cast<int>(candidates[ox_id % candidates.size()]);
