@@ -11,8 +11,18 @@ static uint64_t pack(uint64_t epoch, int side) { return (epoch << 1) | static_ca
 
 Link::Link(Kernel& kernel, FramePool& pool, std::string name, LinkParams params)
     : kernel_(kernel), pool_(pool), name_(std::move(name)), params_(params) {
-  dir_[0].credits = params_.bb_credit;
-  dir_[1].credits = params_.bb_credit;
+  for (Direction& d : dir_) {
+    d.credits = params_.bb_credit;
+    d.returning.resize(params_.bb_credit);
+  }
+}
+
+void Link::collect_credits(Direction& d, SimTime now) {
+  while (d.returning_count > 0 && d.returning[d.returning_head] <= now) {
+    d.returning_head = static_cast<uint16_t>((d.returning_head + 1) % d.returning.size());
+    --d.returning_count;
+    ++d.credits;
+  }
 }
 
 SimTime Link::serialization_ns(uint32_t size) const {
@@ -36,10 +46,17 @@ void Link::transmit(int side, Frame* frame) {
 
 void Link::try_send(int side) {
   Direction& d = dir_[side];
-  while (!d.queue.empty() && d.credits > 0) {
+  while (!d.queue.empty()) {
     const SimTime now = kernel_.now();
+    collect_credits(d, now);
     Frame* f = d.queue.front();
-    const SimTime start = std::max(d.busy_until, f->ready_at);
+    SimTime start = std::max(d.busy_until, f->ready_at);
+    if (d.credits == 0) {
+      // Blocked until the next R_RDY arrives; with none on the way, until
+      // release_credit() sends one.
+      if (d.returning_count == 0) return;
+      start = std::max(start, d.returning[d.returning_head]);
+    }
     if (start > now) {
       if (!d.kick_pending) {
         d.kick_pending = true;
@@ -84,15 +101,12 @@ void Link::on_arrival(uint64_t arg) {
 void Link::release_credit(int side) {
   // The R_RDY travels from `side` back to the transmitter at the other end.
   if (!up_) return;
-  kernel_.schedule_in<&Link::on_credit>(params_.propagation_ns, this, pack(epoch_, 1 - side));
-}
-
-void Link::on_credit(uint64_t arg) {
-  const int side = static_cast<int>(arg & 1);
-  if ((arg >> 1) != epoch_) return;
-  Direction& d = dir_[side];
-  if (d.credits < params_.bb_credit) ++d.credits;
-  try_send(side);
+  Direction& d = dir_[1 - side];
+  if (d.credits + d.returning_count >= params_.bb_credit) return;  // a stray R_RDY
+  const size_t tail = (d.returning_head + d.returning_count) % d.returning.size();
+  d.returning[tail] = kernel_.now() + params_.propagation_ns;
+  ++d.returning_count;
+  if (d.credits == 0 && !d.kick_pending) try_send(1 - side);
 }
 
 void Link::drop_all(Direction& d) {
@@ -117,6 +131,8 @@ void Link::set_up(bool up) {
     d.kick_pending = false;
     d.busy_until = kernel_.now();
     d.credits = params_.bb_credit;
+    d.returning_head = 0;
+    d.returning_count = 0;
   }
   for (int s = 0; s < 2; ++s) {
     if (dir_[1 - s].receiver) dir_[1 - s].receiver->on_link_state(*this, s, up);

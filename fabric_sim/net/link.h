@@ -8,10 +8,16 @@
 // the propagation delay. The receiver owns the frame from then on and returns
 // the credit (an R_RDY, which takes the propagation delay to travel back) by
 // calling release_credit() once it no longer holds the receive buffer.
+//
+// R_RDYs in flight are kept as arrival times, not events: the transmitter
+// collects those that have arrived when it next wants to send, and schedules a
+// wake-up only when it is blocked waiting for one. That keeps a switched frame
+// at about three events.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "fabric_sim/kernel/kernel.h"
 #include "fabric_sim/net/frame.h"
@@ -104,6 +110,11 @@ class Link {
     FrameQueue in_flight;  // on the wire, in arrival order
     SimTime busy_until = 0;
     uint16_t credits = 0;
+    // R_RDYs travelling back to this transmitter: arrival times, oldest first
+    // (a ring of bb_credit entries).
+    std::vector<SimTime> returning;
+    uint16_t returning_head = 0;
+    uint16_t returning_count = 0;
     bool kick_pending = false;
     FramePort* receiver = nullptr;
     int receiver_side = 0;
@@ -113,7 +124,7 @@ class Link {
   void try_send(int side);
   void on_kick(uint64_t side);
   void on_arrival(uint64_t side);
-  void on_credit(uint64_t side);
+  void collect_credits(Direction& d, SimTime now);
   void drop_all(Direction& d);
 
   Kernel& kernel_;

@@ -102,8 +102,7 @@ TEST(ServiceParameters, Malformed) {
   expect_error(decode_service_parameters(b), WireErrc::kBadValue, "bb_rx_data_field_size", 10);
   ServiceParameters s = host_flogi();
   s.common.bb_sc_number = 16;
-  expect_error(encode_service_parameters(s, buf), WireErrc::kBadValue, "bb_rx_data_field_size",
-               10);
+  expect_error(encode_service_parameters(s, buf), WireErrc::kBadValue, "bb_rx_data_field_size", 10);
   b.resize(256);  // longer payloads are accepted
   b[11] = 0x40;
   EXPECT_TRUE(decode_service_parameters(b).ok());
@@ -129,8 +128,8 @@ TEST(Logo, KnownBytes) {
 
 TEST(Prli, CapturedRequestAndAccept) {
   // PRLI of bluecmd-fc2-real-frames.pcap: initiator, read XFER_RDY disabled, ...
-  const Bytes req = bytes({0x20, 0x10, 0x00, 0x14, 0x08, 0x00, 0x20, 0x00, 0, 0, 0, 0, 0, 0, 0,
-                           0, 0x00, 0x00, 0x07, 0xa2});
+  const Bytes req = bytes({0x20, 0x10, 0x00, 0x14, 0x08, 0x00, 0x20, 0x00, 0,    0,
+                           0,    0,    0,    0,    0,    0,    0x00, 0x00, 0x07, 0xa2});
   auto r = decode_prli(req);
   ASSERT_TRUE(r.ok()) << test::describe(r.error());
   EXPECT_EQ(r->command, els_cmd::kPrli);
@@ -144,19 +143,19 @@ TEST(Prli, CapturedRequestAndAccept) {
   expect_prefixes_fail(req, decode_prli);
   // Its ACC in fikonfarm-fcoe1-merged.pcap: image pair established, request executed,
   // initiator and target function.
-  Prli acc{els_cmd::kAcc, true, prli_response::kRequestExecuted,
-           prli_fcp::kInitiatorFunction | prli_fcp::kTargetFunction |
-               prli_fcp::kReadXferRdyDisabled};
+  Prli acc{
+      els_cmd::kAcc, true, prli_response::kRequestExecuted,
+      prli_fcp::kInitiatorFunction | prli_fcp::kTargetFunction | prli_fcp::kReadXferRdyDisabled};
   EXPECT_EQ(expect_round_trip(acc, encode_prli, decode_prli),
-            bytes({0x02, 0x10, 0x00, 0x14, 0x08, 0x00, 0x21, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x00,
-                   0x00, 0x00, 0x32}));
+            bytes({0x02, 0x10, 0x00, 0x14, 0x08, 0x00, 0x21, 0x00, 0,    0,
+                   0,    0,    0,    0,    0,    0,    0x00, 0x00, 0x00, 0x32}));
   Prli prlo{els_cmd::kPrlo, false, 0, 0};
   expect_round_trip(prlo, encode_prli, decode_prli);
 }
 
 TEST(Prli, Malformed) {
-  const Bytes req = bytes({0x20, 0x10, 0x00, 0x14, 0x08, 0x00, 0x20, 0x00, 0, 0, 0, 0, 0, 0, 0,
-                           0, 0x00, 0x00, 0x07, 0xa2});
+  const Bytes req = bytes({0x20, 0x10, 0x00, 0x14, 0x08, 0x00, 0x20, 0x00, 0,    0,
+                           0,    0,    0,    0,    0,    0,    0x00, 0x00, 0x07, 0xa2});
   Bytes b = req;
   b[1] = 0x14;
   expect_error(decode_prli(b), WireErrc::kBadLength, "page_length", 1);

@@ -17,9 +17,9 @@ using test::expect_round_trip;
 // READ(10) LBA 0xFFFF80, 8 blocks, FCP_DL 4096.
 const Bytes kRead10Cmnd = bytes({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // FCP_LUN
                                  0x00, 0x00, 0x00, 0x02,  // CRN, attr, TMF, RDDATA
-                                 0x28, 0x00, 0x00, 0xff, 0xff, 0x80, 0x00, 0x00, 0x08, 0x00,
-                                 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // CDB
-                                 0x00, 0x00, 0x10, 0x00});            // FCP_DL
+                                 0x28, 0x00, 0x00, 0xff, 0xff, 0x80, 0x00, 0x00,
+                                 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // CDB
+                                 0x00, 0x00, 0x10, 0x00});                        // FCP_DL
 
 TEST(FcpCmnd, DecodesCapturedRead10) {
   auto r = decode_fcp_cmnd(kRead10Cmnd);
@@ -56,7 +56,8 @@ TEST(FcpCmnd, RoundTripsAllFields) {
   c.task_attribute = TaskAttribute::kOrdered;
   c.wrdata = true;
   Bytes cdb32(32);
-  for (size_t i = 0; i < cdb32.size(); ++i) cdb32[i] = uint8_t(i + 1);
+  for (size_t i = 0; i < cdb32.size(); ++i)
+    cdb32[i] = uint8_t(i + 1);
   ASSERT_TRUE(set_fcp_cdb(c, cdb32));
   EXPECT_EQ(c.cdb_length, 32);
   c.fcp_dl = 0xDEADBEEF;
@@ -137,8 +138,7 @@ TEST(FcpXferRdy, KnownBytesAndErrors) {
   out[6] = 0;
   expect_error(decode_fcp_xfer_rdy(out), WireErrc::kBadValue, "burst_length", 4);
   std::array<uint8_t, 12> buf{};
-  expect_error(encode_fcp_xfer_rdy(FcpXferRdy{0, 0}, buf), WireErrc::kBadValue, "burst_length",
-               4);
+  expect_error(encode_fcp_xfer_rdy(FcpXferRdy{0, 0}, buf), WireErrc::kBadValue, "burst_length", 4);
 }
 
 TEST(FcpData, RelativeOffset) {
@@ -152,13 +152,13 @@ TEST(FcpData, RelativeOffset) {
 // FCP_RSP from fikonfarm-fcoe1-merged.pcap frame 55: CHECK CONDITION, RESID_UNDER
 // 3064, 40 bytes of sense: UNIT ATTENTION, POWER ON/RESET 29/00.
 Bytes captured_check_condition() {
-  Bytes b = bytes({0, 0, 0, 0, 0, 0, 0, 0,  // reserved
-                   0x00, 0x00, 0x0a, 0x02,  // qualifier, flags, status
-                   0x00, 0x00, 0x0b, 0xf8,  // FCP_RESID
-                   0x00, 0x00, 0x00, 0x28,  // FCP_SNS_LEN
-                   0x00, 0x00, 0x00, 0x00,  // FCP_RSP_LEN
-                   0xf0, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x29,
-                   0x00, 0x00, 0x00});
+  Bytes b = bytes({0,    0,    0,    0,    0,    0,    0,    0,  // reserved
+                   0x00, 0x00, 0x0a, 0x02,                       // qualifier, flags, status
+                   0x00, 0x00, 0x0b, 0xf8,                       // FCP_RESID
+                   0x00, 0x00, 0x00, 0x28,                       // FCP_SNS_LEN
+                   0x00, 0x00, 0x00, 0x00,                       // FCP_RSP_LEN
+                   0xf0, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x10,
+                   0x00, 0x00, 0x00, 0x00, 0x29, 0x00, 0x00, 0x00});
   b.resize(24 + 40, 0);
   return b;
 }
@@ -201,7 +201,8 @@ TEST(FcpRsp, RoundTrips) {
   full.rsp_info_length = 8;
   full.rsp_info[3] = fcp_rsp_code::kCmndFieldsInvalid;
   Bytes sense(96);
-  for (size_t i = 0; i < sense.size(); ++i) sense[i] = uint8_t(0x70 + i);
+  for (size_t i = 0; i < sense.size(); ++i)
+    sense[i] = uint8_t(0x70 + i);
   ASSERT_TRUE(set_fcp_sense(full, sense));
   out = expect_round_trip(full, encode_fcp_rsp, decode_fcp_rsp);
   EXPECT_EQ(out.size(), 24u + 8 + 96);

@@ -142,10 +142,9 @@ TEST(ScsiCdb, Malformed) {
   expect_error(decode_cdb(bytes({0xC0})), WireErrc::kUnsupported, "operation_code", 0);
   expect_error(decode_cdb(bytes({0x28, 0, 0, 0})), WireErrc::kTruncated, "cdb", 4);
   // INQUIRY: page code without EVPD, CmdDt.
-  expect_error(decode_cdb(bytes({0x12, 0x00, 0x80, 0, 0xFF, 0})), WireErrc::kBadValue,
-               "page_code", 2);
-  expect_error(decode_cdb(bytes({0x12, 0x02, 0x00, 0, 0xFF, 0})), WireErrc::kBadValue, "cmddt",
-               1);
+  expect_error(decode_cdb(bytes({0x12, 0x00, 0x80, 0, 0xFF, 0})), WireErrc::kBadValue, "page_code",
+               2);
+  expect_error(decode_cdb(bytes({0x12, 0x02, 0x00, 0, 0xFF, 0})), WireErrc::kBadValue, "cmddt", 1);
   // NACA and LINK in the control byte.
   expect_error(decode_cdb(bytes({0x00, 0, 0, 0, 0, 0x04})), WireErrc::kUnsupported, "control", 5);
   expect_error(decode_cdb(bytes({0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0x01})), WireErrc::kUnsupported,
@@ -156,15 +155,14 @@ TEST(ScsiCdb, Malformed) {
   expect_error(decode_cdb(bytes({0x8A, 0xE0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0})),
                WireErrc::kUnsupported, "wrprotect", 1);
   // READ CAPACITY: LBA without PMI; SERVICE ACTION IN(16) other than READ CAPACITY.
-  expect_error(decode_cdb(bytes({0x25, 0, 0, 0, 0, 1, 0, 0, 0, 0})), WireErrc::kBadValue, "lba",
-               2);
+  expect_error(decode_cdb(bytes({0x25, 0, 0, 0, 0, 1, 0, 0, 0, 0})), WireErrc::kBadValue, "lba", 2);
   expect_error(decode_cdb(bytes({0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0})),
                WireErrc::kUnsupported, "service_action", 1);
   expect_error(decode_cdb(bytes({0x9E, 0x10, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 32, 0, 0})),
                WireErrc::kBadValue, "lba", 2);
   // REPORT LUNS select report; PR service actions, scope and type.
-  expect_error(decode_cdb(bytes({0xA0, 0, 0x03, 0, 0, 0, 0, 0, 0, 16, 0, 0})),
-               WireErrc::kBadValue, "select_report", 2);
+  expect_error(decode_cdb(bytes({0xA0, 0, 0x03, 0, 0, 0, 0, 0, 0, 16, 0, 0})), WireErrc::kBadValue,
+               "select_report", 2);
   expect_error(decode_cdb(bytes({0x5E, 0x04, 0, 0, 0, 0, 0, 0, 8, 0})), WireErrc::kBadValue,
                "service_action", 1);
   expect_error(decode_cdb(bytes({0x5F, 0x09, 0, 0, 0, 0, 0, 0, 24, 0})), WireErrc::kBadValue,
@@ -197,8 +195,7 @@ TEST(ScsiCdb, EncoderRejectsWhatDoesNotFit) {
   c = make_test_unit_ready();
   c.control = 0x04;
   expect_error(encode_cdb(c, buf), WireErrc::kBadValue, "control", 5);
-  expect_error(encode_cdb(make_inquiry(36, false, 0x80), buf), WireErrc::kBadValue, "page_code",
-               2);
+  expect_error(encode_cdb(make_inquiry(36, false, 0x80), buf), WireErrc::kBadValue, "page_code", 2);
   expect_error(encode_cdb(make_mode_sense(false, 0x3F, 256), buf), WireErrc::kBadValue,
                "allocation_length", 4);
 }

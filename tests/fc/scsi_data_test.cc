@@ -31,8 +31,8 @@ TEST(ReadCapacity, SixteenByteData) {
   d.block_length = 4096;
   d.lbpme = true;
   Bytes out = expect_round_trip(d, encode_read_capacity16_data, decode_read_capacity16_data);
-  Bytes want = bytes({0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x10, 0x00,
-                      0x00, 0x00, 0x80, 0x00});
+  Bytes want = bytes({0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x10, 0x00, 0x00,
+                      0x00, 0x80, 0x00});
   want.resize(32, 0);
   EXPECT_EQ(out, want);
   expect_prefixes_fail(out, decode_read_capacity16_data);
@@ -53,16 +53,17 @@ TEST(ReportLuns, FullAndTruncated) {
   Bytes out(64, 0xEE);
   ASSERT_EQ(encode_report_luns(luns, out), 32u);
   out.resize(32);
-  EXPECT_EQ(out, bytes({0, 0, 0, 24, 0, 0, 0, 0,                 // header
-                        0x00, 0x00, 0, 0, 0, 0, 0, 0,            // LUN 0
-                        0x00, 0x01, 0, 0, 0, 0, 0, 0,            // LUN 1
-                        0x41, 0x2C, 0, 0, 0, 0, 0, 0}));         // LUN 300, flat
+  EXPECT_EQ(out, bytes({0,    0,    0, 24, 0, 0, 0, 0,     // header
+                        0x00, 0x00, 0, 0,  0, 0, 0, 0,     // LUN 0
+                        0x00, 0x01, 0, 0,  0, 0, 0, 0,     // LUN 1
+                        0x41, 0x2C, 0, 0,  0, 0, 0, 0}));  // LUN 300, flat
   auto v = decode_report_luns(out);
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->lun_list_length, 24u);
   ASSERT_EQ(v->count, 3u);
   EXPECT_FALSE(v->truncated);
-  for (size_t i = 0; i < luns.size(); ++i) EXPECT_EQ(v->lun(i), luns[i]);
+  for (size_t i = 0; i < luns.size(); ++i)
+    EXPECT_EQ(v->lun(i), luns[i]);
 
   // Allocation length 20: header plus one and a half entries; LUN LIST LENGTH still
   // states all three.
@@ -97,7 +98,7 @@ TEST(PersistentReserve, OutParameterList) {
   PrOutParameters p{0x1122334455667788ull, 0x99AABBCCDDEEFF00ull, true, true};
   Bytes out = expect_round_trip(p, encode_pr_out_parameters, decode_pr_out_parameters);
   Bytes want = bytes({0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC,
-                      0xDD, 0xEE, 0xFF, 0x00, 0, 0, 0, 0, 0x05, 0, 0, 0});
+                      0xDD, 0xEE, 0xFF, 0x00, 0,    0,    0,    0,    0x05, 0,    0,    0});
   EXPECT_EQ(out, want);
   expect_prefixes_fail(out, decode_pr_out_parameters);
   out.push_back(0);
@@ -112,8 +113,8 @@ TEST(PersistentReserve, ReadKeysAndReservation) {
   Bytes out(64);
   ASSERT_EQ(encode_pr_in_read_keys(7, keys, out), 24u);
   out.resize(24);
-  EXPECT_EQ(out, bytes({0, 0, 0, 7, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0xAB, 0x11, 0x22, 0x33,
-                        0x44, 0x55, 0x66, 0x77, 0x88}));
+  EXPECT_EQ(out, bytes({0, 0, 0, 7,    0,    0,    0,    16,   0,    0,    0,    0,
+                        0, 0, 0, 0xAB, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88}));
   auto v = decode_pr_in_read_keys(out);
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->generation, 7u);

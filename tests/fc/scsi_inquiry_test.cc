@@ -26,7 +26,8 @@ InquiryData splitpath_disk() {
 TEST(Inquiry, StandardDataKnownBytes) {
   Bytes out = expect_round_trip(splitpath_disk(), encode_inquiry_data, decode_inquiry_data);
   Bytes want = bytes({0x00, 0x00, 0x06, 0x02, 31, 0x00, 0x00, 0x02});
-  for (char c : std::string("SPLITPTHSimDisk         0.1 ")) want.push_back(uint8_t(c));
+  for (char c : std::string("SPLITPTHSimDisk         0.1 "))
+    want.push_back(uint8_t(c));
   EXPECT_EQ(out, want);
   expect_prefixes_fail(out, decode_inquiry_data);
 }
@@ -92,14 +93,14 @@ TEST(Vpd, DeviceIdentification) {
       make_naa_designator(0x21000024ff3d39a0ull, designator_association::kTargetPort);
   Bytes out =
       expect_round_trip(v, encode_vpd_device_identification, decode_vpd_device_identification);
-  Bytes want = bytes({0x00, 0x83, 0x00, 12 + 17 + 12,
-                      // NAA, binary, LU association
-                      0x01, 0x03, 0x00, 0x08, 0x60, 0x01, 0x40, 0x51, 0x23, 0x45, 0x67, 0x89,
-                      // T10 vendor ID, ASCII
-                      0x02, 0x01, 0x00, 13, 'S', 'P', 'L', 'I', 'T', 'P', 'T', 'H', 'd', 'i', 's',
-                      'k', '7',
-                      // NAA, target port, PIV, protocol FC
-                      0x01, 0x93, 0x00, 0x08, 0x21, 0x00, 0x00, 0x24, 0xff, 0x3d, 0x39, 0xa0});
+  Bytes want =
+      bytes({0x00, 0x83, 0x00, 12 + 17 + 12,
+             // NAA, binary, LU association
+             0x01, 0x03, 0x00, 0x08, 0x60, 0x01, 0x40, 0x51, 0x23, 0x45, 0x67, 0x89,
+             // T10 vendor ID, ASCII
+             0x02, 0x01, 0x00, 13, 'S', 'P', 'L', 'I', 'T', 'P', 'T', 'H', 'd', 'i', 's', 'k', '7',
+             // NAA, target port, PIV, protocol FC
+             0x01, 0x93, 0x00, 0x08, 0x21, 0x00, 0x00, 0x24, 0xff, 0x3d, 0x39, 0xa0});
   EXPECT_EQ(out, want);
   expect_prefixes_fail(out, decode_vpd_device_identification);
   auto d = decode_vpd_device_identification(out);
@@ -111,8 +112,7 @@ TEST(Vpd, DeviceIdentification) {
   bad[4 + 3] = 9;  // NAA designator of 9 bytes
   bad[3] = static_cast<uint8_t>(bad[3] + 1);
   bad.insert(bad.begin() + 12 + 4, 0);
-  expect_error(decode_vpd_device_identification(bad), WireErrc::kBadLength, "designator_length",
-               7);
+  expect_error(decode_vpd_device_identification(bad), WireErrc::kBadLength, "designator_length", 7);
   bad = out;
   bad[4] = 0x00;  // code set 0 is reserved
   expect_error(decode_vpd_device_identification(bad), WireErrc::kBadValue, "code_set", 4);
@@ -128,7 +128,8 @@ TEST(Vpd, DeviceIdentification) {
 TEST(Vpd, TooManyDesignators) {
   Bytes b = bytes({0x00, 0x83, 0x00, 0x00});
   for (int i = 0; i < 9; ++i) {
-    for (int x : {0x01, 0x03, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8}) b.push_back(uint8_t(x));
+    for (int x : {0x01, 0x03, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8})
+      b.push_back(uint8_t(x));
   }
   b[3] = 9 * 12;
   expect_error(decode_vpd_device_identification(b), WireErrc::kUnsupported, "designator",

@@ -19,7 +19,8 @@ TEST(ScsiLun, PeripheralAndFlatForms) {
 }
 
 TEST(ScsiLun, DecodeRoundTrips) {
-  for (uint16_t n : {0, 1, 255}) EXPECT_EQ(*decode_lun(make_peripheral_lun(uint8_t(n))), n);
+  for (uint16_t n : {0, 1, 255})
+    EXPECT_EQ(*decode_lun(make_peripheral_lun(uint8_t(n))), n);
   for (uint16_t n : {0, 1, 255, 256, 4000, 16383}) {
     EXPECT_EQ(*decode_lun(make_flat_lun(n)), n);
     EXPECT_EQ(*decode_lun(make_lun(n)), n);

@@ -36,7 +36,7 @@ Bytes encode(const ModeSenseData& m, bool ten) {
 
 TEST(ModeSense, SixByteAllPagesKnownBytes) {
   Bytes out = encode(all_pages(), false);
-  Bytes want = bytes({43, 0x00, 0x10, 0x08,                          // header
+  Bytes want = bytes({43, 0x00, 0x10, 0x08,                            // header
                       0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00,  // block descriptor
                       0x08, 0x12, 0x04, 0x00});                        // caching page start
   want.resize(4 + 8 + 20, 0);
@@ -93,7 +93,8 @@ TEST(ModeSense, TenByteFormsRoundTrip) {
   k.swp = k.ato = k.tas = k.atmpe = k.rwwp = true;
   k.autoload_mode = 7;
   k.extended_self_test_completion_time = 0x1234;
-  for (bool ten : {false, true}) EXPECT_EQ(*decode_mode_sense(encode(f, ten), ten), f);
+  for (bool ten : {false, true})
+    EXPECT_EQ(*decode_mode_sense(encode(f, ten), ten), f);
 }
 
 TEST(ModeSense, HeaderOnlyAndSkippedPages) {

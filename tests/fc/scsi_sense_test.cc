@@ -48,13 +48,12 @@ TEST(SenseData, AllFieldsRoundTrip) {
   Bytes out = expect_round_trip(s, encode_sense_data, decode_sense_data);
   EXPECT_EQ(out[0], 0xF1);
   EXPECT_EQ(out[2], 0xE3);
-  for (auto code : {asc::kLogicalUnitNotReady, asc::kLogicalUnitBecomingReady, asc::kWriteError,
-                    asc::kLbaOutOfRange, asc::kLogicalUnitNotSupported, asc::kPowerOnReset,
-                    asc::kParameterListLengthError, asc::kSavingParametersNotSupported,
-                    asc::kMediumNotPresent, asc::kInternalTargetFailure,
-                    asc::kInvalidCommandOperationCode}) {
-    expect_round_trip(make_sense(sense_key::kNotReady, code), encode_sense_data,
-                      decode_sense_data);
+  for (auto code :
+       {asc::kLogicalUnitNotReady, asc::kLogicalUnitBecomingReady, asc::kWriteError,
+        asc::kLbaOutOfRange, asc::kLogicalUnitNotSupported, asc::kPowerOnReset,
+        asc::kParameterListLengthError, asc::kSavingParametersNotSupported, asc::kMediumNotPresent,
+        asc::kInternalTargetFailure, asc::kInvalidCommandOperationCode}) {
+    expect_round_trip(make_sense(sense_key::kNotReady, code), encode_sense_data, decode_sense_data);
   }
   EXPECT_EQ(asc::kLogicalUnitBecomingReady, (AscAscq{0x04, 0x01}));
 }
@@ -62,8 +61,8 @@ TEST(SenseData, AllFieldsRoundTrip) {
 TEST(SenseData, CapturedUnitAttention) {
   // Sense bytes of an FCP_RSP in fikonfarm-fcoe1-merged.pcap: VALID set, additional
   // sense length 16, UNIT ATTENTION, 29/00.
-  Bytes b = bytes({0xf0, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x29,
-                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00});
+  Bytes b = bytes({0xf0, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00,
+                   0x29, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00});
   auto s = decode_sense_data(b);
   ASSERT_TRUE(s.ok());
   EXPECT_TRUE(s->valid);

@@ -17,7 +17,8 @@ using Bytes = std::vector<uint8_t>;
 
 inline Bytes bytes(std::initializer_list<int> v) {
   Bytes out;
-  for (int b : v) out.push_back(static_cast<uint8_t>(b));
+  for (int b : v)
+    out.push_back(static_cast<uint8_t>(b));
   return out;
 }
 

@@ -93,7 +93,8 @@ void fuzz_report_luns(ConstBytes in) {
   if (!v.ok()) return;
   if (v->entries.size() != v->count * kLunSize) fail("report_luns", "entries size");
   std::vector<ScsiLun> luns;
-  for (size_t i = 0; i < v->count; ++i) luns.push_back(v->lun(i));
+  for (size_t i = 0; i < v->count; ++i)
+    luns.push_back(v->lun(i));
   std::vector<uint8_t> out(report_luns_size(luns.size()));
   if (encode_report_luns(luns, out) != out.size()) fail("report_luns", "short encode");
   auto again = decode_report_luns(out);
@@ -108,7 +109,8 @@ void fuzz_read_keys(ConstBytes in) {
   check("read_keys", v);
   if (!v.ok()) return;
   std::vector<uint64_t> keys;
-  for (size_t i = 0; i < v->count; ++i) keys.push_back(v->key(i));
+  for (size_t i = 0; i < v->count; ++i)
+    keys.push_back(v->key(i));
   std::vector<uint8_t> out(8 + 8 * keys.size());
   if (encode_pr_in_read_keys(v->generation, keys, out) != out.size()) fail("read_keys", "short");
   auto again = decode_pr_in_read_keys(out);
@@ -164,7 +166,8 @@ void fuzz_rscn(ConstBytes in) {
   check("rscn", v);
   if (!v.ok()) return;
   std::vector<RscnPage> pages;
-  for (size_t i = 0; i < v->count; ++i) pages.push_back(v->page(i));
+  for (size_t i = 0; i < v->count; ++i)
+    pages.push_back(v->page(i));
   std::vector<uint8_t> out(rscn_size(pages.size()));
   auto n = encode_rscn(pages, out);
   if (!n.ok()) fail("rscn", n.error().field);
@@ -199,7 +202,8 @@ void fuzz_gid_ft_acc(ConstBytes body) {
   check("gid_ft_acc", v);
   if (!v.ok()) return;
   std::vector<FcId> ids;
-  for (size_t i = 0; i < v->count; ++i) ids.push_back(v->port_id(i));
+  for (size_t i = 0; i < v->count; ++i)
+    ids.push_back(v->port_id(i));
   std::vector<uint8_t> out(kGidFtEntrySize * ids.size());
   auto n = encode_gid_ft_acc(ids, out);
   if (!n.ok()) fail("gid_ft_acc", n.error().field);

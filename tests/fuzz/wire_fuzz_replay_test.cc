@@ -218,14 +218,13 @@ std::vector<Bytes> seeds() {
   s.push_back(enc(PrOutParameters{1, 2, false, true}, encode_pr_out_parameters));
   const uint64_t keys[] = {1, 2};
   s.push_back(Bytes(buf.begin(), buf.begin() + encode_pr_in_read_keys(3, keys, buf)));
-  s.push_back(Bytes(buf.begin(),
-                    buf.begin() + encode_pr_in_read_reservation(PrReservation{1, true, 2, 0, 1},
-                                                                buf)));
+  s.push_back(Bytes(buf.begin(), buf.begin() + encode_pr_in_read_reservation(
+                                                   PrReservation{1, true, 2, 0, 1}, buf)));
   return s;
 }
 
-const uint8_t kInteresting[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x07, 0x08, 0x0F, 0x10, 0x14,
-                                0x18, 0x20, 0x3F, 0x40, 0x7F, 0x80, 0xFE, 0xFF};
+const uint8_t kInteresting[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x07, 0x08, 0x0F, 0x10,
+                                0x14, 0x18, 0x20, 0x3F, 0x40, 0x7F, 0x80, 0xFE, 0xFF};
 
 void mutate(Bytes& b, const std::vector<Bytes>& all, Xorshift& rng) {
   const size_t rounds = 1 + rng.below(4);
@@ -244,7 +243,8 @@ void mutate(Bytes& b, const std::vector<Bytes>& all, Xorshift& rng) {
         b.resize(rng.below(b.size() + 1));
         break;
       case 4:  // append
-        for (size_t n = 1 + rng.below(16); n > 0; --n) b.push_back(rng.byte());
+        for (size_t n = 1 + rng.below(16); n > 0; --n)
+          b.push_back(rng.byte());
         break;
       case 5:  // insert or delete one byte
         if (!b.empty() && rng.below(2)) {
@@ -300,14 +300,16 @@ TEST(WireFuzzReplay, DeterministicInputs) {
                  static_cast<std::streamsize>(corpus[i].size()));
     }
   }
-  for (const Bytes& b : corpus) run(b);
+  for (const Bytes& b : corpus)
+    run(b);
 
   Xorshift rng(seed);
   Bytes input;
   for (uint64_t i = 0; i < iterations; ++i) {
     if (rng.below(8) == 0) {
       input.resize(rng.below(300));
-      for (uint8_t& x : input) x = rng.byte();
+      for (uint8_t& x : input)
+        x = rng.byte();
     } else {
       input = corpus[rng.below(corpus.size())];
       mutate(input, corpus, rng);

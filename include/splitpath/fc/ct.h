@@ -239,6 +239,7 @@ struct Fc4Types {
 };
 
 inline constexpr size_t kRftIdSize = 36;
+static_assert(kRftIdSize == 4 + sizeof(Fc4Types::bitmap));
 struct RftId {
   FcId port_id;
   Fc4Types types;

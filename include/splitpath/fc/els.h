@@ -78,6 +78,8 @@ constexpr WireResult<size_t> encode_els_acc(MutableBytes out) {
 
 inline constexpr size_t kServiceParametersSize = 116;
 inline constexpr uint8_t kFcPhVersion = 0x20;
+// Class 3, class 4 and the vendor version level close the payload.
+static_assert(68 + 16 + 16 + 16 == kServiceParametersSize);
 
 // Common features (bytes 8..9).
 namespace csp_features {

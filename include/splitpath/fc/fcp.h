@@ -36,6 +36,7 @@ inline constexpr size_t kFcpCmndMinSize = 32;
 inline constexpr size_t kFcpCdbBaseSize = 16;
 // Largest CDB this codec carries: 16 bytes plus at most 4 additional words.
 inline constexpr size_t kMaxCdbSize = 32;
+static_assert(kFcpCmndMinSize == kLunSize + 4 + kFcpCdbBaseSize + 4);
 
 enum class TaskAttribute : uint8_t {
   kSimple = 0,
@@ -203,6 +204,7 @@ inline constexpr size_t kFcpRspMinSize = 24;
 inline constexpr size_t kMaxFcpSenseLength = 96;
 inline constexpr size_t kMaxFcpRspInfoLength = 8;
 inline constexpr size_t kFcpRspMaxSize = kFcpRspMinSize + kMaxFcpRspInfoLength + kMaxFcpSenseLength;
+static_assert(kFcpRspMaxSize <= kMaxFramePayload);
 
 // FCP_RSP flags (byte 10).
 namespace fcp_rsp_flags {

@@ -29,6 +29,7 @@ inline constexpr uint8_t kDeviceTypeDisk = 0x00;  // direct access block device
 inline constexpr uint8_t kDeviceTypeUnknown = 0x1F;
 inline constexpr uint8_t kQualifierNotPresent = 0x3;  // with kDeviceTypeUnknown: no LU
 inline constexpr uint8_t kVersionSpc4 = 0x06;
+static_assert(kStandardInquirySize == 8 + 8 + 16 + 4);
 
 // Copies `text` into a fixed ASCII field, truncating or padding with spaces.
 constexpr void set_ascii_field(std::span<char> field, std::string_view text) {

@@ -34,6 +34,7 @@ inline constexpr uint8_t kAllPages = 0x3F;
 }  // namespace mode_page
 inline constexpr size_t kCachingPageSize = 20;
 inline constexpr size_t kControlPageSize = 12;
+static_assert(kCachingPageSize == 2 + 0x12 && kControlPageSize == 2 + 0x0A);
 inline constexpr uint8_t kDeviceSpecificWp = 0x80;
 inline constexpr uint8_t kDeviceSpecificDpoFua = 0x10;
 

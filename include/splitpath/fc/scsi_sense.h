@@ -81,6 +81,7 @@ inline constexpr size_t kFixedSenseSize = 18;
 inline constexpr size_t kFixedSenseMinSize = 8;  // through the additional sense length
 inline constexpr uint8_t kSenseCurrentFixed = 0x70;
 inline constexpr uint8_t kSenseDeferredFixed = 0x71;
+static_assert(kFixedSenseSize == kFixedSenseMinSize + 10);
 
 // Sense-key-specific field (bytes 15..17 without SKSV), 23 bits. For ILLEGAL REQUEST
 // it is a field pointer; make_field_pointer / the accessors below build and read it.
