@@ -1,13 +1,16 @@
 #include "fabric_sim/topology/topology_yaml.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <sstream>
 #include <string_view>
 #include <vector>
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "fabric_sim/topology/field_lines.h"
@@ -368,23 +371,73 @@ class TopologyReader {
   std::vector<Pending> fault_targets_;
 };
 
-absl::StatusOr<Topology> parse_document(const std::string& text, const std::string& source) {
-  const std::vector<YAML::Node> docs = YAML::LoadAll(text);
-  if (docs.empty()) {
+// Records where a document starts and whether its root is empty.
+class DocumentScan : public YAML::EventHandler {
+ public:
+  YAML::Mark start;
+  bool root_seen = false;
+  bool root_null = false;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override { root(true); }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { root(false); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    root(false);
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    root(false);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    root(false);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void root(bool null) {
+    if (!root_seen) root_null = null;
+    root_seen = true;
+  }
+};
+
+// The stream must hold exactly one document. The documents are counted here, two
+// at most, rather than with YAML::LoadAll: on a token its parser cannot place,
+// such as a stray ',', yaml-cpp reports an empty document at that token again
+// and again, and LoadAll loops forever allocating (yaml-cpp issue #1040).
+absl::Status check_single_document(const std::string& text, const std::string& source) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentScan first;
+  if (!parser.HandleNextDocument(first)) {
     return absl::InvalidArgumentError(fmt::format(
         "{}:1: the file holds no YAML document (it must be a map with at least 'switches')",
         source));
   }
-  if (docs.size() > 1) {
+  DocumentScan second;
+  if (!parser.HandleNextDocument(second)) return absl::OkStatus();
+  const size_t pos = static_cast<size_t>(std::max(second.start.pos, 0));
+  if (text.compare(pos, 3, "---") == 0 || !second.root_null) {
     return absl::InvalidArgumentError(
         fmt::format("{}:{}: only one YAML document is allowed (a second one starts here)", source,
-                    yaml_line(docs[1])));
+                    second.start.line + 1));
   }
+  return absl::InvalidArgumentError(fmt::format(
+      "{}:{}:{}: YAML syntax error: unexpected '{}'", source, second.start.line + 1,
+      second.start.column + 1, pos < text.size() ? quote_got(text.substr(pos, 1)) : ""));
+}
+
+absl::StatusOr<Topology> parse_document(const std::string& text, const std::string& source) {
+  TOPO_TRY(check_single_document(text, source));
+  const YAML::Node root = YAML::Load(text);
   Topology t;
   t.source = source;
   FieldLines lines;
   TopologyReader reader(source, &lines);
-  absl::Status s = reader.read(docs[0], &t);
+  absl::Status s = reader.read(root, &t);
   if (s.ok()) s = validate_topology(t, &lines);
   if (!s.ok()) return s;
   return t;

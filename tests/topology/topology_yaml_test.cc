@@ -586,7 +586,10 @@ const BadCase kBadCases[] = {
     {"FaultAfterEnd", BASE "faults:\n  - {at: 2s, kind: disk_offline, target: disk0}\n",
      "t.yaml:8: field 'faults[0].at': is after the end of the run at 200ms (got 2s)"},
     {"SecondDocument", BASE "---\nseed: 2\n",
-     "t.yaml:8: only one YAML document is allowed (a second one starts here)"},
+     "t.yaml:7: only one YAML document is allowed (a second one starts here)"},
+    // yaml-cpp's LoadAll would loop forever on this (yaml-cpp issue #1040).
+    {"StrayComma", "# comment\n, four disks\n" BASE,
+     "t.yaml:2:1: YAML syntax error: unexpected ','"},
     {"EmptyDocument", "# nothing\n",
      "t.yaml:1: the file holds no YAML document (it must be a map with at least 'switches')"},
     {"ComplexKey", "? [a, b]\n: 1\n",
@@ -635,9 +638,27 @@ TEST(Robustness, EveryCharacterReplaced) {
 
 TEST(Robustness, OddDocuments) {
   for (const char* yaml :
-       {"", "~", "42", "[]", "{}", "- - -", "&a [*a]", "a: &x [1]\nb: *x", "*undefined",
-        "switches: &s [*s]", "switches: !!binary aGVsbG8=", "switches: [[[[[]]]]]",
-        "switches: [{name: {a: b}, domain: {}, ports: []}]", "\xff\xfe\x00\x01", "key: \"\\u0000\"",
+       {"",
+        "~",
+        "42",
+        "[]",
+        "{}",
+        "- - -",
+        ",",
+        "&a ,",
+        "!t ,",
+        "[:",
+        "{:",
+        "- !+(.,.)",
+        "&a [*a]",
+        "a: &x [1]\nb: *x",
+        "*undefined",
+        "switches: &s [*s]",
+        "switches: !!binary aGVsbG8=",
+        "switches: [[[[[]]]]]",
+        "switches: [{name: {a: b}, domain: {}, ports: []}]",
+        "\xff\xfe\x00\x01",
+        "key: \"\\u0000\"",
         "switches:\n  - {name: sw0, domain: 1, ports: 16}\nhosts: [~, ~]\n",
         "switches:\n  - {name: sw0, domain: 1, ports: 16}\nzones: [{name: z, members: [[a]]}]\n"}) {
     expect_clean(yaml);
