@@ -9,7 +9,9 @@ std::atomic<uint64_t> allocations{0};
 }
 
 namespace splitpath::bench {
-uint64_t allocation_count() { return allocations.load(std::memory_order_relaxed); }
+uint64_t allocation_count() {
+  return allocations.load(std::memory_order_relaxed);
+}
 }  // namespace splitpath::bench
 
 // Replacing the global allocation functions counts every new in the process.
@@ -18,8 +20,18 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void* operator new[](std::size_t size) {
+  return operator new(size);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}

@@ -93,12 +93,14 @@ void BM_FramesSwitched(benchmark::State& state) {
     links.push_back(std::move(l_out));
   }
   for (auto& s : sources) {
-    for (int k = 0; k < 48; ++k) s->send_one();
+    for (int k = 0; k < 48; ++k)
+      s->send_one();
   }
   kernel.run_until(100 * kNsPerUs);  // warm up the pool and the event heap
   auto switched = [&] {
     uint64_t n = 0;
-    for (uint32_t p = 0; p < sw.port_count(); ++p) n += sw.port_stats(p).rx_frames;
+    for (uint32_t p = 0; p < sw.port_count(); ++p)
+      n += sw.port_stats(p).rx_frames;
     return n;
   };
   const uint64_t frames_before = switched();

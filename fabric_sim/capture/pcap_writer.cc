@@ -23,7 +23,9 @@ absl::StatusOr<std::unique_ptr<PcapWriter>> PcapWriter::open(const std::string& 
   return std::unique_ptr<PcapWriter>(new PcapWriter(handle, dumper));
 }
 
-PcapWriter::~PcapWriter() { (void)close(); }
+PcapWriter::~PcapWriter() {
+  (void)close();
+}
 
 void PcapWriter::write(SimTime at, std::span<const uint8_t> frame) {
   if (!dumper_) return;

@@ -39,13 +39,16 @@ void print_usage(std::ostream& out) {
 
 int run_command(const std::vector<std::string>& args) {
   po::options_description options("splitpath run options");
-  options.add_options()("help,h", "show this help")(
-      "seed", po::value<uint64_t>(), "random seed (overrides the topology's)")(
+  options.add_options()("help,h", "show this help")("seed", po::value<uint64_t>(),
+                                                    "random seed (overrides the topology's)")(
       "duration", po::value<double>(), "simulated seconds of workload (overrides the topology's)")(
-      "pcap", po::value<std::string>(), "write every frame through the switch ports to FILE (LINKTYPE_FC_2)")(
-      "pcap-ports", po::value<std::string>(), "capture only these ports: SWITCH:PORT[,SWITCH:PORT...]")(
+      "pcap", po::value<std::string>(),
+      "write every frame through the switch ports to FILE (LINKTYPE_FC_2)")(
+      "pcap-ports", po::value<std::string>(),
+      "capture only these ports: SWITCH:PORT[,SWITCH:PORT...]")(
       "json", "print one JSON object instead of the summary")(
-      "log-level", po::value<std::string>()->default_value("warn"), "trace|debug|info|warn|error|off");
+      "log-level", po::value<std::string>()->default_value("warn"),
+      "trace|debug|info|warn|error|off");
   po::options_description hidden;
   hidden.add_options()("topology", po::value<std::string>());
   po::options_description all;
@@ -66,9 +69,9 @@ int run_command(const std::vector<std::string>& args) {
   }
   spdlog::set_level(spdlog::level::from_str(vm["log-level"].as<std::string>()));
 
-  absl::StatusOr<Topology> topology = vm.count("topology")
-                                          ? splitpath::sim::load_topology_file(vm["topology"].as<std::string>())
-                                          : splitpath::sim::default_topology();
+  absl::StatusOr<Topology> topology =
+      vm.count("topology") ? splitpath::sim::load_topology_file(vm["topology"].as<std::string>())
+                           : splitpath::sim::default_topology();
   if (!topology.ok()) {
     std::cerr << "splitpath run: " << topology.status().message() << "\n";
     return kExitUsage;

@@ -32,7 +32,8 @@ class Rng {
  public:
   explicit Rng(uint64_t seed = 0) {
     uint64_t s = seed;
-    for (auto& word : state_) word = splitmix64(s);
+    for (auto& word : state_)
+      word = splitmix64(s);
   }
 
   // A stream for the component `name`, independent of every other name's.

@@ -22,10 +22,10 @@ struct Frame {
   uint16_t size = 0;
 
   // Simulator bookkeeping, not on the wire.
-  SimTime ready_at = 0;          // earliest time the next link may start sending it
-  Link* credit_link = nullptr;   // receive buffer this frame occupies, released
-  uint8_t credit_side = 0;       //   (R_RDY) when it starts onto the next link
-  Frame* next = nullptr;         // intrusive queue link
+  SimTime ready_at = 0;         // earliest time the next link may start sending it
+  Link* credit_link = nullptr;  // receive buffer this frame occupies, released
+  uint8_t credit_side = 0;      //   (R_RDY) when it starts onto the next link
+  Frame* next = nullptr;        // intrusive queue link
 
   std::span<uint8_t> data() { return {bytes, size}; }
   std::span<const uint8_t> data() const { return {bytes, size}; }

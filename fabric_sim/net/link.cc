@@ -7,7 +7,9 @@ namespace splitpath::sim {
 
 // Event arguments carry the direction in bit 0 and the link epoch above it, so
 // arrivals and credits scheduled before a link reset are recognised and ignored.
-static uint64_t pack(uint64_t epoch, int side) { return (epoch << 1) | static_cast<uint64_t>(side); }
+static uint64_t pack(uint64_t epoch, int side) {
+  return (epoch << 1) | static_cast<uint64_t>(side);
+}
 
 Link::Link(Kernel& kernel, FramePool& pool, std::string name, LinkParams params)
     : kernel_(kernel), pool_(pool), name_(std::move(name)), params_(params) {

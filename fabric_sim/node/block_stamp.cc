@@ -35,7 +35,7 @@ StampCheck read_stamp(std::span<const uint8_t, kStampUnit> unit, BlockStamp* sta
   const uint8_t* p = unit.data();
   if (fc::load_be64(p) != kStampMagic) {
     return std::all_of(p, p + kStampUnit, [](uint8_t b) { return b == 0; }) ? StampCheck::kZero
-                                                                              : StampCheck::kCorrupt;
+                                                                            : StampCheck::kCorrupt;
   }
   if (fc::load_be32(p + 508) != fc::crc32(p, 508)) return StampCheck::kCorrupt;
   stamp->unit = fc::load_be64(p + 8);

@@ -30,9 +30,9 @@ struct BlockStamp {
 void write_stamp(const BlockStamp& stamp, std::span<uint8_t, kStampUnit> out);
 
 enum class StampCheck : uint8_t {
-  kValid,       // a well-formed stamp; `stamp` holds what it says
-  kZero,        // never written: all zero bytes
-  kCorrupt,     // neither: garbage, a torn unit or a bad checksum
+  kValid,    // a well-formed stamp; `stamp` holds what it says
+  kZero,     // never written: all zero bytes
+  kCorrupt,  // neither: garbage, a torn unit or a bad checksum
 };
 
 StampCheck read_stamp(std::span<const uint8_t, kStampUnit> unit, BlockStamp* stamp);

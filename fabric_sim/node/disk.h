@@ -29,7 +29,7 @@ struct DiskStats {
   uint64_t bytes_written = 0;
   uint64_t check_conditions = 0;
   uint64_t task_set_full = 0;
-  uint64_t aborted = 0;         // tasks ended by ABTS
+  uint64_t aborted = 0;          // tasks ended by ABTS
   uint64_t dropped_offline = 0;  // frames ignored while offline
   uint64_t protocol_errors = 0;
 };

@@ -39,13 +39,13 @@ struct Disk::Task {
   fc::FcId initiator;
   LogicalUnit* lu = nullptr;
   fc::ScsiCommand cmd;
-  bool write = false;           // data-out READ/WRITE path
-  bool parameter_out = false;   // data-out parameter list (PERSISTENT RESERVE OUT)
-  uint64_t byte_offset = 0;     // READ/WRITE: first byte in the LU
-  uint32_t bytes = 0;           // bytes the command moves
+  bool write = false;          // data-out READ/WRITE path
+  bool parameter_out = false;  // data-out parameter list (PERSISTENT RESERVE OUT)
+  uint64_t byte_offset = 0;    // READ/WRITE: first byte in the LU
+  uint32_t bytes = 0;          // bytes the command moves
   uint32_t fcp_dl = 0;
-  uint32_t received = 0;        // data-out bytes received
-  uint32_t burst_end = 0;       // data-out: end of the burst asked for
+  uint32_t received = 0;   // data-out bytes received
+  uint32_t burst_end = 0;  // data-out: end of the burst asked for
   uint8_t seq_id = 0;
   std::optional<uint64_t> medium_error_lba;
   std::vector<uint8_t> parameters;  // parameter-list data-out

@@ -13,7 +13,9 @@ namespace splitpath::sim {
 namespace {
 constexpr uint32_t kDataFrameBytes = fc::kDefaultDataFieldSize;
 
-uint64_t derived_wwnn(const DiskConfig& c) { return c.wwnn ? c.wwnn : c.wwpn ^ (1ull << 60); }
+uint64_t derived_wwnn(const DiskConfig& c) {
+  return c.wwnn ? c.wwnn : c.wwpn ^ (1ull << 60);
+}
 }  // namespace
 
 std::optional<uint64_t> Disk::LogicalUnit::first_medium_error(uint64_t lba, uint64_t blocks) const {
@@ -61,7 +63,8 @@ void Disk::add_medium_error(uint16_t number, uint64_t lba, uint64_t count) {
 }
 
 void Disk::clear_medium_errors() {
-  for (auto& l : luns_) l->medium_errors.clear();
+  for (auto& l : luns_)
+    l->medium_errors.clear();
 }
 
 Disk::Task* Disk::task_for(const fc::FrameHeader& h) {
@@ -144,8 +147,8 @@ void Disk::on_command(const fc::FrameHeader& h, std::span<const uint8_t> payload
     return;
   }
   task.cmd = *scsi;
-  const bool rw = task.cmd.kind == fc::ScsiCommandKind::kRead ||
-                  task.cmd.kind == fc::ScsiCommandKind::kWrite;
+  const bool rw =
+      task.cmd.kind == fc::ScsiCommandKind::kRead || task.cmd.kind == fc::ScsiCommandKind::kWrite;
   if (rw) {
     Outcome access = check_media_access(task, task.cmd);
     if (access.status != fc::scsi_status::kGood) {
@@ -183,8 +186,8 @@ void Disk::on_command(const fc::FrameHeader& h, std::span<const uint8_t> payload
     task.bytes = std::min(task.cmd.parameter_list_length, task.fcp_dl);
     task.parameters.resize(task.bytes);
     task.burst_end = task.bytes;
-    Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataDataDescriptor, task.initiator,
-                                    port_id(), kFctlXferRdy, task.ox_id, task.rx_id),
+    Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataDataDescriptor, task.initiator, port_id(),
+                                    kFctlXferRdy, task.ox_id, task.rx_id),
                          fc::kFcpXferRdySize);
     (void)fc::encode_fcp_xfer_rdy({0, task.bytes}, f->payload());
     send(f);
@@ -214,16 +217,15 @@ SimTime Disk::media_time(uint64_t bytes) {
 }
 
 void Disk::start_read(Task& task) {
-  const SimTime delay = task.medium_error_lba ? config_.latency_ns + extra_delay_
-                                              : media_time(task.bytes);
+  const SimTime delay =
+      task.medium_error_lba ? config_.latency_ns + extra_delay_ : media_time(task.bytes);
   kernel().schedule_in<&Disk::on_media_done>(delay, this, task.rx_id);
 }
 
 void Disk::start_write(Task& task) {
   if (task.medium_error_lba || task.bytes == 0) {
     // Nothing is transferred: the command fails (or succeeds) after the latency.
-    kernel().schedule_in<&Disk::on_media_done>(config_.latency_ns + extra_delay_, this,
-                                               task.rx_id);
+    kernel().schedule_in<&Disk::on_media_done>(config_.latency_ns + extra_delay_, this, task.rx_id);
     return;
   }
   task.burst_end = std::min(task.bytes, kMaxBurst);
@@ -256,8 +258,8 @@ void Disk::on_data_out(const fc::FrameHeader& h, Frame* frame) {
   if (task->received < task->bytes) {
     const uint32_t start = task->received;
     task->burst_end = std::min(task->bytes, start + kMaxBurst);
-    Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataDataDescriptor, task->initiator,
-                                    port_id(), kFctlXferRdy, task->ox_id, task->rx_id),
+    Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataDataDescriptor, task->initiator, port_id(),
+                                    kFctlXferRdy, task->ox_id, task->rx_id),
                          fc::kFcpXferRdySize);
     (void)fc::encode_fcp_xfer_rdy({start, task->burst_end - start}, f->payload());
     send(f);
@@ -272,8 +274,7 @@ void Disk::on_data_out(const fc::FrameHeader& h, Frame* frame) {
     finish(*task);
     return;
   }
-  kernel().schedule_in<&Disk::on_media_done>(media_time(task->bytes), this,
-                                             task->rx_id);
+  kernel().schedule_in<&Disk::on_media_done>(media_time(task->bytes), this, task->rx_id);
 }
 
 void Disk::on_media_done(uint64_t arg) {
@@ -285,9 +286,9 @@ void Disk::on_media_done(uint64_t arg) {
     return;
   }
   if (task.medium_error_lba) {
-    fc::SenseData sense = fc::make_sense(
-        fc::sense_key::kMediumError,
-        task.write ? fc::asc::kWriteError : fc::asc::kUnrecoveredReadError);
+    fc::SenseData sense =
+        fc::make_sense(fc::sense_key::kMediumError,
+                       task.write ? fc::asc::kWriteError : fc::asc::kUnrecoveredReadError);
     sense.valid = *task.medium_error_lba <= 0xFFFFFFFFu;
     sense.information = static_cast<uint32_t>(*task.medium_error_lba);
     ++stats_.check_conditions;
@@ -378,7 +379,8 @@ void Disk::on_abort(fc::FcId peer, uint16_t ox_id) {
 }
 
 void Disk::on_fabric_lost() {
-  for (auto& t : tasks_) finish(*t);
+  for (auto& t : tasks_)
+    finish(*t);
 }
 
 }  // namespace splitpath::sim

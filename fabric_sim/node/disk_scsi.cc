@@ -81,13 +81,14 @@ Disk::Outcome Disk::execute(Task& task, const fc::ScsiCommand& cmd, std::vector<
   // Commands every LUN number answers, present or not (SPC-4 table 12 style).
   switch (cmd.kind) {
     case ScsiCommandKind::kReportLuns: {
-      if (cmd.select_report > 2) return {fc::scsi_status::kCheckCondition,
-                                         fc::make_invalid_field_in_cdb(2)};
+      if (cmd.select_report > 2)
+        return {fc::scsi_status::kCheckCondition, fc::make_invalid_field_in_cdb(2)};
       if (cmd.allocation_length < 16) {
         return {fc::scsi_status::kCheckCondition, fc::make_invalid_field_in_cdb(6)};
       }
       std::vector<fc::ScsiLun> luns;
-      for (const auto& l : luns_) luns.push_back(fc::make_lun(l->config.lun));
+      for (const auto& l : luns_)
+        luns.push_back(fc::make_lun(l->config.lun));
       data.resize(std::min<size_t>(fc::report_luns_size(luns.size()), cmd.allocation_length));
       fc::encode_report_luns(luns, data);
       return Outcome::good();
@@ -126,8 +127,8 @@ Disk::Outcome Disk::execute(Task& task, const fc::ScsiCommand& cmd, std::vector<
           // NAA 5 (IEEE registered) for the LU, from the port name and LUN; the
           // target port's own name as a target-port designator.
           fc::VpdDeviceIdentification v;
-          const uint64_t naa = (0x5ull << 60) | ((wwpn() & 0x0FFFFFFFFFFFull) << 12) |
-                               (lu->config.lun & 0xFFF);
+          const uint64_t naa =
+              (0x5ull << 60) | ((wwpn() & 0x0FFFFFFFFFFFull) << 12) | (lu->config.lun & 0xFFF);
           v.designators[v.count++] = fc::make_naa_designator(naa);
           v.designators[v.count++] = fc::make_t10_vendor_designator("SPLITPTH", serial);
           v.designators[v.count++] =
@@ -145,9 +146,9 @@ Disk::Outcome Disk::execute(Task& task, const fc::ScsiCommand& cmd, std::vector<
       // No deferred errors are kept: the answer is NO SENSE (or, for an absent
       // LUN, LOGICAL UNIT NOT SUPPORTED, as SPC-4 5.10 asks).
       if (cmd.desc) return {fc::scsi_status::kCheckCondition, fc::make_invalid_field_in_cdb(1, 0)};
-      const fc::SenseData s = lu ? fc::make_sense(fc::sense_key::kNoSense, fc::asc::kNoAdditionalSense)
-                                 : fc::make_sense(fc::sense_key::kIllegalRequest,
-                                                  fc::asc::kLogicalUnitNotSupported);
+      const fc::SenseData s =
+          lu ? fc::make_sense(fc::sense_key::kNoSense, fc::asc::kNoAdditionalSense)
+             : fc::make_sense(fc::sense_key::kIllegalRequest, fc::asc::kLogicalUnitNotSupported);
       auto n = fc::encode_sense_data(s, buf);
       append_truncated(data, buf, *n, cmd.allocation_length);
       return Outcome::good();
@@ -170,7 +171,8 @@ Disk::Outcome Disk::execute(Task& task, const fc::ScsiCommand& cmd, std::vector<
     case ScsiCommandKind::kTestUnitReady:
       return Outcome::good();
     case ScsiCommandKind::kReadCapacity10: {
-      auto n = fc::encode_read_capacity10_data(fc::make_read_capacity10_data(blocks - 1, block_size), buf);
+      auto n = fc::encode_read_capacity10_data(
+          fc::make_read_capacity10_data(blocks - 1, block_size), buf);
       data.assign(buf, buf + *n);
       return Outcome::good();
     }
@@ -222,7 +224,8 @@ Disk::Outcome Disk::execute(Task& task, const fc::ScsiCommand& cmd, std::vector<
       switch (cmd.service_action) {
         case fc::pr_in_sa::kReadKeys: {
           std::vector<uint64_t> keys;
-          for (const auto& [initiator, key] : lu->registrations) keys.push_back(key);
+          for (const auto& [initiator, key] : lu->registrations)
+            keys.push_back(key);
           data.resize(std::min<size_t>(8 + 8 * keys.size(), cmd.allocation_length));
           fc::encode_pr_in_read_keys(lu->pr_generation, keys, data);
           return Outcome::good();
@@ -232,7 +235,9 @@ Disk::Outcome Disk::execute(Task& task, const fc::ScsiCommand& cmd, std::vector<
           r.generation = lu->pr_generation;
           if (lu->pr_holder) {
             r.present = true;
-            r.key = lu->registrations.contains(*lu->pr_holder) ? lu->registrations.at(*lu->pr_holder) : 0;
+            r.key = lu->registrations.contains(*lu->pr_holder)
+                        ? lu->registrations.at(*lu->pr_holder)
+                        : 0;
             r.type = lu->pr_type;
           }
           data.resize(std::min<size_t>(r.present ? 24 : 8, cmd.allocation_length));
@@ -246,11 +251,12 @@ Disk::Outcome Disk::execute(Task& task, const fc::ScsiCommand& cmd, std::vector<
       auto params = fc::decode_pr_out_parameters(task.parameters);
       if (!params.ok()) {
         const auto& e = params.error();
-        return {fc::scsi_status::kCheckCondition,
-                e.code == fc::WireErrc::kBadLength
-                    ? fc::make_sense(fc::sense_key::kIllegalRequest, fc::asc::kParameterListLengthError)
-                    : fc::make_illegal_request(fc::asc::kInvalidFieldInParameterList, false,
-                                               static_cast<uint16_t>(e.offset))};
+        return {
+            fc::scsi_status::kCheckCondition,
+            e.code == fc::WireErrc::kBadLength
+                ? fc::make_sense(fc::sense_key::kIllegalRequest, fc::asc::kParameterListLengthError)
+                : fc::make_illegal_request(fc::asc::kInvalidFieldInParameterList, false,
+                                           static_cast<uint16_t>(e.offset))};
       }
       auto reg = lu->registrations.find(who);
       const uint64_t current = reg == lu->registrations.end() ? 0 : reg->second;

@@ -3,8 +3,8 @@
 // notifications, and the answers to peers' PLOGI, PRLI, LOGO and to RSCN.
 #include <array>
 
-#include "fabric_sim/node/nport.h"
 #include "fabric_sim/net/ct_iu.h"
+#include "fabric_sim/node/nport.h"
 #include "splitpath/fc/ct.h"
 #include "splitpath/fc/els.h"
 
@@ -46,8 +46,7 @@ void NPort::send_flogi() {
   login_state_ = LoginState::kFlogi;
   port_id_ = fc::FcId{0};
   std::array<uint8_t, fc::kServiceParametersSize> payload{};
-  (void)fc::encode_service_parameters(login_parameters(fc::els_cmd::kFlogi, wwpn_, wwnn_),
-                                      payload);
+  (void)fc::encode_service_parameters(login_parameters(fc::els_cmd::kFlogi, wwpn_, wwnn_), payload);
   send_els(fc::kFabricLoginServer, payload, [this](const ControlReply& reply) {
     if (reply.timed_out || !is_acc(reply.payload)) return fail_login("FLOGI");
     auto params = fc::decode_service_parameters(reply.payload);
@@ -61,8 +60,7 @@ void NPort::send_flogi() {
 void NPort::register_with_name_server() {
   login_state_ = LoginState::kRegistering;
   std::array<uint8_t, fc::kServiceParametersSize> payload{};
-  (void)fc::encode_service_parameters(login_parameters(fc::els_cmd::kPlogi, wwpn_, wwnn_),
-                                      payload);
+  (void)fc::encode_service_parameters(login_parameters(fc::els_cmd::kPlogi, wwpn_, wwnn_), payload);
   send_els(fc::kDirectoryServer, payload, [this](const ControlReply& reply) {
     if (reply.timed_out || !is_acc(reply.payload)) return fail_login("name server PLOGI");
     register_next(0);
@@ -96,8 +94,8 @@ void NPort::register_next(int step) {
       n = build_ct_iu(fc::make_ns_request(fc::ct_cmd::kRffId), buf, [&](std::span<uint8_t> out) {
         fc::RffId r;
         r.port_id = port_id_;
-        r.features = role_ == Role::kInitiator ? fc::fc4_features::kInitiator
-                                               : fc::fc4_features::kTarget;
+        r.features =
+            role_ == Role::kInitiator ? fc::fc4_features::kInitiator : fc::fc4_features::kTarget;
         r.type = fc::fc_type::kFcp;
         return fc::encode_rff_id(r, out);
       });
@@ -132,7 +130,8 @@ void NPort::handle_els_request(const fc::FrameHeader& h, std::span<const uint8_t
     (void)fc::encode_ls_rjt(fc::LsRjt{reason, explanation, 0}, rjt);
     reply_els(h, rjt);
   };
-  if (!code.ok()) return reject(fc::ls_rjt_reason::kProtocolError, fc::ls_rjt_explanation::kInvalidPayloadLength);
+  if (!code.ok())
+    return reject(fc::ls_rjt_reason::kProtocolError, fc::ls_rjt_explanation::kInvalidPayloadLength);
   switch (*code) {
     case fc::els_cmd::kPlogi: {
       auto params = fc::decode_service_parameters(payload);
@@ -147,18 +146,20 @@ void NPort::handle_els_request(const fc::FrameHeader& h, std::span<const uint8_t
     }
     case fc::els_cmd::kPrli: {
       auto prli = fc::decode_prli(payload);
-      if (!prli.ok()) return reject(fc::ls_rjt_reason::kProtocolError, fc::ls_rjt_explanation::kNone);
+      if (!prli.ok())
+        return reject(fc::ls_rjt_reason::kProtocolError, fc::ls_rjt_explanation::kNone);
       if (!plogi_peers_.contains(h.s_id.value)) {
-        return reject(fc::ls_rjt_reason::kUnableToPerform, fc::ls_rjt_explanation::kNPortLoginRequired);
+        return reject(fc::ls_rjt_reason::kUnableToPerform,
+                      fc::ls_rjt_explanation::kNPortLoginRequired);
       }
       prli_peers_.insert(h.s_id.value);
       fc::Prli acc;
       acc.command = fc::els_cmd::kAcc;
       acc.establish_image_pair = true;
       acc.response_code = fc::prli_response::kRequestExecuted;
-      acc.service_parameters = role_ == Role::kTarget
-                                   ? fc::prli_fcp::kTargetFunction | fc::prli_fcp::kReadXferRdyDisabled
-                                   : fc::prli_fcp::kInitiatorFunction;
+      acc.service_parameters = role_ == Role::kTarget ? fc::prli_fcp::kTargetFunction |
+                                                            fc::prli_fcp::kReadXferRdyDisabled
+                                                      : fc::prli_fcp::kInitiatorFunction;
       std::array<uint8_t, fc::kPrliSize> out{};
       (void)fc::encode_prli(acc, out);
       return reply_els(h, out);
@@ -186,16 +187,15 @@ void NPort::handle_els_request(const fc::FrameHeader& h, std::span<const uint8_t
 
 void NPort::port_login(fc::FcId peer, std::function<void(bool, uint32_t)> done) {
   std::array<uint8_t, fc::kServiceParametersSize> payload{};
-  (void)fc::encode_service_parameters(login_parameters(fc::els_cmd::kPlogi, wwpn_, wwnn_),
-                                      payload);
+  (void)fc::encode_service_parameters(login_parameters(fc::els_cmd::kPlogi, wwpn_, wwnn_), payload);
   send_els(peer, payload, [this, peer, done](const ControlReply& reply) {
     if (reply.timed_out || !is_acc(reply.payload)) return done(false, 0);
     plogi_peers_.insert(peer.value);
     fc::Prli prli;
     prli.command = fc::els_cmd::kPrli;
-    prli.service_parameters = role_ == Role::kInitiator
-                                  ? fc::prli_fcp::kInitiatorFunction | fc::prli_fcp::kReadXferRdyDisabled
-                                  : fc::prli_fcp::kTargetFunction;
+    prli.service_parameters = role_ == Role::kInitiator ? fc::prli_fcp::kInitiatorFunction |
+                                                              fc::prli_fcp::kReadXferRdyDisabled
+                                                        : fc::prli_fcp::kTargetFunction;
     std::array<uint8_t, fc::kPrliSize> out{};
     (void)fc::encode_prli(prli, out);
     send_els(peer, out, [this, peer, done](const ControlReply& r) {

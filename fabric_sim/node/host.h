@@ -29,11 +29,11 @@ struct HostStats {
   uint64_t bytes_read = 0;
   uint64_t bytes_written = 0;
   uint64_t check_conditions = 0;
-  uint64_t other_status = 0;     // BUSY, TASK SET FULL, RESERVATION CONFLICT, ...
+  uint64_t other_status = 0;  // BUSY, TASK SET FULL, RESERVATION CONFLICT, ...
   uint64_t timeouts = 0;
   uint64_t protocol_errors = 0;  // frames that break the FCP exchange rules
   uint64_t verify_errors = 0;
-  LatencyHistogram latency;       // command issue to FCP_RSP, GOOD commands only
+  LatencyHistogram latency;  // command issue to FCP_RSP, GOOD commands only
   LatencyHistogram read_latency;
   LatencyHistogram write_latency;
   SimTime workload_started_at = 0;
@@ -56,10 +56,10 @@ struct FailedCommand {
 // How a command sent with Host::submit_command ended.
 struct ScsiResult {
   bool timed_out = false;
-  uint8_t status = 0;            // SCSI status (meaningless when timed_out)
+  uint8_t status = 0;  // SCSI status (meaningless when timed_out)
   bool has_sense = false;
   fc::SenseData sense;
-  uint32_t residual = 0;         // FCP_RSP residual
+  uint32_t residual = 0;  // FCP_RSP residual
   bool underrun = false;
   std::vector<uint8_t> data_in;  // what the target sent
 };

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <array>
 
+#include "fabric_sim/net/ct_iu.h"
 #include "fabric_sim/node/host.h"
 #include "fabric_sim/node/host_internal.h"
 #include "spdlog/spdlog.h"
-#include "fabric_sim/net/ct_iu.h"
 #include "splitpath/fc/ct.h"
 #include "splitpath/fc/els.h"
 #include "splitpath/fc/scsi.h"
@@ -17,7 +17,9 @@ namespace splitpath::sim {
 
 namespace {
 constexpr uint32_t kReportLunsAllocation = 4096;
-uint64_t derived_wwnn(const HostConfig& c) { return c.wwnn ? c.wwnn : c.wwpn ^ (1ull << 60); }
+uint64_t derived_wwnn(const HostConfig& c) {
+  return c.wwnn ? c.wwnn : c.wwpn ^ (1ull << 60);
+}
 }  // namespace
 
 Host::Host(Kernel& kernel, FramePool& pool, const HostConfig& config, uint64_t seed)
@@ -36,13 +38,18 @@ Host::~Host() = default;
 
 std::vector<DiscoveredLun> Host::luns() const {
   std::vector<DiscoveredLun> out;
-  for (const auto& j : jobs_) out.push_back(j->lun);
+  for (const auto& j : jobs_)
+    out.push_back(j->lun);
   return out;
 }
 
-void Host::on_fabric_ready() { discover(); }
+void Host::on_fabric_ready() {
+  discover();
+}
 
-void Host::on_state_change() { discover(); }
+void Host::on_state_change() {
+  discover();
+}
 
 void Host::on_fabric_lost() {
   // Every exchange died with the link: end outstanding commands as timeouts so
@@ -50,7 +57,8 @@ void Host::on_fabric_lost() {
   for (auto& slot : slots_) {
     if (slot->active) finish(*slot, 0xFF, nullptr);
   }
-  for (auto& job : jobs_) job->active = false;
+  for (auto& job : jobs_)
+    job->active = false;
   for (auto& t : targets_) {
     t->state = TargetState::kNew;
     t->luns.clear();
@@ -77,7 +85,8 @@ void Host::discover() {
               if (preamble.ok() && preamble->command_response == fc::ct_cmd::kAcc) {
                 auto acc = fc::decode_gid_ft_acc(fc::ct_body(reply.payload));
                 if (acc.ok()) {
-                  for (size_t i = 0; i < acc->count; ++i) ports.push_back(acc->port_id(i));
+                  for (size_t i = 0; i < acc->count; ++i)
+                    ports.push_back(acc->port_id(i));
                 }
               }
             }
@@ -105,17 +114,18 @@ void Host::login_target(size_t index) {
   t.state = TargetState::kLoggingIn;
   std::array<uint8_t, 64> req{};
   const size_t n =
-      build_ct_iu(fc::make_ns_request(fc::ct_cmd::kGpnId), req, [&](std::span<uint8_t> out) {
-        return fc::encode_ns_port_id(t.id, out);
-      });
+      build_ct_iu(fc::make_ns_request(fc::ct_cmd::kGpnId), req,
+                  [&](std::span<uint8_t> out) { return fc::encode_ns_port_id(t.id, out); });
   send_ct(fc::kDirectoryServer, std::span<const uint8_t>(req.data(), n),
           [this, index](const ControlReply& reply) {
             Target& target = *targets_[index];
             auto preamble = fc::decode_ct_preamble(reply.payload);
-            const bool accepted = !reply.timed_out && preamble.ok() &&
-                                  preamble->command_response == fc::ct_cmd::kAcc;
-            auto wwpn = accepted ? fc::decode_ns_name(fc::ct_body(reply.payload))
-                                 : fc::WireResult<fc::Wwn>(fc::WireError{fc::WireErrc::kBadValue, "gpn_id", 0});
+            const bool accepted =
+                !reply.timed_out && preamble.ok() && preamble->command_response == fc::ct_cmd::kAcc;
+            auto wwpn =
+                accepted
+                    ? fc::decode_ns_name(fc::ct_body(reply.payload))
+                    : fc::WireResult<fc::Wwn>(fc::WireError{fc::WireErrc::kBadValue, "gpn_id", 0});
             if (!wwpn.ok()) {
               target.state = TargetState::kFailed;
               return;
@@ -136,33 +146,32 @@ void Host::login_target(size_t index) {
 
 void Host::report_luns(size_t index) {
   const fc::FcId target = targets_[index]->id;
-  run_discovery_command(
-      target, 0, fc::make_report_luns(kReportLunsAllocation), kReportLunsAllocation,
-      [this, index](const ScsiResult& r) {
-        if (r.timed_out || r.status != fc::scsi_status::kGood) {
-          spdlog::warn("{}: REPORT LUNS to {:06x} failed (status {:#x})", name(),
-                       targets_[index]->id.value, r.status);
-          return;
-        }
-        auto list = fc::decode_report_luns(r.data_in);
-        if (!list.ok()) return;
-        for (size_t i = 0; i < list->count; ++i) {
-          auto number = fc::decode_lun(list->lun(i));
-          if (!number.ok()) continue;
-          auto& luns = targets_[index]->luns;
-          if (std::find(luns.begin(), luns.end(), *number) != luns.end()) continue;
-          luns.push_back(*number);
-          read_capacity(index, *number);
-        }
-      });
+  run_discovery_command(target, 0, fc::make_report_luns(kReportLunsAllocation),
+                        kReportLunsAllocation, [this, index](const ScsiResult& r) {
+                          if (r.timed_out || r.status != fc::scsi_status::kGood) {
+                            spdlog::warn("{}: REPORT LUNS to {:06x} failed (status {:#x})", name(),
+                                         targets_[index]->id.value, r.status);
+                            return;
+                          }
+                          auto list = fc::decode_report_luns(r.data_in);
+                          if (!list.ok()) return;
+                          for (size_t i = 0; i < list->count; ++i) {
+                            auto number = fc::decode_lun(list->lun(i));
+                            if (!number.ok()) continue;
+                            auto& luns = targets_[index]->luns;
+                            if (std::find(luns.begin(), luns.end(), *number) != luns.end())
+                              continue;
+                            luns.push_back(*number);
+                            read_capacity(index, *number);
+                          }
+                        });
 }
 
 void Host::read_capacity(size_t index, uint16_t lun) {
   const fc::FcId target = targets_[index]->id;
   run_discovery_command(
       target, lun, fc::make_read_capacity16(fc::kReadCapacity16DataSize),
-      fc::kReadCapacity16DataSize,
-      [this, index, lun](const ScsiResult& r) {
+      fc::kReadCapacity16DataSize, [this, index, lun](const ScsiResult& r) {
         if (r.timed_out || r.status != fc::scsi_status::kGood) return;
         auto cap = fc::decode_read_capacity16_data(r.data_in);
         if (!cap.ok() || cap->block_length < kStampUnit || cap->block_length % kStampUnit != 0) {
@@ -201,8 +210,7 @@ void Host::add_job(const DiscoveredLun& lun) {
   job->region_first_lba = w.lba_start;
   const uint64_t room = lun.blocks - w.lba_start;
   job->region_blocks = w.lba_count == 0 ? room : std::min(w.lba_count, room);
-  while (slots_.size() < kMaxSlots &&
-         slots_.size() < 16 + (jobs_.size() + 1) * w.queue_depth) {
+  while (slots_.size() < kMaxSlots && slots_.size() < 16 + (jobs_.size() + 1) * w.queue_depth) {
     free_slots_.insert(free_slots_.begin(), static_cast<uint32_t>(slots_.size()));
     slots_.push_back(std::make_unique<IoSlot>());
   }

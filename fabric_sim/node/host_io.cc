@@ -126,7 +126,8 @@ bool Host::issue(Job& job) {
   } else {
     slot.generation = 0;
     slot.acked_at_start.resize(units);
-    for (uint64_t u = 0; u < units; ++u) slot.acked_at_start[u] = job.verify.acknowledged(first_unit + u);
+    for (uint64_t u = 0; u < units; ++u)
+      slot.acked_at_start[u] = job.verify.acknowledged(first_unit + u);
   }
   ++job.outstanding;
   ++outstanding_;
@@ -208,10 +209,10 @@ void Host::on_xfer_rdy(IoSlot& slot, const fc::FrameHeader& h, Frame* frame) {
   while (offset < end) {
     const uint32_t n = std::min(kDataFrameBytes, end - offset);
     const bool last = offset + n == end;
-    Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataSolicitedData, job.lun.target, port_id(),
-                                    fcp_data_fctl(false, last), slot.ox_id, slot.rx_id, seq_id,
-                                    seq_cnt++, offset),
-                         n);
+    Frame* f = new_frame(
+        fcp_header(fc::rctl::kDeviceDataSolicitedData, job.lun.target, port_id(),
+                   fcp_data_fctl(false, last), slot.ox_id, slot.rx_id, seq_id, seq_cnt++, offset),
+        n);
     uint8_t* p = f->payload_ptr();
     for (uint32_t done = 0; done < n; done += kStampUnit) {
       const BlockStamp stamp{first_unit + (offset + done) / kStampUnit, slot.generation, wwpn()};

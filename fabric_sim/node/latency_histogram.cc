@@ -44,7 +44,8 @@ uint64_t LatencyHistogram::percentile(double quantile) const {
 }
 
 void LatencyHistogram::merge(const LatencyHistogram& other) {
-  for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+  for (size_t i = 0; i < counts_.size(); ++i)
+    counts_[i] += other.counts_[i];
   count_ += other.count_;
   sum_ += other.sum_;
   min_ = std::min(min_, other.min_);

@@ -14,7 +14,9 @@ class LatencyHistogram {
   uint64_t count() const { return count_; }
   uint64_t max() const { return max_; }
   uint64_t min() const { return count_ ? min_ : 0; }
-  double mean() const { return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0; }
+  double mean() const {
+    return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0;
+  }
   // The value below which `quantile` (0..1) of the samples fall (upper bucket bound,
   // capped at the largest sample); 0 when empty.
   uint64_t percentile(double quantile) const;

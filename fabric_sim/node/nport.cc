@@ -52,13 +52,16 @@ void NPort::send(Frame* frame) {
   link_->transmit(side_, frame);
 }
 
-void NPort::release(Frame* frame) { pool_.free(frame); }
+void NPort::release(Frame* frame) {
+  pool_.free(frame);
+}
 
 void NPort::send_control(uint8_t r_ctl, uint8_t type, fc::FcId d_id,
                          std::span<const uint8_t> payload, ControlCallback done) {
   // Control exchanges use OX_IDs 0x8000..0xFFFE; FCP I/O uses the lower half.
   uint16_t ox_id = next_control_oxid_;
-  while (pending_control_.contains(ox_id)) ox_id = ox_id == 0xFFFE ? 0x8000 : ox_id + 1;
+  while (pending_control_.contains(ox_id))
+    ox_id = ox_id == 0xFFFE ? 0x8000 : ox_id + 1;
   next_control_oxid_ = ox_id == 0xFFFE ? 0x8000 : ox_id + 1;
 
   fc::FrameHeader h;
@@ -72,8 +75,7 @@ void NPort::send_control(uint8_t r_ctl, uint8_t type, fc::FcId d_id,
   std::memcpy(f->payload_ptr(), payload.data(), payload.size());
   const uint64_t token = next_token_++;
   pending_control_[ox_id] = PendingControl{std::move(done), token};
-  kernel_.schedule_in<&NPort::on_control_timeout>(control_timeout_ns_, this,
-                                                  (token << 16) | ox_id);
+  kernel_.schedule_in<&NPort::on_control_timeout>(control_timeout_ns_, this, (token << 16) | ox_id);
   send(f);
 }
 

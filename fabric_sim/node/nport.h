@@ -21,17 +21,17 @@ namespace splitpath::sim {
 
 // Where a node is in bringing itself onto the fabric.
 enum class LoginState : uint8_t {
-  kOffline,     // link down or not started
-  kFlogi,       // FLOGI sent
-  kRegistering, // name-server PLOGI and registrations in progress
-  kReady,       // logged in and registered
+  kOffline,      // link down or not started
+  kFlogi,        // FLOGI sent
+  kRegistering,  // name-server PLOGI and registrations in progress
+  kReady,        // logged in and registered
 };
 
 struct NPortStats {
   uint64_t rx_frames = 0;
   uint64_t tx_frames = 0;
-  uint64_t rx_dropped = 0;         // malformed, unexpected, or for an unknown exchange
-  uint64_t control_timeouts = 0;   // ELS/CT exchanges that got no answer
+  uint64_t rx_dropped = 0;        // malformed, unexpected, or for an unknown exchange
+  uint64_t control_timeouts = 0;  // ELS/CT exchanges that got no answer
   uint64_t login_failures = 0;
 };
 
@@ -40,8 +40,8 @@ class NPort : public FramePort {
   // Roles this port registers with the name server (RFF_ID FC-4 features).
   enum class Role : uint8_t { kInitiator, kTarget };
 
-  NPort(Kernel& kernel, FramePool& pool, std::string name, uint64_t wwpn, uint64_t wwnn,
-        Role role, Rng rng);
+  NPort(Kernel& kernel, FramePool& pool, std::string name, uint64_t wwpn, uint64_t wwnn, Role role,
+        Rng rng);
   ~NPort() override;
   NPort(const NPort&) = delete;
   NPort& operator=(const NPort&) = delete;

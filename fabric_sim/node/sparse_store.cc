@@ -10,7 +10,8 @@ void SparseStore::read(uint64_t offset, std::span<uint8_t> out) const {
   while (done < out.size()) {
     const uint64_t pos = offset + done;
     const uint64_t in_chunk = pos % kChunkSize;
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkSize - in_chunk, out.size() - done));
+    const size_t n =
+        static_cast<size_t>(std::min<uint64_t>(kChunkSize - in_chunk, out.size() - done));
     auto it = chunks_.find(pos / kChunkSize);
     if (it == chunks_.end()) {
       std::memset(out.data() + done, 0, n);
@@ -26,7 +27,8 @@ void SparseStore::write(uint64_t offset, std::span<const uint8_t> data) {
   while (done < data.size()) {
     const uint64_t pos = offset + done;
     const uint64_t in_chunk = pos % kChunkSize;
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkSize - in_chunk, data.size() - done));
+    const size_t n =
+        static_cast<size_t>(std::min<uint64_t>(kChunkSize - in_chunk, data.size() - done));
     auto& chunk = chunks_[pos / kChunkSize];
     if (!chunk) chunk = std::make_unique<uint8_t[]>(kChunkSize);  // value-initialised: zeros
     std::memcpy(chunk.get() + in_chunk, data.data() + done, n);

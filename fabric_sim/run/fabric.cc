@@ -80,7 +80,8 @@ Link* Fabric::link_of(const std::string& target) const {
 }
 
 absl::Status Fabric::wire(const FabricOptions& options) {
-  for (const ZoneConfig& z : topology_.zones) zones_.add_zone(z.name, z.members);
+  for (const ZoneConfig& z : topology_.zones)
+    zones_.add_zone(z.name, z.members);
   for (const SwitchConfig& s : topology_.switches) {
     switches_.push_back(std::make_unique<Switch>(kernel_, pool_, s, zones_));
   }
@@ -155,11 +156,13 @@ absl::Status Fabric::wire(const FabricOptions& options) {
 
   // Disks come up at time zero, hosts at their start time; then the faults.
   for (auto& d : disks_) {
-    kernel_.schedule_at(0, [](void* ctx, uint64_t) { static_cast<Disk*>(ctx)->start(); }, d.get());
+    kernel_.schedule_at(
+        0, [](void* ctx, uint64_t) { static_cast<Disk*>(ctx)->start(); }, d.get());
   }
   for (auto& h : hosts_) {
-    kernel_.schedule_at(h->config().start_ns,
-                        [](void* ctx, uint64_t) { static_cast<Host*>(ctx)->start(); }, h.get());
+    kernel_.schedule_at(
+        h->config().start_ns, [](void* ctx, uint64_t) { static_cast<Host*>(ctx)->start(); },
+        h.get());
   }
   for (size_t i = 0; i < topology_.faults.size(); ++i) {
     kernel_.schedule_at<&Fabric::apply_fault>(topology_.faults[i].at_ns, this, i);
@@ -172,7 +175,8 @@ absl::Status Fabric::wire(const FabricOptions& options) {
 void Fabric::compute_routes() {
   const size_t n = switches_.size();
   std::map<std::string, size_t> index;
-  for (size_t i = 0; i < n; ++i) index[switches_[i]->name()] = i;
+  for (size_t i = 0; i < n; ++i)
+    index[switches_[i]->name()] = i;
   struct Edge {
     size_t to;
     uint32_t port;
@@ -238,13 +242,15 @@ void Fabric::apply_fault(uint64_t index) {
 
 absl::Status Fabric::run() {
   kernel_.run_until(topology_.duration_ns);
-  for (auto& h : hosts_) h->stop_workload();
+  for (auto& h : hosts_)
+    h->stop_workload();
   // Let outstanding commands finish (or time out) so that every write is either
   // acknowledged or reported failed.
   const SimTime deadline = topology_.duration_ns + drain_ns_;
   while (kernel_.now() < deadline) {
     bool busy = false;
-    for (auto& h : hosts_) busy = busy || h->outstanding() > 0;
+    for (auto& h : hosts_)
+      busy = busy || h->outstanding() > 0;
     if (!busy) break;
     kernel_.run_until(std::min(deadline, kernel_.now() + kNsPerMs));
   }

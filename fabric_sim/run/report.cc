@@ -7,7 +7,9 @@ namespace splitpath::sim {
 
 namespace {
 
-double us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+double us(uint64_t ns) {
+  return static_cast<double>(ns) / 1000.0;
+}
 
 nlohmann::ordered_json latency_json(const LatencyHistogram& h) {
   nlohmann::ordered_json j;
@@ -30,7 +32,8 @@ nlohmann::ordered_json make_report(const Fabric& fabric) {
   r["sim_seconds"] = seconds;
   uint64_t frames = 0;
   for (const auto& sw : fabric.switches()) {
-    for (uint32_t p = 0; p < sw->port_count(); ++p) frames += sw->port_stats(p).rx_frames;
+    for (uint32_t p = 0; p < sw->port_count(); ++p)
+      frames += sw->port_stats(p).rx_frames;
   }
   r["frames"] = frames;
   r["events"] = const_cast<Fabric&>(fabric).kernel().events_processed();
@@ -129,12 +132,11 @@ std::string format_summary(const nlohmann::ordered_json& r) {
     const uint64_t errors = h["check_conditions"].get<uint64_t>() +
                             h["other_status"].get<uint64_t>() + h["timeouts"].get<uint64_t>() +
                             h["protocol_errors"].get<uint64_t>();
-    out += fmt::format("{:<10} {:>5} {:>10} {:>10.0f} {:>9.1f} {:>9.1f} {:>9.1f} {:>7} {:>7}\n",
-                       h["name"].get<std::string>(), h["luns"].get<uint64_t>(),
-                       h["ios_completed"].get<uint64_t>(), h["iops"].get<double>(),
-                       h["mb_per_s"].get<double>(), h["latency_us"]["p50"].get<double>(),
-                       h["latency_us"]["p99"].get<double>(), errors,
-                       h["verify_errors"].get<uint64_t>());
+    out += fmt::format(
+        "{:<10} {:>5} {:>10} {:>10.0f} {:>9.1f} {:>9.1f} {:>9.1f} {:>7} {:>7}\n",
+        h["name"].get<std::string>(), h["luns"].get<uint64_t>(), h["ios_completed"].get<uint64_t>(),
+        h["iops"].get<double>(), h["mb_per_s"].get<double>(), h["latency_us"]["p50"].get<double>(),
+        h["latency_us"]["p99"].get<double>(), errors, h["verify_errors"].get<uint64_t>());
   }
   for (const auto& sw : r["switches"]) {
     uint64_t rx = 0, drops = 0;

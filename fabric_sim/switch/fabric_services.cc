@@ -34,7 +34,9 @@ fc::ServiceParameters fabric_parameters(bool f_port, uint64_t switch_wwn) {
   return s;
 }
 
-uint64_t switch_wwn(uint8_t domain) { return 0x1000000000000000ull | (uint64_t{domain} << 16); }
+uint64_t switch_wwn(uint8_t domain) {
+  return 0x1000000000000000ull | (uint64_t{domain} << 16);
+}
 
 }  // namespace
 
@@ -151,7 +153,8 @@ void FabricServices::handle_login_server(uint32_t port, const fc::FrameHeader& h
       return send_ls_rjt(h, fc::ls_rjt_reason::kUnableToPerform,
                          fc::ls_rjt_explanation::kInsufficientResources);
     }
-    assigned = fc::FcId::from_parts(sw_.domain(), static_cast<uint8_t>(port), static_cast<uint8_t>(p));
+    assigned =
+        fc::FcId::from_parts(sw_.domain(), static_cast<uint8_t>(port), static_cast<uint8_t>(p));
   }
   logins[assigned.value] = LocalLogin{port, params->port_name.value, params->node_name.value};
   NameServerEntry& e = sw_.name_server().upsert(assigned, sw_.domain());
@@ -171,7 +174,8 @@ void FabricServices::handle_login_server(uint32_t port, const fc::FrameHeader& h
   send_frame(reply, acc);
 
   // Tell the other switches the name, as RPN_ID and RNN_ID from this domain.
-  for (auto [cmd, name] : {std::pair{fc::ct_cmd::kRpnId, e.wwpn}, std::pair{fc::ct_cmd::kRnnId, e.wwnn}}) {
+  for (auto [cmd, name] :
+       {std::pair{fc::ct_cmd::kRpnId, e.wwpn}, std::pair{fc::ct_cmd::kRnnId, e.wwnn}}) {
     std::array<uint8_t, 64> iu{};
     const size_t n = build_ct_iu(fc::make_ns_request(cmd), iu, [&](std::span<uint8_t> out) {
       return fc::encode_ns_id_name({assigned, fc::Wwn{name}}, out);
@@ -263,8 +267,9 @@ void FabricServices::handle_ct(const fc::FrameHeader& h, std::span<const uint8_t
   std::array<uint8_t, fc::kCtPreambleSize + 4 * 256> out{};
   auto reject = [&](uint8_t reason, uint8_t explanation) {
     if (from_switch) return;
-    const size_t n = build_ct_iu(fc::make_ct_reject(*pre, reason, explanation), out,
-                                 [](std::span<uint8_t>) { return fc::WireResult<size_t>(size_t{0}); });
+    const size_t n =
+        build_ct_iu(fc::make_ct_reject(*pre, reason, explanation), out,
+                    [](std::span<uint8_t>) { return fc::WireResult<size_t>(size_t{0}); });
     send_ct_reply(h, {out.data(), n});
   };
   if (pre->gs_type != fc::gs_type::kDirectoryService ||
@@ -351,8 +356,9 @@ void FabricServices::replicate(std::span<const uint8_t> ct_iu) {
 
 void FabricServices::replicate_departure(fc::FcId id) {
   std::array<uint8_t, 64> iu{};
-  const size_t n = build_ct_iu(fc::make_ns_request(fc::ct_cmd::kDaId), iu,
-                               [&](std::span<uint8_t> out) { return fc::encode_ns_port_id(id, out); });
+  const size_t n =
+      build_ct_iu(fc::make_ns_request(fc::ct_cmd::kDaId), iu,
+                  [&](std::span<uint8_t> out) { return fc::encode_ns_port_id(id, out); });
   replicate({iu.data(), n});
 }
 
@@ -393,7 +399,8 @@ void FabricServices::on_port_down(uint32_t port) {
   }
   // Hash-map order is not deterministic; departures are announced in ID order.
   std::sort(gone.begin(), gone.end());
-  for (fc::FcId id : gone) logout(id);
+  for (fc::FcId id : gone)
+    logout(id);
 }
 
 }  // namespace splitpath::sim

@@ -17,9 +17,9 @@ struct NameServerEntry {
   uint64_t wwpn = 0;
   uint64_t wwnn = 0;
   std::array<uint8_t, 32> fc4_types{};  // RFT_ID bitmap: bit (type % 32) of word (type / 32)
-  uint8_t fcp_features = 0;              // RFF_ID features for FC-4 type FCP
-  uint8_t home_domain = 0;               // the switch the port is attached to
-  bool wants_rscn = false;               // registered with SCR (local ports only)
+  uint8_t fcp_features = 0;             // RFF_ID features for FC-4 type FCP
+  uint8_t home_domain = 0;              // the switch the port is attached to
+  bool wants_rscn = false;              // registered with SCR (local ports only)
 
   bool has_fc4_type(uint8_t type) const;
   void set_fc4_type(uint8_t type);

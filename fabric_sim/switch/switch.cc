@@ -41,7 +41,9 @@ void Switch::set_tap(FrameTap* tap, std::vector<bool> selected) {
   selected_ = std::move(selected);
 }
 
-void Switch::Port::on_frame(Link& /*link*/, int /*side*/, Frame* frame) { sw->ingress(*this, frame); }
+void Switch::Port::on_frame(Link& /*link*/, int /*side*/, Frame* frame) {
+  sw->ingress(*this, frame);
+}
 
 void Switch::Port::on_link_state(Link& /*link*/, int /*side*/, bool up) {
   if (!up && role == PortRole::kFPort) sw->services_->on_port_down(index);
@@ -148,6 +150,8 @@ void Switch::send(Frame* frame, SimTime delay) {
   egress.link->transmit(egress.side, frame);
 }
 
-void Switch::logout(fc::FcId id) { services_->logout(id); }
+void Switch::logout(fc::FcId id) {
+  services_->logout(id);
+}
 
 }  // namespace splitpath::sim

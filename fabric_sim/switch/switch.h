@@ -31,11 +31,13 @@ enum class PortRole : uint8_t { kUnused, kFPort, kEPort };
 struct SwitchPortStats {
   uint64_t rx_frames = 0;
   uint64_t rx_bytes = 0;
-  uint64_t drop_zoning = 0;     // no common zone between S_ID and D_ID
-  uint64_t drop_no_route = 0;   // D_ID unknown or unreachable
-  uint64_t drop_malformed = 0;  // shorter than a frame header
+  uint64_t drop_zoning = 0;         // no common zone between S_ID and D_ID
+  uint64_t drop_no_route = 0;       // D_ID unknown or unreachable
+  uint64_t drop_malformed = 0;      // shorter than a frame header
   uint64_t drop_not_logged_in = 0;  // S_ID is not an address this port assigned
-  uint64_t drops() const { return drop_zoning + drop_no_route + drop_malformed + drop_not_logged_in; }
+  uint64_t drops() const {
+    return drop_zoning + drop_no_route + drop_malformed + drop_not_logged_in;
+  }
 };
 
 // An N_Port logged in through one of this switch's ports.
@@ -82,7 +84,9 @@ class Switch {
   // Routes and sends a frame the switch originates, `delay` after now.
   void send(Frame* frame, SimTime delay);
   // Whether ports with these WWPNs may talk (zoning).
-  bool zone_permits(uint64_t wwpn_a, uint64_t wwpn_b) const { return zones_.permitted(wwpn_a, wwpn_b); }
+  bool zone_permits(uint64_t wwpn_a, uint64_t wwpn_b) const {
+    return zones_.permitted(wwpn_a, wwpn_b);
+  }
   // Forgets a login: its routes, its name-server entry (here and, through the
   // services, on every other switch).
   void logout(fc::FcId id);
@@ -107,7 +111,9 @@ class Switch {
   void forward(Port& in, int out, Frame* frame);
   void drop(Port& in, Frame* frame, uint64_t SwitchPortStats::*counter);
   void capture(Frame* frame) { tap_->on_frame(kernel_.now(), frame->data()); }
-  bool selected(uint32_t port) const { return select_all_ || (port < selected_.size() && selected_[port]); }
+  bool selected(uint32_t port) const {
+    return select_all_ || (port < selected_.size() && selected_[port]);
+  }
 
   Kernel& kernel_;
   FramePool& pool_;

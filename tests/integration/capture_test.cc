@@ -24,7 +24,8 @@ Command run(const std::string& command) {
   if (!pipe) return result;
   char buf[4096];
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) result.out.append(buf, n);
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0)
+    result.out.append(buf, n);
   const int rc = pclose(pipe);
   result.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   return result;
@@ -70,7 +71,8 @@ TEST(Command, JsonReportHasTheDocumentedFields) {
   for (const auto& h : j["hosts"]) {
     EXPECT_GT(h["iops"].get<double>(), 0);
     EXPECT_GT(h["mb_per_s"].get<double>(), 0);
-    for (const char* p : {"p50", "p99", "p999"}) EXPECT_GT(h["latency_us"][p].get<double>(), 0);
+    for (const char* p : {"p50", "p99", "p999"})
+      EXPECT_GT(h["latency_us"][p].get<double>(), 0);
   }
   ASSERT_EQ(j["switches"].size(), 1u);
   for (const auto& p : j["switches"][0]["ports"]) {
@@ -79,12 +81,14 @@ TEST(Command, JsonReportHasTheDocumentedFields) {
 }
 
 TEST(Command, TsharkDissectsTheCaptureWithoutErrors) {
-  if (run("command -v tshark").status != 0) FAIL() << "tshark is not installed (the setup installs it)";
+  if (run("command -v tshark").status != 0)
+    FAIL() << "tshark is not installed (the setup installs it)";
   const std::string pcap = testing::temp_path("tshark.pcap");
   Command r = run(kSplitpath + " run --duration 0.003 --pcap " + pcap);
   ASSERT_EQ(r.status, 0) << r.out;
-  Command bad = run("tshark -n -r " + pcap +
-                    " -Y '_ws.malformed || _ws.expert.severity >= error' -T fields -e frame.number");
+  Command bad =
+      run("tshark -n -r " + pcap +
+          " -Y '_ws.malformed || _ws.expert.severity >= error' -T fields -e frame.number");
   ASSERT_EQ(bad.status, 0) << bad.out;
   size_t errors = 0;
   std::istringstream in(bad.out);
@@ -98,10 +102,13 @@ TEST(Command, TsharkDissectsTheCaptureWithoutErrors) {
     EXPECT_NE(phs.out.find(proto), std::string::npos) << proto << " not dissected:\n" << phs.out;
   }
   // The SCSI layer is decoded, not just carried: READ and WRITE commands appear.
-  Command ops = run("tshark -n -r " + pcap + " -Y 'scsi_sbc.opcode == 0x28 || scsi_sbc.opcode == 0x2a' -T fields -e frame.number");
+  Command ops =
+      run("tshark -n -r " + pcap +
+          " -Y 'scsi_sbc.opcode == 0x28 || scsi_sbc.opcode == 0x2a' -T fields -e frame.number");
   size_t rw = 0;
   std::istringstream ops_in(ops.out);
-  for (std::string line; std::getline(ops_in, line);) rw += !line.empty() && line[0] >= '0' && line[0] <= '9';
+  for (std::string line; std::getline(ops_in, line);)
+    rw += !line.empty() && line[0] >= '0' && line[0] <= '9';
   EXPECT_GT(rw, 50u);
 }
 
@@ -109,7 +116,8 @@ size_t count_frames(const std::string& pcap, const std::string& filter) {
   Command r = run("tshark -n -r " + pcap + " -Y '" + filter + "' -T fields -e frame.number");
   size_t n = 0;
   std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);) n += !line.empty() && line[0] >= '0' && line[0] <= '9';
+  for (std::string line; std::getline(in, line);)
+    n += !line.empty() && line[0] >= '0' && line[0] <= '9';
   return n;
 }
 
@@ -117,7 +125,8 @@ TEST(Command, PcapPortsLimitsTheCapture) {
   const std::string all = testing::temp_path("all.pcap");
   const std::string one = testing::temp_path("one.pcap");
   ASSERT_EQ(run(kSplitpath + " run --duration 0.003 --pcap " + all).status, 0);
-  ASSERT_EQ(run(kSplitpath + " run --duration 0.003 --pcap " + one + " --pcap-ports sw0:7").status, 0);
+  ASSERT_EQ(run(kSplitpath + " run --duration 0.003 --pcap " + one + " --pcap-ports sw0:7").status,
+            0);
   // sw0:7 is disk3 (01.07.00): the capture holds its frames, both directions,
   // and nothing else but its own FLOGI (sent before it had an address).
   const std::string mine = "fc.s_id == 01.07.00 || fc.d_id == 01.07.00";

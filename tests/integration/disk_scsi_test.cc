@@ -41,7 +41,8 @@ hosts:
                                                       result = r;
                                                       done = true;
                                                     }));
-    for (int i = 0; i < 100 && !done; ++i) fabric_->run_until(fabric_->kernel().now() + kNsPerMs);
+    for (int i = 0; i < 100 && !done; ++i)
+      fabric_->run_until(fabric_->kernel().now() + kNsPerMs);
     EXPECT_TRUE(done);
     EXPECT_FALSE(result.timed_out);
     return result;
@@ -117,8 +118,8 @@ TEST_F(DiskScsi, InvalidCdbFieldPointsAtTheByte) {
 }
 
 TEST_F(DiskScsi, UnsupportedOpcodeAndAbsentLun) {
-  expect_check(exec("a", 0, std::vector<uint8_t>{0xC5, 0, 0, 0, 0, 0}), fc::sense_key::kIllegalRequest,
-               fc::asc::kInvalidCommandOperationCode);
+  expect_check(exec("a", 0, std::vector<uint8_t>{0xC5, 0, 0, 0, 0, 0}),
+               fc::sense_key::kIllegalRequest, fc::asc::kInvalidCommandOperationCode);
   expect_check(exec("a", 7, fc::make_test_unit_ready()), fc::sense_key::kIllegalRequest,
                fc::asc::kLogicalUnitNotSupported);
   expect_check(exec("a", 7, fc::make_read(0, 1), 512), fc::sense_key::kIllegalRequest,
@@ -173,8 +174,8 @@ TEST_F(DiskScsi, ModeSenseRequestSenseSynchronizeCache) {
   ASSERT_TRUE(m10.ok());
   EXPECT_TRUE(m10->has_caching);
   EXPECT_FALSE(m10->has_control);
-  expect_check(exec("a", 0, fc::make_mode_sense(false, 0x19, 255), 255), fc::sense_key::kIllegalRequest,
-               fc::asc::kInvalidFieldInCdb);
+  expect_check(exec("a", 0, fc::make_mode_sense(false, 0x19, 255), 255),
+               fc::sense_key::kIllegalRequest, fc::asc::kInvalidFieldInCdb);
   ScsiResult sense = exec("a", 0, fc::make_request_sense(18), 18);
   ASSERT_EQ(sense.status, fc::scsi_status::kGood);
   auto s = fc::decode_sense_data(sense.data_in);
@@ -185,7 +186,8 @@ TEST_F(DiskScsi, ModeSenseRequestSenseSynchronizeCache) {
 
 TEST_F(DiskScsi, WrittenBytesReadBackAndLandOnTheDisk) {
   std::vector<uint8_t> data(8192);
-  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7 + 3);
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<uint8_t>(i * 7 + 3);
   ASSERT_EQ(exec("a", 0, fc::make_write(100, 16), 0, data).status, fc::scsi_status::kGood);
   ScsiResult r = exec("b", 0, fc::make_read(100, 16), 8192);
   ASSERT_EQ(r.status, fc::scsi_status::kGood);
@@ -224,7 +226,8 @@ TEST_F(DiskScsi, PersistentReservationWriteExclusive) {
   auto k = fc::decode_pr_in_read_keys(keys.data_in);
   ASSERT_TRUE(k.ok());
   ASSERT_EQ(k->count, 2u);
-  ScsiResult res = exec("b", 0, fc::make_persistent_reserve_in(fc::pr_in_sa::kReadReservation, 64), 64);
+  ScsiResult res =
+      exec("b", 0, fc::make_persistent_reserve_in(fc::pr_in_sa::kReadReservation, 64), 64);
   auto rr = fc::decode_pr_in_read_reservation(res.data_in);
   ASSERT_TRUE(rr.ok());
   EXPECT_TRUE(rr->present);

@@ -42,10 +42,12 @@ TEST(Fabric, DefaultScenarioVerifiesEveryReadAndRespectsZones) {
   // What the hosts wrote is on the disks: disk2 holds both hosts' regions.
   const uint64_t written = host0->stats().bytes_written + host1->stats().bytes_written;
   uint64_t disk_written = 0;
-  for (const auto& d : fabric->disks()) disk_written += d->stats().bytes_written;
+  for (const auto& d : fabric->disks())
+    disk_written += d->stats().bytes_written;
   EXPECT_EQ(written, disk_written);
   for (const auto& sw : fabric->switches()) {
-    for (uint32_t p = 0; p < sw->port_count(); ++p) EXPECT_EQ(sw->port_stats(p).drops(), 0u);
+    for (uint32_t p = 0; p < sw->port_count(); ++p)
+      EXPECT_EQ(sw->port_stats(p).drops(), 0u);
   }
 }
 

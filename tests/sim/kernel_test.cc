@@ -57,7 +57,8 @@ TEST(Kernel, HeapOrdersManyRandomEvents) {
   Kernel k;
   Recorder r{&k, {}};
   Rng rng(42);
-  for (uint64_t i = 0; i < 10000; ++i) k.schedule_at<&Recorder::on_event>(rng.uniform(1000), &r, i);
+  for (uint64_t i = 0; i < 10000; ++i)
+    k.schedule_at<&Recorder::on_event>(rng.uniform(1000), &r, i);
   k.run_until(1000);
   ASSERT_EQ(r.seen.size(), 10000u);
   for (size_t i = 1; i < r.seen.size(); ++i) {
@@ -77,7 +78,8 @@ TEST(Rng, SameSeedSameStreamOtherSeedOtherStream) {
   }
   Rng d(5), e(6);
   int same = 0;
-  for (int i = 0; i < 100; ++i) same += d.next() == e.next();
+  for (int i = 0; i < 100; ++i)
+    same += d.next() == e.next();
   EXPECT_EQ(same, 0);
 }
 
@@ -92,10 +94,12 @@ TEST(Rng, DerivedStreamsDependOnNameOnly) {
 
 TEST(Rng, UniformStaysInBounds) {
   Rng r(1);
-  for (int i = 0; i < 10000; ++i) ASSERT_LT(r.uniform(7), 7u);
+  for (int i = 0; i < 10000; ++i)
+    ASSERT_LT(r.uniform(7), 7u);
   EXPECT_EQ(r.uniform(0), 0u);
   double sum = 0;
-  for (int i = 0; i < 10000; ++i) sum += r.exponential(10.0);
+  for (int i = 0; i < 10000; ++i)
+    sum += r.exponential(10.0);
   EXPECT_NEAR(sum / 10000, 10.0, 0.5);
 }
 

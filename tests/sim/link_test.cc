@@ -70,12 +70,14 @@ TEST(Link, CreditsLimitFramesInFlight) {
   Sink a(k, pool, 0), b(k, pool, 1'000'000);  // b holds each buffer for 1 ms
   link.attach(0, &a);
   link.attach(1, &b);
-  for (uint8_t i = 0; i < 5; ++i) link.transmit(0, make_frame(pool, i, 100));
+  for (uint8_t i = 0; i < 5; ++i)
+    link.transmit(0, make_frame(pool, i, 100));
   k.run_until(500'000);
   EXPECT_EQ(b.arrivals.size(), 2u) << "only bb_credit frames may be outstanding";
   k.run_until(10 * kNsPerMs);
   ASSERT_EQ(b.arrivals.size(), 5u);
-  for (uint8_t i = 0; i < 5; ++i) EXPECT_EQ(b.arrivals[i].second, i) << "in order";
+  for (uint8_t i = 0; i < 5; ++i)
+    EXPECT_EQ(b.arrivals[i].second, i) << "in order";
   // Frame 2 waited for a credit: 1 ms hold + 100 ns for the R_RDY to travel back.
   EXPECT_GE(b.arrivals[2].first, 1'000'000u + 100u);
 }
@@ -87,7 +89,8 @@ TEST(Link, DownDropsQueuedAndInFlightFramesAndTellsBothEnds) {
   Sink a(k, pool, 0), b(k, pool, 0);
   link.attach(0, &a);
   link.attach(1, &b);
-  for (uint8_t i = 0; i < 3; ++i) link.transmit(0, make_frame(pool, i, 2000));
+  for (uint8_t i = 0; i < 3; ++i)
+    link.transmit(0, make_frame(pool, i, 2000));
   k.run_until(1000);
   link.set_up(false);
   k.run_until(kNsPerMs);
@@ -109,8 +112,10 @@ TEST(FramePool, ReusesBuffersWithoutNewSlabs) {
   FramePool pool(16);
   for (int round = 0; round < 100; ++round) {
     Frame* f[16];
-    for (auto& x : f) x = pool.alloc();
-    for (auto& x : f) pool.free(x);
+    for (auto& x : f)
+      x = pool.alloc();
+    for (auto& x : f)
+      pool.free(x);
   }
   EXPECT_EQ(pool.slab_allocations(), 1u);
   EXPECT_EQ(pool.in_use(), 0u);

@@ -25,12 +25,12 @@ inline constexpr uint16_t kUnassignedXid = 0xFFFF;
 
 // R_CTL values used by Splitpath: routing bits (7..4) plus information category.
 namespace rctl {
-inline constexpr uint8_t kDeviceDataSolicitedData = 0x01;     // FCP_DATA
-inline constexpr uint8_t kDeviceDataUnsolicitedCtl = 0x02;    // CT request
-inline constexpr uint8_t kDeviceDataSolicitedCtl = 0x03;      // CT response
-inline constexpr uint8_t kDeviceDataDataDescriptor = 0x05;    // FCP_XFER_RDY
-inline constexpr uint8_t kDeviceDataUnsolicitedCmd = 0x06;    // FCP_CMND
-inline constexpr uint8_t kDeviceDataCommandStatus = 0x07;     // FCP_RSP
+inline constexpr uint8_t kDeviceDataSolicitedData = 0x01;   // FCP_DATA
+inline constexpr uint8_t kDeviceDataUnsolicitedCtl = 0x02;  // CT request
+inline constexpr uint8_t kDeviceDataSolicitedCtl = 0x03;    // CT response
+inline constexpr uint8_t kDeviceDataDataDescriptor = 0x05;  // FCP_XFER_RDY
+inline constexpr uint8_t kDeviceDataUnsolicitedCmd = 0x06;  // FCP_CMND
+inline constexpr uint8_t kDeviceDataCommandStatus = 0x07;   // FCP_RSP
 inline constexpr uint8_t kElsRequest = 0x22;
 inline constexpr uint8_t kElsReply = 0x23;
 inline constexpr uint8_t kBlsAbts = 0x81;
@@ -125,7 +125,11 @@ constexpr WireResult<size_t> encode_frame_header(const FrameHeader& h, MutableBy
 
 // Fast accessors for the switching path, which needs only a few fields and has
 // already checked that the frame holds a full header.
-constexpr FcId peek_d_id(const uint8_t* frame) { return FcId{load_be24(frame + 1)}; }
-constexpr FcId peek_s_id(const uint8_t* frame) { return FcId{load_be24(frame + 5)}; }
+constexpr FcId peek_d_id(const uint8_t* frame) {
+  return FcId{load_be24(frame + 1)};
+}
+constexpr FcId peek_s_id(const uint8_t* frame) {
+  return FcId{load_be24(frame + 5)};
+}
 
 }  // namespace splitpath::fc

@@ -51,7 +51,7 @@ struct WireError {
 template <typename T>
 class WireResult {
  public:
-  constexpr WireResult(const T& value) : value_(value) {}  // NOLINT(google-explicit-constructor)
+  constexpr WireResult(const T& value) : value_(value) {}   // NOLINT(google-explicit-constructor)
   constexpr WireResult(WireError error) : error_(error) {}  // NOLINT(google-explicit-constructor)
 
   constexpr bool ok() const { return error_.code == WireErrc::kOk; }
@@ -125,10 +125,16 @@ inline constexpr FcId kFabricLoginServer{0xFFFFFE};  // F_Port controller: FLOGI
 inline constexpr FcId kFabricController{0xFFFFFD};
 inline constexpr FcId kDirectoryServer{0xFFFFFC};  // name server
 inline constexpr FcId kBroadcastAlias{0xFFFFFF};
-constexpr bool is_well_known(FcId id) { return id.value >= 0xFFFFF0; }
+constexpr bool is_well_known(FcId id) {
+  return id.value >= 0xFFFFF0;
+}
 // Domain controller of domain D is FF.FC.D (FC-SW); switches talk to each other there.
-constexpr FcId domain_controller(uint8_t domain) { return FcId{0xFFFC00u | domain}; }
-constexpr bool is_domain_controller(FcId id) { return (id.value & 0xFFFF00u) == 0xFFFC00u; }
+constexpr FcId domain_controller(uint8_t domain) {
+  return FcId{0xFFFC00u | domain};
+}
+constexpr bool is_domain_controller(FcId id) {
+  return (id.value & 0xFFFF00u) == 0xFFFC00u;
+}
 
 // A 64-bit World Wide Name (port or node name).
 struct Wwn {
