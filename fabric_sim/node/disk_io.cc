@@ -305,13 +305,22 @@ void Disk::on_media_done(uint64_t arg) {
     return;
   }
   // A read sends at most FCP_DL bytes; the residual tells the initiator the rest.
+  // Data goes from the store straight into the frames.
   ++stats_.reads;
   const uint32_t n = std::min(task.bytes, task.fcp_dl);
   stats_.bytes_read += n;
-  std::vector<uint8_t>& data = scratch_;
-  data.resize(n);
-  task.lu->store.read(task.byte_offset, {data.data(), n});
-  if (n > 0) send_data_in(task, {data.data(), n}, 0);
+  const uint8_t seq_id = ++task.seq_id;
+  uint16_t seq_cnt = 0;
+  for (uint32_t done = 0; done < n;) {
+    const uint32_t len = std::min(kDataFrameBytes, n - done);
+    Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataSolicitedData, task.initiator, port_id(),
+                                    fcp_data_fctl(true, done + len == n), task.ox_id, task.rx_id,
+                                    seq_id, seq_cnt++, done),
+                         len);
+    task.lu->store.read(task.byte_offset + done, {f->payload_ptr(), len});
+    send(f);
+    done += len;
+  }
   const bool over = task.bytes > task.fcp_dl;
   fc::FcpRsp rsp;
   rsp.scsi_status = fc::scsi_status::kGood;

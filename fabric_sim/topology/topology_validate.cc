@@ -145,8 +145,8 @@ class Validator {
     for (size_t i = 0; i < t_.isls.size(); ++i) {
       const IslConfig& isl = t_.isls[i];
       const std::string path = fmt::format("isls[{}]", i);
-      TOPO_TRY(claim_port(isl.a, path + ".a", where(path) + " end a"));
-      TOPO_TRY(claim_port(isl.b, path + ".b", where(path) + " end b"));
+      TOPO_TRY(claim_port(isl.a, path + ".a", "end a of " + where(path)));
+      TOPO_TRY(claim_port(isl.b, path + ".b", "end b of " + where(path)));
       if (isl.a.switch_name == isl.b.switch_name) {
         return error(path + ".b", fmt::format("an ISL must join two different switches (both "
                                               "ends are on {})",

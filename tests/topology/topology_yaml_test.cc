@@ -461,6 +461,10 @@ const BadCase kBadCases[] = {
      "t.yaml:7: field 'hosts[1].port': port 16 is out of range: sw0 has ports 0..15"},
     {"TwoNodesOnOnePort", BASE "  - {name: host1, port: sw0:4}\n",
      "t.yaml:7: field 'hosts[1].port': port sw0:4 is already used by disk0"},
+    {"IslPortTaken",
+     "switches:\n  - {name: sw0, domain: 1, ports: 16}\n  - {name: sw1, domain: 2, ports: 16}\n"
+     "isls:\n  - {a: sw0:1, b: sw1:1}\n  - {a: sw0:1, b: sw1:2}\n",
+     "t.yaml:6: field 'isls[1].a': port sw0:1 is already used by end a of isls[0] (line 5)"},
     {"UnknownSwitch", BASE "isls:\n  - {a: sw0:15, b: sw9:15}\n",
      "t.yaml:8: field 'isls[0].b': no switch named 'sw9'"},
     {"IslOnOneSwitch", BASE "isls:\n  - {a: sw0:15,\n     b: sw0:14}\n",
