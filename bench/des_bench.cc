@@ -3,9 +3,9 @@
 // in-flight frame of a mid-sized fabric).
 #include <benchmark/benchmark.h>
 
-#include "bench/alloc_counter.h"
 #include "fabric_sim/kernel/kernel.h"
 #include "fabric_sim/kernel/rng.h"
+#include "tests/support/alloc_counter.h"
 
 namespace splitpath::sim {
 namespace {
@@ -30,7 +30,7 @@ void BM_DesEvents(benchmark::State& state) {
     kernel.schedule_in<&Chain::on_event>(i, &chains[i]);
   }
   kernel.run_until(10'000);  // warm up: the heap reaches its working size
-  const uint64_t allocs_before = bench::allocation_count();
+  const uint64_t allocs_before = testing::allocation_count();
   const uint64_t events_before = kernel.events_processed();
   SimTime horizon = kernel.now();
   for (auto _ : state) {
@@ -40,7 +40,7 @@ void BM_DesEvents(benchmark::State& state) {
   const auto events = static_cast<double>(kernel.events_processed() - events_before);
   state.counters["events/s"] = benchmark::Counter(events, benchmark::Counter::kIsRate);
   state.counters["allocs/event"] =
-      static_cast<double>(bench::allocation_count() - allocs_before) / std::max(1.0, events);
+      static_cast<double>(testing::allocation_count() - allocs_before) / std::max(1.0, events);
   state.counters["pending"] = static_cast<double>(kernel.pending());
 }
 BENCHMARK(BM_DesEvents)->Arg(64)->Arg(1024)->Arg(16384);

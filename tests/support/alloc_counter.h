@@ -4,8 +4,8 @@
 
 #include <cstdint>
 
-namespace splitpath::bench {
+namespace splitpath::testing {
 
 uint64_t allocation_count();
 
-}  // namespace splitpath::bench
+}  // namespace splitpath::testing

@@ -1,4 +1,4 @@
-#include "bench/alloc_counter.h"
+#include "tests/support/alloc_counter.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -8,11 +8,11 @@ namespace {
 std::atomic<uint64_t> allocations{0};
 }
 
-namespace splitpath::bench {
+namespace splitpath::testing {
 uint64_t allocation_count() {
   return allocations.load(std::memory_order_relaxed);
 }
-}  // namespace splitpath::bench
+}  // namespace splitpath::testing
 
 // Replacing the global allocation functions counts every new in the process.
 void* operator new(std::size_t size) {
