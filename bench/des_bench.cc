@@ -43,7 +43,7 @@ void BM_DesEvents(benchmark::State& state) {
       static_cast<double>(testing::allocation_count() - allocs_before) / std::max(1.0, events);
   state.counters["pending"] = static_cast<double>(kernel.pending());
 }
-BENCHMARK(BM_DesEvents)->Arg(64)->Arg(1024)->Arg(16384);
+BENCHMARK(BM_DesEvents)->Arg(64)->Arg(1024)->Arg(16384)->UseRealTime();
 
 }  // namespace
 }  // namespace splitpath::sim

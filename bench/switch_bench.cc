@@ -27,7 +27,7 @@ void BM_FramesSwitched(benchmark::State& state) {
   state.counters["allocs/frame"] =
       static_cast<double>(testing::allocation_count() - allocs_before) / std::max(1.0, frames);
 }
-BENCHMARK(BM_FramesSwitched)->Arg(1)->Arg(8)->Arg(32);
+BENCHMARK(BM_FramesSwitched)->Arg(1)->Arg(8)->Arg(32)->UseRealTime();
 
 }  // namespace
 }  // namespace splitpath::sim

@@ -239,6 +239,27 @@ faults:
   EXPECT_GT(h->stats().ios_completed, ios_when_back + 100);
 }
 
+TEST(Fabric, DiskDelayAddsToEveryCommandsLatency) {
+  auto run_with = [](const std::string& faults) {
+    auto fabric = build_or_die(parse_or_die(R"(
+duration: 20ms
+switches: [{name: sw0, domain: 1, ports: 4}]
+disks: [{name: d0, port: sw0:1, luns: [{lun: 0, size: 64MiB}], latency: 50us}]
+hosts:
+  - {name: h0, port: sw0:0, workload: {read_percent: 100, block_size: 4KiB, queue_depth: 1, lba_count: 2048}}
+)" + faults));
+    EXPECT_TRUE(fabric->run().ok());
+    return fabric->host("h0")->stats().latency.percentile(0.5);
+  };
+  const uint64_t plain = run_with("");
+  const uint64_t delayed =
+      run_with("faults: [{at: 0ms, kind: disk_delay, target: d0, delay: 300us}]\n");
+  EXPECT_GT(plain, 50'000u);
+  EXPECT_LT(plain, 80'000u);
+  // 300 us more per command, within the histogram's 3% resolution.
+  EXPECT_NEAR(static_cast<double>(delayed - plain), 300'000.0, 0.03 * delayed);
+}
+
 TEST(Fabric, LinkDownLogsOutAndTheHostLogsBackIn) {
   Topology t = parse_or_die(R"(
 duration: 30ms
