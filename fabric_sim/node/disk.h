@@ -73,7 +73,7 @@ class Disk : public NPort {
   void start_write(Task& task);
   void on_media_done(uint64_t task_index);
   SimTime media_time(uint64_t bytes);
-  void send_data_in(Task& task, std::span<const uint8_t> data, uint32_t offset);
+  void send_data_in(Task& task, std::span<const uint8_t> data);
   void send_rsp(Task& task, uint8_t status, const fc::SenseData* sense, uint32_t residual,
                 bool under);
   void finish(Task& task);

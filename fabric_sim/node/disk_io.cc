@@ -11,8 +11,6 @@
 namespace splitpath::sim {
 
 namespace {
-constexpr uint32_t kDataFrameBytes = fc::kDefaultDataFieldSize;
-
 uint64_t derived_wwnn(const DiskConfig& c) {
   return c.wwnn ? c.wwnn : c.wwpn ^ (1ull << 60);
 }
@@ -198,7 +196,7 @@ void Disk::on_command(const fc::FrameHeader& h, std::span<const uint8_t> payload
   Outcome out = execute(task, task.cmd, data);
   if (out.status == fc::scsi_status::kGood) {
     const auto n = static_cast<uint32_t>(std::min<size_t>(data.size(), task.fcp_dl));
-    if (n > 0) send_data_in(task, {data.data(), n}, 0);
+    if (n > 0) send_data_in(task, {data.data(), n});
     send_rsp(task, out.status, nullptr, task.fcp_dl - n, task.fcp_dl > n);
   } else {
     if (out.status == fc::scsi_status::kCheckCondition) ++stats_.check_conditions;
@@ -309,18 +307,10 @@ void Disk::on_media_done(uint64_t arg) {
   ++stats_.reads;
   const uint32_t n = std::min(task.bytes, task.fcp_dl);
   stats_.bytes_read += n;
-  const uint8_t seq_id = ++task.seq_id;
-  uint16_t seq_cnt = 0;
-  for (uint32_t done = 0; done < n;) {
-    const uint32_t len = std::min(kDataFrameBytes, n - done);
-    Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataSolicitedData, task.initiator, port_id(),
-                                    fcp_data_fctl(true, done + len == n), task.ox_id, task.rx_id,
-                                    seq_id, seq_cnt++, done),
-                         len);
-    task.lu->store.read(task.byte_offset + done, {f->payload_ptr(), len});
-    send(f);
-    done += len;
-  }
+  const DataSequence seq{task.initiator, true, task.ox_id, task.rx_id, ++task.seq_id};
+  send_data_sequence(seq, 0, n, [&](uint32_t offset, std::span<uint8_t> out) {
+    task.lu->store.read(task.byte_offset + offset, out);
+  });
   const bool over = task.bytes > task.fcp_dl;
   fc::FcpRsp rsp;
   rsp.scsi_status = fc::scsi_status::kGood;
@@ -335,21 +325,12 @@ void Disk::on_media_done(uint64_t arg) {
   finish(task);
 }
 
-void Disk::send_data_in(Task& task, std::span<const uint8_t> data, uint32_t offset) {
-  const uint8_t seq_id = ++task.seq_id;
-  uint16_t seq_cnt = 0;
-  size_t done = 0;
-  while (done < data.size()) {
-    const auto n = static_cast<uint32_t>(std::min<size_t>(kDataFrameBytes, data.size() - done));
-    const bool last = done + n == data.size();
-    Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataSolicitedData, task.initiator, port_id(),
-                                    fcp_data_fctl(true, last), task.ox_id, task.rx_id, seq_id,
-                                    seq_cnt++, offset + static_cast<uint32_t>(done)),
-                         n);
-    std::memcpy(f->payload_ptr(), data.data() + done, n);
-    send(f);
-    done += n;
-  }
+void Disk::send_data_in(Task& task, std::span<const uint8_t> data) {
+  const DataSequence seq{task.initiator, true, task.ox_id, task.rx_id, ++task.seq_id};
+  send_data_sequence(seq, 0, static_cast<uint32_t>(data.size()),
+                     [&](uint32_t offset, std::span<uint8_t> out) {
+                       std::memcpy(out.data(), data.data() + offset, out.size());
+                     });
 }
 
 void Disk::send_rsp(Task& task, uint8_t status, const fc::SenseData* sense, uint32_t residual,

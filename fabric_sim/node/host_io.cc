@@ -18,8 +18,6 @@ namespace splitpath::sim {
 
 namespace {
 constexpr uint8_t kTimeoutStatus = 0xFF;  // FailedCommand::status for a command that timed out
-// Largest data field a host sends in one FCP_DATA frame.
-constexpr uint32_t kDataFrameBytes = fc::kDefaultDataFieldSize;
 }  // namespace
 
 Host::IoSlot* Host::slot_for(const fc::FrameHeader& h) {
@@ -181,46 +179,24 @@ void Host::on_xfer_rdy(IoSlot& slot, const fc::FrameHeader& h, Frame* frame) {
     return;
   }
   slot.rx_id = h.rx_id;
+  const DataSequence seq{slot.target, false, slot.ox_id, slot.rx_id, ++slot.seq_id};
+  const uint32_t begin = xfer->relative_offset;
+  const uint32_t end = begin + xfer->burst_length;
   if (slot.passthrough) {
-    const uint8_t seq_id = ++slot.seq_id;
-    uint32_t offset = xfer->relative_offset;
-    const uint32_t end = offset + xfer->burst_length;
-    uint16_t seq_cnt = 0;
-    while (offset < end) {
-      const uint32_t n = std::min(kDataFrameBytes, end - offset);
-      Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataSolicitedData, slot.target, port_id(),
-                                      fcp_data_fctl(false, offset + n == end), slot.ox_id,
-                                      slot.rx_id, seq_id, seq_cnt++, offset),
-                           n);
-      std::memcpy(f->payload_ptr(), slot.data_out.data() + offset, n);
-      send(f);
-      offset += n;
-    }
+    send_data_sequence(seq, begin, end, [&](uint32_t offset, std::span<uint8_t> out) {
+      std::memcpy(out.data(), slot.data_out.data() + offset, out.size());
+    });
     return;
   }
-  // One sequence per burst, cut into frames of at most the data field size, each
-  // 512-byte unit stamped with its address and this write's generation.
+  // Each 512-byte unit is stamped with its address and this write's generation.
   const Job& job = *slot.job;
   const uint64_t first_unit = slot.lba * (job.lun.block_size / kStampUnit);
-  const uint8_t seq_id = ++slot.seq_id;
-  uint32_t offset = xfer->relative_offset;
-  const uint32_t end = offset + xfer->burst_length;
-  uint16_t seq_cnt = 0;
-  while (offset < end) {
-    const uint32_t n = std::min(kDataFrameBytes, end - offset);
-    const bool last = offset + n == end;
-    Frame* f = new_frame(
-        fcp_header(fc::rctl::kDeviceDataSolicitedData, job.lun.target, port_id(),
-                   fcp_data_fctl(false, last), slot.ox_id, slot.rx_id, seq_id, seq_cnt++, offset),
-        n);
-    uint8_t* p = f->payload_ptr();
-    for (uint32_t done = 0; done < n; done += kStampUnit) {
+  send_data_sequence(seq, begin, end, [&](uint32_t offset, std::span<uint8_t> out) {
+    for (uint32_t done = 0; done < out.size(); done += kStampUnit) {
       const BlockStamp stamp{first_unit + (offset + done) / kStampUnit, slot.generation, wwpn()};
-      write_stamp(stamp, std::span<uint8_t, kStampUnit>(p + done, kStampUnit));
+      write_stamp(stamp, std::span<uint8_t, kStampUnit>(out.data() + done, kStampUnit));
     }
-    send(f);
-    offset += n;
-  }
+  });
 }
 
 void Host::on_data_in(IoSlot& slot, const fc::FrameHeader& h, Frame* frame) {

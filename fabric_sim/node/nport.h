@@ -4,6 +4,7 @@
 // share. Hosts and disks add the FCP initiator or target on top.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -15,6 +16,7 @@
 #include "fabric_sim/kernel/rng.h"
 #include "fabric_sim/net/frame.h"
 #include "fabric_sim/net/link.h"
+#include "fabric_sim/node/fcp_frames.h"
 #include "splitpath/fc/frame_header.h"
 
 namespace splitpath::sim {
@@ -80,6 +82,32 @@ class NPort : public FramePort {
   void port_login(fc::FcId peer, std::function<void(bool, uint32_t)> done);
   // Replies to a received ELS request in its exchange.
   void reply_els(const fc::FrameHeader& request, std::span<const uint8_t> payload);
+
+  // Identifies one sequence of FCP_DATA frames within an exchange.
+  struct DataSequence {
+    fc::FcId d_id;
+    bool from_target = false;
+    uint16_t ox_id = 0;
+    uint16_t rx_id = 0;
+    uint8_t seq_id = 0;
+  };
+  // Sends bytes [offset, end) of an exchange's data as one sequence of FCP_DATA
+  // frames of at most the data field size; fill(relative_offset, payload)
+  // writes each frame's bytes.
+  template <typename Fill>
+  void send_data_sequence(const DataSequence& seq, uint32_t offset, uint32_t end, Fill fill) {
+    uint16_t seq_cnt = 0;
+    while (offset < end) {
+      const uint32_t n = std::min<uint32_t>(fc::kDefaultDataFieldSize, end - offset);
+      Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataSolicitedData, seq.d_id, port_id_,
+                                      fcp_data_fctl(seq.from_target, offset + n == end), seq.ox_id,
+                                      seq.rx_id, seq.seq_id, seq_cnt++, offset),
+                           n);
+      fill(offset, std::span<uint8_t>(f->payload_ptr(), n));
+      send(f);
+      offset += n;
+    }
+  }
 
   // Allocates a frame and writes `h` into it; the caller fills `payload_size`
   // bytes after the header and calls send().

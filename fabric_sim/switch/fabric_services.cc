@@ -48,17 +48,22 @@ void FabricServices::send_frame(const fc::FrameHeader& h, std::span<const uint8_
   sw_.send(f, kServiceLatencyNs);
 }
 
-void FabricServices::send_els_reply(const fc::FrameHeader& request,
-                                    std::span<const uint8_t> payload) {
+void FabricServices::send_reply(const fc::FrameHeader& request, uint8_t r_ctl,
+                                std::span<const uint8_t> payload) {
   fc::FrameHeader h;
-  h.r_ctl = fc::rctl::kElsReply;
+  h.r_ctl = r_ctl;
   h.d_id = request.s_id;
   h.s_id = request.d_id;
-  h.type = fc::fc_type::kEls;
+  h.type = request.type;
   h.f_ctl = kFctlReply;
   h.ox_id = request.ox_id;
   h.rx_id = next_rx_id_++;
   send_frame(h, payload);
+}
+
+void FabricServices::send_els_reply(const fc::FrameHeader& request,
+                                    std::span<const uint8_t> payload) {
+  send_reply(request, fc::rctl::kElsReply, payload);
 }
 
 void FabricServices::send_ls_rjt(const fc::FrameHeader& request, uint8_t reason,
@@ -69,15 +74,7 @@ void FabricServices::send_ls_rjt(const fc::FrameHeader& request, uint8_t reason,
 }
 
 void FabricServices::send_ct_reply(const fc::FrameHeader& request, std::span<const uint8_t> iu) {
-  fc::FrameHeader h;
-  h.r_ctl = fc::rctl::kDeviceDataSolicitedCtl;
-  h.d_id = request.s_id;
-  h.s_id = request.d_id;
-  h.type = fc::fc_type::kCt;
-  h.f_ctl = kFctlReply;
-  h.ox_id = request.ox_id;
-  h.rx_id = next_rx_id_++;
-  send_frame(h, iu);
+  send_reply(request, fc::rctl::kDeviceDataSolicitedCtl, iu);
 }
 
 void FabricServices::on_frame(uint32_t port, Frame* frame) {

@@ -52,6 +52,7 @@ class FabricServices {
   void replicate(std::span<const uint8_t> ct_iu);
   void replicate_departure(fc::FcId id);
   void notify_change(fc::FcId affected);
+  void send_reply(const fc::FrameHeader& request, uint8_t r_ctl, std::span<const uint8_t> payload);
   void send_els_reply(const fc::FrameHeader& request, std::span<const uint8_t> payload);
   void send_ls_rjt(const fc::FrameHeader& request, uint8_t reason, uint8_t explanation);
   void send_ct_reply(const fc::FrameHeader& request, std::span<const uint8_t> iu);
