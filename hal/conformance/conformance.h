@@ -23,6 +23,11 @@
 
 #include "splitpath/hal.h"
 
+namespace splitpath::hal {
+// Prints a Status by name in test failures.
+void PrintTo(Status status, std::ostream* os);
+}  // namespace splitpath::hal
+
 namespace splitpath::hal::conformance {
 
 // A frame taken off the transmit side.
@@ -100,8 +105,7 @@ class HalConformance : public ::testing::TestWithParam<HalUnderTest> {
   uint32_t free_buffer_count();
   sp_hal_stats stats();
   // Whether `buf` holds exactly `frame`.
-  static ::testing::AssertionResult holds(const sp_hal_buf* buf,
-                                          const std::vector<uint8_t>& frame);
+  static ::testing::AssertionResult holds(const sp_hal_buf* buf, const std::vector<uint8_t>& frame);
 
   std::unique_ptr<Harness> harness_;
   Hal hal_;
@@ -111,10 +115,10 @@ class HalConformance : public ::testing::TestWithParam<HalUnderTest> {
 }  // namespace splitpath::hal::conformance
 
 // Instantiates the suite for one implementation, at namespace scope.
-#define SPLITPATH_HAL_CONFORMANCE_SUITE(name, factory)                                        \
-  namespace splitpath::hal::conformance {                                                     \
+#define SPLITPATH_HAL_CONFORMANCE_SUITE(name, factory)                                            \
+  namespace splitpath::hal::conformance {                                                         \
   INSTANTIATE_TEST_SUITE_P(name, HalConformance, ::testing::Values(HalUnderTest{#name, factory}), \
-                           hal_under_test_name);                                              \
-  }                                                                                           \
-  [[maybe_unused]] static const int splitpath_hal_conformance_linked_##name =                 \
+                           hal_under_test_name);                                                  \
+  }                                                                                               \
+  [[maybe_unused]] static const int splitpath_hal_conformance_linked_##name =                     \
       ::splitpath::hal::conformance::link_suite()

@@ -20,8 +20,12 @@ constexpr uint64_t round_up(uint64_t n, uint64_t to) {
 }  // namespace
 
 const sp_hal_fast_ops SimPort::kFastOps = {
-    &SimPort::op_rx_burst,   &SimPort::op_tx_burst, &SimPort::op_alloc_bufs,
-    &SimPort::op_free_bufs,  &SimPort::op_now_ns,   &SimPort::op_charge_cycles,
+    &SimPort::op_rx_burst,
+    &SimPort::op_tx_burst,
+    &SimPort::op_alloc_bufs,
+    &SimPort::op_free_bufs,
+    &SimPort::op_now_ns,
+    &SimPort::op_charge_cycles,
     nullptr,  // poll: nothing is deferred
 };
 
@@ -70,8 +74,7 @@ std::unique_ptr<SimPort> SimPort::create(const SimPortConfig& config, const Cloc
   return port;
 }
 
-SimPort::SimPort(const SimPortConfig& config, const Clock& clock)
-    : config_(config), clock_(clock) {
+SimPort::SimPort(const SimPortConfig& config, const Clock& clock) : config_(config), clock_(clock) {
   max_frame_size_ = SP_HAL_FRAME_HEADER_SIZE + config.max_frame_payload;
   buf_stride_ = static_cast<uint32_t>(round_up(max_frame_size_, kCacheLine));
   hal_.abi_version = SP_HAL_ABI_VERSION;
@@ -459,8 +462,8 @@ sp_hal_status SimPort::op_mbox_send(sp_hal_port* port, uint32_t type, const void
   return to_c(s);
 }
 
-sp_hal_status SimPort::op_mbox_recv(sp_hal_port* port, uint32_t* type, void* buf,
-                                    uint32_t capacity, uint32_t* length) {
+sp_hal_status SimPort::op_mbox_recv(sp_hal_port* port, uint32_t* type, void* buf, uint32_t capacity,
+                                    uint32_t* length) {
   if (port == nullptr) {
     if (length != nullptr) *length = 0;
     return SP_HAL_INVALID_ARGUMENT;

@@ -10,7 +10,9 @@
 // - the wire side (the switch, or a test): push_rx() delivers a frame from the
 //   link, tx_front()/pop_tx()/drain_tx() take transmitted frames;
 // - the CP side: cp_send()/cp_recv() are the CP's end of the mailbox.
-// Neither needs the fabric: time comes from an injected Clock.
+// Neither needs the fabric: time comes from an injected Clock. Everything runs
+// in one thread: the wire and CP sides call the port from simulator events,
+// never from inside a hook or a firmware call.
 //
 // Processing cost. Firmware code runs in zero simulated time, so the port
 // models the time it would take: an engine that is busy until busy_until_ns().
@@ -131,10 +133,10 @@ class SimPort {
  private:
   enum class BufState : uint8_t {
     kFree,
-    kRxQueued,   // in the receive ring
-    kFirmware,   // held by the firmware
-    kInBatch,    // held by the firmware and named earlier in the call being checked
-    kTxQueued,   // in the transmit ring
+    kRxQueued,  // in the receive ring
+    kFirmware,  // held by the firmware
+    kInBatch,   // held by the firmware and named earlier in the call being checked
+    kTxQueued,  // in the transmit ring
   };
 
   struct FreeDeleter {
@@ -198,8 +200,8 @@ class SimPort {
   static sp_hal_status op_table_memory(sp_hal_port* port, void** base, uint64_t* size);
   static sp_hal_status op_mbox_send(sp_hal_port* port, uint32_t type, const void* data,
                                     uint32_t length);
-  static sp_hal_status op_mbox_recv(sp_hal_port* port, uint32_t* type, void* buf,
-                                    uint32_t capacity, uint32_t* length);
+  static sp_hal_status op_mbox_recv(sp_hal_port* port, uint32_t* type, void* buf, uint32_t capacity,
+                                    uint32_t* length);
   static sp_hal_status op_get_stats(sp_hal_port* port, sp_hal_stats* stats);
 
   static const sp_hal_fast_ops kFastOps;

@@ -4,7 +4,8 @@
  *
  * The contract is C: plain structs and tables of function pointers, so a silicon
  * vendor can implement it in C and the firmware can be built for any target.
- * The C++ part at the end (namespace splitpath::hal) only wraps the C tables.
+ * The header compiles as C11 and as C++20 (with -fno-exceptions -fno-rtti); the
+ * C++ part at the end (namespace splitpath::hal) only wraps the C tables.
  *
  * Shape:
  *   sp_hal            one per port: ABI version, opaque port context, two tables
@@ -63,20 +64,22 @@
 /* ---- Status ---------------------------------------------------------------
  * The one table of status codes: C constant, C++ enumerator, value, name,
  * description. */
-#define SP_HAL_STATUS_TABLE(X)                                                                    \
-  X(SP_HAL_OK, kOk, 0, "ok", "the operation completed")                                          \
-  X(SP_HAL_RETRY, kRetry, 1, "retry",                                                             \
-    "a ring or mailbox is full; nothing was lost, try again later")                               \
-  X(SP_HAL_NO_BUFFERS, kNoBuffers, 2, "no_buffers",                                               \
-    "the frame buffer pool is empty; try again once buffers are freed or sent")                   \
-  X(SP_HAL_EMPTY, kEmpty, 3, "empty", "there is nothing to receive")                              \
-  X(SP_HAL_INVALID_ARGUMENT, kInvalidArgument, 4, "invalid_argument",                             \
-    "a null pointer, a zero count, a buffer the caller does not own or a frame shorter than a "   \
-    "header")                                                                                     \
-  X(SP_HAL_TOO_LARGE, kTooLarge, 5, "too_large",                                                  \
-    "a frame or message exceeds the platform's limit, or a receive buffer is smaller than the "   \
-    "message waiting")                                                                            \
-  X(SP_HAL_UNSUPPORTED, kUnsupported, 6, "unsupported", "the platform does not provide this")
+#define SP_HAL_STATUS_TABLE(X)                                                                  \
+  X(SP_HAL_OK, kOk, 0, "ok", "the operation completed")                                         \
+  X(SP_HAL_RETRY, kRetry, 1, "retry",                                                           \
+    "a ring or mailbox is full; nothing was lost, try again later")                             \
+  X(SP_HAL_NO_BUFFERS, kNoBuffers, 2, "no_buffers",                                             \
+    "the frame buffer pool is empty; try again once buffers are freed or sent")                 \
+  X(SP_HAL_EMPTY, kEmpty, 3, "empty", "there is nothing to receive")                            \
+  X(SP_HAL_INVALID_ARGUMENT, kInvalidArgument, 4, "invalid_argument",                           \
+    "a null pointer, a zero count, a buffer the caller does not own or a frame shorter than a " \
+    "header")                                                                                   \
+  X(SP_HAL_TOO_LARGE, kTooLarge, 5, "too_large",                                                \
+    "a frame or message exceeds the platform's limit, or a receive buffer is smaller than the " \
+    "message waiting")                                                                          \
+  X(SP_HAL_UNSUPPORTED, kUnsupported, 6, "unsupported",                                         \
+    "the platform does not provide this (no operation of ABI version 1 returns it; kept for "   \
+    "optional operations of later versions)")
 
 /* A fixed-width integer rather than a C enum: enum sizes vary between compilers
  * and options (-fshort-enums), and this type crosses the HAL boundary. */
@@ -158,20 +161,20 @@ typedef struct sp_hal_buf {
 
 /* What the platform is, reported once and constant for the life of the port. */
 typedef struct sp_hal_port_info {
-  uint32_t abi_version;        /* SP_HAL_ABI_VERSION */
-  uint32_t port_index;         /* this port's index on its switch */
-  uint64_t wwpn;               /* this port's World Wide Port Name (non-zero) */
-  uint64_t table_mem_bytes;    /* size of table memory, >= SP_HAL_MIN_TABLE_MEM_BYTES */
-  uint32_t capabilities;       /* SP_HAL_CAP_* */
-  uint32_t max_frame_payload;  /* in [SP_HAL_MIN_FRAME_PAYLOAD_LIMIT, SP_HAL_MAX_FRAME_PAYLOAD] */
-  uint32_t max_frame_size;     /* SP_HAL_FRAME_HEADER_SIZE + max_frame_payload */
+  uint32_t abi_version;       /* SP_HAL_ABI_VERSION */
+  uint32_t port_index;        /* this port's index on its switch */
+  uint64_t wwpn;              /* this port's World Wide Port Name (non-zero) */
+  uint64_t table_mem_bytes;   /* size of table memory, >= SP_HAL_MIN_TABLE_MEM_BYTES */
+  uint32_t capabilities;      /* SP_HAL_CAP_* */
+  uint32_t max_frame_payload; /* in [SP_HAL_MIN_FRAME_PAYLOAD_LIMIT, SP_HAL_MAX_FRAME_PAYLOAD] */
+  uint32_t max_frame_size;    /* SP_HAL_FRAME_HEADER_SIZE + max_frame_payload */
   /* The largest I/O (bytes of data) the fast path may dispatch itself; larger
    * ones fault to the CP (figure 7, "FP capacity exceeded"). */
   uint32_t max_transfer_bytes;
-  uint32_t rx_ring_size; /* frames the receive ring holds while the firmware holds none */
-  uint32_t tx_ring_size; /* frames tx_burst accepts into an empty transmit ring */
-  uint32_t buf_count;    /* buffers in the pool, >= rx_ring_size + tx_ring_size */
-  uint32_t buf_capacity; /* sp_hal_buf.capacity of every buffer */
+  uint32_t rx_ring_size;       /* frames the receive ring holds while the firmware holds none */
+  uint32_t tx_ring_size;       /* frames tx_burst accepts into an empty transmit ring */
+  uint32_t buf_count;          /* buffers in the pool, >= rx_ring_size + tx_ring_size */
+  uint32_t buf_capacity;       /* sp_hal_buf.capacity of every buffer */
   uint32_t mbox_max_msg_size;  /* largest mailbox payload, >= SP_HAL_MBOX_MIN_MSG_SIZE */
   uint32_t mbox_to_cp_depth;   /* messages to the CP that fit, >= SP_HAL_MBOX_MIN_DEPTH */
   uint32_t mbox_from_cp_depth; /* messages from the CP that fit, >= SP_HAL_MBOX_MIN_DEPTH */
@@ -210,8 +213,7 @@ typedef struct sp_hal_fast_ops {
    * them from now on. Each frame is charged frame_cost_ns.
    * Returns SP_HAL_OK with *received in [0, max] (0: nothing waiting), or
    * SP_HAL_INVALID_ARGUMENT (null bufs or received, max == 0). */
-  sp_hal_status (*rx_burst)(sp_hal_port* port, sp_hal_buf** bufs, uint32_t max,
-                            uint32_t* received);
+  sp_hal_status (*rx_burst)(sp_hal_port* port, sp_hal_buf** bufs, uint32_t max, uint32_t* received);
 
   /* REQUIRED. Queues bufs[0 .. count) for transmission in that order. Each
    * buffer holds one frame of `length` bytes; it may be a received buffer
@@ -277,8 +279,7 @@ typedef struct sp_hal_ctrl_ops {
    * Messages reach the CP in order. Returns SP_HAL_OK, SP_HAL_RETRY (mailbox
    * full; nothing posted), SP_HAL_TOO_LARGE (length > mbox_max_msg_size) or
    * SP_HAL_INVALID_ARGUMENT (null port, null data with length > 0). */
-  sp_hal_status (*mbox_send)(sp_hal_port* port, uint32_t type, const void* data,
-                             uint32_t length);
+  sp_hal_status (*mbox_send)(sp_hal_port* port, uint32_t type, const void* data, uint32_t length);
 
   /* REQUIRED. Takes the oldest message from the CP: its type into *type, its
    * bytes into buf (capacity bytes), its length into *length. Returns SP_HAL_OK,
@@ -337,7 +338,8 @@ static_assert(SP_HAL_FRAME_HEADER_SIZE == splitpath::fc::kFrameHeaderSize);
 
 namespace splitpath::hal {
 
-#define SP_HAL_STATUS_CPP_ENUMERATOR_(c_name, cpp_name, value, name, description) cpp_name = (value),
+#define SP_HAL_STATUS_CPP_ENUMERATOR_(c_name, cpp_name, value, name, description) \
+  cpp_name = (value),
 enum class Status : int32_t { SP_HAL_STATUS_TABLE(SP_HAL_STATUS_CPP_ENUMERATOR_) };
 #undef SP_HAL_STATUS_CPP_ENUMERATOR_
 
