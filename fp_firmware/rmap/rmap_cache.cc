@@ -1,23 +1,23 @@
 // The FP's cached Rmap: trie maintenance, the pools carved from table memory,
 // and replacement.
 //
-// Canonical form, kept by every update: a slot covering blocks [lo, lo + 2^w)
-// holds
+// Canonical form, kept by every update: a slot (of a root array or of a
+// 16-slot array) covering blocks [lo, lo + 2^w) holds
 //   - kEmpty when no cached extent overlaps that range,
 //   - the extent's leaf when exactly one does,
-//   - an array of 16 slots covering 2^(w-4) blocks each when two or more do.
+//   - a 16-slot array covering 2^(w-4) blocks a slot when two or more do.
 // So an array exists only where extents meet inside its range, a slot covering
 // one block never holds an array (extents do not overlap), and the structure
 // is a function of the set of cached extents alone. Insert splits leaves into
 // arrays along the paths of the new extent's first and last blocks; removal
 // empties the removed extent's slots and collapses, bottom-up along the same
 // two paths, every array left with at most one distinct leaf (figure 34's
-// pruning of single-hit legs). The slots strictly inside an extent are set or
-// cleared in bulk, so both cost O(levels x 16).
+// pruning of single-hit legs). Slots wholly inside an extent are set or
+// cleared directly, so an update costs O(levels x 16) plus the root slots the
+// extent spans.
 //
 // Ranges are handled as inclusive [first, last] so a VSEG may span the whole
-// 64-bit LBA space without overflow. A root slot covers 2^(top_shift + 4)
-// blocks, at most 2^64; array slots cover at most 2^60.
+// 64-bit LBA space without overflow; a root slot covers at most 2^60 blocks.
 #include "fp_firmware/rmap/rmap_cache.h"
 
 #include <new>
@@ -31,56 +31,90 @@ constexpr uint64_t range_last(uint64_t lo, uint32_t w) {
   return lo + (w >= 64 ? ~uint64_t{0} : (uint64_t{1} << w) - 1);
 }
 
-constexpr uintptr_t align_up(uintptr_t p, uintptr_t a) { return (p + a - 1) & ~(a - 1); }
-
-constexpr uint32_t node_ref(uint32_t node) { return node << 1; }
-constexpr uint32_t leaf_ref(uint32_t leaf) { return (leaf << 1) | 1; }
-
-// Key bits of a VSEG rounded up to whole levels, at least one level.
-constexpr uint32_t top_shift_for(uint64_t length) {
-  uint32_t bits = 0;
-  for (uint64_t v = length - 1; v != 0; v >>= 1) ++bits;
-  const uint32_t levels = bits == 0 ? 1 : (bits + RmapCache::kStride - 1) / RmapCache::kStride;
-  return (levels - 1) * RmapCache::kStride;
+constexpr uintptr_t align_up(uintptr_t p, uintptr_t a) {
+  return (p + a - 1) & ~(a - 1);
 }
 
-// Fixed-size part of the region: VSEG table and its hash index, each rounded
-// to a cache line.
-struct Layout {
-  size_t vseg_bytes;
-  size_t hash_bytes;
-  uint32_t hash_bits;
-};
+constexpr uint32_t node_ref(uint32_t node) {
+  return node << 1;
+}
+constexpr uint32_t leaf_ref(uint32_t leaf) {
+  return (leaf << 1) | 1;
+}
 
-constexpr Layout layout_for(uint32_t max_vsegs, size_t vseg_size) {
-  uint32_t bits = 1;
-  while ((1u << bits) < 2 * max_vsegs) ++bits;
-  Layout l{};
-  l.vseg_bytes = align_up(max_vsegs * vseg_size, 64);
-  l.hash_bytes = align_up((size_t{1} << bits) * sizeof(uint16_t), 64);
-  l.hash_bits = bits;
-  return l;
+// The root array of a VSEG: the narrowest slots (a multiple of 4 bits wide,
+// so 16-slot arrays finish at bit 0) of which `slots` cover the VSEG.
+constexpr uint32_t root_shift_for(uint64_t length, uint32_t slots) {
+  uint32_t shift = 0;
+  while (((length - 1) >> shift) >= slots)
+    shift += RmapCache::kStride;
+  return shift;
 }
 
 constexpr bool config_ok(const RmapConfig& c) {
   return c.max_vsegs >= 1 && c.max_vsegs <= RmapCache::kMaxVsegs &&
          c.node_percent <= RmapCache::kMaxNodePercent &&
+         (c.root_array_slots == 0 || (c.root_array_slots >= RmapCache::kMinRootArraySlots &&
+                                      c.root_array_slots <= RmapCache::kMaxRootArraySlots &&
+                                      uint64_t{c.max_vsegs} * c.root_array_slots <= (1u << 30))) &&
          (c.policy == RmapPolicy::kLru || c.policy == RmapPolicy::kRandom ||
           c.policy == RmapPolicy::kSequential);
 }
 
-constexpr uint64_t nodes_for(uint64_t extents, uint32_t percent) {
-  return (extents * percent + 99) / 100 + 2 * RmapCache::kMaxLevels;
+// Sizing for `extents` extents. Arrays: the configured share, plus enough for
+// any single insert (two paths of arrays). Root arrays: the configured size,
+// or two slots per extent shared by the VSEGs.
+struct Sizing {
+  uint64_t nodes;
+  uint32_t root_slots;  // per VSEG
+  uint64_t bytes;       // arrays + root arrays + leaves (with the empty leaf)
+};
+
+constexpr uint64_t cache_line(uint64_t bytes) {
+  return (bytes + 63) & ~uint64_t{63};
 }
+
+constexpr Sizing sizing_for(uint64_t extents, const RmapConfig& c) {
+  Sizing s{};
+  s.nodes = (extents * c.node_percent + 99) / 100 + 2 * RmapCache::kMaxLevels;
+  if (c.root_array_slots != 0) {
+    s.root_slots = c.root_array_slots;
+  } else {
+    const uint64_t slots = extents * 2 / c.max_vsegs;
+    s.root_slots = slots < RmapCache::kMinRootArraySlots   ? RmapCache::kMinRootArraySlots
+                   : slots > RmapCache::kMaxRootArraySlots ? RmapCache::kMaxRootArraySlots
+                                                           : static_cast<uint32_t>(slots);
+  }
+  s.bytes = s.nodes * RmapCache::kNodeBytes +
+            cache_line(uint64_t{c.max_vsegs} * s.root_slots * sizeof(uint32_t)) +
+            (extents + 1) * RmapCache::kLeafBytes;
+  return s;
+}
+
+// The VSEG table and its hash index, each rounded to a cache line.
+struct Header {
+  uint64_t vseg_bytes;
+  uint64_t hash_bytes;
+  uint32_t hash_bits;
+};
+
+constexpr Header header_for(uint32_t max_vsegs, size_t vseg_size) {
+  uint32_t bits = 1;
+  while ((1u << bits) < 2 * max_vsegs)
+    ++bits;
+  return {cache_line(uint64_t{max_vsegs} * vseg_size),
+          cache_line((uint64_t{1} << bits) * sizeof(uint16_t)), bits};
+}
+
+// Leaf and array indices must fit a slot with its tag bit.
+constexpr uint64_t kMaxExtents = 0x3FFFFFFE;
 
 }  // namespace
 
 size_t RmapCache::bytes_for(uint32_t extents, const RmapConfig& config) {
-  if (!config_ok(config)) return 0;
-  const Layout l = layout_for(config.max_vsegs, sizeof(Vseg));
-  const uint64_t bytes = 63 + l.vseg_bytes + l.hash_bytes +
-                         nodes_for(extents, config.node_percent) * kNodeBytes +
-                         (uint64_t{extents} + 1) * kLeafBytes;
+  if (!config_ok(config) || extents > kMaxExtents) return 0;
+  const Header h = header_for(config.max_vsegs, sizeof(Vseg));
+  const uint64_t bytes = 63 + h.vseg_bytes + h.hash_bytes + sizing_for(extents, config).bytes;
   if (bytes > static_cast<uint64_t>(static_cast<size_t>(-1))) return 0;
   return static_cast<size_t>(bytes);
 }
@@ -91,54 +125,56 @@ map::RmapStatus RmapCache::init(std::span<std::byte> table_memory, const RmapCon
   const uintptr_t begin = reinterpret_cast<uintptr_t>(table_memory.data());
   const uintptr_t end = begin + table_memory.size();
   if (end < begin) return map::RmapStatus::kInvalid;
-  const Layout l = layout_for(config.max_vsegs, sizeof(Vseg));
+  const Header h = header_for(config.max_vsegs, sizeof(Vseg));
   uintptr_t p = align_up(begin, 64);
-  if (p > end || end - p < l.vseg_bytes + l.hash_bytes) return map::RmapStatus::kInvalid;
+  if (p > end || end - p < h.vseg_bytes + h.hash_bytes) return map::RmapStatus::kInvalid;
   const uintptr_t vseg_at = p;
-  const uintptr_t hash_at = vseg_at + l.vseg_bytes;
-  p = hash_at + l.hash_bytes;
+  const uintptr_t hash_at = vseg_at + h.vseg_bytes;
+  p = hash_at + h.hash_bytes;
 
-  // Split the rest between arrays and leaves: the largest extent count E with
-  // nodes_for(E) arrays and E + 1 leaves fitting.
+  // The largest extent count whose pools fit the rest (the size is monotonic
+  // in the count).
   const uint64_t rest = end - p;
-  const uint64_t fixed = 2 * kMaxLevels * kNodeBytes + kLeafBytes;
-  if (rest < fixed + kLeafBytes) return map::RmapStatus::kInvalid;
-  const uint64_t per_extent_x100 = 100 * kLeafBytes + uint64_t{config.node_percent} * kNodeBytes;
-  uint64_t extents = (rest - fixed) * 100 / per_extent_x100;
-  if (extents > 0x3FFFFFFE) extents = 0x3FFFFFFE;  // leaf and node indices fit a slot
-  auto need = [&](uint64_t e) {
-    return nodes_for(e, config.node_percent) * kNodeBytes + (e + 1) * kLeafBytes;
-  };
-  while (extents > 0 && need(extents) > rest) --extents;
-  if (extents == 0) return map::RmapStatus::kInvalid;
-  const uint64_t nodes = nodes_for(extents, config.node_percent);
+  uint64_t lo = 0;
+  uint64_t hi = rest / kLeafBytes < kMaxExtents ? rest / kLeafBytes : kMaxExtents;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (sizing_for(mid, config).bytes <= rest) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  if (lo == 0) return map::RmapStatus::kInvalid;
+  const Sizing sz = sizing_for(lo, config);
 
   config_ = config;
   region_ = table_memory.data();
   region_bytes_ = table_memory.size();
-  reserved_bytes_ = static_cast<size_t>(p - begin + need(extents));
+  reserved_bytes_ = static_cast<size_t>(p - begin + sz.bytes);
 
   vsegs_ = reinterpret_cast<Vseg*>(vseg_at);
-  for (uint32_t i = 0; i < config.max_vsegs; ++i) {
-    new (&vsegs_[i]) Vseg{{}, kEmpty, 0, 0, 0};
-  }
-  hash_bits_ = l.hash_bits;
+  for (uint32_t i = 0; i < config.max_vsegs; ++i)
+    new (&vsegs_[i]) Vseg{};
+  hash_bits_ = h.hash_bits;
   vseg_hash_ = reinterpret_cast<uint16_t*>(hash_at);
-  for (uint32_t i = 0; i < (1u << hash_bits_); ++i) new (&vseg_hash_[i]) uint16_t{kNoSlot};
+  for (uint32_t i = 0; i < (1u << hash_bits_); ++i)
+    new (&vseg_hash_[i]) uint16_t{kNoSlot};
 
   nodes_ = reinterpret_cast<Node*>(p);
-  node_capacity_ = static_cast<uint32_t>(nodes);
-  nodes_bumped_ = 0;
-  free_node_head_ = kNoNode;
-  leaves_ = reinterpret_cast<Leaf*>(p + nodes * kNodeBytes);
-  leaf_capacity_ = static_cast<uint32_t>(extents + 1);
+  node_capacity_ = static_cast<uint32_t>(sz.nodes);
+  p += sz.nodes * kNodeBytes;
+  roots_ = reinterpret_cast<uint32_t*>(p);  // slots are written when a VSEG is added
+  root_slots_ = sz.root_slots;
+  p += cache_line(uint64_t{config.max_vsegs} * root_slots_ * sizeof(uint32_t));
+  leaves_ = reinterpret_cast<Leaf*>(p);
+  leaf_capacity_ = static_cast<uint32_t>(lo + 1);
   new (&leaves_[0]) Leaf{0, 0, 0, kFreeLeaf, 0, 0, 0};  // the empty range
-  leaves_bumped_ = 1;
-  free_leaf_head_ = 0;
 
-  track_use_ = config.policy == RmapPolicy::kLru || config.working_set_window != 0;
-  // splitmix64 state; any seed (even 0) gives a full-period sequence.
-  rng_ = config.seed;
+  use_tracking_ = config.policy == RmapPolicy::kLru ? UseTracking::kLru
+                  : config.working_set_window != 0  ? UseTracking::kLastUse
+                                                    : UseTracking::kNone;
+  rng_ = config.seed;  // splitmix64 state: any seed, 0 included, is fine
   return map::RmapStatus::kOk;
 }
 
@@ -151,6 +187,9 @@ void RmapCache::forget() {
   vseg_hash_ = nullptr;
   hash_bits_ = 0;
   vsegs_loaded_ = 0;
+  roots_ = nullptr;
+  root_slots_ = 0;
+  hint_ = &kNoVseg;
   nodes_ = nullptr;
   node_capacity_ = 0;
   nodes_bumped_ = 0;
@@ -163,7 +202,8 @@ void RmapCache::forget() {
   leaves_in_use_ = 0;
   list_head_ = 0;
   list_tail_ = 0;
-  track_use_ = false;
+  use_tracking_ = UseTracking::kNone;
+  recent_count_ = 0;
   clock_ = 0;
   rng_ = 0;
   stats_ = {};
@@ -180,6 +220,17 @@ uint64_t RmapCache::next_random() {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
+}
+
+void RmapCache::apply_recent_uses() {
+  for (uint32_t i = 0; i < recent_count_; ++i) {
+    const uint32_t leaf = recent_[i];
+    if (leaf != list_tail_) {
+      list_unlink(leaf);
+      list_append(leaf);
+    }
+  }
+  recent_count_ = 0;
 }
 
 // --- pools -------------------------------------------------------------------
@@ -231,38 +282,47 @@ void RmapCache::free_leaf(uint32_t leaf) {
 
 map::RmapStatus RmapCache::add_vseg(const map::VsegDescriptor& vseg) {
   if (region_ == nullptr || vseg.length == 0) return map::RmapStatus::kInvalid;
-  const uint32_t found = find_vseg(vseg.id);
-  if (found != kNoSlot) {
-    Vseg& v = vsegs_[found];
-    if (v.desc.length != vseg.length) {
-      stats_.removed += drop_range(found, 0, v.desc.length - 1);
-      v.top_shift = top_shift_for(vseg.length);
+  apply_recent_uses();
+  uint32_t s = find_vseg(vseg.id);
+  if (s != kNoSlot) {
+    Vseg& v = vsegs_[s];
+    if (v.desc.length == vseg.length) {
+      v.desc = vseg;
+      return map::RmapStatus::kOk;
     }
-    v.desc = vseg;
-    return map::RmapStatus::kOk;
+    stats_.removed += drop_range(s, 0, v.desc.length - 1);
+  } else {
+    if (vsegs_loaded_ == config_.max_vsegs) return map::RmapStatus::kFull;
+    s = 0;
+    while (vsegs_[s].in_use != 0)
+      ++s;
+    const uint32_t mask = (1u << hash_bits_) - 1;
+    uint32_t h = hash_vseg(vseg.id);
+    while (vseg_hash_[h] != kNoSlot)
+      h = (h + 1) & mask;
+    vseg_hash_[h] = static_cast<uint16_t>(s);
+    ++vsegs_loaded_;
   }
-  if (vsegs_loaded_ == config_.max_vsegs) return map::RmapStatus::kFull;
-  uint32_t s = 0;
-  while (vsegs_[s].in_use != 0) ++s;
-  vsegs_[s] = Vseg{vseg, kEmpty, top_shift_for(vseg.length), 0, 1};
-  const uint32_t mask = (1u << hash_bits_) - 1;
-  uint32_t h = hash_vseg(vseg.id);
-  while (vseg_hash_[h] != kNoSlot) h = (h + 1) & mask;
-  vseg_hash_[h] = static_cast<uint16_t>(s);
-  ++vsegs_loaded_;
+  const uint32_t shift = root_shift_for(vseg.length, root_slots_);
+  vsegs_[s] = Vseg{vseg, s * root_slots_, shift, 1, 0};
+  const uint64_t slots = ((vseg.length - 1) >> shift) + 1;
+  for (uint64_t i = 0; i < slots; ++i)
+    roots_[vsegs_[s].root + i] = kEmpty;
   return map::RmapStatus::kOk;
 }
 
 map::RmapStatus RmapCache::remove_vseg(uint32_t vseg_id) {
   const uint32_t s = find_vseg(vseg_id);
   if (s == kNoSlot) return map::RmapStatus::kMiss;
+  apply_recent_uses();
   stats_.removed += drop_range(s, 0, vsegs_[s].desc.length - 1);
-  vsegs_[s].in_use = 0;
+  vsegs_[s] = Vseg{};  // length 0: a stale lookup hint no longer matches
   // Linear-probing deletion by backward shift: keep every other id reachable
   // from its home slot without tombstones.
   const uint32_t mask = (1u << hash_bits_) - 1;
   uint32_t hole = hash_vseg(vseg_id);
-  while (vseg_hash_[hole] != s) hole = (hole + 1) & mask;
+  while (vseg_hash_[hole] != s)
+    hole = (hole + 1) & mask;
   vseg_hash_[hole] = kNoSlot;
   for (uint32_t j = (hole + 1) & mask; vseg_hash_[j] != kNoSlot; j = (j + 1) & mask) {
     const uint32_t home = hash_vseg(vsegs_[vseg_hash_[j]].desc.id);
@@ -280,18 +340,28 @@ map::RmapStatus RmapCache::remove_vseg(uint32_t vseg_id) {
 
 // --- trie ----------------------------------------------------------------------
 
+// The lookup's slow path: the VSEG is not the previous lookup's, is not
+// loaded, or the LBA is past its end.
+RmapCache::Resolved RmapCache::resolve_vseg(uint32_t vseg_id, uint64_t lba) {
+  const uint32_t vi = find_vseg(vseg_id);
+  if (vi == kNoSlot) {
+    ++stats_.misses;
+    return {nullptr, map::RmapStatus::kMiss};
+  }
+  if (lba >= vsegs_[vi].desc.length) {
+    ++stats_.invalid;
+    return {nullptr, map::RmapStatus::kInvalid};
+  }
+  hint_ = &vsegs_[vi];
+  return {hint_, map::RmapStatus::kOk};
+}
+
 RmapLookup RmapCache::peek(uint32_t vseg_id, uint64_t lba) const {
   const uint32_t vi = find_vseg(vseg_id);
   if (vi == kNoSlot) return {};
   const Vseg& v = vsegs_[vi];
   if (lba >= v.desc.length) return {map::RmapStatus::kInvalid, {}};
-  uint32_t ref = v.root;
-  uint32_t shift = v.top_shift;
-  while ((ref & 1) == 0) {
-    ref = nodes_[ref >> 1].slot[(lba >> shift) & (kFanout - 1)];
-    shift -= kStride;
-  }
-  const Leaf& f = leaves_[ref >> 1];
+  const Leaf& f = leaves_[walk(v, lba)];
   if (lba - f.start >= f.length) return {};
   RmapLookup r{map::RmapStatus::kOk, {}};
   r.extent.start = f.start;
@@ -301,14 +371,9 @@ RmapLookup RmapCache::peek(uint32_t vseg_id, uint64_t lba) const {
 }
 
 uint32_t RmapCache::find_exact(const Vseg& v, uint64_t start, uint64_t length) const {
-  uint32_t ref = v.root;
-  uint32_t shift = v.top_shift;
-  while ((ref & 1) == 0) {
-    ref = nodes_[ref >> 1].slot[(start >> shift) & (kFanout - 1)];
-    shift -= kStride;
-  }
-  const Leaf& f = leaves_[ref >> 1];
-  return f.length != 0 && f.start == start && f.length == length ? ref >> 1 : 0;
+  const uint32_t leaf = walk(v, start);
+  const Leaf& f = leaves_[leaf];
+  return f.length != 0 && f.start == start && f.length == length ? leaf : 0;
 }
 
 // The leaf of the lowest-addressed extent overlapping [a, b] under the slot
@@ -332,9 +397,19 @@ uint32_t RmapCache::first_overlap(uint32_t ref, uint64_t lo, uint32_t w, uint64_
   return 0;
 }
 
+// The same over a VSEG's root array; [a, b] lies inside the VSEG.
+uint32_t RmapCache::first_overlap(const Vseg& v, uint64_t a, uint64_t b) const {
+  const uint32_t w = v.root_shift;
+  for (uint64_t i = a >> w; i <= b >> w; ++i) {
+    const uint32_t found = first_overlap(roots_[v.root + i], i << w, w, a, b);
+    if (found != 0) return found;
+  }
+  return 0;
+}
+
 // Arrays an insert of [s, last] would create under the slot `ref` covering
-// [lo, lo + 2^w), which [s, last] overlaps. Only slots partly covered by the
-// new extent can need arrays; those fully covered are empty.
+// [lo, lo + 2^w), which [s, last] overlaps but does not cover. Only slots
+// partly covered by the new extent can need arrays; those it covers are empty.
 uint32_t RmapCache::nodes_needed(uint32_t ref, uint64_t lo, uint32_t w, uint64_t s,
                                  uint64_t last) const {
   if ((ref & 1) != 0) {
@@ -372,16 +447,17 @@ uint32_t RmapCache::split_nodes(const Leaf& f, uint64_t lo, uint32_t w, uint64_t
   return count;
 }
 
-// Adds leaf `ref` = [s, last] under `slot` covering [lo, lo + 2^w). The
-// arrays it creates were reserved by the caller (nodes_needed).
+// Adds leaf `ref` = [s, last] under `slot` covering [lo, lo + 2^w), which
+// [s, last] overlaps but does not cover. The arrays it creates were reserved
+// by the caller (nodes_needed).
 void RmapCache::trie_insert(uint32_t& slot, uint64_t lo, uint32_t w, uint32_t ref, uint64_t s,
                             uint64_t last) {
-  const uint32_t cw = w - kStride;
+  if (slot == kEmpty) {
+    slot = ref;
+    return;
+  }
+  const uint32_t cw = w - kStride;  // w >= 4: a one-block slot cannot hold two extents
   if ((slot & 1) != 0) {
-    if (slot == kEmpty) {
-      slot = ref;
-      return;
-    }
     // A second extent in this range: the slot becomes an array whose children
     // hold the old leaf where it reaches.
     const Leaf& f = leaves_[slot >> 1];
@@ -408,8 +484,9 @@ void RmapCache::trie_insert(uint32_t& slot, uint64_t lo, uint32_t w, uint32_t re
   }
 }
 
-// Removes leaf `ref` = [s, last] under `slot` and collapses arrays left with
-// at most one distinct leaf into their parent slot.
+// Removes leaf `ref` = [s, last] under `slot` (which it overlaps but does not
+// cover) and collapses arrays left with at most one distinct leaf into their
+// parent slot.
 void RmapCache::trie_remove(uint32_t& slot, uint64_t lo, uint32_t w, uint32_t ref, uint64_t s,
                             uint64_t last) {
   if ((slot & 1) != 0) {
@@ -447,19 +524,28 @@ void RmapCache::trie_remove(uint32_t& slot, uint64_t lo, uint32_t w, uint32_t re
 
 void RmapCache::drop_leaf(uint32_t leaf) {
   Leaf& f = leaves_[leaf];
-  Vseg& v = vsegs_[f.vseg];
-  trie_remove(v.root, 0, v.top_shift + kStride, leaf_ref(leaf), f.start, f.start + (f.length - 1));
-  --v.extents;
+  const Vseg& v = vsegs_[f.vseg];
+  const uint32_t w = v.root_shift;
+  const uint64_t s = f.start;
+  const uint64_t last = f.start + (f.length - 1);
+  for (uint64_t i = s >> w; i <= last >> w; ++i) {
+    const uint64_t lo = i << w;
+    uint32_t& slot = roots_[v.root + i];
+    if (lo >= s && range_last(lo, w) <= last) {
+      slot = kEmpty;
+    } else {
+      trie_remove(slot, lo, w, leaf_ref(leaf), s, last);
+    }
+  }
   list_unlink(leaf);
   free_leaf(leaf);
 }
 
 uint32_t RmapCache::drop_range(uint32_t vseg_slot, uint64_t first, uint64_t last) {
-  Vseg& v = vsegs_[vseg_slot];
-  const uint32_t w = v.top_shift + kStride;
+  const Vseg& v = vsegs_[vseg_slot];
   uint32_t dropped = 0;
   for (;;) {
-    const uint32_t leaf = first_overlap(v.root, 0, w, first, last);
+    const uint32_t leaf = first_overlap(v, first, last);
     if (leaf == 0) break;
     const uint64_t f_last = leaves_[leaf].start + (leaves_[leaf].length - 1);
     drop_leaf(leaf);
@@ -479,13 +565,20 @@ map::RmapStatus RmapCache::insert(uint32_t vseg_id, const map::Extent& extent) {
   if (extent.length == 0 || extent.start >= vlen || extent.length > vlen - extent.start) {
     return map::RmapStatus::kInvalid;
   }
+  apply_recent_uses();
   const uint64_t s = extent.start;
   const uint64_t last = s + (extent.length - 1);
   stats_.replaced += drop_range(vi, s, last);
 
-  const uint32_t w = vsegs_[vi].top_shift + kStride;
+  const Vseg& v = vsegs_[vi];
+  const uint32_t w = v.root_shift;
   for (;;) {
-    const uint32_t need = nodes_needed(vsegs_[vi].root, 0, w, s, last);
+    uint32_t need = 0;
+    for (uint64_t i = s >> w; i <= last >> w; ++i) {
+      const uint64_t lo = i << w;
+      if (lo < s || range_last(lo, w) > last)
+        need += nodes_needed(roots_[v.root + i], lo, w, s, last);
+    }
     if (node_capacity_ - nodes_in_use_ >= need && leaves_in_use_ + 1 < leaf_capacity_) break;
     if (!evict_one()) {
       ++stats_.rejected;
@@ -500,9 +593,15 @@ map::RmapStatus RmapCache::insert(uint32_t vseg_id, const map::Extent& extent) {
   f.vseg = static_cast<uint16_t>(vi);
   f.last_use = static_cast<uint32_t>(clock_);  // loaded now: part of the working set
   list_append(leaf);
-  Vseg& v = vsegs_[vi];
-  trie_insert(v.root, 0, w, leaf_ref(leaf), s, last);
-  ++v.extents;
+  for (uint64_t i = s >> w; i <= last >> w; ++i) {
+    const uint64_t lo = i << w;
+    uint32_t& slot = roots_[v.root + i];
+    if (lo >= s && range_last(lo, w) <= last) {
+      slot = leaf_ref(leaf);  // wholly inside the new extent, so it was empty
+    } else {
+      trie_insert(slot, lo, w, leaf_ref(leaf), s, last);
+    }
+  }
   ++stats_.inserts;
   return map::RmapStatus::kOk;
 }
@@ -523,6 +622,7 @@ map::RmapStatus RmapCache::replace(uint32_t vseg_id, const map::Extent& extent) 
 RmapRemoval RmapCache::remove(uint32_t vseg_id, uint64_t start, uint64_t length) {
   const uint32_t vi = find_vseg(vseg_id);
   if (vi == kNoSlot || length == 0) return {map::RmapStatus::kInvalid, 0};
+  apply_recent_uses();
   const uint64_t vlen = vsegs_[vi].desc.length;
   if (start >= vlen) return {map::RmapStatus::kOk, 0};
   const uint64_t last = length - 1 > vlen - 1 - start ? vlen - 1 : start + (length - 1);
@@ -575,6 +675,7 @@ bool RmapCache::evict_one() {
 
 uint32_t RmapCache::trim_working_set() {
   if (config_.working_set_window == 0) return 0;
+  apply_recent_uses();
   uint32_t n = 0;
   for (uint32_t f = list_head_; f != 0;) {
     const uint32_t next = leaves_[f].next;
@@ -593,19 +694,28 @@ uint32_t RmapCache::trim_working_set() {
 uint32_t RmapCache::working_set_size() const {
   if (config_.working_set_window == 0) return leaves_in_use_;
   uint32_t n = 0;
-  for (uint32_t f = list_head_; f != 0; f = leaves_[f].next) n += is_protected(leaves_[f]) ? 1 : 0;
+  for (uint32_t f = list_head_; f != 0; f = leaves_[f].next)
+    n += is_protected(leaves_[f]) ? 1 : 0;
   return n;
 }
 
 RmapStats RmapCache::stats() const {
   RmapStats s = stats_;
+  s.lookups = clock_;
+  s.hits = clock_ - s.misses - s.invalid;
   s.extents = leaves_in_use_;
-  s.capacity_extents = leaf_capacity_ == 0 ? 0 : leaf_capacity_ - 1;
+  s.capacity_extents = capacity_extents();
   s.nodes = nodes_in_use_;
   s.node_capacity = node_capacity_;
   if (region_ != nullptr) {
-    const Layout l = layout_for(config_.max_vsegs, sizeof(Vseg));
-    s.bytes_used = l.vseg_bytes + l.hash_bytes + uint64_t{nodes_in_use_} * kNodeBytes +
+    const Header h = header_for(config_.max_vsegs, sizeof(Vseg));
+    uint64_t root_slots = 0;
+    for (uint32_t i = 0; i < config_.max_vsegs; ++i) {
+      const Vseg& v = vsegs_[i];
+      if (v.in_use != 0) root_slots += ((v.desc.length - 1) >> v.root_shift) + 1;
+    }
+    s.bytes_used = h.vseg_bytes + h.hash_bytes + root_slots * sizeof(uint32_t) +
+                   uint64_t{nodes_in_use_} * kNodeBytes +
                    (uint64_t{leaves_in_use_} + 1) * kLeafBytes;
   }
   s.bytes_reserved = reserved_bytes_;

@@ -1,23 +1,25 @@
 // The FP's cached Rmap (figure 34): for each loaded VSEG, the subset of its
 // variable-length extents that this FP currently holds, as a compressed trie.
 //
-// The trie is the multi-level page table of figure 34: successive 4-bit
-// portions of the LBA (the key) index cascaded arrays of 16 slots (one 64-byte
-// cache line each) until a leaf is reached; the leaves are the ranges (the
-// extents: start, length, redirect index). A slot whose block range overlaps a
-// single extent points straight to that extent's leaf (the "dashed arrows"),
-// and a leg that leads to a single leaf is collapsed into its parent's pointer,
-// so an array exists only where two or more extents meet; a lookup ends with
-// the range check start <= LBA <= start + length - 1 at the leaf. A slot
-// overlapping no extent is empty (a miss).
+// The trie is the multi-level page table of figure 34: successive portions of
+// the LBA (the key) index cascaded arrays until a leaf is reached; the leaves
+// are the ranges (the extents: start, length, redirect index). The first
+// portion indexes the VSEG's root array (up to root_array_slots slots, sized
+// from table memory), every further 4 bits an array of 16 slots (one 64-byte
+// cache line). A slot whose block range overlaps a single extent points
+// straight to that extent's leaf (the "dashed arrows"), and a leg that leads to
+// a single leaf is collapsed into its parent's pointer, so an array exists only
+// where two or more extents meet; a lookup ends with the range check
+// start <= LBA <= start + length - 1 at the leaf. A slot overlapping no extent
+// is empty (a miss).
 //
 // Bounded by HAL table memory: everything lives in one caller-provided region
-// (nodes and leaves from fixed pools carved from it); the capacity follows
-// from its size. When the pools run out, an insert evicts extents chosen by the
-// replacement policy (claims 105-106: LRU, random or sequential) among those
-// outside the working-set window; if every cached extent is inside the window
-// the insert returns kFull and the mapping stays uncached, which is always
-// safe: a miss only faults the I/O to the CP.
+// (root arrays, and arrays and leaves from fixed pools carved from it); the
+// capacity follows from its size. When the pools run out, an insert evicts
+// extents chosen by the replacement policy (claims 105-106: LRU, random or
+// sequential) among those outside the working-set window; if every cached
+// extent is inside the window the insert returns kFull and the mapping stays
+// uncached, which is always safe: a miss only faults the I/O to the CP.
 //
 // Calling context: one FP thread; nothing blocks, allocates, throws or calls
 // the OS. Only the CP changes mappings (insert/replace/remove arrive as FP API
@@ -45,20 +47,30 @@ struct RmapConfig {
   // The working-set window, in lookups (claims 106, 97): an extent looked up
   // (or loaded) within the last `working_set_window` lookups is in the working
   // set and is never evicted to make room; trim_working_set() drops the
-  // others. 0 = no window: every extent may be replaced.
+  // others. 0 = no window: every extent may be replaced. Last uses are kept
+  // modulo 2^32 lookups, so an extent idle for a multiple of that may pass
+  // for recent during one window (it is only kept longer, never wrong).
   uint32_t working_set_window = 0;
   uint32_t max_vsegs = 16;      // VSEGs loaded at once; 1 .. 65534
   uint32_t node_percent = 100;  // trie arrays provisioned per 100 extents; 0 .. 1600
+  // Root array slots each VSEG may use (16 .. 2^28); 0 = automatic: two
+  // slots per extent of capacity, shared by max_vsegs. A VSEG's root array
+  // indexes its top key bits, as many as fit (all but a multiple of 4), so a
+  // bigger one replaces the top levels of 16-slot arrays with one indexed
+  // step: in a densely fragmented map, slots of 16 blocks leave at most one
+  // array between the root and a leaf, and cost no more than the arrays they
+  // replace. 4 bytes a slot, reserved whether used or not.
+  uint32_t root_array_slots = 0;
 };
 
 struct RmapStats {
   uint64_t lookups = 0;
   uint64_t hits = 0;
-  uint64_t misses = 0;   // includes lookups on a VSEG that is not loaded
-  uint64_t invalid = 0;  // lookups beyond the VSEG's length
-  uint64_t inserts = 0;  // extents cached by insert/replace
-  uint64_t replaced = 0;  // cached extents dropped because an insert overlapped them
-  uint64_t removed = 0;   // cached extents dropped by remove/remove_vseg
+  uint64_t misses = 0;     // includes lookups on a VSEG that is not loaded
+  uint64_t invalid = 0;    // lookups beyond the VSEG's length
+  uint64_t inserts = 0;    // extents cached by insert/replace
+  uint64_t replaced = 0;   // cached extents dropped because an insert overlapped them
+  uint64_t removed = 0;    // cached extents dropped by remove/remove_vseg
   uint64_t evictions = 0;  // extents displaced to make room
   uint64_t trimmed = 0;    // extents dropped by trim_working_set
   uint64_t rejected = 0;   // inserts answered kFull
@@ -66,7 +78,7 @@ struct RmapStats {
   uint32_t capacity_extents = 0;
   uint32_t nodes = 0;  // trie arrays in use
   uint32_t node_capacity = 0;
-  uint64_t bytes_used = 0;      // tables + arrays + leaves in use now
+  uint64_t bytes_used = 0;      // tables, root slots of loaded VSEGs, arrays, leaves in use now
   uint64_t bytes_reserved = 0;  // of the region, carved for the pools
 };
 
@@ -89,6 +101,8 @@ class RmapCache {
   static constexpr size_t kLeafBytes = 32;
   static constexpr uint32_t kMaxVsegs = 65534;
   static constexpr uint32_t kMaxNodePercent = 1600;
+  static constexpr uint32_t kMinRootArraySlots = kFanout;
+  static constexpr uint32_t kMaxRootArraySlots = 1u << 28;
 
   // Region bytes needed to hold `extents` extents with `config` (for a HAL
   // that sizes table memory). 0 if the config is invalid.
@@ -146,7 +160,8 @@ class RmapCache {
 
   RmapStats stats() const;
   const RmapConfig& config() const { return config_; }
-  uint32_t capacity_extents() const { return leaf_capacity_ - 1; }
+  uint32_t capacity_extents() const { return leaf_capacity_ == 0 ? 0 : leaf_capacity_ - 1; }
+  uint32_t root_array_slots() const { return root_slots_; }
 
  private:
   // A trie array: 16 slots, one cache line. Slot encoding: odd = leaf
@@ -167,30 +182,42 @@ class RmapCache {
     uint32_t prev;      // replacement list (LRU or load order); 0 = none
     uint32_t next;      // ... also the free list link
   };
+  // A loaded VSEG. Its root array starts at roots_[root], slot i covering
+  // blocks [i << root_shift, (i + 1) << root_shift); root_shift is a multiple
+  // of 4 so the 16-slot arrays below end at bit 0. A free entry has length 0,
+  // so no lookup matches it.
   struct Vseg {
     map::VsegDescriptor desc;
-    uint32_t root;       // slot covering the whole key space of the VSEG
-    uint32_t top_shift;  // key bit of the root array's index
-    uint32_t extents;
+    uint32_t root;        // index of its first root slot in roots_
+    uint32_t root_shift;  // 0 .. 60
     uint32_t in_use;
+    uint32_t reserved;
   };
+  static constexpr Vseg kNoVseg{};
 
   static constexpr uint32_t kEmpty = 1;  // reference to leaf 0
   static constexpr uint16_t kFreeLeaf = 0xFFFF;
   static constexpr uint16_t kNoSlot = 0xFFFF;
-  static constexpr uint32_t kMinNodes = 2 * kMaxLevels;  // enough for any one insert
 
   static_assert(sizeof(Node) == kNodeBytes);
   static_assert(sizeof(Leaf) == kLeafBytes);
 
   void forget();
+  uint32_t walk(const Vseg& v, uint64_t lba) const;
+  struct Resolved {
+    const Vseg* vseg;  // nullptr: `status` says why
+    map::RmapStatus status;
+  };
+  Resolved resolve_vseg(uint32_t vseg_id, uint64_t lba);
   uint32_t find_vseg(uint32_t id) const;
   uint32_t hash_vseg(uint32_t id) const { return (id * 0x9E3779B1u) >> (32 - hash_bits_); }
   bool is_protected(const Leaf& leaf) const;
   void touch(uint32_t leaf, uint64_t now);
+  void apply_recent_uses();
 
   uint32_t find_exact(const Vseg& v, uint64_t start, uint64_t length) const;
   uint32_t first_overlap(uint32_t ref, uint64_t lo, uint32_t w, uint64_t a, uint64_t b) const;
+  uint32_t first_overlap(const Vseg& v, uint64_t a, uint64_t b) const;
   uint32_t nodes_needed(uint32_t ref, uint64_t lo, uint32_t w, uint64_t s, uint64_t last) const;
   uint32_t split_nodes(const Leaf& f, uint64_t lo, uint32_t w, uint64_t s, uint64_t last) const;
   void trie_insert(uint32_t& slot, uint64_t lo, uint32_t w, uint32_t ref, uint64_t s,
@@ -219,10 +246,13 @@ class RmapCache {
   uint16_t* vseg_hash_ = nullptr;  // open addressing, linear probing, kNoSlot = empty
   uint32_t hash_bits_ = 0;
   uint32_t vsegs_loaded_ = 0;
+  uint32_t* roots_ = nullptr;  // max_vsegs root arrays of root_slots_ slots
+  uint32_t root_slots_ = 0;
+  const Vseg* hint_ = &kNoVseg;  // the VSEG of the last lookup
 
   Node* nodes_ = nullptr;
   uint32_t node_capacity_ = 0;
-  uint32_t nodes_bumped_ = 0;  // nodes ever handed out; the rest of the pool is untouched
+  uint32_t nodes_bumped_ = 0;  // arrays ever handed out; the rest of the pool is untouched
   uint32_t free_node_head_ = 0xFFFFFFFF;
   uint32_t nodes_in_use_ = 0;
 
@@ -234,14 +264,25 @@ class RmapCache {
 
   uint32_t list_head_ = 0;  // least recently used / first loaded
   uint32_t list_tail_ = 0;
-  bool track_use_ = false;
-  uint64_t clock_ = 0;  // lookups so far: the working set's time
+  // What a lookup hit records: nothing, the extent's last use (working set),
+  // or that too plus its LRU position. Moving an extent to the LRU tail
+  // writes its two list neighbours, two random cache lines; hits are logged
+  // in recent_ instead and replayed in order (apply_recent_uses) before the
+  // log fills and before anything reads or changes the list, which yields
+  // exactly the order of moving each at once.
+  enum class UseTracking : uint8_t { kNone, kLastUse, kLru };
+  static constexpr uint32_t kRecentUses = 32;
+  UseTracking use_tracking_ = UseTracking::kNone;
+  uint32_t recent_count_ = 0;
+  uint32_t recent_[kRecentUses] = {};
+  uint64_t clock_ = 0;  // lookups so far (stats, and the working set's time)
   uint64_t rng_ = 0;
-  RmapStats stats_;
+  RmapStats stats_;  // lookups and hits are derived in stats()
 };
 
-// The hot path, inline: a VSEG hash probe, one array per level, the range
-// check at the leaf.
+// The hot path is inline: the previous lookup's VSEG (or a hash probe), the
+// root array, one 16-slot array per level below it where extents meet, the
+// range check at the leaf.
 inline uint32_t RmapCache::find_vseg(uint32_t id) const {
   if (hash_bits_ == 0) return kNoSlot;
   const uint32_t mask = (1u << hash_bits_) - 1;
@@ -258,12 +299,11 @@ inline bool RmapCache::is_protected(const Leaf& leaf) const {
 }
 
 inline void RmapCache::touch(uint32_t leaf, uint64_t now) {
-  if (!track_use_) return;
-  Leaf& f = leaves_[leaf];
-  f.last_use = static_cast<uint32_t>(now);
-  if (config_.policy == RmapPolicy::kLru && list_tail_ != leaf) {
-    list_unlink(leaf);
-    list_append(leaf);
+  if (use_tracking_ == UseTracking::kNone) return;
+  leaves_[leaf].last_use = static_cast<uint32_t>(now);
+  if (use_tracking_ == UseTracking::kLru) {
+    recent_[recent_count_++] = leaf;
+    if (recent_count_ == kRecentUses) apply_recent_uses();
   }
 }
 
@@ -295,34 +335,33 @@ inline void RmapCache::list_append(uint32_t leaf) {
   list_tail_ = leaf;
 }
 
-inline RmapLookup RmapCache::lookup(uint32_t vseg_id, uint64_t lba) {
-  ++stats_.lookups;
-  const uint64_t now = ++clock_;
-  const uint32_t vi = find_vseg(vseg_id);
-  if (vi == kNoSlot) {
-    ++stats_.misses;
-    return {};
-  }
-  const Vseg& v = vsegs_[vi];
-  if (lba >= v.desc.length) {
-    ++stats_.invalid;
-    return {map::RmapStatus::kInvalid, {}};
-  }
-  uint32_t ref = v.root;
-  uint32_t shift = v.top_shift;
-  // Invariant: a slot covering a single block never holds an array, so the
-  // walk reaches a leaf before the shift runs out.
+// The root array slot, then one 16-slot array per 4 key bits until a leaf.
+// Invariant: a slot covering a single block never holds an array, so the
+// walk reaches a leaf before the shift runs out.
+inline uint32_t RmapCache::walk(const Vseg& v, uint64_t lba) const {
+  uint32_t ref = roots_[v.root + (lba >> v.root_shift)];
+  uint32_t shift = v.root_shift;
   while ((ref & 1) == 0) {
-    ref = nodes_[ref >> 1].slot[(lba >> shift) & (kFanout - 1)];
     shift -= kStride;
+    ref = nodes_[ref >> 1].slot[(lba >> shift) & (kFanout - 1)];
   }
-  const uint32_t li = ref >> 1;
+  return ref >> 1;
+}
+
+inline RmapLookup RmapCache::lookup(uint32_t vseg_id, uint64_t lba) {
+  const uint64_t now = ++clock_;
+  const Vseg* v = hint_;
+  if (v->desc.id != vseg_id || lba >= v->desc.length) {
+    const Resolved r = resolve_vseg(vseg_id, lba);  // another VSEG, a miss or an invalid LBA
+    if (r.vseg == nullptr) return {r.status, {}};
+    v = r.vseg;
+  }
+  const uint32_t li = walk(*v, lba);
   const Leaf& f = leaves_[li];
   if (lba - f.start >= f.length) {  // also catches lba < start and the empty leaf
     ++stats_.misses;
     return {};
   }
-  ++stats_.hits;
   RmapLookup r{map::RmapStatus::kOk, {}};
   r.extent.start = f.start;
   r.extent.length = f.length;

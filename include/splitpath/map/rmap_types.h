@@ -50,7 +50,7 @@ using RedirectIndex = uint16_t;
 // LBAs of a virtual volume (LV), with its own Rmap and storage redirect table.
 // Rmap LBAs are relative to the VSEG: 0 .. length - 1.
 struct VsegDescriptor {
-  uint32_t id = 0;                 // CP-assigned, unique per switch
+  uint32_t id = 0;  // CP-assigned, unique per switch
   uint32_t reserved = 0;
   uint64_t virtual_start_lba = 0;  // VLBA: first LV block of the VSEG
   uint64_t length = 0;             // VSIZE in blocks; at least 1
