@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_split.h"
 #include "boost/program_options.hpp"
+#include "fabric_sim/cli/decode_command.h"
 #include "fabric_sim/run/fabric.h"
 #include "fabric_sim/run/report.h"
 #include "fabric_sim/topology/default_scenario.h"
@@ -123,6 +124,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "run") return run_command(args);
+  if (command == "decode") return decode_command(args);
   if (command == "default-topology") {
     std::cout << splitpath::sim::default_topology_yaml();
     return 0;
