@@ -27,6 +27,7 @@
 #include "splitpath/fc/fcp.h"
 #include "splitpath/fc/frame_header.h"
 #include "splitpath/fc/scsi.h"
+#include "tests/support/fuzz_random.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
@@ -35,26 +36,8 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-class Xorshift {
- public:
-  explicit Xorshift(uint64_t seed) : s_(seed ? seed : 1) {}
-  uint64_t next() {
-    s_ ^= s_ << 13;
-    s_ ^= s_ >> 7;
-    s_ ^= s_ << 17;
-    return s_;
-  }
-  size_t below(size_t n) { return n == 0 ? 0 : static_cast<size_t>(next() % n); }
-  uint8_t byte() { return static_cast<uint8_t>(next()); }
-
- private:
-  uint64_t s_;
-};
-
-uint64_t env_u64(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::strtoull(v, nullptr, 0) : fallback;
-}
+using splitpath::testing::env_u64;
+using splitpath::testing::Xorshift;
 
 template <typename T, typename Encode>
 Bytes enc(const T& value, Encode encode) {

@@ -9,26 +9,15 @@
 
 #include "nlohmann/json.hpp"
 #include "tests/integration/fabric_fixture.h"
+#include "tests/support/run_command.h"
 
 namespace splitpath::sim {
 namespace {
 
-struct Command {
-  int status = -1;
-  std::string out;
-};
+using splitpath::testing::Command;
 
 Command run(const std::string& command) {
-  Command result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return result;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0)
-    result.out.append(buf, n);
-  const int rc = pclose(pipe);
-  result.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return result;
+  return splitpath::testing::run_command(command);
 }
 
 std::string slurp(const std::string& path) {

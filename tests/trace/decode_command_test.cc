@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "nlohmann/json.hpp"
+#include "tests/support/run_command.h"
 #include "tests/trace/trace_test_util.h"
 
 namespace splitpath::sim::trace {
@@ -22,23 +23,10 @@ namespace {
 using namespace testing;  // NOLINT(google-build-using-namespace)
 using Json = nlohmann::json;
 
-struct Command {
-  int status = -1;
-  std::string out;
-};
+using splitpath::testing::Command;
 
-// Runs a shell command; stdout, and stderr too unless `with_stderr` is false.
 Command run(const std::string& command, bool with_stderr = true) {
-  Command result;
-  FILE* pipe = popen((command + (with_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
-  if (!pipe) return result;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0)
-    result.out.append(buf, n);
-  const int rc = pclose(pipe);
-  result.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return result;
+  return splitpath::testing::run_command(command, with_stderr);
 }
 
 const std::string kSplitpath = SPLITPATH_BINARY;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/fuzz_random.h"
 #include "tests/trace/trace_test_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -30,26 +31,8 @@ namespace {
 
 using namespace testing;  // NOLINT(google-build-using-namespace)
 
-class Xorshift {
- public:
-  explicit Xorshift(uint64_t seed) : s_(seed ? seed : 1) {}
-  uint64_t next() {
-    s_ ^= s_ << 13;
-    s_ ^= s_ >> 7;
-    s_ ^= s_ << 17;
-    return s_;
-  }
-  size_t below(size_t n) { return n == 0 ? 0 : static_cast<size_t>(next() % n); }
-  uint8_t byte() { return static_cast<uint8_t>(next()); }
-
- private:
-  uint64_t s_;
-};
-
-uint64_t env_u64(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::strtoull(v, nullptr, 0) : fallback;
-}
+using splitpath::testing::env_u64;
+using splitpath::testing::Xorshift;
 
 struct Seed {
   int link_type = 224;
