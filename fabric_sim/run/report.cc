@@ -1,27 +1,10 @@
 #include "fabric_sim/run/report.h"
 
+#include "fabric_sim/run/latency_json.h"
 #include "fabric_sim/topology/wwn.h"
 #include "fmt/format.h"
 
 namespace splitpath::sim {
-
-namespace {
-
-double us(uint64_t ns) {
-  return static_cast<double>(ns) / 1000.0;
-}
-
-nlohmann::ordered_json latency_json(const LatencyHistogram& h) {
-  nlohmann::ordered_json j;
-  j["p50"] = us(h.percentile(0.50));
-  j["p99"] = us(h.percentile(0.99));
-  j["p999"] = us(h.percentile(0.999));
-  j["max"] = us(h.max());
-  j["mean"] = h.mean() / 1000.0;
-  return j;
-}
-
-}  // namespace
 
 nlohmann::ordered_json make_report(const Fabric& fabric) {
   const Topology& t = fabric.topology();

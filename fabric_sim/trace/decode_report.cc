@@ -1,5 +1,7 @@
 #include "fabric_sim/trace/decode_report.h"
 
+#include "fabric_sim/run/latency_json.h"
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -312,15 +314,6 @@ constexpr char kRow[] =
 
 double us(uint64_t ns) {
   return static_cast<double>(ns) / 1000.0;
-}
-
-Json latency_json(const LatencyHistogram& h) {
-  Json j;
-  j["p50"] = us(h.percentile(0.50));
-  j["p99"] = us(h.percentile(0.99));
-  j["p999"] = us(h.percentile(0.999));
-  j["max"] = us(h.max());
-  return j;
 }
 
 Json itl_json(const ItlSummary& s, bool with_key) {

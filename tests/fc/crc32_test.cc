@@ -13,7 +13,8 @@ uint32_t bitwise_crc32(const uint8_t* p, size_t n) {
   uint32_t c = 0xFFFFFFFF;
   for (size_t i = 0; i < n; ++i) {
     c ^= p[i];
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    for (int k = 0; k < 8; ++k)
+      c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
   }
   return ~c;
 }
@@ -27,7 +28,8 @@ TEST(Crc32, CheckValue) {
 TEST(Crc32, SlicedMatchesBitwiseAtEveryLengthAndSplit) {
   std::vector<uint8_t> data(300);
   uint32_t x = 12345;
-  for (auto& b : data) b = static_cast<uint8_t>((x = x * 1103515245 + 12345) >> 16);
+  for (auto& b : data)
+    b = static_cast<uint8_t>((x = x * 1103515245 + 12345) >> 16);
   for (size_t n = 0; n <= data.size(); ++n) {
     ASSERT_EQ(crc32(data.data(), n), bitwise_crc32(data.data(), n)) << n;
   }

@@ -16,11 +16,13 @@ constexpr std::array<std::array<uint32_t, 256>, 8> make_crc32_tables() {
   std::array<std::array<uint32_t, 256>, 8> t{};
   for (uint32_t i = 0; i < 256; ++i) {
     uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    for (int k = 0; k < 8; ++k)
+      c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
     t[0][i] = c;
   }
   for (uint32_t i = 0; i < 256; ++i) {
-    for (size_t k = 1; k < 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
+    for (size_t k = 1; k < 8; ++k)
+      t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
   }
   return t;
 }
@@ -42,10 +44,13 @@ constexpr uint32_t crc32_update(uint32_t crc, const uint8_t* data, size_t size) 
     crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^
           t[3][hi & 0xFF] ^ t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
   }
-  for (; i < size; ++i) crc = t[0][(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
+  for (; i < size; ++i)
+    crc = t[0][(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
   return ~crc;
 }
 
-constexpr uint32_t crc32(const uint8_t* data, size_t size) { return crc32_update(0, data, size); }
+constexpr uint32_t crc32(const uint8_t* data, size_t size) {
+  return crc32_update(0, data, size);
+}
 
 }  // namespace splitpath::fc
