@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "fp_firmware/rmap/rmap_cache.h"
@@ -140,34 +141,33 @@ TrieWorld& trie_world(uint64_t n, RmapPolicy policy) {
   return *g_trie;
 }
 
-BtreeWorld& btree_world(uint64_t n) {
+// Builds (or keeps) the ordered-map world for `n` extents in `slot`, after
+// freeing every other world so only one structure is alive at a time.
+template <typename World>
+World& ordered_map_world(std::unique_ptr<World>& slot, uint64_t n) {
   g_trie.reset();
-  g_std.reset();
-  if (g_btree && g_btree->extents == n) return *g_btree;
-  g_btree.reset();
-  auto w = std::make_unique<BtreeWorld>();
+  if constexpr (std::is_same_v<World, BtreeWorld>) {
+    g_std.reset();
+  } else {
+    g_btree.reset();
+  }
+  if (slot && slot->extents == n) return *slot;
+  slot.reset();
+  auto w = std::make_unique<World>();
   const uint64_t before = g_map_bytes;
   w->blocks =
       for_each_extent(n, [&](const Extent& e) { w->map.emplace_hint(w->map.end(), e.start, e); });
   w->bytes = g_map_bytes - before;
   w->extents = n;
-  g_btree = std::move(w);
-  return *g_btree;
+  slot = std::move(w);
+  return *slot;
 }
 
+BtreeWorld& btree_world(uint64_t n) {
+  return ordered_map_world(g_btree, n);
+}
 StdMapWorld& std_world(uint64_t n) {
-  g_trie.reset();
-  g_btree.reset();
-  if (g_std && g_std->extents == n) return *g_std;
-  g_std.reset();
-  auto w = std::make_unique<StdMapWorld>();
-  const uint64_t before = g_map_bytes;
-  w->blocks =
-      for_each_extent(n, [&](const Extent& e) { w->map.emplace_hint(w->map.end(), e.start, e); });
-  w->bytes = g_map_bytes - before;
-  w->extents = n;
-  g_std = std::move(w);
-  return *g_std;
+  return ordered_map_world(g_std, n);
 }
 
 // Ordered-map lookup: the last extent starting at or before lba, if it
