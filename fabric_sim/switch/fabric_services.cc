@@ -1,5 +1,7 @@
 #include "fabric_sim/switch/fabric_services.h"
 
+#include "fabric_sim/switch/virtual_addresses.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -7,6 +9,7 @@
 
 #include "fabric_sim/net/ct_iu.h"
 #include "fabric_sim/switch/switch.h"
+#include "fabric_sim/switch/virtual_addresses.h"
 #include "splitpath/fc/els.h"
 
 namespace splitpath::sim {
@@ -140,13 +143,16 @@ void FabricServices::handle_login_server(uint32_t port, const fc::FrameHeader& h
       return send_ls_rjt(h, fc::ls_rjt_reason::kLogicalError,
                          fc::ls_rjt_explanation::kNPortLoginRequired);
     }
+    // Port bytes from kMaxNPortIdsPerPort up are the switch's own (see
+    // virtual_addresses.h).
     uint32_t p = 1;
-    while (p < 256 && logins.contains(fc::FcId::from_parts(sw_.domain(), static_cast<uint8_t>(port),
-                                                           static_cast<uint8_t>(p))
-                                          .value)) {
+    while (p < kMaxNPortIdsPerPort &&
+           logins.contains(fc::FcId::from_parts(sw_.domain(), static_cast<uint8_t>(port),
+                                                static_cast<uint8_t>(p))
+                               .value)) {
       ++p;
     }
-    if (p == 256) {
+    if (p == kMaxNPortIdsPerPort) {
       return send_ls_rjt(h, fc::ls_rjt_reason::kUnableToPerform,
                          fc::ls_rjt_explanation::kInsufficientResources);
     }
@@ -276,7 +282,10 @@ void FabricServices::handle_ct(const fc::FrameHeader& h, std::span<const uint8_t
   NameServerDb& db = sw_.name_server();
   const NameServerEntry* requester = db.find(h.s_id);
   auto visible = [&](const NameServerEntry& e) {
-    return from_switch || (requester && sw_.zone_permits(requester->wwpn, e.wwpn));
+    // Virtual targets are visible to every initiator: LUN masking on the FP,
+    // not zoning, decides what each may access.
+    return from_switch || is_virtual_target_id(e.port_id) ||
+           (requester && sw_.zone_permits(requester->wwpn, e.wwpn));
   };
   switch (pre->command_response) {
     case fc::ct_cmd::kRpnId:
@@ -338,6 +347,40 @@ void FabricServices::handle_ct(const fc::FrameHeader& h, std::span<const uint8_t
   }
 }
 
+void FabricServices::register_virtual_target(fc::FcId id, uint64_t wwpn, uint64_t wwnn) {
+  NameServerEntry& e = sw_.name_server().upsert(id, sw_.domain());
+  e.wwpn = wwpn;
+  e.wwnn = wwnn;
+  e.set_fc4_type(fc::fc_type::kFcp);
+  e.fcp_features = fc::fc4_features::kTarget;
+  sw_.name_server().touch();
+  // The same registrations an N_Port makes, replicated as it would be.
+  std::array<uint8_t, 96> iu{};
+  for (auto [cmd, name] :
+       {std::pair{fc::ct_cmd::kRpnId, wwpn}, std::pair{fc::ct_cmd::kRnnId, wwnn}}) {
+    const size_t n = build_ct_iu(fc::make_ns_request(cmd), iu, [&](std::span<uint8_t> out) {
+      return fc::encode_ns_id_name({id, fc::Wwn{name}}, out);
+    });
+    replicate({iu.data(), n});
+  }
+  fc::RftId rft{id, {}};
+  rft.types.set(fc::fc_type::kFcp);
+  size_t n = build_ct_iu(fc::make_ns_request(fc::ct_cmd::kRftId), iu,
+                         [&](std::span<uint8_t> out) { return fc::encode_rft_id(rft, out); });
+  replicate({iu.data(), n});
+  const fc::RffId rff{id, fc::fc4_features::kTarget, fc::fc_type::kFcp};
+  n = build_ct_iu(fc::make_ns_request(fc::ct_cmd::kRffId), iu,
+                  [&](std::span<uint8_t> out) { return fc::encode_rff_id(rff, out); });
+  replicate({iu.data(), n});
+  notify_change(id);
+}
+
+void FabricServices::deregister_virtual_target(fc::FcId id) {
+  if (!sw_.name_server().erase(id)) return;
+  replicate_departure(id);
+  notify_change(id);
+}
+
 void FabricServices::replicate(std::span<const uint8_t> ct_iu) {
   for (uint8_t domain : sw_.remote_domains()) {
     fc::FrameHeader h;
@@ -370,7 +413,9 @@ void FabricServices::notify_change(fc::FcId affected) {
     if (id == affected.value) continue;
     const NameServerEntry* e = sw_.name_server().find(fc::FcId{id});
     if (!e || !e->wants_rscn) continue;
-    if (changed && !sw_.zone_permits(e->wwpn, changed->wwpn)) continue;
+    if (changed && !is_virtual_target_id(affected) && !sw_.zone_permits(e->wwpn, changed->wwpn)) {
+      continue;
+    }
     fc::FrameHeader h;
     h.r_ctl = fc::rctl::kElsRequest;
     h.d_id = fc::FcId{id};

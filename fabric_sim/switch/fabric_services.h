@@ -39,6 +39,10 @@ class FabricServices {
   // The F_Port `port` lost its link: every login through it ends.
   void on_port_down(uint32_t port);
   void logout(fc::FcId id);
+  // Registers a virtual target the CP fabricated (an FCP target N_Port at
+  // `id`), here and on every other switch, and announces it (RSCN).
+  void register_virtual_target(fc::FcId id, uint64_t wwpn, uint64_t wwnn);
+  void deregister_virtual_target(fc::FcId id);
 
  private:
   void handle_login_server(uint32_t port, const fc::FrameHeader& h, std::span<const uint8_t> p);
