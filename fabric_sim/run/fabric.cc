@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/status/status.h"
+#include "fabric_sim/run/virtualization_setup.h"
 #include "fmt/format.h"
 
 namespace splitpath::sim {
@@ -84,6 +85,15 @@ absl::Status Fabric::wire(const FabricOptions& options) {
     zones_.add_zone(z.name, z.members);
   for (const SwitchConfig& s : topology_.switches) {
     switches_.push_back(std::make_unique<Switch>(kernel_, pool_, s, zones_));
+  }
+  // Switches serving virtual targets get their FPs and CP; the CPs start at
+  // time zero, with the disks, and log into them as they appear.
+  for (auto& [name, setup] : virtualization_setups(topology_)) {
+    if (options.adjust_cp_config) options.adjust_cp_config(setup.cp_config);
+    Switch* sw = switch_named(name);
+    if (!sw)
+      return absl::InvalidArgumentError(fmt::format("{}: no switch {}", topology_.source, name));
+    if (auto s = sw->enable_virtualization(setup, 0); !s.ok()) return s;
   }
   for (const IslConfig& isl : topology_.isls) {
     Switch* a = switch_named(isl.a.switch_name);

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cp/control_path.h"
 #include "fabric_sim/capture/frame_tap.h"
 #include "fabric_sim/capture/pcap_writer.h"
 #include "fabric_sim/kernel/kernel.h"
@@ -27,6 +29,9 @@ struct FabricOptions {
   std::vector<std::string> pcap_ports;  // "switch:port"; empty: every port
   // After the workload window, time allowed for outstanding commands to finish.
   SimTime drain_ns = 0;  // 0: the largest host I/O timeout plus a margin
+  // For tests: changes each switch CP's configuration before it is built
+  // (e.g. to disable a mechanism and show that a test notices).
+  std::function<void(cp::CpConfig&)> adjust_cp_config;
 };
 
 class Fabric {

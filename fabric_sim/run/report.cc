@@ -1,6 +1,7 @@
 #include "fabric_sim/run/report.h"
 
 #include "fabric_sim/run/latency_json.h"
+#include "fabric_sim/run/virtualization_report.h"
 #include "fabric_sim/topology/wwn.h"
 #include "fmt/format.h"
 
@@ -97,6 +98,9 @@ nlohmann::ordered_json make_report(const Fabric& fabric) {
       ports.push_back(jp);
     }
     js["ports"] = ports;
+    if (const SwitchVirtualizationStats v = sw->virtualization_stats(); v.enabled) {
+      js["virtualization"] = virtualization_json(v);
+    }
     switches.push_back(js);
   }
   r["switches"] = switches;
@@ -129,6 +133,9 @@ std::string format_summary(const nlohmann::ordered_json& r) {
     }
     out += fmt::format("switch {} (domain {}): {} frames in, {} dropped\n",
                        sw["name"].get<std::string>(), sw["domain"].get<int>(), rx, drops);
+    if (sw.contains("virtualization")) {
+      out += format_virtualization_line(sw["name"].get<std::string>(), sw["virtualization"]);
+    }
   }
   out += fmt::format("total: {} I/Os completed, {} I/O errors, {} verify errors\n",
                      r["ios_completed"].get<uint64_t>(), r["io_errors"].get<uint64_t>(),

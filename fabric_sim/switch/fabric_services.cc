@@ -282,9 +282,10 @@ void FabricServices::handle_ct(const fc::FrameHeader& h, std::span<const uint8_t
   NameServerDb& db = sw_.name_server();
   const NameServerEntry* requester = db.find(h.s_id);
   auto visible = [&](const NameServerEntry& e) {
-    // Virtual targets are visible to every initiator: LUN masking on the FP,
-    // not zoning, decides what each may access.
-    return from_switch || is_virtual_target_id(e.port_id) ||
+    // A virtual target that no zone lists is visible to every initiator (LUN
+    // masking on the FP decides what each may access); one that a zone lists
+    // is zoned like a disk.
+    return from_switch || (is_virtual_target_id(e.port_id) && !sw_.zones().lists(e.wwpn)) ||
            (requester && sw_.zone_permits(requester->wwpn, e.wwpn));
   };
   switch (pre->command_response) {
@@ -413,7 +414,9 @@ void FabricServices::notify_change(fc::FcId affected) {
     if (id == affected.value) continue;
     const NameServerEntry* e = sw_.name_server().find(fc::FcId{id});
     if (!e || !e->wants_rscn) continue;
-    if (changed && !is_virtual_target_id(affected) && !sw_.zone_permits(e->wwpn, changed->wwpn)) {
+    const bool open_target =
+        is_virtual_target_id(affected) && changed && !sw_.zones().lists(changed->wwpn);
+    if (changed && !open_target && !sw_.zone_permits(e->wwpn, changed->wwpn)) {
       continue;
     }
     fc::FrameHeader h;

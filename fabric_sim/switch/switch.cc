@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "fabric_sim/switch/fabric_services.h"
+#include "fabric_sim/switch/switch_virtualization.h"
+#include "fabric_sim/switch/virtual_addresses.h"
 
 namespace splitpath::sim {
 
@@ -21,6 +23,28 @@ Switch::Switch(Kernel& kernel, FramePool& pool, const SwitchConfig& config, cons
 }
 
 Switch::~Switch() = default;
+
+absl::Status Switch::enable_virtualization(const VirtualizationSetup& setup, SimTime start_ns) {
+  auto v = SwitchVirtualization::create(*this, setup);
+  if (!v.ok()) return v.status();
+  virtualization_ = std::move(*v);
+  kernel_.schedule_at(
+      start_ns, [](void* ctx, uint64_t) { static_cast<SwitchVirtualization*>(ctx)->start(); },
+      virtualization_.get());
+  return absl::OkStatus();
+}
+
+SwitchVirtualizationStats Switch::virtualization_stats() const {
+  return virtualization_ ? virtualization_->stats() : SwitchVirtualizationStats{};
+}
+
+void Switch::register_virtual_target(fc::FcId id, uint64_t wwpn, uint64_t wwnn) {
+  services_->register_virtual_target(id, wwpn, wwnn);
+}
+
+void Switch::deregister_virtual_target(fc::FcId id) {
+  services_->deregister_virtual_target(id);
+}
 
 void Switch::connect(uint32_t port, Link& link, int side, PortRole role) {
   Port& p = ports_.at(port);
@@ -64,6 +88,9 @@ int Switch::route(fc::FcId d_id, uint16_t ox_id) const {
 
 bool Switch::zoning_allows(fc::FcId s_id, fc::FcId d_id) {
   if (!zones_.enforced()) return true;
+  // The virtual initiators' traffic with the disks behind volumes is the
+  // switch's own, not subject to zoning.
+  if (is_virtual_initiator_id(d_id) || is_virtual_initiator_id(s_id)) return true;
   if (zoning_cache_generation_ != name_server_.generation()) {
     zoning_cache_.clear();
     zoning_cache_generation_ = name_server_.generation();
@@ -73,7 +100,10 @@ bool Switch::zoning_allows(fc::FcId s_id, fc::FcId d_id) {
   if (it != zoning_cache_.end()) return it->second;
   const NameServerEntry* src = name_server_.find(s_id);
   const NameServerEntry* dst = name_server_.find(d_id);
-  const bool ok = src && dst && zones_.permitted(src->wwpn, dst->wwpn);
+  // A virtual target that no zone lists is open to every host: LUN masking
+  // decides what each sees.
+  const bool open_target = dst && is_virtual_target_id(d_id) && !zones_.lists(dst->wwpn);
+  const bool ok = src && dst && (open_target || zones_.permitted(src->wwpn, dst->wwpn));
   zoning_cache_.emplace(key, ok);
   return ok;
 }
@@ -111,11 +141,35 @@ void Switch::ingress(Port& in, Frame* frame) {
       return;
     }
   }
+  if (virtualization_) {
+    // The port's FP decides: a virtual address, or transparent switching.
+    frame->credit_link = in.link;
+    frame->credit_side = static_cast<uint8_t>(in.side);
+    virtualization_->ingress(in.index, frame);
+    return;
+  }
   if (out < 0) {
     drop(in, frame, &SwitchPortStats::drop_no_route);
     return;
   }
   forward(in, out, frame);
+}
+
+void Switch::forward_from_fp(uint32_t port, Frame* frame) {
+  Port& from = ports_[port];
+  const int out = route(frame->d_id(), fc::load_be16(frame->bytes + 16));
+  if (out < 0 || !ports_[static_cast<uint32_t>(out)].link) {
+    ++from.stats.drop_no_route;
+    pool_.free(frame);
+    return;
+  }
+  Port& egress = ports_[static_cast<uint32_t>(out)];
+  // Frames the FPs originate or rewrite are recorded as they leave; frames
+  // they switch unchanged were recorded on the way in.
+  if (tap_ && selected(egress.index) && is_virtual_id(frame->s_id())) capture(frame);
+  frame->ready_at = kernel_.now() + config_.latency_ns;
+  frame->credit_link = nullptr;
+  egress.link->transmit(egress.side, frame);
 }
 
 void Switch::forward(Port& in, int out, Frame* frame) {

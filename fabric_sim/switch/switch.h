@@ -14,17 +14,21 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "fabric_sim/capture/frame_tap.h"
 #include "fabric_sim/kernel/kernel.h"
 #include "fabric_sim/net/frame.h"
 #include "fabric_sim/net/link.h"
 #include "fabric_sim/switch/name_server_db.h"
+#include "fabric_sim/switch/virtualization_stats.h"
 #include "fabric_sim/switch/zoning.h"
 #include "fabric_sim/topology/topology.h"
 
 namespace splitpath::sim {
 
 class FabricServices;
+class SwitchVirtualization;
+struct VirtualizationSetup;
 
 enum class PortRole : uint8_t { kUnused, kFPort, kEPort };
 
@@ -70,6 +74,15 @@ class Switch {
   // port, and frames the switch itself sends.
   void set_tap(FrameTap* tap, std::vector<bool> selected);
 
+  // Gives every port an FP and the switch a CP serving the virtual targets of
+  // `setup` (the split path); the CP starts at `start_ns`. Frames then enter
+  // the FP of their port (switch_virtualization.h). Fails if the FPs or the CP
+  // refuse the setup.
+  absl::Status enable_virtualization(const VirtualizationSetup& setup, SimTime start_ns = 0);
+  SwitchVirtualization* virtualization() const { return virtualization_.get(); }
+  // The FPs' and the CP's figures; `enabled` is false without virtualization.
+  SwitchVirtualizationStats virtualization_stats() const;
+
   const SwitchPortStats& port_stats(uint32_t port) const { return ports_[port].stats; }
   PortRole port_role(uint32_t port) const { return ports_[port].role; }
   const Link* port_link(uint32_t port) const { return ports_[port].link; }
@@ -90,6 +103,12 @@ class Switch {
   // Forgets a login: its routes, its name-server entry (here and, through the
   // services, on every other switch).
   void logout(fc::FcId id);
+
+  // --- Used by the switch's virtualization. ---
+  // Routes a frame an FP transmitted out of the switch (port: the FP's).
+  void forward_from_fp(uint32_t port, Frame* frame);
+  void register_virtual_target(fc::FcId id, uint64_t wwpn, uint64_t wwnn);
+  void deregister_virtual_target(fc::FcId id);
 
  private:
   class Port : public FramePort {
@@ -131,6 +150,7 @@ class Switch {
   bool select_all_ = true;
   std::vector<bool> selected_;
   std::unique_ptr<FabricServices> services_;
+  std::unique_ptr<SwitchVirtualization> virtualization_;
 };
 
 }  // namespace splitpath::sim

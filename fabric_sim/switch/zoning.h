@@ -17,6 +17,8 @@ class ZoneSet {
   void add_zone(const std::string& name, const std::vector<uint64_t>& member_wwpns);
   bool enforced() const { return !zone_names_.empty(); }
   bool permitted(uint64_t wwpn_a, uint64_t wwpn_b) const;
+  // Whether some zone lists `wwpn`.
+  bool lists(uint64_t wwpn) const { return zones_of_.contains(wwpn); }
   size_t zone_count() const { return zone_names_.size(); }
 
  private:

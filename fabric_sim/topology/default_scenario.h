@@ -1,5 +1,7 @@
 // The scenario `splitpath run` uses when given no topology file: one switch, two
-// hosts and four disks, zoned so that disk2 is shared by both hosts.
+// hosts and four disks; the switch serves two virtual volumes over disk0..disk2
+// through one virtual target, with LUN masking (host0 sees both volumes, host1
+// only vol1, which both share) and zoning that keeps the hosts off the disks.
 #pragma once
 
 #include "fabric_sim/topology/topology.h"

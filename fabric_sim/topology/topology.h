@@ -106,6 +106,63 @@ struct FaultConfig {
   SimTime delay_ns = 0;
 };
 
+// --- Virtualization (the split path) ---
+
+// The FP of every port of a switch: what its port ASIC (hal/sim) provides and
+// how its cached Rmap is managed.
+struct FpSettings {
+  uint64_t table_memory_bytes = 4u << 20;  // HAL table memory per port
+  uint32_t max_transfer_bytes = 1u << 20;  // larger I/Os fault to the CP (capacity)
+  uint32_t frame_cost_ns = 200;            // per frame handled
+  std::string rmap_policy = "lru";         // lru | random | sequential
+  uint32_t working_set_window = 0;         // lookups; 0 = none
+  bool enabled = true;  // false: every virtual I/O is forced to the CP (benchmarks)
+};
+
+// The CP of a switch.
+struct CpSettings {
+  SimTime mailbox_latency_ns = 2 * kNsPerUs;  // one way, per FP API message
+  SimTime message_cost_ns = 2 * kNsPerUs;     // CP time per message
+  SimTime fault_cost_ns = 20 * kNsPerUs;      // extra CP time per I/O fault
+};
+
+// One VSEG of a volume (figure 10): `blocks` blocks of LUN `lun` of disk
+// `disk` from `lba`, its Rmap cut into extents of `extent_blocks` (0: one).
+struct VsegConfig {
+  std::string disk;  // disk name
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+  uint64_t blocks = 0;
+  uint64_t extent_blocks = 0;
+  bool fault_on_read = false;
+  bool fault_on_write = false;
+};
+
+// A virtual volume (LV) served by the switch `switch_name`.
+struct VolumeConfig {
+  std::string name;
+  std::string switch_name;
+  uint32_t block_size = 512;
+  std::vector<VsegConfig> vsegs;  // in LBA order, at least one
+};
+
+struct VirtualLunConfig {
+  uint16_t lun = 0;
+  std::string volume;
+  std::vector<uint64_t> hosts;  // WWPNs of the hosts that may see it; empty: all
+  bool read_only = false;
+};
+
+// A virtual target the switch `switch_name` fabricates (a virtual DID in the
+// name server) presenting volumes as LUNs.
+struct VirtualTargetConfig {
+  std::string name;
+  std::string switch_name;
+  uint64_t wwpn = 0;
+  uint64_t wwnn = 0;  // 0: derived from wwpn
+  std::vector<VirtualLunConfig> luns;
+};
+
 struct Topology {
   std::string source;  // file name, or "<default>"
   uint64_t seed = 1;
@@ -116,6 +173,10 @@ struct Topology {
   std::vector<DiskConfig> disks;
   std::vector<ZoneConfig> zones;  // empty: every port may talk to every port
   std::vector<FaultConfig> faults;
+  std::vector<VolumeConfig> volumes;
+  std::vector<VirtualTargetConfig> virtual_targets;
+  FpSettings fp;  // every switch's port FPs
+  CpSettings cp;  // every switch's CP
 };
 
 }  // namespace splitpath::sim

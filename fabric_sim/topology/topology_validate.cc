@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "fabric_sim/switch/virtual_addresses.h"
 #include "fabric_sim/topology/units.h"
 #include "fabric_sim/topology/wwn.h"
 
@@ -17,6 +18,10 @@
   } while (0)
 
 namespace splitpath::sim {
+
+static_assert(kMaxVirtualTargetsPerSwitch == kMaxVirtualTargets,
+              "the topology's limit must follow the switch's address plan");
+
 namespace {
 
 bool is_letter(char c) {
@@ -63,10 +68,18 @@ class Validator {
       TOPO_TRY(check_disk(i));
     for (size_t i = 0; i < t_.hosts.size(); ++i)
       TOPO_TRY(check_host(i));
+    TOPO_TRY(check_fp());
+    for (size_t i = 0; i < t_.volumes.size(); ++i)
+      TOPO_TRY(check_volume(i));
+    for (size_t i = 0; i < t_.virtual_targets.size(); ++i)
+      TOPO_TRY(check_virtual_target(i));
     TOPO_TRY(check_wwnns());
     TOPO_TRY(check_zones());
-    for (size_t i = 0; i < t_.hosts.size(); ++i)
+    for (size_t i = 0; i < t_.hosts.size(); ++i) {
       TOPO_TRY(check_lba_region(i));
+      TOPO_TRY(check_virtual_lba_region(i));
+      TOPO_TRY(check_no_direct_access(i));
+    }
     for (size_t i = 0; i < t_.faults.size(); ++i)
       TOPO_TRY(check_fault(i));
     return absl::OkStatus();
@@ -270,6 +283,10 @@ class Validator {
     for (size_t i = 0; i < t_.hosts.size(); ++i) {
       TOPO_TRY(check(t_.hosts[i].name, t_.hosts[i].wwnn, fmt::format("hosts[{}].wwnn", i)));
     }
+    for (size_t i = 0; i < t_.virtual_targets.size(); ++i) {
+      const VirtualTargetConfig& vt = t_.virtual_targets[i];
+      TOPO_TRY(check(vt.name, vt.wwnn, fmt::format("virtual_targets[{}].wwnn", i)));
+    }
     return absl::OkStatus();
   }
 
@@ -291,12 +308,185 @@ class Validator {
         const std::string mpath = fmt::format("{}.members[{}]", path, j);
         auto owner = wwpns_.find(wwpn);
         if (owner == wwpns_.end()) {
-          return error(
-              mpath, fmt::format("WWPN {} is not the WWPN of any host or disk", format_wwn(wwpn)));
+          return error(mpath, fmt::format("WWPN {} is not the WWPN of any host, disk or virtual "
+                                          "target",
+                                          format_wwn(wwpn)));
         }
         if (!seen.insert(wwpn).second) {
           return error(mpath,
                        fmt::format("{} is listed twice in zone '{}'", owner->second, z.name));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status check_fp() {
+    const FpSettings& fp = t_.fp;
+    bool known = false;
+    std::string policies;
+    for (const char* p : kRmapPolicies) {
+      known |= fp.rmap_policy == p;
+      policies += fmt::format("{}{}", policies.empty() ? "" : ", ", p);
+    }
+    if (!known) {
+      return error("fp.rmap_policy", fmt::format("must be one of {} (got '{}')", policies,
+                                                 quote_got(fp.rmap_policy)));
+    }
+    if (fp.table_memory_bytes < kMinFpTableMemory || fp.table_memory_bytes > kMaxFpTableMemory) {
+      return error("fp.table_memory", fmt::format("must be 64KiB to 1GiB per port (got {} bytes)",
+                                                  fp.table_memory_bytes));
+    }
+    if (fp.max_transfer_bytes == 0 || fp.max_transfer_bytes % kMaxTransferUnit != 0) {
+      return error("fp.max_transfer", fmt::format("must be a positive multiple of {} (got {})",
+                                                  kMaxTransferUnit, fp.max_transfer_bytes));
+    }
+    return absl::OkStatus();
+  }
+
+  // A name used where a disk, volume or host is expected: what it is instead.
+  std::string what_is(const std::string& name) const {
+    if (switches_.count(name)) return "is a switch";
+    if (disks_.count(name)) return "is a disk";
+    if (hosts_.count(name)) return "is a host";
+    for (const VolumeConfig& v : t_.volumes) {
+      if (v.name == name) return "is a volume";
+    }
+    for (const VirtualTargetConfig& vt : t_.virtual_targets) {
+      if (vt.name == name) return "is a virtual target";
+    }
+    return "does not exist";
+  }
+
+  absl::Status check_switch_ref(const std::string& name, const std::string& path) {
+    if (switches_.count(name)) return absl::OkStatus();
+    return error(path, fmt::format("no switch named '{}'", quote_got(name)));
+  }
+
+  absl::Status check_volume(size_t i) {
+    const VolumeConfig& v = t_.volumes[i];
+    const std::string path = fmt::format("volumes[{}]", i);
+    TOPO_TRY(claim_name(v.name, path));
+    volumes_[v.name] = &v;
+    TOPO_TRY(check_switch_ref(v.switch_name, path + ".switch"));
+    if (v.block_size != 512 && v.block_size != 4096) {
+      return error(path + ".block_size", fmt::format("must be 512 or 4096 (got {})", v.block_size));
+    }
+    if (v.vsegs.empty()) return error(path + ".vsegs", "must list at least one VSEG");
+    uint64_t total = 0;
+    for (size_t j = 0; j < v.vsegs.size(); ++j) {
+      const VsegConfig& g = v.vsegs[j];
+      const std::string gpath = fmt::format("{}.vsegs[{}]", path, j);
+      auto disk = disks_.find(g.disk);
+      if (disk == disks_.end()) {
+        return error(gpath + ".disk", fmt::format("a VSEG lies on a disk; '{}' {}",
+                                                  quote_got(g.disk), what_is(g.disk)));
+      }
+      const LunConfig* lun = nullptr;
+      std::string all;
+      for (const LunConfig& l : disk->second->luns) {
+        if (l.lun == g.lun) lun = &l;
+        all += fmt::format("{}{}", all.empty() ? "" : ", ", l.lun);
+      }
+      if (lun == nullptr) {
+        return error(gpath + ".lun",
+                     fmt::format("{} has no LUN {} (its LUNs: {})", g.disk, g.lun, all));
+      }
+      if (lun->block_size != v.block_size) {
+        return error(gpath + ".lun",
+                     fmt::format("{} LUN {} has {}-byte blocks but volume '{}' has {}-byte "
+                                 "blocks (its block_size)",
+                                 g.disk, g.lun, lun->block_size, v.name, v.block_size));
+      }
+      if (g.blocks == 0) return error(gpath + ".blocks", "must be at least 1");
+      if (g.lba >= lun->blocks) {
+        return error(gpath + ".lba", fmt::format("LBA {} is beyond the end of {} LUN {} ({} "
+                                                 "blocks)",
+                                                 g.lba, g.disk, g.lun, lun->blocks));
+      }
+      if (g.blocks > lun->blocks - g.lba) {
+        return error(gpath + ".blocks",
+                     fmt::format("blocks [{}, {}) run past the end of {} LUN {} ({} blocks)", g.lba,
+                                 g.lba + g.blocks, g.disk, g.lun, lun->blocks));
+      }
+      if (g.extent_blocks > g.blocks) {
+        return error(gpath + ".extent_blocks",
+                     fmt::format("must be at most the VSEG's {} blocks (got {}; 0 makes the VSEG "
+                                 "one extent)",
+                                 g.blocks, g.extent_blocks));
+      }
+      if (g.blocks > ~uint64_t{0} - total) {
+        return error(gpath + ".blocks", fmt::format("volume '{}' is too large", v.name));
+      }
+      total += g.blocks;
+      // Two VSEGs on the same blocks would let writes to one volume change another.
+      auto& mapped = backing_[{g.disk, g.lun}];
+      for (const Backing& b : mapped) {
+        if (g.lba < b.end && b.lba < g.lba + g.blocks) {
+          return error(
+              gpath + ".lba",
+              fmt::format("{} LUN {} blocks [{}, {}) overlap blocks [{}, {}) of {}", g.disk, g.lun,
+                          g.lba, g.lba + g.blocks, b.lba, b.end, where(b.path)));
+        }
+      }
+      mapped.push_back(Backing{g.lba, g.lba + g.blocks, gpath});
+    }
+    volume_blocks_[v.name] = total;
+    return absl::OkStatus();
+  }
+
+  absl::Status check_virtual_target(size_t i) {
+    const VirtualTargetConfig& vt = t_.virtual_targets[i];
+    const std::string path = fmt::format("virtual_targets[{}]", i);
+    TOPO_TRY(claim_name(vt.name, path));
+    TOPO_TRY(check_switch_ref(vt.switch_name, path + ".switch"));
+    if (++virtual_target_count_[vt.switch_name] > kMaxVirtualTargetsPerSwitch) {
+      return error(path + ".switch",
+                   fmt::format("switch {} already has {} virtual targets, all its address plan "
+                               "holds (N_Port IDs D.FF.80 - D.FF.FE)",
+                               vt.switch_name, kMaxVirtualTargetsPerSwitch));
+    }
+    if (vt.wwpn == 0) return error(path + ".wwpn", "the all-zero WWN is not valid");
+    auto [it, inserted] = wwpns_.emplace(vt.wwpn, vt.name);
+    if (!inserted) {
+      return error(path + ".wwpn",
+                   fmt::format("WWPN {} is already used by {}", format_wwn(vt.wwpn), it->second));
+    }
+    if (vt.luns.empty()) return error(path + ".luns", "must list at least one LUN");
+    std::map<uint16_t, std::string> luns;
+    for (size_t j = 0; j < vt.luns.size(); ++j) {
+      const VirtualLunConfig& lun = vt.luns[j];
+      const std::string lpath = fmt::format("{}.luns[{}]", path, j);
+      if (lun.lun > kMaxLun) return error(lpath + ".lun", range_message(0, kMaxLun, lun.lun));
+      auto [l, fresh] = luns.emplace(lun.lun, lpath);
+      if (!fresh) {
+        return error(lpath + ".lun",
+                     fmt::format("LUN {} is already defined at {}", lun.lun, where(l->second)));
+      }
+      auto volume = volumes_.find(lun.volume);
+      if (volume == volumes_.end()) {
+        return error(lpath + ".volume", fmt::format("a virtual LUN presents a volume; '{}' {}",
+                                                    quote_got(lun.volume), what_is(lun.volume)));
+      }
+      if (volume->second->switch_name != vt.switch_name) {
+        return error(lpath + ".volume",
+                     fmt::format("volume '{}' is served by switch {}, but {} is on switch {}",
+                                 lun.volume, volume->second->switch_name, vt.name, vt.switch_name));
+      }
+      std::set<uint64_t> seen;
+      for (size_t k = 0; k < lun.hosts.size(); ++k) {
+        const uint64_t wwpn = lun.hosts[k];
+        const std::string hpath = fmt::format("{}.hosts[{}]", lpath, k);
+        auto owner = wwpns_.find(wwpn);
+        if (owner == wwpns_.end()) {
+          return error(hpath, fmt::format("WWPN {} is not the WWPN of any host", format_wwn(wwpn)));
+        }
+        if (!hosts_.count(owner->second)) {
+          return error(
+              hpath, fmt::format("WWPN {} is {}'s, not a host's", format_wwn(wwpn), owner->second));
+        }
+        if (!seen.insert(wwpn).second) {
+          return error(hpath, fmt::format("{} is listed twice", owner->second));
         }
       }
     }
@@ -334,6 +524,82 @@ class Validator {
               wpath + ".lba_count",
               fmt::format("region [{}, {}) runs past the end of {} LUN {} ({} blocks)", w.lba_start,
                           w.lba_start + w.lba_count, d.name, lun.lun, lun.blocks));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  bool in_some_zone(uint64_t wwpn) const {
+    for (const ZoneConfig& z : t_.zones) {
+      for (uint64_t m : z.members) {
+        if (m == wwpn) return true;
+      }
+    }
+    return false;
+  }
+
+  // A host sees a virtual LUN when LUN masking lets it, and zoning does: a
+  // virtual target no zone lists is subject to LUN masking alone.
+  bool sees(const HostConfig& h, const VirtualTargetConfig& vt, const VirtualLunConfig& lun) const {
+    if (in_some_zone(vt.wwpn) && !zoned_together(h.wwpn, vt.wwpn)) return false;
+    if (lun.hosts.empty()) return true;
+    for (uint64_t w : lun.hosts) {
+      if (w == h.wwpn) return true;
+    }
+    return false;
+  }
+
+  // The host's LBA region lies inside every virtual LUN it can see.
+  absl::Status check_virtual_lba_region(size_t i) {
+    const HostConfig& h = t_.hosts[i];
+    const WorkloadConfig& w = h.workload;
+    const std::string wpath = fmt::format("hosts[{}].workload", i);
+    for (const VirtualTargetConfig& vt : t_.virtual_targets) {
+      for (const VirtualLunConfig& lun : vt.luns) {
+        if (!sees(h, vt, lun)) continue;
+        const uint64_t blocks = volume_blocks_.at(lun.volume);
+        if (w.lba_start >= blocks) {
+          return error(wpath + ".lba_start",
+                       fmt::format("lba_start {} is beyond the end of {} LUN {} (volume {}, {} "
+                                   "blocks)",
+                                   w.lba_start, vt.name, lun.lun, lun.volume, blocks));
+        }
+        if (w.lba_count > blocks - w.lba_start) {
+          return error(wpath + ".lba_count",
+                       fmt::format("region [{}, {}) runs past the end of {} LUN {} (volume {}, {} "
+                                   "blocks)",
+                                   w.lba_start, w.lba_start + w.lba_count, vt.name, lun.lun,
+                                   lun.volume, blocks));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // A host that reaches a disk runs its job on the disk's LUNs: its region must
+  // stay clear of blocks behind a volume, or it would change a volume under
+  // the feet of the switch (and fail every other host's read verification).
+  absl::Status check_no_direct_access(size_t i) {
+    const HostConfig& h = t_.hosts[i];
+    const WorkloadConfig& w = h.workload;
+    for (const DiskConfig& d : t_.disks) {
+      if (!zoned_together(h.wwpn, d.wwpn)) continue;
+      for (const LunConfig& lun : d.luns) {
+        auto mapped = backing_.find({d.name, lun.lun});
+        if (mapped == backing_.end()) continue;
+        const uint64_t start = w.lba_start;
+        const uint64_t end = w.lba_count == 0 ? lun.blocks : w.lba_start + w.lba_count;
+        for (const Backing& b : mapped->second) {
+          if (start < b.end && b.lba < end) {
+            return error(
+                fmt::format("hosts[{}].workload", i),
+                fmt::format("{} can reach {} ({}) and its job would touch blocks [{}, {}) of its "
+                            "LUN {}, which back {}: zone the host away from the disk or keep its "
+                            "LBA region clear of the volume",
+                            h.name, d.name, t_.zones.empty() ? "no zones are set" : "zoning", start,
+                            end, lun.lun, where(b.path)));
+          }
         }
       }
     }
@@ -423,11 +689,20 @@ class Validator {
   const Topology& t_;
   const FieldLines* lines_;
   const std::string source_;
-  std::map<std::string, std::string> names_;  // switch/host/disk name -> its entry's path
+  std::map<std::string, std::string> names_;  // any name -> its entry's path
   std::map<std::string, const SwitchConfig*> switches_;
   std::map<std::string, const DiskConfig*> disks_;
   std::map<std::string, const HostConfig*> hosts_;
-  std::map<uint64_t, std::string> wwpns_;                          // -> node name
+  std::map<std::string, const VolumeConfig*> volumes_;
+  std::map<std::string, uint64_t> volume_blocks_;
+  std::map<std::string, uint64_t> virtual_target_count_;  // per switch
+  struct Backing {
+    uint64_t lba = 0;
+    uint64_t end = 0;
+    std::string path;  // "volumes[i].vsegs[j]"
+  };
+  std::map<std::pair<std::string, uint16_t>, std::vector<Backing>> backing_;  // (disk, LUN)
+  std::map<uint64_t, std::string> wwpns_;  // -> host, disk or virtual target name
   std::map<std::pair<std::string, uint32_t>, std::string> ports_;  // -> who uses it
 };
 

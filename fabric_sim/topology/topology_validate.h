@@ -25,6 +25,15 @@ inline constexpr uint64_t kIoSizeUnit = 512;
 inline constexpr uint64_t kMaxBandwidthMbS = 1'000'000;
 inline constexpr double kMaxRateIops = 1e9;
 inline constexpr size_t kMaxNameLength = 64;
+// Virtualization.
+inline constexpr uint64_t kMinFpTableMemory = 64 << 10;  // SP_HAL_MIN_TABLE_MEM_BYTES
+inline constexpr uint64_t kMaxFpTableMemory = uint64_t{1}
+                                              << 30;  // per port: the simulator allocates it
+inline constexpr uint64_t kMaxTransferUnit = 512;
+// Virtual targets per switch: the N_Port IDs D.FF.80 - D.FF.FE of its address
+// plan (fabric_sim/switch/virtual_addresses.h).
+inline constexpr uint64_t kMaxVirtualTargetsPerSwitch = 127;
+inline constexpr const char* kRmapPolicies[] = {"lru", "random", "sequential"};
 
 // A letter, then letters, digits, '_', '-' or '.', at most kMaxNameLength in all.
 // Names cannot contain ':' so they never look like a WWPN or a "switch:port".

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -53,9 +54,10 @@ class TopologyReader {
 
   absl::Status read(const YAML::Node& root, Topology* t) {
     YamlMap top;
-    TOPO_TRY(r_.open_map(
-        r_.document(root),
-        {"seed", "duration", "switches", "isls", "disks", "hosts", "zones", "faults"}, &top));
+    TOPO_TRY(r_.open_map(r_.document(root),
+                         {"seed", "duration", "switches", "isls", "disks", "hosts", "zones",
+                          "faults", "volumes", "virtual_targets", "fp", "cp"},
+                         &top));
     if (const YamlField* f = top.get("seed")) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &t->seed));
     if (const YamlField* f = top.get("duration")) TOPO_TRY(r_.time(*f, true, &t->duration_ns));
     const YamlField* list = nullptr;
@@ -66,7 +68,13 @@ class TopologyReader {
     TOPO_TRY(read_list(top.get("hosts"), &t->hosts, &TopologyReader::read_host));
     TOPO_TRY(read_list(top.get("zones"), &t->zones, &TopologyReader::read_zone));
     TOPO_TRY(read_list(top.get("faults"), &t->faults, &TopologyReader::read_fault));
+    TOPO_TRY(read_list(top.get("volumes"), &t->volumes, &TopologyReader::read_volume));
+    TOPO_TRY(read_list(top.get("virtual_targets"), &t->virtual_targets,
+                       &TopologyReader::read_virtual_target));
+    if (const YamlField* f = top.get("fp")) TOPO_TRY(read_fp(*f, &t->fp));
+    if (const YamlField* f = top.get("cp")) TOPO_TRY(read_cp(*f, &t->cp));
     TOPO_TRY(resolve_zone_members(t));
+    TOPO_TRY(resolve_lun_hosts(t));
     return resolve_fault_targets(t);
   }
 
@@ -75,7 +83,8 @@ class TopologyReader {
   struct Pending {
     YamlField field;
     std::string text;
-    size_t owner;  // index of the zone or fault
+    size_t owner;    // index of the zone, fault or virtual target
+    size_t sub = 0;  // index of the virtual target's LUN
   };
 
   template <typename T>
@@ -307,7 +316,149 @@ class TopologyReader {
     return absl::OkStatus();
   }
 
-  // Zone members name hosts or disks, or give a WWPN literally.
+  absl::Status read_fp(const YamlField& item, FpSettings* fp) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item,
+                         {"table_memory", "max_transfer", "frame_cost", "rmap_policy",
+                          "working_set_window", "enabled"},
+                         &m));
+    const YamlField* f = nullptr;
+    if ((f = m.get("table_memory"))) TOPO_TRY(r_.bytes(*f, ~0ull, &fp->table_memory_bytes));
+    if ((f = m.get("max_transfer"))) {
+      uint64_t bytes = 0;
+      TOPO_TRY(r_.bytes(*f, UINT32_MAX, &bytes));
+      fp->max_transfer_bytes = static_cast<uint32_t>(bytes);
+    }
+    if ((f = m.get("frame_cost"))) {
+      SimTime ns = 0;
+      TOPO_TRY(r_.time(*f, false, &ns));
+      if (ns > UINT32_MAX) {
+        return r_.error(*f, fmt::format("must be at most {} (got {})", format_time(UINT32_MAX),
+                                        format_time(ns)));
+      }
+      fp->frame_cost_ns = static_cast<uint32_t>(ns);
+    }
+    if ((f = m.get("rmap_policy"))) TOPO_TRY(r_.string(*f, &fp->rmap_policy));
+    if ((f = m.get("working_set_window")))
+      TOPO_TRY(r_.unsigned_int(*f, 0, UINT32_MAX, &fp->working_set_window));
+    if ((f = m.get("enabled"))) TOPO_TRY(r_.boolean(*f, &fp->enabled));
+    return absl::OkStatus();
+  }
+
+  absl::Status read_cp(const YamlField& item, CpSettings* cp) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"mailbox_latency", "message_cost", "fault_cost"}, &m));
+    const YamlField* f = nullptr;
+    if ((f = m.get("mailbox_latency"))) TOPO_TRY(r_.time(*f, false, &cp->mailbox_latency_ns));
+    if ((f = m.get("message_cost"))) TOPO_TRY(r_.time(*f, false, &cp->message_cost_ns));
+    if ((f = m.get("fault_cost"))) TOPO_TRY(r_.time(*f, false, &cp->fault_cost_ns));
+    return absl::OkStatus();
+  }
+
+  absl::Status read_volume(const YamlField& item, VolumeConfig* v) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"name", "switch", "block_size", "vsegs"}, &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "name", &f));
+    TOPO_TRY(r_.name(*f, &v->name));
+    TOPO_TRY(r_.require(m, "switch", &f));
+    TOPO_TRY(r_.string(*f, &v->switch_name));
+    if ((f = m.get("block_size"))) {
+      uint64_t bs = 0;
+      TOPO_TRY(r_.bytes(*f, 4096, &bs));
+      if (bs != 512 && bs != 4096) {
+        return r_.error(*f, fmt::format("must be 512 or 4096 (got {})", bs));
+      }
+      v->block_size = static_cast<uint32_t>(bs);
+    }
+    TOPO_TRY(r_.require(m, "vsegs", &f));
+    std::vector<YamlField> vsegs;
+    TOPO_TRY(r_.open_list(*f, &vsegs));
+    if (vsegs.empty()) return r_.error(*f, "must list at least one VSEG");
+    v->vsegs.resize(vsegs.size());
+    for (size_t i = 0; i < vsegs.size(); ++i)
+      TOPO_TRY(read_vseg(vsegs[i], &v->vsegs[i]));
+    return absl::OkStatus();
+  }
+
+  absl::Status read_vseg(const YamlField& item, VsegConfig* vseg) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(
+        item, {"disk", "lun", "lba", "blocks", "extent_blocks", "fault_on_read", "fault_on_write"},
+        &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "disk", &f));
+    TOPO_TRY(r_.string(*f, &vseg->disk));
+    if ((f = m.get("lun"))) TOPO_TRY(r_.unsigned_int(*f, 0, kMaxLun, &vseg->lun));
+    if ((f = m.get("lba"))) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &vseg->lba));
+    TOPO_TRY(r_.require(m, "blocks", &f));
+    TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &vseg->blocks));
+    if ((f = m.get("extent_blocks"))) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &vseg->extent_blocks));
+    if ((f = m.get("fault_on_read"))) TOPO_TRY(r_.boolean(*f, &vseg->fault_on_read));
+    if ((f = m.get("fault_on_write"))) TOPO_TRY(r_.boolean(*f, &vseg->fault_on_write));
+    return absl::OkStatus();
+  }
+
+  absl::Status read_virtual_target(const YamlField& item, VirtualTargetConfig* vt) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"name", "switch", "wwpn", "wwnn", "luns"}, &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "name", &f));
+    TOPO_TRY(r_.name(*f, &vt->name));
+    TOPO_TRY(r_.require(m, "switch", &f));
+    TOPO_TRY(r_.string(*f, &vt->switch_name));
+    vt->wwpn = wwpn_from_name(vt->name);
+    if ((f = m.get("wwpn"))) TOPO_TRY(r_.wwn(*f, &vt->wwpn));
+    if ((f = m.get("wwnn"))) TOPO_TRY(r_.wwn(*f, &vt->wwnn));
+    TOPO_TRY(r_.require(m, "luns", &f));
+    std::vector<YamlField> luns;
+    TOPO_TRY(r_.open_list(*f, &luns));
+    if (luns.empty()) return r_.error(*f, "must list at least one LUN");
+    vt->luns.resize(luns.size());
+    for (size_t i = 0; i < luns.size(); ++i)
+      TOPO_TRY(read_virtual_lun(luns[i], i, &vt->luns[i]));
+    return absl::OkStatus();
+  }
+
+  absl::Status read_virtual_lun(const YamlField& item, size_t index, VirtualLunConfig* lun) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"lun", "volume", "hosts", "read_only"}, &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "lun", &f));
+    TOPO_TRY(r_.unsigned_int(*f, 0, kMaxLun, &lun->lun));
+    TOPO_TRY(r_.require(m, "volume", &f));
+    TOPO_TRY(r_.string(*f, &lun->volume));
+    if ((f = m.get("hosts"))) {
+      std::vector<YamlField> hosts;
+      TOPO_TRY(r_.open_list(*f, &hosts));
+      if (hosts.empty()) {
+        return r_.error(*f,
+                        "must list at least one host (leave 'hosts' out to let every host "
+                        "see the LUN)");
+      }
+      for (const YamlField& host : hosts) {
+        Pending p{host, "", item_index_, index};
+        TOPO_TRY(r_.string(host, &p.text));
+        lun_hosts_.push_back(std::move(p));
+      }
+    }
+    if ((f = m.get("read_only"))) TOPO_TRY(r_.boolean(*f, &lun->read_only));
+    return absl::OkStatus();
+  }
+
+  // What a name other than a host's or disk's is, for error messages; "" when
+  // the name is unused.
+  static std::string other_kind(const Topology& t, const std::string& name) {
+    for (const SwitchConfig& s : t.switches) {
+      if (s.name == name) return "a switch";
+    }
+    for (const VolumeConfig& v : t.volumes) {
+      if (v.name == name) return "a volume";
+    }
+    return "";
+  }
+
+  // Zone members name hosts, disks or virtual targets, or give a WWPN literally.
   absl::Status resolve_zone_members(Topology* t) {
     for (const Pending& p : zone_members_) {
       uint64_t wwpn = 0;
@@ -318,26 +469,66 @@ class TopologyReader {
         for (const DiskConfig& d : t->disks) {
           if (d.name == p.text) wwpn = d.wwpn;
         }
-        for (const SwitchConfig& s : t->switches) {
-          if (s.name == p.text) {
-            return r_.error(p.field, fmt::format("'{}' is a switch: zone members are hosts and "
-                                                 "disks",
-                                                 p.text));
-          }
+        for (const VirtualTargetConfig& vt : t->virtual_targets) {
+          if (vt.name == p.text) wwpn = vt.wwpn;
         }
         if (wwpn == 0) {
-          return r_.error(p.field, fmt::format("no host or disk named '{}'", p.text));
+          const std::string kind = other_kind(*t, p.text);
+          if (!kind.empty()) {
+            return r_.error(p.field, fmt::format("'{}' is {}: zone members are hosts, disks and "
+                                                 "virtual targets",
+                                                 p.text, kind));
+          }
+          return r_.error(p.field,
+                          fmt::format("no host, disk or virtual target named '{}'", p.text));
         }
       } else {
         auto parsed = parse_wwn(p.text);
         if (!parsed.ok()) {
-          return r_.error(p.field, fmt::format("must name a host or disk, or be a WWPN like "
-                                               "50:00:00:00:00:00:01:00 (got '{}')",
+          return r_.error(p.field, fmt::format("must name a host, disk or virtual target, or be "
+                                               "a WWPN like 50:00:00:00:00:00:01:00 (got '{}')",
                                                quote_got(p.text)));
         }
         wwpn = *parsed;
       }
       t->zones[p.owner].members.push_back(wwpn);
+    }
+    return absl::OkStatus();
+  }
+
+  // LUN masking lists hosts by name or WWPN. Whether a WWPN given literally is a
+  // host's is validate_topology()'s business.
+  absl::Status resolve_lun_hosts(Topology* t) {
+    for (const Pending& p : lun_hosts_) {
+      uint64_t wwpn = 0;
+      if (is_valid_name(p.text)) {
+        for (const HostConfig& h : t->hosts) {
+          if (h.name == p.text) wwpn = h.wwpn;
+        }
+        if (wwpn == 0) {
+          std::string kind = other_kind(*t, p.text);
+          for (const DiskConfig& d : t->disks) {
+            if (d.name == p.text) kind = "a disk";
+          }
+          for (const VirtualTargetConfig& vt : t->virtual_targets) {
+            if (vt.name == p.text) kind = "a virtual target";
+          }
+          if (!kind.empty()) {
+            return r_.error(p.field,
+                            fmt::format("'{}' is {}: LUN masking lists hosts", p.text, kind));
+          }
+          return r_.error(p.field, fmt::format("no host named '{}'", p.text));
+        }
+      } else {
+        auto parsed = parse_wwn(p.text);
+        if (!parsed.ok()) {
+          return r_.error(p.field, fmt::format("must name a host or be a WWPN like "
+                                               "10:00:00:00:00:00:00:01 (got '{}')",
+                                               quote_got(p.text)));
+        }
+        wwpn = *parsed;
+      }
+      t->virtual_targets[p.owner].luns[p.sub].hosts.push_back(wwpn);
     }
     return absl::OkStatus();
   }
@@ -369,6 +560,7 @@ class TopologyReader {
   size_t item_index_ = 0;
   std::vector<Pending> zone_members_;
   std::vector<Pending> fault_targets_;
+  std::vector<Pending> lun_hosts_;
 };
 
 // Records where a document starts and whether its root is empty.

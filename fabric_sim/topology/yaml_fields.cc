@@ -202,4 +202,21 @@ absl::Status YamlReader::bytes(const YamlField& f, uint64_t max, uint64_t* out) 
   return absl::OkStatus();
 }
 
+absl::Status YamlReader::boolean(const YamlField& f, bool* out) {
+  std::string text;
+  absl::Status s = string(f, &text);
+  if (!s.ok()) return s;
+  std::string lower;
+  for (char c : text)
+    lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (lower == "true") {
+    *out = true;
+  } else if (lower == "false") {
+    *out = false;
+  } else {
+    return error(f, fmt::format("must be true or false (got '{}')", quote_got(text)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace splitpath::sim

@@ -68,6 +68,8 @@ class YamlReader {
   absl::Status rate(const YamlField& f, double max, double* out);
   // A byte count: a bare integer, or a number with B, KiB, ... PiB; at most `max`.
   absl::Status bytes(const YamlField& f, uint64_t max, uint64_t* out);
+  // `true` or `false` (any case); YAML 1.1's yes/no/on/off are not accepted.
+  absl::Status boolean(const YamlField& f, bool* out);
 
   template <typename T>
   absl::Status unsigned_int(const YamlField& f, uint64_t min, uint64_t max, T* out) {

@@ -323,21 +323,32 @@ struct FpMapping {
   }
 };
 
+// PendingFilter::owner and PendingIoInfo::owner.
+inline constexpr uint8_t kOwnerFp = 0;  // dispatched by the FP itself
+inline constexpr uint8_t kOwnerCp = 1;  // queued to the CP (CpQueueIO), or held for a miss
+inline constexpr uint8_t kAnyOwner = 0xFF;
+
 // Which pending upstream I/Os an FPQueryPendingIOs / FPAbortPendingIOs means:
 // all conditions must hold.
 struct PendingFilter {
   uint32_t vseg_id = kNoTag;  // kNoTag: any VSEG (and I/Os not yet mapped)
   uint64_t start = 0;         // VSEG-relative block range the I/O must overlap
   uint64_t length = ~0ull;
-  // FP timestamp: entries recorded at or before it. An FpReply's now_ns is
-  // the right bound for the I/Os that may have used what the reply removed.
+  // FP timestamp: entries stamped at or before it (an FP-owned entry is
+  // stamped when the FP dispatches it, a CP-owned one when it is queued or
+  // held). An FpReply's now_ns is the right bound for the I/Os that may have
+  // used what the reply removed.
   uint64_t started_by_ns = ~0ull;
   uint32_t utag = kNoTag;       // kNoTag: any; else just this I/O
   uint32_t initiator = kNoTag;  // with ox_id: the host exchange (an ABTS)
   uint16_t ox_id = 0xFFFF;
+  // Which owners count (kOwnerFp, kOwnerCp, kAnyOwner). The restrictive-
+  // update drain asks for kOwnerFp only: the CP tracks the I/Os it owns itself
+  // (and may be holding some of them until the very update it drains for).
+  uint8_t owner = kAnyOwner;
   template <class V>
   constexpr void fields(V& v) {
-    v(vseg_id), v(start), v(length), v(started_by_ns), v(utag), v(initiator), v(ox_id);
+    v(vseg_id), v(start), v(length), v(started_by_ns), v(utag), v(initiator), v(ox_id), v(owner);
   }
 };
 
@@ -355,7 +366,7 @@ struct PendingIoInfo {
   uint32_t vseg_id = kNoTag;
   uint64_t start = 0;
   uint32_t blocks = 0;
-  uint8_t owner = 0;  // 0: the FP dispatched it; 1: queued to the CP
+  uint8_t owner = kOwnerFp;  // kOwnerFp or kOwnerCp
   uint8_t is_write = 0;
   uint16_t legs = 0;  // downstream I/Os outstanding
   uint64_t started_ns = 0;

@@ -114,11 +114,12 @@ TEST(Command, PcapPortsLimitsTheCapture) {
   const std::string all = testing::temp_path("all.pcap");
   const std::string one = testing::temp_path("one.pcap");
   ASSERT_EQ(run(kSplitpath + " run --duration 0.003 --pcap " + all).status, 0);
-  ASSERT_EQ(run(kSplitpath + " run --duration 0.003 --pcap " + one + " --pcap-ports sw0:7").status,
+  ASSERT_EQ(run(kSplitpath + " run --duration 0.003 --pcap " + one + " --pcap-ports sw0:6").status,
             0);
-  // sw0:7 is disk3 (01.07.00): the capture holds its frames, both directions,
-  // and nothing else but its own FLOGI (sent before it had an address).
-  const std::string mine = "fc.s_id == 01.07.00 || fc.d_id == 01.07.00";
+  // sw0:6 is disk2 (01.06.00), behind vol1: the capture holds its frames,
+  // both directions (with the switch's virtual initiators, as the FPs send
+  // them), and nothing else but its own FLOGI (sent before it had an address).
+  const std::string mine = "fc.s_id == 01.06.00 || fc.d_id == 01.06.00";
   const size_t in_one = count_frames(one, "frame");
   EXPECT_GT(in_one, 100u);
   EXPECT_EQ(count_frames(one, "!(" + mine + " || fc.s_id == 00.00.00)"), 0u);

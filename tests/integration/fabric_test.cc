@@ -20,26 +20,31 @@ using testing::parse_or_die;
 
 TEST(Fabric, DefaultScenarioVerifiesEveryReadAndRespectsZones) {
   Topology t = default_topology();
-  t.duration_ns = 20 * kNsPerMs;
+  t.duration_ns = 40 * kNsPerMs;
   auto fabric = build_or_die(t);
   ASSERT_TRUE(fabric);
   ASSERT_TRUE(fabric->run().ok());
   Host* host0 = fabric->host("host0");
   Host* host1 = fabric->host("host1");
-  // zone_a: host0 with disk0..disk2; zone_b: host1 with disk2, disk3.
-  EXPECT_EQ(host0->luns().size(), 3u);
-  EXPECT_EQ(host1->luns().size(), 2u);
-  for (const DiscoveredLun& l : host0->luns()) {
-    EXPECT_NE(l.target_wwpn, fabric->disk("disk3")->wwpn()) << "host0 must not see disk3";
+  // Zoning pairs each host with the virtual target vt0 only; LUN masking shows
+  // host0 both of its LUNs, host1 only LUN 1. No host sees a disk.
+  EXPECT_EQ(host0->luns().size(), 2u);
+  ASSERT_EQ(host1->luns().size(), 1u);
+  EXPECT_EQ(host1->luns()[0].lun, 1);
+  for (Host* h : {host0, host1}) {
+    for (const DiscoveredLun& l : h->luns()) {
+      for (const auto& d : fabric->disks())
+        EXPECT_NE(l.target_wwpn, d->wwpn()) << h->name() << " must not see " << d->name();
+    }
   }
   for (Host* h : {host0, host1}) {
-    EXPECT_GT(h->stats().reads, 100u) << h->name();
-    EXPECT_GT(h->stats().writes, 100u) << h->name();
+    EXPECT_GT(h->stats().reads, 50u) << h->name();
+    EXPECT_GT(h->stats().writes, 50u) << h->name();
     EXPECT_EQ(h->stats().verify_errors, 0u) << h->name();
     EXPECT_EQ(h->stats().check_conditions + h->stats().timeouts + h->stats().protocol_errors, 0u);
     EXPECT_EQ(h->outstanding(), 0u);
   }
-  // What the hosts wrote is on the disks: disk2 holds both hosts' regions.
+  // What the hosts wrote reached the disks behind the volumes, once.
   const uint64_t written = host0->stats().bytes_written + host1->stats().bytes_written;
   uint64_t disk_written = 0;
   for (const auto& d : fabric->disks())
@@ -135,13 +140,9 @@ TEST(Fabric, ZoningDropsFramesBetweenPortsInNoCommonZone) {
   auto fabric = build_or_die(t);
   fabric->run_until(kNsPerMs);  // everyone is logged in
   Host* host0 = fabric->host("host0");
-  Disk* disk3 = fabric->disk("disk3");  // zone_b only
+  Disk* disk3 = fabric->disk("disk3");  // in no zone and behind no volume
   ASSERT_EQ(host0->login_state(), LoginState::kReady);
   ASSERT_EQ(disk3->login_state(), LoginState::kReady);
-  // host1 shares a zone with disk3: quiesce it so disk3 hears from nobody.
-  fabric->host("host1")->stop_workload();
-  fabric->run_until(kNsPerMs + 500 * kNsPerUs);
-  ASSERT_EQ(fabric->host("host1")->outstanding(), 0u);
   const uint64_t commands_before = disk3->stats().commands;
   // host0 crafts a PLOGI-less FCP_CMND straight to disk3's address.
   Frame* f = fabric->pool().alloc();

@@ -158,18 +158,73 @@ TEST(DefaultScenario, ParsesAndValidates) {
   EXPECT_EQ(w1.block_size, 65536u);
   EXPECT_EQ(w1.queue_depth, 4u);
   EXPECT_EQ(w1.pattern, AccessPattern::kSequential);
+  EXPECT_EQ(w0.lba_start, 0u);
   EXPECT_EQ(w0.lba_count, uint64_t{1} << 20);
+  EXPECT_EQ(w1.lba_start, uint64_t{1} << 20);
   EXPECT_EQ(w1.lba_count, uint64_t{1} << 20);
-  EXPECT_LE(w0.lba_start + w0.lba_count, w1.lba_start);  // disjoint on the shared disk2
+  EXPECT_LE(w0.lba_start + w0.lba_count, w1.lba_start);  // disjoint on the shared vol1
   EXPECT_EQ(t.hosts[0].attach.link.speed, LinkSpeed::k32G);
 
+  // vol0: one LV over disk0 and disk1 (figure 10); vol1: disk2 in 4096-block extents.
+  ASSERT_EQ(t.volumes.size(), 2u);
+  const VolumeConfig& vol0 = t.volumes[0];
+  EXPECT_EQ(vol0.name, "vol0");
+  EXPECT_EQ(vol0.switch_name, "sw0");
+  EXPECT_EQ(vol0.block_size, 512u);
+  ASSERT_EQ(vol0.vsegs.size(), 2u);
+  EXPECT_EQ(vol0.vsegs[0].disk, "disk0");
+  EXPECT_EQ(vol0.vsegs[1].disk, "disk1");
+  EXPECT_EQ(vol0.vsegs[0].blocks + vol0.vsegs[1].blocks, w0.lba_count);  // host0 spans both
+  for (const VsegConfig& g : vol0.vsegs) {
+    EXPECT_EQ(g.lun, 0);
+    EXPECT_EQ(g.lba, 0u);
+    EXPECT_EQ(g.extent_blocks, 0u);
+    EXPECT_FALSE(g.fault_on_read || g.fault_on_write);
+  }
+  const VolumeConfig& vol1 = t.volumes[1];
+  EXPECT_EQ(vol1.name, "vol1");
+  ASSERT_EQ(vol1.vsegs.size(), 1u);
+  EXPECT_EQ(vol1.vsegs[0].disk, "disk2");
+  EXPECT_EQ(vol1.vsegs[0].extent_blocks, 4096u);
+  EXPECT_EQ(vol1.vsegs[0].blocks, w1.lba_start + w1.lba_count);
+
+  // One virtual target; LUN masking: host0 sees both LUNs, host1 only vol1.
+  ASSERT_EQ(t.virtual_targets.size(), 1u);
+  const VirtualTargetConfig& vt = t.virtual_targets[0];
+  EXPECT_EQ(vt.name, "vt0");
+  EXPECT_EQ(vt.switch_name, "sw0");
+  EXPECT_EQ(vt.wwpn, 0x5000000000001000u);
+  ASSERT_EQ(vt.luns.size(), 2u);
+  EXPECT_EQ(vt.luns[0].lun, 0);
+  EXPECT_EQ(vt.luns[0].volume, "vol0");
+  EXPECT_EQ(vt.luns[0].hosts, std::vector<uint64_t>{t.hosts[0].wwpn});
+  EXPECT_EQ(vt.luns[1].lun, 1);
+  EXPECT_EQ(vt.luns[1].volume, "vol1");
+  EXPECT_TRUE(vt.luns[1].hosts.empty());
+
+  // Zoning keeps every host off every disk: each zone is a host and vt0.
   ASSERT_EQ(t.zones.size(), 2u);
   EXPECT_EQ(t.zones[0].name, "zone_a");
-  EXPECT_EQ(t.zones[0].members, (std::vector<uint64_t>{t.hosts[0].wwpn, t.disks[0].wwpn,
-                                                       t.disks[1].wwpn, t.disks[2].wwpn}));
+  EXPECT_EQ(t.zones[0].members, (std::vector<uint64_t>{t.hosts[0].wwpn, vt.wwpn}));
   EXPECT_EQ(t.zones[1].name, "zone_b");
-  EXPECT_EQ(t.zones[1].members,
-            (std::vector<uint64_t>{t.hosts[1].wwpn, t.disks[2].wwpn, t.disks[3].wwpn}));
+  EXPECT_EQ(t.zones[1].members, (std::vector<uint64_t>{t.hosts[1].wwpn, vt.wwpn}));
+  for (const ZoneConfig& z : t.zones) {
+    for (const DiskConfig& d : t.disks) {
+      for (uint64_t m : z.members)
+        EXPECT_NE(m, d.wwpn) << z.name << " lists " << d.name;
+    }
+  }
+
+  // The FP and CP settings are written out, at their defaults.
+  EXPECT_EQ(t.fp.table_memory_bytes, FpSettings{}.table_memory_bytes);
+  EXPECT_EQ(t.fp.max_transfer_bytes, FpSettings{}.max_transfer_bytes);
+  EXPECT_EQ(t.fp.frame_cost_ns, FpSettings{}.frame_cost_ns);
+  EXPECT_EQ(t.fp.rmap_policy, "lru");
+  EXPECT_EQ(t.fp.working_set_window, 0u);
+  EXPECT_TRUE(t.fp.enabled);
+  EXPECT_EQ(t.cp.mailbox_latency_ns, CpSettings{}.mailbox_latency_ns);
+  EXPECT_EQ(t.cp.message_cost_ns, CpSettings{}.message_cost_ns);
+  EXPECT_EQ(t.cp.fault_cost_ns, CpSettings{}.fault_cost_ns);
 }
 
 TEST(Validate, CodeBuiltTopologyErrorsHaveNoLine) {
@@ -445,7 +500,7 @@ void PrintTo(const BadCase& c, std::ostream* os) {
 const BadCase kBadCases[] = {
     {"UnknownTopLevelKey", BASE "sed: 7\n",
      "t.yaml:7: field 'sed': unknown key (allowed: seed, duration, switches, isls, disks, hosts, "
-     "zones, faults)"},
+     "zones, faults, volumes, virtual_targets, fp, cp)"},
     {"UnknownNestedKey",
      BASE "  - name: host1\n    port: sw0:1\n    workload:\n      blocksize: 4096\n",
      "t.yaml:10: field 'hosts[1].workload.blocksize': unknown key (allowed: read_percent, "
@@ -470,13 +525,14 @@ const BadCase kBadCases[] = {
     {"IslOnOneSwitch", BASE "isls:\n  - {a: sw0:15,\n     b: sw0:14}\n",
      "t.yaml:9: field 'isls[0].b': an ISL must join two different switches (both ends are on sw0)"},
     {"ZoneMemberUnknown", BASE "zones:\n  - name: z0\n    members: [host0,\n      disk9]\n",
-     "t.yaml:10: field 'zones[0].members[1]': no host or disk named 'disk9'"},
+     "t.yaml:10: field 'zones[0].members[1]': no host, disk or virtual target named 'disk9'"},
     {"ZoneMemberIsSwitch", BASE "zones:\n  - {name: z0, members: [host0, sw0]}\n",
-     "t.yaml:8: field 'zones[0].members[1]': 'sw0' is a switch: zone members are hosts and disks"},
+     "t.yaml:8: field 'zones[0].members[1]': 'sw0' is a switch: zone members are hosts, disks "
+     "and virtual targets"},
     {"ZoneMemberUnknownWwpn",
      BASE "zones:\n  - {name: z0, members: [host0, \"50:00:00:00:00:00:09:99\"]}\n",
      "t.yaml:8: field 'zones[0].members[1]': WWPN 50:00:00:00:00:00:09:99 is not the WWPN of any "
-     "host or disk"},
+     "host, disk or virtual target"},
     {"BadWwpn", BASE "  - name: host1\n    port: sw0:1\n    wwpn: \"50:00:00:00:00:00:01\"\n",
      "t.yaml:9: field 'hosts[1].wwpn': must be a WWN like 50:00:00:00:00:00:01:00 or "
      "0x5000000000000100 (got '50:00:00:00:00:00:01')"},

@@ -1,0 +1,186 @@
+// The control path (CP) of one switch: owns the virtualization metadata (LVs,
+// their VSEGs, each VSEG's authoritative Rmap and storage redirect table),
+// manages every port FP of the switch through FP API messages (fpapi.h), and
+// does what the FPs cannot:
+// - answers CpMappingMiss by loading the extent into the FP (FPAddMapping,
+//   CONTINUE);
+// - processes I/Os queued to it (CpQueueIO): READ/WRITE that span extents or
+//   VSEGs, exceed the FP's capacity, or fault on FoR/FoW, split into linked
+//   downstream I/Os with FPDispatchIO; every other SCSI command to a virtual
+//   LUN, answered as the virtual target; error completions (figure 6);
+// - acts as each virtual target and virtual initiator for non-FCP traffic
+//   (PLOGI, PRLI, LOGO, ABTS), and registers virtual targets with fabricated
+//   N_Port IDs in the name server (FPExpose / FPHide);
+// - changes mappings with the restrictive-update protocol: revoke the FP
+//   entries, wait for (or abort) the pending I/Os that may use them, change the
+//   metadata, then let the FPs load the new entries.
+//
+// The CP is software on the switch's control processor: each message it handles
+// costs modeled time (CpConfig), one at a time, so it is far slower than an FP.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "splitpath/fpapi.h"
+#include "splitpath/map/rmap_types.h"
+
+namespace splitpath::cp {
+
+// What the CP needs of the switch it runs on. The simulator implements it over
+// its fabric; a real switch over its OS and port drivers.
+class CpEnvironment {
+ public:
+  virtual ~CpEnvironment() = default;
+  virtual uint64_t now_ns() const = 0;
+  // Runs `fn` `delay_ns` from now (in order of time, then of scheduling).
+  virtual void schedule(uint64_t delay_ns, std::function<void()> fn) = 0;
+  virtual uint8_t domain() const = 0;
+  // Ports with an FP, numbered 0 .. fp_port_count() - 1.
+  virtual uint32_t fp_port_count() const = 0;
+  // The N_Port ID port `port`'s FP uses as the initiator of downstream I/O; the
+  // switch delivers frames for it to that FP.
+  virtual uint32_t virtual_initiator(uint32_t port) const = 0;
+  // Posts an FP API message to the FP of `port`. The environment queues it if
+  // the mailbox is full and models the mailbox latency; messages to one port
+  // arrive in order.
+  virtual void send_to_fp(uint32_t port, fpapi::MsgType type, std::span<const uint8_t> payload) = 0;
+  // Sends a frame the CP originates (ELS/BLS answers as a virtual target,
+  // PLOGI/PRLI from a virtual initiator) into the switch, routed by D_ID.
+  virtual void send_frame(std::span<const uint8_t> frame) = 0;
+  // Registers a virtual target (an FCP target N_Port) with the name server so
+  // hosts find it, and makes the switch steer frames for `port_id` to the FP
+  // of the port they enter.
+  virtual void register_virtual_target(uint32_t port_id, uint64_t wwpn, uint64_t wwnn) = 0;
+  virtual void deregister_virtual_target(uint32_t port_id) = 0;
+  // The N_Port ID of a port logged into the fabric, from the name server.
+  virtual std::optional<uint32_t> find_port_id(uint64_t wwpn) const = 0;
+};
+
+struct CpConfig {
+  // Modeled CP time per message handled, and extra per I/O fault processed
+  // (software speed: far slower than the FP's per-frame cost).
+  uint64_t message_cost_ns = 2'000;
+  uint64_t fault_cost_ns = 20'000;
+  // Restrictive updates: how often pending I/Os are polled while draining, and
+  // when the CP gives up waiting and aborts them (FPAbortPendingIOs).
+  uint64_t drain_poll_ns = 20'000;
+  uint64_t drain_timeout_ns = 500'000'000;
+  uint64_t els_timeout_ns = 20'000'000;
+  // How often the CP retries resolving backing disks that have not logged in.
+  uint64_t resolve_retry_ns = 1'000'000;
+  // For tests only: skip the drain step of restrictive updates, to prove a
+  // test can tell.
+  bool skip_drain_for_testing = false;
+  // Every redirect entry the CP hands the FPs gets FoR|FoW, so every virtual
+  // READ/WRITE is processed by the CP (to measure FP against CP-only).
+  bool fault_every_io = false;
+  // Legs (FPDispatchIO) of one CP-owned I/O outstanding at once.
+  uint32_t max_legs_per_io = 4;
+};
+
+// One VSEG of a volume: `blocks` blocks mapped linearly onto a LUN of a
+// physical disk, its Rmap cut into extents of `extent_blocks` (0: one extent)
+// that share one redirect entry.
+struct VsegDef {
+  uint64_t blocks = 0;
+  uint64_t disk_wwpn = 0;
+  uint16_t lun = 0;
+  uint64_t lba = 0;  // first physical block
+  uint64_t extent_blocks = 0;
+  uint8_t flags = 0;  // map::redirect_flags, e.g. FoW
+};
+
+// A virtual volume (LV, figure 10): its VSEGs in LBA order.
+struct VolumeDef {
+  std::string name;
+  uint32_t block_size = 512;
+  std::vector<VsegDef> vsegs;
+};
+
+struct LunDef {
+  uint16_t lun = 0;
+  std::string volume;
+  std::vector<uint64_t> initiators;  // WWPNs allowed; empty: every initiator
+  bool read_only = false;
+};
+
+// A virtual target the CP fabricates and exposes on every port FP.
+struct VirtualTargetDef {
+  std::string name;
+  uint64_t wwpn = 0;
+  uint64_t wwnn = 0;  // 0: derived from wwpn
+  std::vector<LunDef> luns;
+};
+
+// A restrictive update of a volume's mapping: blocks [lba, lba + blocks) of the
+// volume (inside one VSEG) get new storage and/or flags.
+struct MappingChange {
+  std::string volume;
+  uint64_t lba = 0;
+  uint64_t blocks = 0;
+  std::optional<map::SimpleStorage> storage;  // by disk WWPN: see disk_wwpn
+  uint64_t disk_wwpn = 0;                     // with storage: the disk; storage.port_id ignored
+  std::optional<uint8_t> flags;               // new redirect flags
+};
+
+struct CpStats {
+  uint64_t messages = 0;
+  uint64_t mapping_misses = 0;                        // CpMappingMiss answered
+  uint64_t queued_ios = 0;                            // CpQueueIO received
+  std::array<uint64_t, fpapi::kFaultKinds> faults{};  // CpQueueIO by reason
+  uint64_t completed_ios = 0;                         // FPQueueIOComplete sent
+  uint64_t error_completions = 0;
+  uint64_t dispatched = 0;       // FPDispatchIO sent
+  uint64_t target_commands = 0;  // non-READ/WRITE commands answered as virtual target
+  uint64_t els_answered = 0;
+  uint64_t updates = 0;      // restrictive updates completed
+  uint64_t drain_waits = 0;  // FPQueryPendingIOs polls that found I/Os pending
+  uint64_t aborted_ios = 0;
+  uint64_t busy_ns = 0;             // modeled CP time
+  uint64_t malformed_messages = 0;  // FP messages that did not decode: dropped
+  uint64_t dropped = 0;    // well-formed but for nothing known (dtag, frame, reply): dropped
+  uint64_t vi_logins = 0;  // virtual initiator PRLIs accepted by backing disks
+};
+
+class ControlPath {
+ public:
+  ControlPath(CpEnvironment& env, const CpConfig& config);
+  ~ControlPath();
+  ControlPath(const ControlPath&) = delete;
+  ControlPath& operator=(const ControlPath&) = delete;
+
+  // Metadata, before start(). False with a precise *error on bad input
+  // (unknown volume, overlapping definitions, zero sizes).
+  bool add_volume(const VolumeDef& volume, std::string* error);
+  bool add_target(const VirtualTargetDef& target, std::string* error);
+
+  // Brings the switch's virtualization up: FPDiscover on every port, virtual
+  // targets registered and exposed, VSEG descriptors loaded, virtual
+  // initiators logged in with the backing disks as they appear.
+  void start();
+
+  // An FP API message from port `port`'s FP (the environment calls this as the
+  // mailbox delivers it).
+  void on_fp_message(uint32_t port, uint32_t type, std::span<const uint8_t> payload);
+
+  // A restrictive update (see MappingChange); `done(true)` once the new
+  // mapping is in force, `done(false)` with a logged reason if it is invalid.
+  void change_mapping(const MappingChange& change, std::function<void(bool)> done);
+
+  const CpStats& stats() const;
+  // The N_Port ID fabricated for a virtual target, 0 if unknown.
+  uint32_t target_port_id(const std::string& target_name) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace splitpath::cp

@@ -1,0 +1,191 @@
+// Internal: the state of a ControlPath and the units that work on it, one .cc
+// file each:
+//   control_path.cc       message intake, the CP cost model, bring-up (start)
+//   fault_handler.cc      CpMappingMiss, CpQueueIO, CP-owned READ/WRITE legs
+//   virtual_target.cc     host ELS/ABTS as virtual target, target commands
+//   virtual_initiator.cc  resolving backing disks, PLOGI/PRLI from each port
+//   restrictive_update.cc change_mapping (revoke, drain, change, reload)
+// Everything runs on the CP's one thread of control (the environment's event
+// loop); nothing here locks.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "cp/control_path.h"
+#include "cp/fp_link.h"
+#include "cp/metadata.h"
+#include "splitpath/fpapi.h"
+
+namespace splitpath::cp {
+
+// Login of one port's virtual initiator into one backing disk.
+struct ViLogin {
+  enum class State : uint8_t { kIdle, kPlogi, kPrli, kReady };
+  State state = State::kIdle;
+  uint16_t ox_id = 0;
+  uint64_t attempt = 0;  // guards timers of earlier attempts
+};
+
+// A READ/WRITE the CP owns (queued to it), moved by linked FPDispatchIO legs.
+struct CpIo {
+  uint32_t port = 0;
+  fpapi::UpstreamIo io;
+  uint32_t lv_id = 0;
+  uint32_t block_size = 512;
+  bool write = false;
+  bool fua = false;
+  uint64_t lba = 0;          // volume block of the first block
+  uint64_t blocks = 0;       // blocks to move (FCP_DL permitting)
+  uint64_t next = 0;         // blocks already dispatched
+  uint32_t outstanding = 0;  // legs in flight
+  bool blocked = false;      // waiting for an update or a disk login
+  bool aborting = false;     // the host sent ABTS: wait for kAborted, send nothing
+  bool failed = false;
+  uint8_t status = 0;
+  std::vector<uint8_t> sense;
+  uint8_t residual_flags = 0;
+  uint32_t residual = 0;
+};
+
+struct Leg {
+  uint64_t io_key = 0;
+  uint32_t vseg_id = 0;
+  uint64_t start = 0;  // VSEG-relative
+  uint64_t blocks = 0;
+};
+
+// One restrictive update in progress (FPAPI.md, "Restrictive update").
+struct Update {
+  uint64_t id = 0;  // guards replies and timers of an earlier update
+  MappingChange change;
+  std::function<void(bool)> done;
+  uint32_t vseg_id = 0;
+  uint64_t start = 0;  // VSEG-relative
+  uint64_t length = 0;
+  uint32_t disk = 0;  // with change.storage
+  uint64_t began_ns = 0;
+  struct PortDrain {
+    bool removed = false;
+    bool drained = false;
+    bool aborted = false;
+    uint64_t started_by_ns = 0;
+  };
+  std::vector<PortDrain> ports;
+};
+
+struct ControlPath::Impl {
+  Impl(CpEnvironment& e, const CpConfig& c) : env(e), config(c), link(e) {}
+
+  CpEnvironment& env;
+  CpConfig config;
+  FpLink link;
+  Metadata metadata;
+  CpStats stats;
+  bool started = false;
+  // Closures scheduled on the environment hold a weak reference to this, so
+  // they do nothing once the ControlPath is gone.
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+
+  // The cost model: FP messages wait here and are handled one at a time.
+  struct Inbound {
+    uint32_t port = 0;
+    uint32_t type = 0;
+    std::vector<uint8_t> payload;
+    uint64_t cost = 0;
+  };
+  std::deque<Inbound> inbox;
+  bool busy = false;
+
+  // Virtual initiator logins: [port][disk].
+  std::vector<std::vector<ViLogin>> logins;
+  uint16_t next_ox_id = 0x4000;
+  bool resolve_scheduled = false;
+  // Redirect entries loaded into each FP: key(port, vseg, index).
+  absl::flat_hash_set<uint64_t> loaded_redirects;
+
+  // Hosts: N_Port ID -> WWPN from PLOGI; (target, host) logins; exposures
+  // already appended (target, lun, host).
+  absl::flat_hash_map<uint32_t, uint64_t> host_wwpn;
+  absl::flat_hash_set<uint64_t> host_logins;
+  absl::flat_hash_set<uint64_t> appended;
+  // Host exchanges aborted by ABTS: key(port, initiator, ox_id).
+  absl::flat_hash_set<uint64_t> host_aborted;
+
+  // CP-owned READ/WRITEs by key(port, utag), and their legs by dtag.
+  absl::flat_hash_map<uint64_t, CpIo> ios;
+  absl::flat_hash_map<uint32_t, Leg> legs;
+  uint32_t next_dtag = 1;
+
+  std::deque<Update> updates;  // front: in progress when `update_active`
+  bool update_active = false;
+  uint64_t next_update_id = 1;
+
+  // ---- control_path.cc
+  void later(uint64_t delay_ns, std::function<void()> fn);
+  void enqueue(uint32_t port, uint32_t type, std::span<const uint8_t> payload);
+  void run_next();
+  void handle(uint32_t port, uint32_t type, std::span<const uint8_t> payload);
+  void start();
+  uint32_t port_count() const { return env.fp_port_count(); }
+  static uint64_t io_key(uint32_t port, uint32_t utag) { return (uint64_t{port} << 32) | utag; }
+  static uint64_t redirect_key(uint32_t port, uint32_t vseg, uint32_t index) {
+    return (uint64_t{port} << 48) | (uint64_t{vseg} << 16) | index;
+  }
+  static uint64_t exchange_key(uint32_t port, uint32_t initiator, uint16_t ox_id) {
+    return (uint64_t{port} << 40) | (uint64_t{initiator & 0xFFFFFF} << 16) | ox_id;
+  }
+
+  // ---- fault_handler.cc
+  void on_miss(uint32_t port, const fpapi::CpMappingMiss& miss);
+  void on_queue_io(uint32_t port, const fpapi::CpQueueIO& q);
+  void on_dispatch_complete(uint32_t port, const fpapi::CpDispatchIOComplete& c);
+  void start_rw(uint32_t port, const fpapi::UpstreamIo& io);
+  void pump(uint64_t key);
+  void finish(uint64_t key);
+  void retry_blocked();
+  void complete(uint32_t port, uint32_t utag, uint8_t status, std::span<const uint8_t> sense,
+                uint8_t residual_flags = 0, uint32_t residual = 0, bool silent = false);
+  void complete_check(uint32_t port, uint32_t utag, uint8_t key, uint8_t asc, uint8_t ascq);
+  // The redirect entry as the FPs get it (fault_every_io adds FoR|FoW).
+  map::RedirectEntry fp_redirect(const Vseg& seg, map::RedirectIndex index) const;
+  void send_redirect(uint32_t port, const Vseg& seg, map::RedirectIndex index, fpapi::MsgType type);
+  // May `initiator` (N_Port ID) access `lun`? (LUN masking by WWPN.)
+  bool allowed(const Lun& lun, uint32_t initiator) const;
+
+  // ---- virtual_target.cc
+  void on_frame(uint32_t port, const fpapi::CpFrame& frame);
+  void on_target_els(uint32_t port, const Target& target, std::span<const uint8_t> frame);
+  void on_abts(uint32_t port, std::span<const uint8_t> frame);
+  void answer_command(uint32_t port, const fpapi::UpstreamIo& io);
+  void send_expose(uint32_t port, const Target& target, const Lun& lun, uint8_t extra_flags,
+                   std::span<const uint32_t> initiators, uint32_t req_id);
+
+  // ---- virtual_initiator.cc
+  void resolve_disks();
+  void start_login(uint32_t port, uint32_t disk);
+  void on_vi_frame(uint32_t port, std::span<const uint8_t> frame);
+  void on_disk_ready(uint32_t port, uint32_t disk);
+  bool disk_ready(uint32_t port, uint32_t disk) const;
+  uint64_t vi_wwpn(uint32_t port) const;
+  void ensure_logins_sized();
+
+  // ---- restrictive_update.cc
+  void change_mapping(const MappingChange& change, std::function<void(bool)> done);
+  void begin_update();
+  void poll_drain(uint32_t port);
+  // The update in progress if it is `id`, else null.
+  Update* current_update(uint64_t id);
+  void maybe_finish_update();
+  // Is VSEG-relative range [start, start + length) of `vseg_id` being updated?
+  bool updating(uint32_t vseg_id, uint64_t start, uint64_t length) const;
+};
+
+}  // namespace splitpath::cp

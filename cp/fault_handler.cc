@@ -1,0 +1,338 @@
+// What the FPs fault to the CP: mapping misses (load the extent, CONTINUE),
+// queued I/Os (CpQueueIO: errors, target commands, READ/WRITEs the FP could
+// not remap), and the legs the CP dispatches for the READ/WRITEs it owns.
+//
+// A CP-owned READ/WRITE is cut into legs lazily, at dispatch time, from the
+// metadata then in force, so an I/O held during a restrictive update uses the
+// new mapping. At most config.max_legs_per_io legs are in flight per I/O; the
+// first failing leg stops further dispatches and its status and sense are
+// what the host gets once the legs in flight have ended.
+#include <algorithm>
+#include <array>
+
+#include "cp/control_path_impl.h"
+#include "cp/io_split.h"
+#include "cp/target/scsi_target.h"
+#include "splitpath/fc/fcp.h"
+#include "splitpath/fc/scsi_cdb.h"
+#include "splitpath/fc/scsi_sense.h"
+
+namespace splitpath::cp {
+
+namespace {
+
+std::vector<uint8_t> fixed_sense(uint8_t key, uint8_t asc, uint8_t ascq) {
+  return check_condition(key, asc, ascq).sense;
+}
+
+}  // namespace
+
+map::RedirectEntry ControlPath::Impl::fp_redirect(const Vseg& seg, map::RedirectIndex index) const {
+  map::RedirectEntry e = seg.redirects[index];
+  if (config.fault_every_io) {
+    e.flags |= map::redirect_flags::kFaultOnRead | map::redirect_flags::kFaultOnWrite;
+  }
+  return e;
+}
+
+void ControlPath::Impl::send_redirect(uint32_t port, const Vseg& seg, map::RedirectIndex index,
+                                      fpapi::MsgType type) {
+  fpapi::FpMapping m;
+  m.req_id = fpapi::kNoTag;
+  m.kind = fpapi::MappingKind::kRedirect;
+  m.redirect_index = index;
+  m.vseg.id = seg.descriptor.id;
+  m.redirect = fp_redirect(seg, index);
+  link.send_as(port, type, m);
+  loaded_redirects.insert(redirect_key(port, seg.descriptor.id, index));
+}
+
+bool ControlPath::Impl::allowed(const Lun& lun, uint32_t initiator) const {
+  if (lun.def.initiators.empty()) return true;
+  auto it = host_wwpn.find(initiator & 0xFFFFFF);
+  if (it == host_wwpn.end()) return false;
+  return std::find(lun.def.initiators.begin(), lun.def.initiators.end(), it->second) !=
+         lun.def.initiators.end();
+}
+
+void ControlPath::Impl::on_miss(uint32_t port, const fpapi::CpMappingMiss& miss) {
+  ++stats.mapping_misses;
+  fpapi::CpMappingMissReply reply;
+  reply.utag = miss.utag;
+  reply.action = fpapi::MissAction::kQueue;
+  const Vseg* seg = metadata.vseg(miss.vseg_id);
+  const map::Extent* e = seg && seg->lv_id == miss.lv_id && miss.lba < seg->descriptor.length
+                             ? seg->extent_at(miss.lba)
+                             : nullptr;
+  // The FP caches the whole extent: it must not overlap a range being
+  // updated, and its disk must be logged in from this port.
+  if (e && !updating(seg->descriptor.id, e->start, e->length) &&
+      disk_ready(port, seg->redirect_disk[e->redirect_index])) {
+    if (!loaded_redirects.contains(redirect_key(port, seg->descriptor.id, e->redirect_index))) {
+      send_redirect(port, *seg, e->redirect_index, fpapi::MsgType::kFpAddMapping);
+    }
+    fpapi::FpMapping m;
+    m.req_id = fpapi::kNoTag;
+    m.kind = fpapi::MappingKind::kExtent;
+    m.vseg.id = seg->descriptor.id;
+    m.extent = *e;
+    link.send_as(port, fpapi::MsgType::kFpAddMapping, m);
+    reply.action = fpapi::MissAction::kContinue;
+  }
+  link.send(port, reply);
+}
+
+void ControlPath::Impl::complete(uint32_t port, uint32_t utag, uint8_t status,
+                                 std::span<const uint8_t> sense, uint8_t residual_flags,
+                                 uint32_t residual, bool silent) {
+  fpapi::FpQueueIOComplete c;
+  c.utag = utag;
+  c.silent = silent ? 1 : 0;
+  c.scsi_status = status;
+  c.residual_flags = residual_flags;
+  c.residual = residual;
+  c.sense.assign(sense);
+  link.send(port, c);
+  ++stats.completed_ios;
+  if (!silent && status != fc::scsi_status::kGood) ++stats.error_completions;
+}
+
+void ControlPath::Impl::complete_check(uint32_t port, uint32_t utag, uint8_t key, uint8_t asc,
+                                       uint8_t ascq) {
+  complete(port, utag, fc::scsi_status::kCheckCondition, fixed_sense(key, asc, ascq));
+}
+
+void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
+  ++stats.queued_ios;
+  const auto reason = static_cast<size_t>(q.reason);
+  if (reason < fpapi::kFaultKinds) ++stats.faults[reason];
+  const fpapi::UpstreamIo& io = q.io;
+  using fpapi::FaultKind;
+  switch (q.reason) {
+    case FaultKind::kNotReadWrite:
+      answer_command(port, io);
+      return;
+    case FaultKind::kLunNotExposed:
+      complete_check(port, io.utag, fc::sense_key::kIllegalRequest,
+                     fc::asc::kLogicalUnitNotSupported.asc, fc::asc::kLogicalUnitNotSupported.ascq);
+      return;
+    case FaultKind::kDownstreamError: {
+      // Figure 6: the disk's status and sense go to the host. A GOOD status
+      // here means a transport-level failure (response code, residual).
+      if (q.downstream_status == fc::scsi_status::kGood && q.downstream_residual == 0) {
+        complete_check(port, io.utag, fc::sense_key::kAbortedCommand,
+                       fc::asc::kLogicalUnitCommunicationFailure.asc,
+                       fc::asc::kLogicalUnitCommunicationFailure.ascq);
+      } else {
+        complete(port, io.utag, q.downstream_status, q.sense.view(),
+                 q.downstream_residual ? fc::fcp_rsp_flags::kResidUnder : 0, q.downstream_residual);
+      }
+      return;
+    }
+    case FaultKind::kAborted: {
+      ++stats.aborted_ios;
+      const uint64_t xkey = exchange_key(port, io.initiator, io.ox_id);
+      const uint64_t key = io_key(port, io.utag);
+      const bool by_host = host_aborted.erase(xkey) > 0;
+      auto it = ios.find(key);
+      if (it != ios.end()) {
+        // The CP owned it: forget its legs (the FP has aborted them).
+        for (auto l = legs.begin(); l != legs.end();) {
+          if (l->second.io_key == key) {
+            legs.erase(l++);
+          } else {
+            ++l;
+          }
+        }
+        ios.erase(it);
+        complete(port, io.utag, 0, {}, 0, 0, /*silent=*/true);
+        maybe_finish_update();
+        return;
+      }
+      if (by_host) {
+        complete(port, io.utag, 0, {}, 0, 0, /*silent=*/true);
+        return;
+      }
+      // Aborted by a restrictive-update drain: the CP reissues it itself,
+      // after the update (start_rw holds it while the range is updating).
+      start_rw(port, io);
+      return;
+    }
+    case FaultKind::kLunMasked:
+    case FaultKind::kSpansVsegs:
+    case FaultKind::kNoMapping:
+    case FaultKind::kSpansExtents:
+    case FaultKind::kFaultOnRead:
+    case FaultKind::kFaultOnWrite:
+    case FaultKind::kCapacity:
+    case FaultKind::kSerialization:
+    case FaultKind::kCount:
+      break;
+  }
+  if (q.reason == FaultKind::kCount || reason >= fpapi::kFaultKinds) {
+    ++stats.malformed_messages;
+    return;
+  }
+  start_rw(port, io);
+}
+
+void ControlPath::Impl::start_rw(uint32_t port, const fpapi::UpstreamIo& io) {
+  const Lun* lun = metadata.lun(io.target_id, io.lun);
+  const Target* target = metadata.target_by_port_id(io.target_id);
+  if (!lun || !target || !allowed(*lun, io.initiator)) {
+    complete_check(port, io.utag, fc::sense_key::kIllegalRequest,
+                   fc::asc::kLogicalUnitNotSupported.asc, fc::asc::kLogicalUnitNotSupported.ascq);
+    return;
+  }
+  const size_t cdb_len =
+      std::min<size_t>(io.cdb_length ? io.cdb_length : fpapi::kCdbSize, fpapi::kCdbSize);
+  std::optional<RwRequest> rw = decode_rw(std::span<const uint8_t>(io.cdb.data(), cdb_len));
+  if (!rw) {
+    // Not a (well-formed) READ/WRITE after all: the device server answers.
+    answer_command(port, io);
+    return;
+  }
+  if (rw->write && lun->def.read_only) {
+    complete_check(port, io.utag, fc::sense_key::kDataProtect, fc::asc::kWriteProtected.asc,
+                   fc::asc::kWriteProtected.ascq);
+    return;
+  }
+  const Volume* vol = metadata.volume_by_lv(lun->lv_id);
+  if (!vol || rw->lba > vol->blocks || rw->blocks > vol->blocks - rw->lba) {
+    complete_check(port, io.utag, fc::sense_key::kIllegalRequest, fc::asc::kLbaOutOfRange.asc,
+                   fc::asc::kLbaOutOfRange.ascq);
+    return;
+  }
+  CpIo cio;
+  cio.port = port;
+  cio.io = io;
+  cio.lv_id = lun->lv_id;
+  cio.block_size = vol->block_size;
+  cio.write = rw->write;
+  cio.fua = rw->fua;
+  cio.lba = rw->lba;
+  // Move what both the CDB and FCP_DL allow; the rest is a residual.
+  const uint64_t wanted = uint64_t{rw->blocks} * vol->block_size;
+  cio.blocks = std::min<uint64_t>(rw->blocks, io.data_length / vol->block_size);
+  if (io.data_length > wanted) {
+    cio.residual_flags = fc::fcp_rsp_flags::kResidUnder;
+    cio.residual = static_cast<uint32_t>(io.data_length - wanted);
+  } else if (io.data_length < wanted) {
+    cio.residual_flags = fc::fcp_rsp_flags::kResidOver;
+    cio.residual = static_cast<uint32_t>(wanted - io.data_length);
+  }
+  const uint64_t key = io_key(port, io.utag);
+  if (ios.contains(key)) {
+    ++stats.dropped;  // the FP reused a utag the CP still owns
+    return;
+  }
+  ios[key] = std::move(cio);
+  pump(key);
+}
+
+void ControlPath::Impl::pump(uint64_t key) {
+  auto it = ios.find(key);
+  if (it == ios.end()) return;
+  CpIo& io = it->second;
+  if (io.aborting) return;  // completed silently when the FP hands it back
+  const uint32_t max_blocks =
+      std::max<uint32_t>(1, link.max_transfer_bytes(io.port) / io.block_size);
+  const uint32_t max_legs = std::max<uint32_t>(1, config.max_legs_per_io);
+  while (!io.failed && io.next < io.blocks && io.outstanding < max_legs) {
+    std::optional<LegPlan> plan =
+        plan_leg(metadata, io.lv_id, io.lba + io.next, io.blocks - io.next, max_blocks);
+    if (!plan) {
+      io.failed = true;
+      io.status = fc::scsi_status::kCheckCondition;
+      io.sense = fixed_sense(fc::sense_key::kHardwareError, fc::asc::kInternalTargetFailure.asc,
+                             fc::asc::kInternalTargetFailure.ascq);
+      break;
+    }
+    if (updating(plan->vseg_id, plan->vseg_lba, plan->blocks) || !disk_ready(io.port, plan->disk)) {
+      io.blocked = true;
+      break;
+    }
+    fpapi::FpDispatchIO d;
+    d.dtag = next_dtag++;
+    if (next_dtag == fpapi::kNoTag) next_dtag = 1;
+    d.utag = io.io.utag;
+    d.upstream_offset = static_cast<uint32_t>(io.next * io.block_size);
+    d.target_id = plan->storage.port_id;
+    d.lun = plan->storage.lun;
+    d.direction = io.write ? fpapi::DataDirection::kWrite : fpapi::DataDirection::kRead;
+    d.cdb_length = 16;
+    d.data_length = plan->blocks * io.block_size;
+    d.cdb = leg_cdb(io.write, plan->storage.start_lba + plan->vseg_lba, plan->blocks, io.fua);
+    link.send(io.port, d);
+    legs[d.dtag] = Leg{key, plan->vseg_id, plan->vseg_lba, plan->blocks};
+    ++io.outstanding;
+    io.next += plan->blocks;
+    ++stats.dispatched;
+  }
+  if (io.outstanding == 0 && (io.failed || io.next >= io.blocks)) finish(key);
+}
+
+void ControlPath::Impl::finish(uint64_t key) {
+  auto it = ios.find(key);
+  if (it == ios.end()) return;
+  CpIo io = std::move(it->second);
+  ios.erase(it);
+  if (io.failed) {
+    complete(io.port, io.io.utag, io.status, io.sense);
+  } else {
+    complete(io.port, io.io.utag, fc::scsi_status::kGood, {}, io.residual_flags, io.residual);
+  }
+}
+
+void ControlPath::Impl::retry_blocked() {
+  std::vector<uint64_t> keys;
+  for (auto& [key, io] : ios) {
+    if (io.blocked) {
+      io.blocked = false;
+      keys.push_back(key);
+    }
+  }
+  std::sort(keys.begin(), keys.end());  // deterministic order
+  for (uint64_t key : keys)
+    pump(key);
+}
+
+void ControlPath::Impl::on_dispatch_complete(uint32_t port, const fpapi::CpDispatchIOComplete& c) {
+  auto l = legs.find(c.dtag);
+  if (l == legs.end()) {
+    ++stats.dropped;
+    return;
+  }
+  const uint64_t key = l->second.io_key;
+  legs.erase(l);
+  auto it = ios.find(key);
+  if (it == ios.end() || it->second.port != port) {
+    ++stats.dropped;
+    maybe_finish_update();
+    return;
+  }
+  CpIo& io = it->second;
+  --io.outstanding;
+  // The FP ends the legs of an I/O the host aborted (transport_error) before
+  // it hands the I/O back as kAborted: no FCP_RSP may be sent for it.
+  if (c.transport_error && host_aborted.contains(exchange_key(port, io.io.initiator, io.io.ox_id)))
+    io.aborting = true;
+  const bool good =
+      !c.transport_error && c.scsi_status == fc::scsi_status::kGood && c.residual == 0;
+  if (!good && !io.failed) {
+    io.failed = true;
+    if (c.transport_error || c.scsi_status == fc::scsi_status::kGood) {
+      io.status = fc::scsi_status::kCheckCondition;
+      io.sense =
+          fixed_sense(fc::sense_key::kAbortedCommand, fc::asc::kLogicalUnitCommunicationFailure.asc,
+                      fc::asc::kLogicalUnitCommunicationFailure.ascq);
+    } else {
+      io.status = c.scsi_status;
+      io.sense.assign(c.sense.view().begin(), c.sense.view().end());
+    }
+  }
+  pump(key);
+  maybe_finish_update();
+}
+
+}  // namespace splitpath::cp

@@ -1,0 +1,52 @@
+#include "cp/io_split.h"
+
+#include <algorithm>
+
+#include "splitpath/fc/scsi_cdb.h"
+#include "splitpath/fc/scsi_cdb_encode.h"
+
+namespace splitpath::cp {
+
+std::optional<RwRequest> decode_rw(std::span<const uint8_t> cdb) {
+  auto c = fc::decode_cdb(cdb);
+  if (!c.ok()) return std::nullopt;
+  if (c->kind != fc::ScsiCommandKind::kRead && c->kind != fc::ScsiCommandKind::kWrite) {
+    return std::nullopt;
+  }
+  RwRequest r;
+  r.write = c->kind == fc::ScsiCommandKind::kWrite;
+  r.fua = c->fua;
+  r.lba = c->lba;
+  r.blocks = c->transfer_length;
+  return r;
+}
+
+std::optional<LegPlan> plan_leg(const Metadata& metadata, uint32_t lv_id, uint64_t lba,
+                                uint64_t blocks, uint32_t max_blocks) {
+  const Vseg* seg = metadata.vseg_at(lv_id, lba);
+  if (!seg) return std::nullopt;
+  const uint64_t rel = lba - seg->descriptor.virtual_start_lba;
+  const map::Extent* e = seg->extent_at(rel);
+  if (!e || e->redirect_index >= seg->redirects.size()) return std::nullopt;
+  const map::RedirectEntry& entry = seg->redirects[e->redirect_index];
+  if (entry.descriptor.kind != map::StorageKind::kSimple) return std::nullopt;
+  LegPlan p;
+  p.vseg_id = seg->descriptor.id;
+  p.vseg_lba = rel;
+  const uint64_t n = std::min({blocks, e->end() - rel, uint64_t{std::max(max_blocks, 1u)}});
+  p.blocks = static_cast<uint32_t>(n);
+  p.redirect_index = e->redirect_index;
+  p.disk = seg->redirect_disk[e->redirect_index];
+  p.storage = entry.descriptor.simple();
+  return p;
+}
+
+std::array<uint8_t, fpapi::kCdbSize> leg_cdb(bool write, uint64_t lba, uint32_t blocks, bool fua) {
+  std::array<uint8_t, fpapi::kCdbSize> cdb{};
+  const fc::ScsiCommand c =
+      fc::make_rw(write ? fc::scsi_op::kWrite16 : fc::scsi_op::kRead16, lba, blocks, fua);
+  (void)fc::encode_cdb(c, cdb);
+  return cdb;
+}
+
+}  // namespace splitpath::cp

@@ -1,0 +1,362 @@
+#include "cp/metadata.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+#include "splitpath/fc/wire.h"
+
+namespace splitpath::cp {
+
+namespace {
+
+constexpr uint8_t kKnownRedirectFlags =
+    map::redirect_flags::kFaultOnRead | map::redirect_flags::kFaultOnWrite;
+constexpr uint32_t kMaxTargets = 0x7F;  // port bytes 0x80 .. 0xFE
+constexpr uint16_t kMaxLun = 16383;     // flat-space addressing
+// Chunk layout: 4 magic, 4 vseg id, 4 chunk index, 8 first block, 8 blocks,
+// 4 extent count; each extent 8 start, 8 length, 2 redirect index, 1 flag
+// (kContinued: the piece continues an extent of the previous chunk).
+constexpr size_t kChunkHeader = 32;
+constexpr size_t kChunkExtent = 19;
+constexpr uint8_t kContinued = 0x01;
+
+}  // namespace
+
+const map::Extent* Vseg::extent_at(uint64_t lba) const {
+  auto it = rmap.upper_bound(lba);
+  if (it == rmap.begin()) return nullptr;
+  --it;
+  return it->second.contains(lba) ? &it->second : nullptr;
+}
+
+bool Metadata::add_volume(const VolumeDef& def, std::string* error) {
+  auto fail = [&](std::string msg) {
+    if (error) *error = std::move(msg);
+    return false;
+  };
+  if (def.name.empty()) return fail("volume name is empty");
+  if (volume(def.name)) return fail(absl::StrFormat("volume '%s' is already defined", def.name));
+  if (def.block_size == 0 || def.block_size % 512 != 0) {
+    return fail(absl::StrFormat("volume '%s': block_size %u is not a positive multiple of 512",
+                                def.name, def.block_size));
+  }
+  if (def.vsegs.empty()) return fail(absl::StrFormat("volume '%s' has no VSEGs", def.name));
+  for (size_t i = 0; i < def.vsegs.size(); ++i) {
+    const VsegDef& v = def.vsegs[i];
+    if (v.blocks == 0)
+      return fail(absl::StrFormat("volume '%s' VSEG %d: blocks is 0", def.name, i));
+    if (v.disk_wwpn == 0) {
+      return fail(absl::StrFormat("volume '%s' VSEG %d: disk_wwpn is 0", def.name, i));
+    }
+    if (v.lba + v.blocks < v.lba) {
+      return fail(absl::StrFormat("volume '%s' VSEG %d: lba + blocks overflows", def.name, i));
+    }
+    if (v.flags & ~kKnownRedirectFlags) {
+      return fail(absl::StrFormat("volume '%s' VSEG %d: unknown redirect flags 0x%02x", def.name, i,
+                                  v.flags));
+    }
+    // No two VSEGs (of any volume) may share physical blocks.
+    auto overlaps = [&](uint64_t wwpn, uint16_t lun, uint64_t lba, uint64_t blocks) {
+      return wwpn == v.disk_wwpn && lun == v.lun && lba < v.lba + v.blocks && v.lba < lba + blocks;
+    };
+    for (size_t j = 0; j < i; ++j) {
+      const VsegDef& o = def.vsegs[j];
+      if (overlaps(o.disk_wwpn, o.lun, o.lba, o.blocks)) {
+        return fail(absl::StrFormat("volume '%s' VSEG %d overlaps VSEG %d on disk 0x%016x LUN %u",
+                                    def.name, i, j, v.disk_wwpn, v.lun));
+      }
+    }
+    for (const Volume& vol : volumes_) {
+      for (size_t j = 0; j < vol.vsegs.size(); ++j) {
+        const Vseg& o = vsegs_.at(vol.vsegs[j]);
+        const map::SimpleStorage s = o.redirects[0].descriptor.simple();
+        if (overlaps(disks_[o.redirect_disk[0]].wwpn, s.lun, s.start_lba, o.descriptor.length)) {
+          return fail(absl::StrFormat(
+              "volume '%s' VSEG %d overlaps volume '%s' VSEG %d on disk 0x%016x LUN %u", def.name,
+              i, vol.name, j, v.disk_wwpn, v.lun));
+        }
+      }
+    }
+  }
+
+  Volume vol;
+  vol.name = def.name;
+  vol.lv_id = static_cast<uint32_t>(volumes_.size() + 1);
+  vol.block_size = def.block_size;
+  for (const VsegDef& v : def.vsegs) {
+    Vseg seg;
+    seg.descriptor.id = next_vseg_id_++;
+    seg.descriptor.virtual_start_lba = vol.blocks;
+    seg.descriptor.length = v.blocks;
+    seg.lv_id = vol.lv_id;
+    map::RedirectEntry entry;
+    entry.flags = v.flags;
+    entry.descriptor = map::StorageDescriptor::make_simple(map::SimpleStorage{0, v.lun, 0, v.lba});
+    seg.redirects.push_back(entry);
+    seg.redirect_disk.push_back(disk_index(v.disk_wwpn));
+    const uint64_t step = v.extent_blocks == 0 ? v.blocks : v.extent_blocks;
+    for (uint64_t start = 0; start < v.blocks; start += step) {
+      map::Extent e;
+      e.start = start;
+      e.length = std::min(step, v.blocks - start);
+      e.redirect_index = 0;
+      seg.rmap[start] = e;
+    }
+    vol.blocks += v.blocks;
+    vol.vsegs.push_back(seg.descriptor.id);
+    vsegs_[seg.descriptor.id] = std::move(seg);
+  }
+  volumes_.push_back(std::move(vol));
+  return true;
+}
+
+bool Metadata::add_target(const VirtualTargetDef& def, uint8_t domain, std::string* error) {
+  auto fail = [&](std::string msg) {
+    if (error) *error = std::move(msg);
+    return false;
+  };
+  if (def.name.empty()) return fail("target name is empty");
+  if (target_by_name(def.name)) {
+    return fail(absl::StrFormat("target '%s' is already defined", def.name));
+  }
+  if (def.wwpn == 0) return fail(absl::StrFormat("target '%s': wwpn is 0", def.name));
+  for (const Target& t : targets_) {
+    if (t.def.wwpn == def.wwpn) {
+      return fail(absl::StrFormat("target '%s': wwpn 0x%016x is already used by target '%s'",
+                                  def.name, def.wwpn, t.def.name));
+    }
+  }
+  if (targets_.size() >= kMaxTargets) {
+    return fail(absl::StrFormat("target '%s': too many virtual targets (at most %u)", def.name,
+                                kMaxTargets));
+  }
+  Target t;
+  t.def = def;
+  t.index = static_cast<uint32_t>(targets_.size());
+  t.port_id = target_port_id(domain, t.index);
+  t.wwnn = def.wwnn != 0 ? def.wwnn : (def.wwpn ^ (uint64_t{1} << 56));
+  for (const LunDef& l : def.luns) {
+    if (l.lun > kMaxLun) {
+      return fail(absl::StrFormat("target '%s' LUN %u: above %u (flat addressing)", def.name, l.lun,
+                                  kMaxLun));
+    }
+    for (const Lun& other : t.luns) {
+      if (other.def.lun == l.lun) {
+        return fail(absl::StrFormat("target '%s' LUN %u is defined twice", def.name, l.lun));
+      }
+    }
+    const Volume* vol = volume(l.volume);
+    if (!vol) {
+      return fail(
+          absl::StrFormat("target '%s' LUN %u: unknown volume '%s'", def.name, l.lun, l.volume));
+    }
+    t.luns.push_back(Lun{l, vol->lv_id});
+  }
+  targets_.push_back(std::move(t));
+  return true;
+}
+
+const Volume* Metadata::volume(const std::string& name) const {
+  for (const Volume& v : volumes_)
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+const Volume* Metadata::volume_by_lv(uint32_t lv_id) const {
+  if (lv_id == 0 || lv_id > volumes_.size()) return nullptr;
+  return &volumes_[lv_id - 1];
+}
+
+Vseg* Metadata::vseg(uint32_t id) {
+  auto it = vsegs_.find(id);
+  return it == vsegs_.end() ? nullptr : &it->second;
+}
+
+const Vseg* Metadata::vseg(uint32_t id) const {
+  auto it = vsegs_.find(id);
+  return it == vsegs_.end() ? nullptr : &it->second;
+}
+
+const Vseg* Metadata::vseg_at(uint32_t lv_id, uint64_t lba) const {
+  const Volume* vol = volume_by_lv(lv_id);
+  if (!vol) return nullptr;
+  for (uint32_t id : vol->vsegs) {
+    const Vseg& s = vsegs_.at(id);
+    if (lba - s.descriptor.virtual_start_lba < s.descriptor.length) return &s;
+  }
+  return nullptr;
+}
+
+const Target* Metadata::target_by_port_id(uint32_t port_id) const {
+  for (const Target& t : targets_)
+    if (t.port_id == port_id) return &t;
+  return nullptr;
+}
+
+const Target* Metadata::target_by_name(const std::string& name) const {
+  for (const Target& t : targets_)
+    if (t.def.name == name) return &t;
+  return nullptr;
+}
+
+const Lun* Metadata::lun(uint32_t target_port_id, uint16_t lun) const {
+  const Target* t = target_by_port_id(target_port_id);
+  if (!t) return nullptr;
+  for (const Lun& l : t->luns)
+    if (l.def.lun == lun) return &l;
+  return nullptr;
+}
+
+uint32_t Metadata::disk_index(uint64_t wwpn) {
+  auto it = disk_by_wwpn_.find(wwpn);
+  if (it != disk_by_wwpn_.end()) return it->second;
+  const auto index = static_cast<uint32_t>(disks_.size());
+  disks_.push_back(Disk{wwpn, std::nullopt});
+  disk_by_wwpn_[wwpn] = index;
+  return index;
+}
+
+void Metadata::set_disk_port_id(uint32_t index, uint32_t port_id) {
+  disks_[index].port_id = port_id;
+  for (auto& [id, seg] : vsegs_) {
+    for (size_t i = 0; i < seg.redirects.size(); ++i) {
+      if (seg.redirect_disk[i] != index) continue;
+      map::SimpleStorage s = seg.redirects[i].descriptor.simple();
+      s.port_id = port_id;
+      seg.redirects[i].descriptor = map::StorageDescriptor::make_simple(s);
+    }
+  }
+}
+
+bool Metadata::remap_range(uint32_t vseg_id, uint64_t start, uint64_t length,
+                           const std::optional<map::SimpleStorage>& storage, uint32_t disk,
+                           std::optional<uint8_t> flags,
+                           std::vector<map::RedirectIndex>* new_indexes, std::string* error) {
+  Vseg* seg = vseg(vseg_id);
+  if (!seg || length == 0 || start >= seg->descriptor.length ||
+      length > seg->descriptor.length - start) {
+    if (error)
+      *error = absl::StrFormat("range %u+%u is not inside VSEG %u", start, length, vseg_id);
+    return false;
+  }
+  const uint64_t end = start + length;
+  // Cut the extents that straddle either end of the range.
+  for (uint64_t cut : {start, end}) {
+    auto it = seg->rmap.upper_bound(cut);
+    if (it == seg->rmap.begin()) continue;
+    --it;
+    map::Extent& e = it->second;
+    if (cut > e.start && cut < e.end()) {
+      map::Extent tail = e;
+      tail.start = cut;
+      tail.length = e.end() - cut;
+      e.length = cut - e.start;
+      seg->rmap[cut] = tail;
+    }
+  }
+  for (auto it = seg->rmap.lower_bound(start); it != seg->rmap.end() && it->first < end; ++it) {
+    map::Extent& e = it->second;
+    map::RedirectEntry entry = seg->redirects[e.redirect_index];
+    uint32_t entry_disk = seg->redirect_disk[e.redirect_index];
+    if (storage) {
+      map::SimpleStorage s = *storage;
+      s.port_id = disks_[disk].port_id.value_or(0);
+      entry.descriptor = map::StorageDescriptor::make_simple(s);
+      entry_disk = disk;
+    }
+    if (flags) entry.flags = *flags;
+    size_t index = 0;
+    while (index < seg->redirects.size() &&
+           !(seg->redirects[index] == entry && seg->redirect_disk[index] == entry_disk)) {
+      ++index;
+    }
+    if (index == seg->redirects.size()) {
+      seg->redirects.push_back(entry);
+      seg->redirect_disk.push_back(entry_disk);
+      if (new_indexes) new_indexes->push_back(static_cast<map::RedirectIndex>(index));
+    }
+    e.redirect_index = static_cast<map::RedirectIndex>(index);
+  }
+  return true;
+}
+
+std::vector<std::vector<uint8_t>> Metadata::serialize_rmap(uint32_t vseg_id, uint64_t chunk_blocks,
+                                                           size_t chunk_bytes) const {
+  std::vector<std::vector<uint8_t>> chunks;
+  const Vseg* seg = vseg(vseg_id);
+  if (!seg || chunk_blocks == 0 || chunk_bytes < kChunkHeader + kChunkExtent) return chunks;
+  const size_t max_extents = (chunk_bytes - kChunkHeader) / kChunkExtent;
+  const uint64_t n = (seg->descriptor.length + chunk_blocks - 1) / chunk_blocks;
+  for (uint64_t c = 0; c < n; ++c) {
+    const uint64_t first = c * chunk_blocks;
+    const uint64_t blocks = std::min(chunk_blocks, seg->descriptor.length - first);
+    std::vector<map::Extent> pieces;
+    std::vector<bool> continued;
+    auto it = seg->rmap.upper_bound(first);
+    if (it != seg->rmap.begin()) --it;
+    for (; it != seg->rmap.end() && it->first < first + blocks; ++it) {
+      const map::Extent& e = it->second;
+      if (e.end() <= first) continue;
+      map::Extent p = e;
+      p.start = std::max(e.start, first);
+      p.length = std::min(e.end(), first + blocks) - p.start;
+      pieces.push_back(p);
+      continued.push_back(p.start != e.start);
+    }
+    if (pieces.size() > max_extents) return {};
+    std::vector<uint8_t> out(chunk_bytes, 0);
+    uint8_t* p = out.data();
+    fc::store_be32(p, kRmapChunkMagic);
+    fc::store_be32(p + 4, vseg_id);
+    fc::store_be32(p + 8, static_cast<uint32_t>(c));
+    fc::store_be64(p + 12, first);
+    fc::store_be64(p + 20, blocks);
+    fc::store_be32(p + 28, static_cast<uint32_t>(pieces.size()));
+    p += kChunkHeader;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      fc::store_be64(p, pieces[i].start);
+      fc::store_be64(p + 8, pieces[i].length);
+      fc::store_be16(p + 16, pieces[i].redirect_index);
+      p[18] = continued[i] ? kContinued : 0;
+      p += kChunkExtent;
+    }
+    chunks.push_back(std::move(out));
+  }
+  return chunks;
+}
+
+bool Metadata::deserialize_rmap(std::span<const std::vector<uint8_t>> chunks,
+                                absl::btree_map<uint64_t, map::Extent>* rmap) {
+  rmap->clear();
+  for (const std::vector<uint8_t>& chunk : chunks) {
+    if (chunk.size() < kChunkHeader) return false;
+    const uint8_t* p = chunk.data();
+    if (fc::load_be32(p) != kRmapChunkMagic) return false;
+    const uint64_t first = fc::load_be64(p + 12);
+    const uint64_t blocks = fc::load_be64(p + 20);
+    const uint32_t count = fc::load_be32(p + 28);
+    if (count > (chunk.size() - kChunkHeader) / kChunkExtent) return false;
+    p += kChunkHeader;
+    for (uint32_t i = 0; i < count; ++i, p += kChunkExtent) {
+      map::Extent e;
+      e.start = fc::load_be64(p);
+      e.length = fc::load_be64(p + 8);
+      e.redirect_index = fc::load_be16(p + 16);
+      if (e.length == 0 || e.start < first || e.end() > first + blocks) return false;
+      if ((p[18] & kContinued) != 0 && rmap->empty()) return false;
+      if (!rmap->empty()) {
+        map::Extent& last = std::prev(rmap->end())->second;
+        if (e.start < last.end()) return false;
+        if ((p[18] & kContinued) != 0) {
+          if (e.start != last.end() || e.redirect_index != last.redirect_index) return false;
+          last.length += e.length;
+          continue;
+        }
+      }
+      (*rmap)[e.start] = e;
+    }
+  }
+  return true;
+}
+
+}  // namespace splitpath::cp

@@ -1,0 +1,132 @@
+// The CP's authoritative virtualization metadata (figures 9-14): logical
+// volumes (LVs) made of VSEGs, each VSEG with its Rmap of variable-length
+// extents and its storage redirect table of simple storage descriptors, the
+// backing disks by WWPN, and the virtual targets with their LUNs.
+//
+// Only the CP writes it; the FPs cache subsets, loaded through FP API messages.
+// Pure data structure: no I/O, no time. Not thread-safe (the CP handles one
+// message at a time).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
+#include "cp/control_path.h"
+#include "splitpath/map/rmap_types.h"
+
+namespace splitpath::cp {
+
+// A backing disk, named by WWPN; its N_Port ID once the name server knows it.
+struct Disk {
+  uint64_t wwpn = 0;
+  std::optional<uint32_t> port_id;
+};
+
+// One VSEG: descriptor, Rmap (extents keyed by first block) and redirect
+// table. Redirect entries name their disk by index into Metadata::disks();
+// the descriptor's port_id is filled in when that disk resolves.
+struct Vseg {
+  map::VsegDescriptor descriptor;
+  uint32_t lv_id = 0;
+  absl::btree_map<uint64_t, map::Extent> rmap;
+  std::vector<map::RedirectEntry> redirects;
+  std::vector<uint32_t> redirect_disk;  // disk index per redirect entry
+
+  // The extent holding VSEG-relative block `lba`, or null.
+  const map::Extent* extent_at(uint64_t lba) const;
+};
+
+struct Volume {
+  std::string name;
+  uint32_t lv_id = 0;
+  uint32_t block_size = 512;
+  uint64_t blocks = 0;
+  std::vector<uint32_t> vsegs;  // VSEG ids in LBA order
+};
+
+struct Lun {
+  LunDef def;
+  uint32_t lv_id = 0;
+};
+
+struct Target {
+  VirtualTargetDef def;
+  uint32_t index = 0;
+  uint32_t port_id = 0;
+  uint64_t wwnn = 0;
+  std::vector<Lun> luns;
+};
+
+// Fixed-size chunks of a VSEG's Rmap (the global-metadata form of figure 19):
+// each chunk covers `chunk_blocks` VSEG-relative blocks and lists the extents
+// overlapping it, clipped to the chunk, with their redirect entries.
+inline constexpr uint32_t kRmapChunkMagic = 0x524D4350;  // "RMCP"
+
+class Metadata {
+ public:
+  // The fabricated N_Port ID of virtual target `index` on domain `domain`.
+  static uint32_t target_port_id(uint8_t domain, uint32_t index) {
+    return (uint32_t{domain} << 16) | (0xFFu << 8) | (0x80u + index);
+  }
+
+  bool add_volume(const VolumeDef& def, std::string* error);
+  bool add_target(const VirtualTargetDef& def, uint8_t domain, std::string* error);
+
+  const Volume* volume(const std::string& name) const;
+  const Volume* volume_by_lv(uint32_t lv_id) const;
+  Vseg* vseg(uint32_t id);
+  const Vseg* vseg(uint32_t id) const;
+  // The VSEG of `lv_id` holding volume block `lba`, or null.
+  const Vseg* vseg_at(uint32_t lv_id, uint64_t lba) const;
+  const Target* target_by_port_id(uint32_t port_id) const;
+  const Target* target_by_name(const std::string& name) const;
+  const Lun* lun(uint32_t target_port_id, uint16_t lun) const;
+
+  const std::vector<Volume>& volumes() const { return volumes_; }
+  const std::vector<Target>& targets() const { return targets_; }
+  const absl::btree_map<uint32_t, Vseg>& vsegs() const { return vsegs_; }
+  std::vector<Disk>& disks() { return disks_; }
+  const std::vector<Disk>& disks() const { return disks_; }
+  // Index of the disk `wwpn`, added if new.
+  uint32_t disk_index(uint64_t wwpn);
+  // Fills the port_id of every redirect descriptor that names disk `index`.
+  void set_disk_port_id(uint32_t index, uint32_t port_id);
+
+  // Makes blocks [start, start + length) of VSEG `vseg_id` (VSEG-relative)
+  // map through a redirect entry derived from each current one by replacing
+  // its storage (if `storage`, on disk `disk`) and/or flags. Splits extents at
+  // the range's ends. Returns the redirect indexes that are new (to add to the
+  // FPs) and those reused with the same content; false with *error if the
+  // range is outside the VSEG.
+  bool remap_range(uint32_t vseg_id, uint64_t start, uint64_t length,
+                   const std::optional<map::SimpleStorage>& storage, uint32_t disk,
+                   std::optional<uint8_t> flags, std::vector<map::RedirectIndex>* new_indexes,
+                   std::string* error);
+
+  // The Rmap of a VSEG as fixed-size chunks of `chunk_bytes` bytes each
+  // (header: magic, vseg id, chunk index, first block, blocks, extent count;
+  // then the clipped extents, each marked if it continues one of the
+  // previous chunk). Chunks with more extents than fit are rejected
+  // (empty result).
+  std::vector<std::vector<uint8_t>> serialize_rmap(uint32_t vseg_id, uint64_t chunk_blocks,
+                                                   size_t chunk_bytes) const;
+  // Reads chunks back into extents (the pieces of an extent cut by a chunk
+  // boundary are joined again). False on a malformed chunk.
+  static bool deserialize_rmap(std::span<const std::vector<uint8_t>> chunks,
+                               absl::btree_map<uint64_t, map::Extent>* rmap);
+
+ private:
+  std::vector<Volume> volumes_;
+  absl::btree_map<uint32_t, Vseg> vsegs_;
+  std::vector<Target> targets_;
+  std::vector<Disk> disks_;
+  absl::flat_hash_map<uint64_t, uint32_t> disk_by_wwpn_;
+  uint32_t next_vseg_id_ = 1;
+};
+
+}  // namespace splitpath::cp

@@ -1,0 +1,152 @@
+#include "cp/metadata.h"
+
+#include <gtest/gtest.h>
+
+#include "cp/io_split.h"
+#include "splitpath/fc/scsi_cdb.h"
+#include "splitpath/fc/scsi_cdb_encode.h"
+
+namespace splitpath::cp {
+namespace {
+
+constexpr uint64_t kDisk = 0x500A000000000001;
+
+Metadata two_vsegs() {
+  Metadata m;
+  VolumeDef v;
+  v.name = "v";
+  v.vsegs = {VsegDef{1000, kDisk, 1, 5000, 300, 0}, VsegDef{50, kDisk, 1, 0, 0, 0}};
+  std::string error;
+  EXPECT_TRUE(m.add_volume(v, &error)) << error;
+  return m;
+}
+
+TEST(CpMetadata, VolumesCutIntoVsegsAndExtents) {
+  Metadata m = two_vsegs();
+  const Volume* v = m.volume("v");
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->blocks, 1050u);
+  ASSERT_EQ(v->vsegs.size(), 2u);
+  const Vseg* s = m.vseg(v->vsegs[0]);
+  ASSERT_EQ(s->rmap.size(), 4u);  // 300, 300, 300, 100
+  EXPECT_EQ(s->extent_at(999)->start, 900u);
+  EXPECT_EQ(s->extent_at(999)->length, 100u);
+  EXPECT_EQ(s->extent_at(1000), nullptr);
+  EXPECT_EQ(m.vseg_at(v->lv_id, 1000)->descriptor.id, v->vsegs[1]);
+  EXPECT_EQ(m.vseg_at(v->lv_id, 1050), nullptr);
+  EXPECT_EQ(m.disks().size(), 1u);
+}
+
+TEST(CpMetadata, ErrorsNameTheField) {
+  Metadata m = two_vsegs();
+  std::string error;
+  VolumeDef v;
+  v.name = "w";
+  EXPECT_FALSE(m.add_volume(v, &error));
+  EXPECT_EQ(error, "volume 'w' has no VSEGs");
+  v.vsegs = {VsegDef{10, 0, 0, 0, 0, 0}};
+  EXPECT_FALSE(m.add_volume(v, &error));
+  EXPECT_EQ(error, "volume 'w' VSEG 0: disk_wwpn is 0");
+  v.block_size = 1000;
+  EXPECT_FALSE(m.add_volume(v, &error));
+  EXPECT_EQ(error, "volume 'w': block_size 1000 is not a positive multiple of 512");
+  v.block_size = 512;
+  v.vsegs = {VsegDef{10, kDisk, 1, 0, 0, 0x80}};
+  EXPECT_FALSE(m.add_volume(v, &error));
+  EXPECT_EQ(error, "volume 'w' VSEG 0: unknown redirect flags 0x80");
+  v.vsegs = {VsegDef{10, kDisk, 2, 0, 0, 0}, VsegDef{10, kDisk, 2, 5, 0, 0}};
+  EXPECT_FALSE(m.add_volume(v, &error));
+  EXPECT_EQ(error, "volume 'w' VSEG 1 overlaps VSEG 0 on disk 0x500a000000000001 LUN 2");
+  VirtualTargetDef t;
+  t.name = "t";
+  t.wwpn = 1;
+  t.luns = {LunDef{0, "v", {}, false}, LunDef{0, "v", {}, false}};
+  EXPECT_FALSE(m.add_target(t, 5, &error));
+  EXPECT_EQ(error, "target 't' LUN 0 is defined twice");
+  t.luns = {LunDef{0, "v", {}, false}};
+  EXPECT_TRUE(m.add_target(t, 5, &error));
+  EXPECT_EQ(m.targets()[0].port_id, 0x05FF80u);
+}
+
+TEST(CpMetadata, RemapRangeSplitsExtentsAndAddsAnEntry) {
+  Metadata m = two_vsegs();
+  const uint32_t id = m.volume("v")->vsegs[0];
+  std::vector<map::RedirectIndex> fresh;
+  std::string error;
+  const uint32_t disk2 = m.disk_index(0x777);
+  ASSERT_TRUE(m.remap_range(id, 250, 100, map::SimpleStorage{0, 4, 0, 9000}, disk2, std::nullopt,
+                            &fresh, &error))
+      << error;
+  ASSERT_EQ(fresh.size(), 1u);
+  const Vseg* s = m.vseg(id);
+  EXPECT_EQ(s->extent_at(249)->redirect_index, 0);
+  EXPECT_EQ(s->extent_at(249)->start, 0u);
+  EXPECT_EQ(s->extent_at(249)->length, 250u);
+  EXPECT_EQ(s->extent_at(250)->redirect_index, fresh[0]);
+  EXPECT_EQ(s->extent_at(250)->length, 50u);  // 250..299
+  EXPECT_EQ(s->extent_at(300)->redirect_index, fresh[0]);
+  EXPECT_EQ(s->extent_at(300)->length, 50u);  // 300..349
+  EXPECT_EQ(s->extent_at(350)->redirect_index, 0);
+  EXPECT_EQ(s->extent_at(350)->start, 350u);
+  EXPECT_EQ(s->redirect_disk[fresh[0]], disk2);
+  // Same change again: no new entry.
+  fresh.clear();
+  ASSERT_TRUE(m.remap_range(id, 260, 10, map::SimpleStorage{0, 4, 0, 9000}, disk2, std::nullopt,
+                            &fresh, &error));
+  EXPECT_TRUE(fresh.empty());
+  EXPECT_FALSE(m.remap_range(id, 990, 20, std::nullopt, 0, 1, &fresh, &error));
+  // The port ID is filled in when the disk resolves.
+  m.set_disk_port_id(disk2, 0x010203);
+  EXPECT_EQ(m.vseg(id)->redirects[1].descriptor.simple().port_id, 0x010203u);
+}
+
+TEST(CpMetadata, RmapChunksRoundTrip) {
+  Metadata m = two_vsegs();
+  const uint32_t id = m.volume("v")->vsegs[0];
+  auto chunks = m.serialize_rmap(id, 256, 128);
+  ASSERT_EQ(chunks.size(), 4u);
+  for (const auto& c : chunks)
+    EXPECT_EQ(c.size(), 128u);
+  absl::btree_map<uint64_t, map::Extent> back;
+  ASSERT_TRUE(Metadata::deserialize_rmap(chunks, &back));
+  EXPECT_EQ(back.size(), m.vseg(id)->rmap.size());
+  for (const auto& [start, e] : m.vseg(id)->rmap)
+    EXPECT_EQ(back.at(start), e);
+  chunks[1][0] ^= 0xFF;
+  EXPECT_FALSE(Metadata::deserialize_rmap(chunks, &back));
+  EXPECT_TRUE(m.serialize_rmap(id, 256, 60).empty());  // room for one extent a chunk
+}
+
+TEST(CpIoSplit, LegsStopAtExtentVsegAndTransferLimits) {
+  Metadata m = two_vsegs();
+  const uint32_t lv = m.volume("v")->lv_id;
+  auto p = plan_leg(m, lv, 290, 100, 64);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->blocks, 10u);
+  EXPECT_EQ(p->vseg_lba, 290u);
+  EXPECT_EQ(p->storage.start_lba, 5000u);
+  p = plan_leg(m, lv, 300, 100, 64);
+  EXPECT_EQ(p->blocks, 64u);
+  p = plan_leg(m, lv, 990, 100, 64);
+  EXPECT_EQ(p->blocks, 10u);
+  p = plan_leg(m, lv, 1000, 100, 64);
+  EXPECT_EQ(p->vseg_lba, 0u);
+  EXPECT_EQ(p->blocks, 50u);
+  EXPECT_FALSE(plan_leg(m, lv, 1050, 1, 64));
+  auto cdb = leg_cdb(true, 0x123456789, 7, true);
+  auto c = fc::decode_cdb(cdb);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->opcode, fc::scsi_op::kWrite16);
+  EXPECT_EQ(c->lba, 0x123456789u);
+  EXPECT_EQ(c->transfer_length, 7u);
+  EXPECT_TRUE(c->fua);
+  std::array<uint8_t, 16> host{};
+  (void)fc::encode_cdb(fc::make_read(10, 256), host);
+  auto rw = decode_rw(host);
+  ASSERT_TRUE(rw);
+  EXPECT_FALSE(rw->write);
+  EXPECT_EQ(rw->blocks, 256u);
+}
+
+}  // namespace
+}  // namespace splitpath::cp

@@ -1,0 +1,176 @@
+// Restrictive updates (FPAPI.md "Restrictive update", around figure 25B), one
+// at a time in the order asked:
+//   1. the range is marked updating: misses overlapping it are answered QUEUE
+//      and CP-owned I/Os stop dispatching legs into it;
+//   2. FPRemoveMapping (kExtent, the range) to every FP;
+//   3. per FP, FPQueryPendingIOs (range, started_by_ns = the removal reply's
+//      now_ns, owner kOwnerFp) every drain_poll_ns until none is left, or
+//      FPAbortPendingIOs once drain_timeout_ns have passed; and the CP's own
+//      legs overlapping the range (all dispatched with the old mapping) end;
+//   4. the metadata changes and the new redirect entries go to every FP whose
+//      virtual initiator is logged into their disk;
+//   5. the held I/Os resume; FPs reload extents on demand.
+#include <utility>
+
+#include "cp/control_path_impl.h"
+#include "spdlog/spdlog.h"
+
+namespace splitpath::cp {
+
+bool ControlPath::Impl::updating(uint32_t vseg_id, uint64_t start, uint64_t length) const {
+  if (!update_active) return false;
+  const Update& u = updates.front();
+  return u.vseg_id == vseg_id && start < u.start + u.length && u.start < start + length;
+}
+
+Update* ControlPath::Impl::current_update(uint64_t id) {
+  if (!update_active || updates.front().id != id) return nullptr;
+  return &updates.front();
+}
+
+void ControlPath::Impl::change_mapping(const MappingChange& change,
+                                       std::function<void(bool)> done) {
+  auto reject = [&](const std::string& why) {
+    spdlog::warn("cp: change_mapping of volume '{}' rejected: {}", change.volume, why);
+    if (done) done(false);
+  };
+  const Volume* vol = metadata.volume(change.volume);
+  if (!vol) return reject("unknown volume");
+  if (change.blocks == 0) return reject("blocks is 0");
+  if (!change.storage && !change.flags) return reject("neither storage nor flags given");
+  if (change.storage && change.disk_wwpn == 0) return reject("storage without disk_wwpn");
+  const Vseg* seg = metadata.vseg_at(vol->lv_id, change.lba);
+  if (!seg) return reject("lba beyond the volume");
+  const uint64_t rel = change.lba - seg->descriptor.virtual_start_lba;
+  if (change.blocks > seg->descriptor.length - rel) return reject("range crosses a VSEG end");
+  Update u;
+  u.id = next_update_id++;
+  u.change = change;
+  u.done = std::move(done);
+  u.vseg_id = seg->descriptor.id;
+  u.start = rel;
+  u.length = change.blocks;
+  updates.push_back(std::move(u));
+  if (!update_active) begin_update();
+}
+
+void ControlPath::Impl::begin_update() {
+  if (update_active || updates.empty()) return;
+  update_active = true;
+  Update& u = updates.front();
+  u.began_ns = env.now_ns();
+  u.ports.assign(port_count(), Update::PortDrain{});
+  if (u.change.storage) {
+    u.disk = metadata.disk_index(u.change.disk_wwpn);
+    resolve_disks();  // a new disk: find it and log into it meanwhile
+  }
+  for (uint32_t p = 0; p < port_count(); ++p) {
+    fpapi::FpMapping m;
+    m.req_id = link.next_req_id();
+    m.kind = fpapi::MappingKind::kExtent;
+    m.vseg.id = u.vseg_id;
+    m.extent.start = u.start;
+    m.extent.length = u.length;
+    link.expect_reply(m.req_id, [this, p, id = u.id](const fpapi::FpReply& r) {
+      Update* cur = current_update(id);
+      if (!cur) return;
+      Update::PortDrain& d = cur->ports[p];
+      d.removed = true;
+      d.started_by_ns = r.now_ns;
+      if (config.skip_drain_for_testing) {
+        d.drained = true;
+        maybe_finish_update();
+      } else {
+        poll_drain(p);
+      }
+    });
+    link.send_as(p, fpapi::MsgType::kFpRemoveMapping, m);
+  }
+  maybe_finish_update();  // no ports
+}
+
+void ControlPath::Impl::poll_drain(uint32_t port) {
+  if (!update_active) return;
+  const Update& u = updates.front();
+  fpapi::PendingFilter f;
+  f.vseg_id = u.vseg_id;
+  f.start = u.start;
+  f.length = u.length;
+  f.started_by_ns = u.ports[port].started_by_ns;
+  f.owner = fpapi::kOwnerFp;
+  fpapi::FpQueryPendingIOs q;
+  q.req_id = link.next_req_id();
+  q.filter = f;
+  const uint64_t id = u.id;
+  link.expect_pending_reply(q.req_id, [this, port, f, id](const fpapi::FpQueryPendingIOsReply& r) {
+    Update* cur = current_update(id);
+    if (!cur) return;
+    Update& u = *cur;
+    Update::PortDrain& d = u.ports[port];
+    if (r.count == 0) {
+      d.drained = true;
+      maybe_finish_update();
+      return;
+    }
+    ++stats.drain_waits;
+    if (!d.aborted && env.now_ns() - u.began_ns >= config.drain_timeout_ns) {
+      d.aborted = true;
+      fpapi::FpAbortPendingIOs a;
+      a.req_id = link.next_req_id();
+      a.filter = f;
+      // The aborted I/Os come back as CpQueueIO kAborted (before this reply:
+      // the mailbox is FIFO) and wait in the CP for the new mapping.
+      link.expect_reply(a.req_id, [this, port, id](const fpapi::FpReply&) {
+        Update* cur = current_update(id);
+        if (!cur) return;
+        cur->ports[port].drained = true;
+        maybe_finish_update();
+      });
+      link.send(port, a);
+      return;
+    }
+    later(config.drain_poll_ns, [this, port, id] {
+      if (current_update(id)) poll_drain(port);
+    });
+  });
+  link.send(port, q);
+}
+
+void ControlPath::Impl::maybe_finish_update() {
+  if (!update_active) return;
+  Update& u = updates.front();
+  for (const Update::PortDrain& d : u.ports)
+    if (!d.drained) return;
+  if (!config.skip_drain_for_testing) {
+    for (const auto& [dtag, leg] : legs) {
+      if (leg.vseg_id == u.vseg_id && leg.start < u.start + u.length &&
+          u.start < leg.start + leg.blocks) {
+        return;  // a CP leg still uses the old mapping
+      }
+    }
+  }
+  std::vector<map::RedirectIndex> fresh;
+  std::string error;
+  const bool ok = metadata.remap_range(u.vseg_id, u.start, u.length, u.change.storage, u.disk,
+                                       u.change.flags, &fresh, &error);
+  if (!ok) spdlog::warn("cp: change_mapping of volume '{}' failed: {}", u.change.volume, error);
+  if (ok) {
+    const Vseg* seg = metadata.vseg(u.vseg_id);
+    for (uint32_t p = 0; p < port_count(); ++p) {
+      for (map::RedirectIndex index : fresh) {
+        if (disk_ready(p, seg->redirect_disk[index])) {
+          send_redirect(p, *seg, index, fpapi::MsgType::kFpAddMapping);
+        }
+      }
+    }
+    ++stats.updates;
+  }
+  std::function<void(bool)> done = std::move(u.done);
+  updates.pop_front();
+  update_active = false;
+  if (done) done(ok);
+  retry_blocked();
+  begin_update();
+}
+
+}  // namespace splitpath::cp

@@ -1,0 +1,137 @@
+// The CP as each port's virtual initiator: finds the backing disks in the name
+// server (retrying every resolve_retry_ns while some have not logged in),
+// logs each port's virtual initiator into each disk (PLOGI, then PRLI; a
+// reject or els_timeout_ns without reply starts over after resolve_retry_ns),
+// and once a disk accepts the PRLI from a port, loads that port's FP with the
+// redirect entries that name the disk and resumes the I/Os that waited for it.
+#include "cp/control_path_impl.h"
+#include "cp/target/els_responder.h"
+#include "cp/target/scsi_target.h"
+#include "splitpath/fc/els.h"
+#include "splitpath/fc/frame_header.h"
+
+namespace splitpath::cp {
+
+uint64_t ControlPath::Impl::vi_wwpn(uint32_t port) const {
+  // NAA 5, the simulator's OUI, 0xF: virtual initiator, then domain and port.
+  return (uint64_t{0x5} << 60) | (uint64_t{kSplitpathOui} << 36) | (uint64_t{0xF} << 32) |
+         (uint64_t{env.domain()} << 16) | (port & 0xFFFF);
+}
+
+void ControlPath::Impl::ensure_logins_sized() {
+  logins.resize(port_count());
+  for (auto& per_port : logins)
+    per_port.resize(metadata.disks().size());
+}
+
+bool ControlPath::Impl::disk_ready(uint32_t port, uint32_t disk) const {
+  return port < logins.size() && disk < logins[port].size() &&
+         logins[port][disk].state == ViLogin::State::kReady;
+}
+
+void ControlPath::Impl::resolve_disks() {
+  ensure_logins_sized();
+  bool missing = false;
+  for (uint32_t d = 0; d < metadata.disks().size(); ++d) {
+    if (metadata.disks()[d].port_id) continue;
+    std::optional<uint32_t> id = env.find_port_id(metadata.disks()[d].wwpn);
+    if (!id) {
+      missing = true;
+      continue;
+    }
+    metadata.set_disk_port_id(d, *id & map::kPortIdMask);
+    for (uint32_t p = 0; p < port_count(); ++p)
+      start_login(p, d);
+  }
+  if (missing && !resolve_scheduled) {
+    resolve_scheduled = true;
+    later(config.resolve_retry_ns, [this] {
+      resolve_scheduled = false;
+      resolve_disks();
+    });
+  }
+}
+
+void ControlPath::Impl::start_login(uint32_t port, uint32_t disk) {
+  ViLogin& l = logins[port][disk];
+  const uint32_t disk_id = metadata.disks()[disk].port_id.value_or(0);
+  l.state = ViLogin::State::kPlogi;
+  l.ox_id = next_ox_id++;
+  const uint64_t attempt = ++l.attempt;
+  const uint64_t wwpn = vi_wwpn(port);
+  env.send_frame(
+      make_plogi(env.virtual_initiator(port), disk_id, l.ox_id, wwpn, wwpn ^ (uint64_t{1} << 56)));
+  later(config.els_timeout_ns, [this, port, disk, attempt] {
+    const ViLogin& now = logins[port][disk];
+    if (now.attempt == attempt && now.state != ViLogin::State::kReady) start_login(port, disk);
+  });
+}
+
+void ControlPath::Impl::on_vi_frame(uint32_t port, std::span<const uint8_t> frame) {
+  const uint8_t r_ctl = frame[0];
+  const uint32_t s_id = fc::peek_s_id(frame.data()).value;
+  if (r_ctl == fc::rctl::kElsRequest) {
+    // A disk talking to our virtual initiator (LOGO, PLOGI of its own...).
+    ElsAnswer a = answer_els(frame, vi_wwpn(port), vi_wwpn(port) ^ (uint64_t{1} << 56));
+    if (!a.reply_frame.empty()) {
+      ++stats.els_answered;
+      env.send_frame(a.reply_frame);
+    }
+    if (a.logged_out) {
+      for (uint32_t d = 0; d < metadata.disks().size(); ++d) {
+        if (metadata.disks()[d].port_id == s_id) start_login(port, d);
+      }
+    }
+    return;
+  }
+  if (r_ctl != fc::rctl::kElsReply) {
+    ++stats.dropped;
+    return;
+  }
+  const ElsReply any = parse_els_reply(frame);
+  for (uint32_t d = 0; d < logins[port].size(); ++d) {
+    ViLogin& l = logins[port][d];
+    if (metadata.disks()[d].port_id != s_id || l.ox_id != any.ox_id ||
+        (l.state != ViLogin::State::kPlogi && l.state != ViLogin::State::kPrli)) {
+      continue;
+    }
+    const bool plogi = l.state == ViLogin::State::kPlogi;
+    const ElsReply r = parse_els_reply(frame, plogi ? fc::els_cmd::kPlogi : fc::els_cmd::kPrli);
+    if (!r.accepted) {
+      // Try again later from the start; the attempt guard retires the timer.
+      const uint64_t attempt = ++l.attempt;
+      l.state = ViLogin::State::kIdle;
+      later(config.resolve_retry_ns, [this, port, d, attempt] {
+        if (logins[port][d].attempt == attempt) start_login(port, d);
+      });
+      return;
+    }
+    if (plogi) {
+      l.state = ViLogin::State::kPrli;
+      l.ox_id = next_ox_id++;
+      env.send_frame(make_prli_initiator(env.virtual_initiator(port), s_id, l.ox_id));
+      return;
+    }
+    l.state = ViLogin::State::kReady;
+    ++l.attempt;
+    ++stats.vi_logins;
+    on_disk_ready(port, d);
+    return;
+  }
+  ++stats.dropped;
+}
+
+void ControlPath::Impl::on_disk_ready(uint32_t port, uint32_t disk) {
+  for (const auto& [id, seg] : metadata.vsegs()) {
+    for (size_t i = 0; i < seg.redirects.size(); ++i) {
+      if (seg.redirect_disk[i] != disk) continue;
+      const auto index = static_cast<map::RedirectIndex>(i);
+      if (!loaded_redirects.contains(redirect_key(port, id, index))) {
+        send_redirect(port, seg, index, fpapi::MsgType::kFpAddMapping);
+      }
+    }
+  }
+  retry_blocked();
+}
+
+}  // namespace splitpath::cp

@@ -1,0 +1,52 @@
+// The port-scaling scenario of the split path: one switch, `loaded_ports`
+// hosts each on its own port, each reading and writing its own virtual volume
+// (on its own disk, behind its own port) through one virtual target. With the
+// FPs on, every host port's FP moves its I/O alone and the switch's I/O rate
+// grows with the ports carrying load; with every I/O forced to the CP
+// (fp.enabled false), the one CP is the bottleneck. This is the
+// specification's claim that bandwidth scales with the number of port FPs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "fabric_sim/kernel/kernel.h"
+#include "fabric_sim/topology/topology.h"
+
+namespace splitpath::sim {
+
+struct ScalingOptions {
+  uint32_t loaded_ports = 1;  // 1 .. 128
+  bool fp_enabled = true;
+  SimTime duration_ns = 20 * kNsPerMs;
+  uint32_t queue_depth = 16;   // per host
+  uint32_t block_size = 4096;  // bytes per I/O
+  uint32_t read_percent = 70;
+  uint64_t seed = 1;
+};
+
+// A validated topology for `options`.
+absl::StatusOr<Topology> scaling_topology(const ScalingOptions& options);
+
+struct ScalingPoint {
+  uint32_t loaded_ports = 0;
+  bool fp_enabled = true;
+  uint64_t ios = 0;
+  double sim_seconds = 0;
+  double iops = 0;         // host I/Os per simulated second
+  double mb_per_s = 0;     // per simulated second
+  double fp_fraction = 0;  // of the switch's virtual I/O
+  double wall_seconds = 0;
+  uint64_t verify_errors = 0;
+  uint64_t io_errors = 0;
+};
+
+// Builds and runs the scenario; measures it.
+absl::StatusOr<ScalingPoint> run_scaling_point(const ScalingOptions& options);
+
+// "loaded_ports,fp,ios,sim_seconds,iops,mb_per_s,fp_fraction,wall_seconds,verify_errors,io_errors"
+std::string scaling_csv_header();
+std::string scaling_csv_row(const ScalingPoint& p);
+
+}  // namespace splitpath::sim

@@ -1,0 +1,107 @@
+#include "fabric_sim/cli/bench_command.h"
+
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "boost/program_options.hpp"
+#include "fabric_sim/bench/scaling_scenario.h"
+#include "fmt/format.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr int kExitErrors = 1;
+constexpr int kExitUsage = 2;
+
+bool parse_ports(const std::string& text, std::vector<uint32_t>* out) {
+  for (auto part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    uint32_t n = 0;
+    if (!absl::SimpleAtoi(part, &n) || n < 1 || n > 128) return false;
+    out->push_back(n);
+  }
+  return !out->empty();
+}
+
+}  // namespace
+
+int bench_command(const std::vector<std::string>& args) {
+  po::options_description options("splitpath bench scaling options");
+  options.add_options()("help,h", "show this help")(
+      "ports", po::value<std::string>()->default_value("1,2,4,8,16,32"),
+      "numbers of loaded ports, comma-separated (1 to 128)")(
+      "duration", po::value<double>()->default_value(0.02), "simulated seconds per run")(
+      "queue-depth", po::value<uint32_t>()->default_value(16), "outstanding I/Os per host")(
+      "csv", po::value<std::string>(), "write the CSV here instead of stdout")(
+      "seed", po::value<uint64_t>()->default_value(1), "random seed");
+  po::options_description hidden;
+  hidden.add_options()("suite", po::value<std::string>());
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("suite", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "splitpath bench: " << e.what() << "\n" << options;
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: splitpath bench scaling [options]\n" << options;
+    return 0;
+  }
+  if (!vm.count("suite") || vm["suite"].as<std::string>() != "scaling") {
+    std::cerr << "splitpath bench: the suite must be 'scaling'\n" << options;
+    return kExitUsage;
+  }
+  std::vector<uint32_t> ports;
+  if (!parse_ports(vm["ports"].as<std::string>(), &ports)) {
+    std::cerr << "splitpath bench: --ports must list numbers from 1 to 128, e.g. 1,2,4\n";
+    return kExitUsage;
+  }
+  const double seconds = vm["duration"].as<double>();
+  if (!(seconds > 0 && seconds <= 10)) {
+    std::cerr << "splitpath bench: --duration must be more than 0 and at most 10 seconds\n";
+    return kExitUsage;
+  }
+  std::ofstream file;
+  if (vm.count("csv")) {
+    file.open(vm["csv"].as<std::string>());
+    if (!file) {
+      std::cerr << "splitpath bench: cannot write " << vm["csv"].as<std::string>() << "\n";
+      return kExitUsage;
+    }
+  }
+  std::ostream& csv = vm.count("csv") ? file : std::cout;
+  csv << splitpath::sim::scaling_csv_header() << "\n";
+  bool errors = false;
+  std::cerr << fmt::format("{:>6} {:>14} {:>14} {:>8}\n", "ports", "IOPS (FP)", "IOPS (CP only)",
+                           "ratio");
+  for (uint32_t n : ports) {
+    double iops[2] = {0, 0};
+    for (bool fp : {true, false}) {
+      splitpath::sim::ScalingOptions o;
+      o.loaded_ports = n;
+      o.fp_enabled = fp;
+      o.duration_ns = static_cast<uint64_t>(seconds * 1e9);
+      o.queue_depth = vm["queue-depth"].as<uint32_t>();
+      o.seed = vm["seed"].as<uint64_t>();
+      auto point = splitpath::sim::run_scaling_point(o);
+      if (!point.ok()) {
+        std::cerr << "splitpath bench: " << point.status().message() << "\n";
+        return kExitUsage;
+      }
+      csv << splitpath::sim::scaling_csv_row(*point) << "\n";
+      errors = errors || point->verify_errors > 0 || point->io_errors > 0;
+      iops[fp ? 0 : 1] = point->iops;
+    }
+    std::cerr << fmt::format("{:>6} {:>14.0f} {:>14.0f} {:>8.2f}\n", n, iops[0], iops[1],
+                             iops[1] > 0 ? iops[0] / iops[1] : 0.0);
+  }
+  return errors ? kExitErrors : 0;
+}

@@ -1,0 +1,15 @@
+// `splitpath bench scaling [--ports LIST] [--duration SECONDS] [--csv FILE]
+// [--seed N]`: the port-scaling benchmark of the split path
+// (fabric_sim/bench/scaling_scenario.h). For each number of loaded ports it
+// runs the scenario with the FPs on and with every I/O forced to the CP, and
+// writes one CSV row per run (to FILE, or stdout), then a summary of simulated
+// IOPS and their ratio on stderr.
+//
+// Returns the exit status: 0, 1 if a run had verify or I/O errors, 2 for bad
+// arguments.
+#pragma once
+
+#include <string>
+#include <vector>
+
+int bench_command(const std::vector<std::string>& args);

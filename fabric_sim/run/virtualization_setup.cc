@@ -1,0 +1,57 @@
+#include "fabric_sim/run/virtualization_setup.h"
+
+#include "splitpath/map/rmap_types.h"
+
+namespace splitpath::sim {
+
+std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology& topology) {
+  std::map<std::string, uint64_t> disk_wwpns;
+  for (const DiskConfig& d : topology.disks)
+    disk_wwpns[d.name] = d.wwpn;
+  std::map<std::string, VirtualizationSetup> setups;
+  auto setup_of = [&](const std::string& switch_name) -> VirtualizationSetup& {
+    VirtualizationSetup& s = setups[switch_name];
+    s.fp = topology.fp;
+    s.cp = topology.cp;
+    s.seed = topology.seed;
+    s.cp_config.message_cost_ns = topology.cp.message_cost_ns;
+    s.cp_config.fault_cost_ns = topology.cp.fault_cost_ns;
+    s.cp_config.fault_every_io = !topology.fp.enabled;
+    return s;
+  };
+  for (const VolumeConfig& v : topology.volumes) {
+    cp::VolumeDef def;
+    def.name = v.name;
+    def.block_size = v.block_size;
+    for (const VsegConfig& seg : v.vsegs) {
+      cp::VsegDef d;
+      d.blocks = seg.blocks;
+      d.disk_wwpn = disk_wwpns[seg.disk];
+      d.lun = seg.lun;
+      d.lba = seg.lba;
+      d.extent_blocks = seg.extent_blocks;
+      d.flags = static_cast<uint8_t>((seg.fault_on_read ? map::redirect_flags::kFaultOnRead : 0) |
+                                     (seg.fault_on_write ? map::redirect_flags::kFaultOnWrite : 0));
+      def.vsegs.push_back(d);
+    }
+    setup_of(v.switch_name).volumes.push_back(def);
+  }
+  for (const VirtualTargetConfig& t : topology.virtual_targets) {
+    cp::VirtualTargetDef def;
+    def.name = t.name;
+    def.wwpn = t.wwpn;
+    def.wwnn = t.wwnn;
+    for (const VirtualLunConfig& l : t.luns) {
+      cp::LunDef lun;
+      lun.lun = l.lun;
+      lun.volume = l.volume;
+      lun.initiators = l.hosts;
+      lun.read_only = l.read_only;
+      def.luns.push_back(lun);
+    }
+    setup_of(t.switch_name).targets.push_back(def);
+  }
+  return setups;
+}
+
+}  // namespace splitpath::sim

@@ -1,0 +1,104 @@
+// One switch port's fast path as the simulator runs it: the port ASIC
+// (hal/sim SimPort) with the port firmware (fp::FastPath) on it, driven by
+// kernel events.
+//
+// - Frames reach the FP through deliver(): they wait in an ingress queue,
+//   holding the link credit of the port they came in on, until the port's
+//   receive ring takes them; the credit returns then. A busy FP (its engine
+//   more than kPollLead behind) is polled later, so its rings fill and the
+//   links behind it run out of credit, as on hardware.
+// - Frames the FP transmits leave its transmit ring at their ready time (the
+//   ASIC's cost model) and go to the owner's route_from_fp().
+// - FP API messages: to_fp() posts a CP message after the mailbox latency
+//   (held while the mailbox is full); messages the FP posts reach the owner's
+//   on_fp_message() one mailbox latency after they were posted.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "fabric_sim/kernel/kernel.h"
+#include "fabric_sim/net/frame.h"
+#include "fp_firmware/fast_path.h"
+#include "hal/sim/kernel_clock.h"
+#include "hal/sim/sim_port.h"
+
+namespace splitpath::sim {
+
+// What hosts the port FPs (the switch's virtualization).
+class PortFpOwner {
+ public:
+  virtual ~PortFpOwner() = default;
+  // A frame the FP of `port` transmitted. Returns false to be asked again
+  // later (the frame stays in the transmit ring).
+  virtual bool route_from_fp(uint32_t port, std::span<const uint8_t> frame) = 0;
+  // A message the FP of `port` posted to the CP, after the mailbox latency.
+  virtual void on_fp_message(uint32_t port, uint32_t type, std::span<const uint8_t> payload) = 0;
+};
+
+class PortFp {
+ public:
+  // Fails (nullptr, *error set) if the port or the firmware refuse the
+  // configuration (e.g. table memory too small for the FP's tables).
+  static std::unique_ptr<PortFp> create(Kernel& kernel, FramePool& pool, PortFpOwner& owner,
+                                        const hal::sim::SimPortConfig& port_config,
+                                        const fp::FastPathConfig& fp_config,
+                                        SimTime mailbox_latency_ns, std::string* error);
+  ~PortFp();
+  PortFp(const PortFp&) = delete;
+  PortFp& operator=(const PortFp&) = delete;
+
+  // A frame for this FP. Takes ownership; releases frame->credit_link's
+  // credit (if any) once the port has taken it.
+  void deliver(Frame* frame);
+  // Posts a CP message to this FP, arriving one mailbox latency from now.
+  void to_fp(uint32_t type, std::span<const uint8_t> payload);
+
+  const fp::FastPath& firmware() const { return fp_; }
+  const hal::sim::SimPort& asic() const { return *port_; }
+  uint32_t index() const { return port_->config().port_index; }
+
+ private:
+  // How far ahead of the engine the firmware may run: beyond it, the next
+  // poll waits for the engine.
+  static constexpr SimTime kPollLead = 2 * kNsPerUs;
+
+  struct Message {
+    uint32_t type = 0;
+    std::vector<uint8_t> payload;
+  };
+
+  PortFp(Kernel& kernel, FramePool& pool, PortFpOwner& owner, SimTime mailbox_latency_ns);
+
+  static void hook_tx_queued(void* ctx, uint64_t ready_ns);
+  static void hook_rx_space(void* ctx);
+  static void hook_to_cp_posted(void* ctx);
+
+  void schedule_poll();
+  void on_poll(uint64_t);
+  void on_drain(uint64_t);
+  void on_message_arrives(uint64_t);
+  void on_message_to_cp(uint64_t);
+  void feed_rx();
+  void feed_mailbox();
+
+  Kernel& kernel_;
+  FramePool& pool_;
+  PortFpOwner& owner_;
+  SimTime mailbox_latency_ns_;
+  hal::sim::KernelClock clock_;
+  std::unique_ptr<hal::sim::SimPort> port_;
+  fp::FastPath fp_;
+
+  FrameQueue ingress_;                // frames the receive ring has not taken yet
+  std::deque<Message> in_flight_;     // CP messages on their way (mailbox latency)
+  std::deque<Message> mailbox_wait_;  // arrived, waiting for room in the mailbox
+  bool poll_scheduled_ = false;
+  SimTime drain_at_ = ~SimTime{0};  // time of the scheduled transmit drain; ~0: none
+  std::vector<uint8_t> cp_buffer_;
+};
+
+}  // namespace splitpath::sim
