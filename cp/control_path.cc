@@ -175,6 +175,12 @@ void ControlPath::change_mapping(const MappingChange& change, std::function<void
 }
 
 const CpStats& ControlPath::stats() const {
+  uint64_t pending = 0;
+  for (const auto& per_port : impl_->logins) {
+    for (const ViLogin& l : per_port)
+      pending += l.wanted && l.state != ViLogin::State::kReady;
+  }
+  impl_->stats.vi_logins_pending = pending;
   return impl_->stats;
 }
 

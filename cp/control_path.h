@@ -74,7 +74,11 @@ struct CpConfig {
   uint64_t drain_timeout_ns = 500'000'000;
   uint64_t els_timeout_ns = 20'000'000;
   // How often the CP retries resolving backing disks that have not logged in.
-  uint64_t resolve_retry_ns = 1'000'000;
+  uint64_t resolve_retry_ns = 100'000;
+  // Log every port's virtual initiator into every backing disk as soon as it
+  // resolves, instead of when a host login or an I/O through the port needs
+  // it (ports x disks logins: for small switches and tests).
+  bool eager_vi_logins = false;
   // For tests only: skip the drain step of restrictive updates, to prove a
   // test can tell.
   bool skip_drain_for_testing = false;
@@ -147,6 +151,9 @@ struct CpStats {
   uint64_t malformed_messages = 0;  // FP messages that did not decode: dropped
   uint64_t dropped = 0;    // well-formed but for nothing known (dtag, frame, reply): dropped
   uint64_t vi_logins = 0;  // virtual initiator PRLIs accepted by backing disks
+  // Now, not a count: virtual-initiator logins wanted and not yet complete
+  // (waiting for the disk to appear, or under way).
+  uint64_t vi_logins_pending = 0;
 };
 
 class ControlPath {

@@ -30,6 +30,7 @@ namespace splitpath::cp {
 struct ViLogin {
   enum class State : uint8_t { kIdle, kPlogi, kPrli, kReady };
   State state = State::kIdle;
+  bool wanted = false;  // some I/O or host login through this port needs it
   uint16_t ox_id = 0;
   uint64_t attempt = 0;  // guards timers of earlier attempts
 };
@@ -171,6 +172,13 @@ struct ControlPath::Impl {
   // ---- virtual_initiator.cc
   void resolve_disks();
   void start_login(uint32_t port, uint32_t disk);
+  // Asks for the login of `port`'s virtual initiator into `disk`: starts it
+  // now if the disk is resolved and no login is under way, else when it
+  // resolves. Returns disk_ready(port, disk).
+  bool want_login(uint32_t port, uint32_t disk);
+  // want_login for every disk behind the LUNs of `target` that `host_wwpn`
+  // may see: a host logging in through `port` will send I/O there.
+  void want_logins_for_host(uint32_t port, const Target& target, uint64_t host_wwpn);
   void on_vi_frame(uint32_t port, std::span<const uint8_t> frame);
   void on_disk_ready(uint32_t port, uint32_t disk);
   bool disk_ready(uint32_t port, uint32_t disk) const;

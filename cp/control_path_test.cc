@@ -532,3 +532,70 @@ TEST_F(ControlPathTest, BusyTimeAccumulatesPerMessage) {
 
 }  // namespace
 }  // namespace splitpath::cp
+
+namespace splitpath::cp {
+namespace {
+
+// Without eager_vi_logins a port's virtual initiator logs into a disk only
+// when something needs it: a host logging in through that port (the disks
+// behind the LUNs the host may see), or a miss on that port.
+class LazyLoginTest : public testing::CpHarness {};
+
+size_t plogis_from(const testing::FakeEnv& env, uint32_t vi) {
+  size_t n = 0;
+  for (const auto& f : env.frames) {
+    auto h = fc::decode_frame_header(f.bytes);
+    n += h.ok() && h->s_id.value == vi && h->r_ctl == fc::rctl::kElsRequest &&
+         f.bytes[fc::kFrameHeaderSize] == fc::els_cmd::kPlogi;
+  }
+  return n;
+}
+
+TEST_F(LazyLoginTest, HostLoginAndMissesLogInOnlyThePortsThatNeedIt) {
+  lazy_logins = true;
+  define();
+  cp->start();
+  for (uint32_t p = 0; p < kPorts; ++p) {
+    fpapi::FpDiscoverReply r;
+    r.port_index = p;
+    r.virtual_initiator = env.virtual_initiator(p);
+    r.max_transfer_bytes = testing::kMaxTransfer;
+    deliver(p, r);
+  }
+  EXPECT_EQ(plogis_from(env, env.virtual_initiator(0)), 0u);
+  EXPECT_EQ(plogis_from(env, env.virtual_initiator(1)), 0u);
+
+  // host2 may see LUNs 0 (vol0: disks A and B) and 2 (vol1: disk B): port 0
+  // logs into both disks, port 1 into none.
+  deliver_frame(0, host_plogi(testing::kHost2Id, testing::kHost2, 0x30));
+  EXPECT_EQ(plogis_from(env, env.virtual_initiator(0)), 2u);
+  EXPECT_EQ(plogis_from(env, env.virtual_initiator(1)), 0u);
+  accept_logins();
+  accept_logins();
+  EXPECT_EQ(cp->stats().vi_logins, 2u);
+
+  // A miss on port 1 (disk A) is queued and starts port 1's login there.
+  fpapi::CpMappingMiss miss;
+  miss.utag = 9;
+  miss.lv_id = 1;
+  miss.vseg_id = 1;
+  miss.lba = 10;
+  miss.blocks = 1;
+  deliver(1, miss);
+  auto replies = sent<fpapi::CpMappingMissReply>(1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].action, fpapi::MissAction::kQueue);
+  EXPECT_EQ(plogis_from(env, env.virtual_initiator(1)), 1u);
+  accept_logins();
+  accept_logins();
+  EXPECT_EQ(cp->stats().vi_logins, 3u);
+  // Port 1 now has disk A's redirect entries; the next miss continues.
+  miss.utag = 10;
+  deliver(1, miss);
+  replies = sent<fpapi::CpMappingMissReply>(1);
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[1].action, fpapi::MissAction::kContinue);
+}
+
+}  // namespace
+}  // namespace splitpath::cp

@@ -67,7 +67,7 @@ void ControlPath::Impl::on_miss(uint32_t port, const fpapi::CpMappingMiss& miss)
   // The FP caches the whole extent: it must not overlap a range being
   // updated, and its disk must be logged in from this port.
   if (e && !updating(seg->descriptor.id, e->start, e->length) &&
-      disk_ready(port, seg->redirect_disk[e->redirect_index])) {
+      want_login(port, seg->redirect_disk[e->redirect_index])) {
     if (!loaded_redirects.contains(redirect_key(port, seg->descriptor.id, e->redirect_index))) {
       send_redirect(port, *seg, e->redirect_index, fpapi::MsgType::kFpAddMapping);
     }
@@ -248,7 +248,7 @@ void ControlPath::Impl::pump(uint64_t key) {
                              fc::asc::kInternalTargetFailure.ascq);
       break;
     }
-    if (updating(plan->vseg_id, plan->vseg_lba, plan->blocks) || !disk_ready(io.port, plan->disk)) {
+    if (updating(plan->vseg_id, plan->vseg_lba, plan->blocks) || !want_login(io.port, plan->disk)) {
       io.blocked = true;
       break;
     }

@@ -1,9 +1,15 @@
 // The CP as each port's virtual initiator: finds the backing disks in the name
 // server (retrying every resolve_retry_ns while some have not logged in),
-// logs each port's virtual initiator into each disk (PLOGI, then PRLI; a
-// reject or els_timeout_ns without reply starts over after resolve_retry_ns),
+// logs a port's virtual initiator into a disk when something needs it — a
+// host logging into a virtual target through that port (for the disks behind
+// the LUNs it may see), or an I/O that finds the disk not logged in — so a
+// switch with P ports and D disks does not make P x D logins up front
+// (PLOGI, then PRLI; a reject or els_timeout_ns without reply starts over
+// after resolve_retry_ns; CpConfig::eager_vi_logins logs every port in at once),
 // and once a disk accepts the PRLI from a port, loads that port's FP with the
 // redirect entries that name the disk and resumes the I/Os that waited for it.
+#include <algorithm>
+
 #include "cp/control_path_impl.h"
 #include "cp/target/els_responder.h"
 #include "cp/target/scsi_target.h"
@@ -40,8 +46,9 @@ void ControlPath::Impl::resolve_disks() {
       continue;
     }
     metadata.set_disk_port_id(d, *id & map::kPortIdMask);
-    for (uint32_t p = 0; p < port_count(); ++p)
-      start_login(p, d);
+    for (uint32_t p = 0; p < port_count(); ++p) {
+      if (config.eager_vi_logins || logins[p][d].wanted) start_login(p, d);
+    }
   }
   if (missing && !resolve_scheduled) {
     resolve_scheduled = true;
@@ -49,6 +56,33 @@ void ControlPath::Impl::resolve_disks() {
       resolve_scheduled = false;
       resolve_disks();
     });
+  }
+}
+
+bool ControlPath::Impl::want_login(uint32_t port, uint32_t disk) {
+  ensure_logins_sized();
+  if (port >= logins.size() || disk >= logins[port].size()) return false;
+  ViLogin& l = logins[port][disk];
+  l.wanted = true;
+  if (l.state == ViLogin::State::kIdle && metadata.disks()[disk].port_id) start_login(port, disk);
+  return l.state == ViLogin::State::kReady;
+}
+
+void ControlPath::Impl::want_logins_for_host(uint32_t port, const Target& target,
+                                             uint64_t host_wwpn) {
+  for (const Lun& lun : target.luns) {
+    const auto& allowed = lun.def.initiators;
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), host_wwpn) == allowed.end()) {
+      continue;
+    }
+    const Volume* v = metadata.volume_by_lv(lun.lv_id);
+    if (v == nullptr) continue;
+    for (uint32_t vseg_id : v->vsegs) {
+      if (const Vseg* seg = metadata.vseg(vseg_id)) {
+        for (uint32_t disk : seg->redirect_disk)
+          want_login(port, disk);
+      }
+    }
   }
 }
 

@@ -110,6 +110,9 @@ void ControlPath::Impl::on_target_els(uint32_t port, const Target& target,
   }
   host_logins.insert(lkey);
   host_wwpn[host] = a.initiator_wwpn;
+  // The host's I/O will enter through this port: log its virtual initiator
+  // into the disks behind what the host may see while the host discovers.
+  want_logins_for_host(port, target, a.initiator_wwpn);
   // LUN masking: every FP must let this host through before it may send a
   // command, so the LS_ACC waits for every FP's FpReply to the kAppend.
   std::vector<const Lun*> grant;

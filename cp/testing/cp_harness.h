@@ -139,14 +139,19 @@ inline constexpr uint32_t kMaxTransfer = 64 * 1024;  // 128 blocks of 512
 class CpHarness : public ::testing::Test {
  protected:
   static constexpr uint32_t kPorts = 2;
+  bool lazy_logins = false;
 
   CpHarness() : env(kPorts) {
     env.name_server[kDiskA] = kDiskAId;
     env.name_server[kDiskB] = kDiskBId;
   }
 
+  // The harness logs every port in at once (eager_vi_logins) unless a test
+  // sets lazy_logins to see logins made on demand.
   void define(const CpConfig& config = CpConfig{}) {
-    cp = std::make_unique<ControlPath>(env, config);
+    CpConfig c = config;
+    c.eager_vi_logins = c.eager_vi_logins || !lazy_logins;
+    cp = std::make_unique<ControlPath>(env, c);
     VolumeDef v0;
     v0.name = "vol0";
     v0.vsegs = {VsegDef{1000, kDiskA, 1, 5000, 100, 0}, VsegDef{500, kDiskB, 2, 0, 0, 0}};

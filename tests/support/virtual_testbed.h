@@ -9,7 +9,6 @@
 
 #include <array>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -40,17 +39,14 @@ class VirtualTestbed {
     fabric_ = std::move(*fabric);
     for (const auto& h : fabric_->hosts())
       h->stop_workload();
-    // Ready when every host has found its LUNs and every port's virtual
-    // initiator has logged into every disk behind a volume.
+    // Ready when every host has found its LUNs and the logins of the
+    // switches' virtual initiators that the hosts' PLOGIs asked for are done.
     for (int step = 0; step < 1000; ++step) {
       bool all = true;
       for (const auto& h : fabric_->hosts())
         all = all && h->luns().size() >= luns_per_host;
-      for (const auto& sw : fabric_->switches()) {
-        if (!sw->virtualization()) continue;
-        all = all && sw->virtualization_stats().cp.vi_logins >=
-                         uint64_t{sw->port_count()} * backing_disks(*topology, sw->name());
-      }
+      for (const auto& s : fabric_->switches())
+        all = all && s->virtualization_stats().cp.vi_logins_pending == 0;
       if (all) break;
       run_for(100 * sim::kNsPerUs);
     }
@@ -69,16 +65,6 @@ class VirtualTestbed {
     return sw(name).virtualization_stats();
   }
   void run_for(sim::SimTime ns) { fabric_->run_until(kernel().now() + ns); }
-
-  static uint64_t backing_disks(const sim::Topology& t, const std::string& switch_name) {
-    std::set<std::string> disks;
-    for (const sim::VolumeConfig& v : t.volumes) {
-      if (v.switch_name != switch_name) continue;
-      for (const sim::VsegConfig& seg : v.vsegs)
-        disks.insert(seg.disk);
-    }
-    return disks.size();
-  }
 
   // The virtual target port ID a host found `lun` on.
   fc::FcId target_of(const std::string& host_name, uint16_t lun) {

@@ -22,6 +22,7 @@ struct UpdateRun {
   bool new_writes_good = true;
   bool new_writes_on_new_disk = true;
   bool new_writes_not_on_old_disk = true;
+  uint64_t no_mapping_faults = 0;  // I/Os the CP held while the range was updating
 };
 
 // vol0 blocks 2000..2999 (an extent of VSEG 0 on disk0) move to disk3 while
@@ -90,6 +91,8 @@ UpdateRun run_update(bool skip_drain) {
         out.new_writes_not_on_old_disk &&
         tb.disk_bytes("disk0", 0, 1000 + 2500 + i * 8, 8) == std::vector<uint8_t>(8 * 512, 0);
   }
+  for (const auto& port : tb.stats().ports)
+    out.no_mapping_faults += port.faults[static_cast<size_t>(fpapi::FaultKind::kNoMapping)];
   return out;
 }
 
@@ -103,6 +106,9 @@ TEST(RestrictiveUpdate, NewIosUseTheNewMappingAndTheChangeWaitsForOldOnes) {
   EXPECT_TRUE(r.new_writes_not_on_old_disk);
   // The drain: the metadata changed only after every older I/O had ended.
   EXPECT_GE(r.change_done_at, r.last_old_write_done_at);
+  // The new writes missed the revoked extent; the CP answered QUEUE (no
+  // mapping) and ran them on the new mapping once the update was done.
+  EXPECT_EQ(r.no_mapping_faults, 4u);
 }
 
 TEST(RestrictiveUpdate, WithoutTheDrainTheChangeDoesNotWaitAndTheTestNotices) {
