@@ -53,6 +53,10 @@ struct FastPathConfig {
   // FP-core cycles charged (HAL charge_cycles) beyond the per-frame cost for
   // the figure 7 decision of one command.
   uint32_t classify_cycles = 150;
+  // For tests only: FPRemoveMapping of extents acknowledges without dropping
+  // the cached extents, so the FP keeps dispatching with a mapping the CP has
+  // revoked (the torture harness shows its revocation checker notices).
+  bool ignore_remove_mapping_for_testing = false;
 };
 
 // Why init() failed.
@@ -88,6 +92,9 @@ class FastPath {
   fpapi::FpStatistics statistics() const;
   RmapStats rmap_stats() const;
   uint32_t virtual_initiator() const;
+  // For tests only: sets FastPathConfig::ignore_remove_mapping_for_testing on
+  // a running FP (defined in tables.cc).
+  void set_ignore_remove_mapping_for_testing(bool on);
 
   // The firmware's state, defined in fast_path_impl.h (private to fp_firmware/;
   // declared public only so its files can name it).

@@ -175,6 +175,33 @@ TEST(FpCpIo, UnlinkedDispatchAndBadUtag) {
   EXPECT_EQ(bad.transport_error, 1);
 }
 
+// A disk that refuses a leg at the FCP level (an FCP_RSP with RSP_CODE 2,
+// FCP_CMND fields invalid, and a GOOD status byte: it answers so when the
+// virtual initiator is not logged in) did not run it: the leg must not report
+// GOOD to the CP, or the CP completes the host's READ GOOD without its data.
+// Found by `splitpath torture --seed 5`.
+TEST(FpCpIo, ALegRefusedWithAnFcpResponseCodeIsATransportError) {
+  FpFixture t;
+  t.bring_up();
+  fpapi::FpDispatchIO d;
+  d.dtag = 10;
+  d.target_id = kDisk;
+  d.lun = kDiskLun;
+  d.cdb_length = 6;  // TEST UNIT READY
+  t.cp_send(d);
+  t.run();
+  const Frame c = t.expect_frame();
+  fc::FcpRsp r = fc::make_fcp_rsp_code(fc::fcp_rsp_code::kCmndFieldsInvalid);
+  std::vector<uint8_t> p(fc::fcp_rsp_size(r));
+  ASSERT_TRUE(fc::encode_fcp_rsp(r, p).ok());
+  t.push(header(fc::rctl::kDeviceDataCommandStatus, kVi, kDisk, kFctlRsp, c.h.ox_id, 0xFFFF), p);
+  t.run();
+  const auto done = t.cp_expect<fpapi::CpDispatchIOComplete>();
+  EXPECT_EQ(done.dtag, 10u);
+  EXPECT_EQ(done.scsi_status, fc::scsi_status::kGood);
+  EXPECT_EQ(done.transport_error, 1);
+}
+
 TEST(FpCpIo, PutDataAndQueueIoCompleteAnswerATargetCommand) {
   FpFixture t;
   t.bring_up();

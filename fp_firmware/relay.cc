@@ -168,6 +168,11 @@ void FastPath::Impl::on_downstream_frame(sp_hal_buf* buf, const fc::FrameHeader&
   c.dtag = d.dtag;
   c.utag = u != nullptr ? utag_of(*u) : fpapi::kNoTag;
   c.scsi_status = rsp.scsi_status;
+  // An FCP response code other than "no failure" (e.g. FCP_CMND fields
+  // invalid from a disk the virtual initiator is not logged into) means the
+  // command never ran, whatever the SCSI status byte says.
+  if (rsp.rsp_info_length != 0 && rsp.rsp_code() != fc::fcp_rsp_code::kTmfComplete)
+    c.transport_error = 1;
   c.residual_flags = static_cast<uint8_t>((rsp.resid_under ? fc::fcp_rsp_flags::kResidUnder : 0) |
                                           (rsp.resid_over ? fc::fcp_rsp_flags::kResidOver : 0));
   c.residual = rsp.residual;

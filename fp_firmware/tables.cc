@@ -256,6 +256,7 @@ fpapi::ApiStatus FastPath::Impl::mapping(fpapi::MsgType type, const fpapi::FpMap
     case MappingKind::kExtent: {
       if (v == nullptr) return ApiStatus::kNotFound;
       if (type == MsgType::kFpRemoveMapping) {
+        if (config.ignore_remove_mapping_for_testing) return ApiStatus::kOk;  // the broken FP
         const RmapRemoval r = rmap.remove(id, m.extent.start, m.extent.length);
         *value = r.extents;
         return from_rmap(r.status);
@@ -267,6 +268,10 @@ fpapi::ApiStatus FastPath::Impl::mapping(fpapi::MsgType type, const fpapi::FpMap
     }
   }
   return ApiStatus::kInvalid;
+}
+
+void FastPath::set_ignore_remove_mapping_for_testing(bool on) {
+  if (impl_ != nullptr) impl_->config.ignore_remove_mapping_for_testing = on;
 }
 
 }  // namespace splitpath::fp

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # Installs what Splitpath needs to build, test and capture on Debian 12, as
 # root. Does nothing (and needs no network) when everything is already there.
+#
+#   setup-debian.sh      the build, the tests, the benchmarks (tshark and
+#                        tcpdump are the peers of the capture tests and of
+#                        `splitpath bench decode`)
+#   setup-debian.sh ci   also what CI adds: clang with libFuzzer
+#                        (tools/ci-fuzz.sh), the big-endian PowerPC cross
+#                        compiler and qemu-user (tools/ci-cross.sh)
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkgconf git
   libboost-dev libboost-program-options-dev libpcap-dev libabsl-dev
   libfmt-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libyaml-cpp-dev nlohmann-json3-dev tshark
+  libyaml-cpp-dev nlohmann-json3-dev tshark tcpdump
 )
+if [ "${1:-}" = ci ]; then
+  packages+=(clang libclang-rt-14-dev g++-powerpc-linux-gnu qemu-user)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

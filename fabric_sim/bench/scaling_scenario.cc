@@ -4,7 +4,6 @@
 
 #include "absl/status/status.h"
 #include "fabric_sim/run/fabric.h"
-#include "fabric_sim/run/report.h"
 #include "fabric_sim/topology/topology_validate.h"
 #include "fmt/format.h"
 
@@ -25,7 +24,7 @@ absl::StatusOr<Topology> scaling_topology(const ScalingOptions& o) {
   Topology t;
   t.source = fmt::format("<scaling {} ports>", n);
   t.seed = o.seed;
-  t.duration_ns = o.duration_ns;
+  t.duration_ns = o.warmup_ns + o.duration_ns;
   SwitchConfig sw;
   sw.name = "sw0";
   sw.domain = 1;
@@ -65,29 +64,64 @@ absl::StatusOr<Topology> scaling_topology(const ScalingOptions& o) {
   return t;
 }
 
+namespace {
+
+// What the window's figures are differences of.
+struct Totals {
+  uint64_t ios = 0;
+  uint64_t bytes = 0;
+  uint64_t fp_hits = 0;
+  uint64_t cp_completed = 0;
+  uint64_t verify_errors = 0;
+  uint64_t io_errors = 0;
+};
+
+Totals totals(const Fabric& fabric) {
+  Totals t;
+  for (const auto& h : fabric.hosts()) {
+    const HostStats& s = h->stats();
+    t.ios += s.ios_completed;
+    t.bytes += s.bytes_read + s.bytes_written;
+    t.verify_errors += s.verify_errors;
+    t.io_errors += s.check_conditions + s.other_status + s.timeouts + s.protocol_errors;
+  }
+  for (const auto& sw : fabric.switches()) {
+    for (const PortFpStats& p : sw->virtualization_stats().ports) {
+      t.fp_hits += p.fp_completed;
+      t.cp_completed += p.cp_completed;
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
 absl::StatusOr<ScalingPoint> run_scaling_point(const ScalingOptions& o) {
   auto topology = scaling_topology(o);
   if (!topology.ok()) return topology.status();
   const auto start = std::chrono::steady_clock::now();
   auto fabric = Fabric::build(*topology, {});
   if (!fabric.ok()) return fabric.status();
-  if (absl::Status s = (*fabric)->run(); !s.ok()) return s;
-  const auto report = make_report(**fabric);
+  (*fabric)->run_until(o.warmup_ns);
+  const Totals before = totals(**fabric);
+  (*fabric)->run_until(o.warmup_ns + o.duration_ns);
+  const Totals after = totals(**fabric);
+  if (absl::Status s = (*fabric)->run(); !s.ok()) return s;  // drains the hosts
+  const Totals end = totals(**fabric);
   ScalingPoint p;
   p.loaded_ports = o.loaded_ports;
   p.fp_enabled = o.fp_enabled;
   p.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  p.ios = report["ios_completed"].get<uint64_t>();
+  p.ios = after.ios - before.ios;
   p.sim_seconds = static_cast<double>(o.duration_ns) / 1e9;
-  double mb = 0;
-  for (const auto& h : report["hosts"])
-    mb += h["mb_per_s"].get<double>();
   p.iops = static_cast<double>(p.ios) / p.sim_seconds;
-  p.mb_per_s = mb;
-  const auto& sw = report["switches"][0];
-  if (sw.contains("virtualization")) p.fp_fraction = sw["virtualization"]["fp_fraction"];
-  p.verify_errors = report["verify_errors"].get<uint64_t>();
-  p.io_errors = report["io_errors"].get<uint64_t>();
+  p.mb_per_s = static_cast<double>(after.bytes - before.bytes) / 1e6 / p.sim_seconds;
+  const uint64_t hits = after.fp_hits - before.fp_hits;
+  const uint64_t cp = after.cp_completed - before.cp_completed;
+  p.fp_fraction = hits + cp == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(hits + cp);
+  // Errors over the whole run, warm-up and drain included.
+  p.verify_errors = end.verify_errors;
+  p.io_errors = end.io_errors;
   return p;
 }
 

@@ -1,12 +1,17 @@
 #include "fabric_sim/cli/bench_command.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "boost/program_options.hpp"
+#include "fabric_sim/bench/decode_bench.h"
 #include "fabric_sim/bench/scaling_scenario.h"
 #include "fmt/format.h"
 
@@ -26,14 +31,63 @@ bool parse_ports(const std::string& text, std::vector<uint32_t>* out) {
   return !out->empty();
 }
 
+// `splitpath bench decode [--frames N] [--keep FILE] [--seed N]`: the decoder
+// against tcpdump and tshark on one generated capture (decode_bench.h).
+int decode_bench_command(const std::vector<std::string>& args) {
+  po::options_description options("splitpath bench decode options");
+  options.add_options()("help,h", "show this help")(
+      "frames", po::value<uint64_t>()->default_value(500000), "frames in the generated capture")(
+      "keep", po::value<std::string>(),
+      "write the capture here and keep it (default: a temporary file)")(
+      "seed", po::value<uint64_t>()->default_value(1), "random seed of the generated traffic");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "splitpath bench decode: " << e.what() << "\n" << options;
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: splitpath bench decode [options]\n" << options;
+    return 0;
+  }
+  splitpath::sim::DecodeBenchOptions o;
+  o.frames = vm["frames"].as<uint64_t>();
+  o.seed = vm["seed"].as<uint64_t>();
+  if (o.frames < 1 || o.frames > 100000000) {
+    std::cerr << "splitpath bench decode: --frames must be from 1 to 100000000\n";
+    return kExitUsage;
+  }
+  const bool keep = vm.count("keep") > 0;
+  o.path = keep ? vm["keep"].as<std::string>()
+                : (std::filesystem::temp_directory_path() /
+                   fmt::format("splitpath-decode-bench-{}.pcap", ::getpid()))
+                      .string();
+  auto result = splitpath::sim::run_decode_bench(o);
+  if (!keep) std::filesystem::remove(o.path);
+  if (!result.ok()) {
+    std::cerr << "splitpath bench decode: " << result.status().message() << "\n";
+    return kExitUsage;
+  }
+  std::cout << splitpath::sim::format_decode_bench(*result);
+  return 0;
+}
+
 }  // namespace
 
 int bench_command(const std::vector<std::string>& args) {
+  if (!args.empty() && args.front() == "decode") {
+    return decode_bench_command(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
   po::options_description options("splitpath bench scaling options");
   options.add_options()("help,h", "show this help")(
       "ports", po::value<std::string>()->default_value("1,2,4,8,16,32"),
       "numbers of loaded ports, comma-separated (1 to 128)")(
-      "duration", po::value<double>()->default_value(0.02), "simulated seconds per run")(
+      "duration", po::value<double>()->default_value(0.02),
+      "simulated seconds measured per run, after the warm-up")(
+      "warmup", po::value<double>()->default_value(0.03),
+      "simulated seconds of bring-up and cache warm-up left out of the figures")(
       "queue-depth", po::value<uint32_t>()->default_value(16), "outstanding I/Os per host")(
       "csv", po::value<std::string>(), "write the CSV here instead of stdout")(
       "seed", po::value<uint64_t>()->default_value(1), "random seed");
@@ -56,7 +110,7 @@ int bench_command(const std::vector<std::string>& args) {
     return 0;
   }
   if (!vm.count("suite") || vm["suite"].as<std::string>() != "scaling") {
-    std::cerr << "splitpath bench: the suite must be 'scaling'\n" << options;
+    std::cerr << "splitpath bench: the suite must be 'scaling' or 'decode'\n" << options;
     return kExitUsage;
   }
   std::vector<uint32_t> ports;
@@ -89,6 +143,7 @@ int bench_command(const std::vector<std::string>& args) {
       o.loaded_ports = n;
       o.fp_enabled = fp;
       o.duration_ns = static_cast<uint64_t>(seconds * 1e9);
+      o.warmup_ns = static_cast<uint64_t>(std::clamp(vm["warmup"].as<double>(), 0.0, 10.0) * 1e9);
       o.queue_depth = vm["queue-depth"].as<uint32_t>();
       o.seed = vm["seed"].as<uint64_t>();
       auto point = splitpath::sim::run_scaling_point(o);

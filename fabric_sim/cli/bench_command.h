@@ -5,8 +5,12 @@
 // writes one CSV row per run (to FILE, or stdout), then a summary of simulated
 // IOPS and their ratio on stderr.
 //
-// Returns the exit status: 0, 1 if a run had verify or I/O errors, 2 for bad
-// arguments.
+// `splitpath bench decode [--frames N] [--keep FILE] [--seed N]`: the trace
+// decoder's rate in frames/s and MB/s on a generated capture, side by side with
+// tcpdump and tshark reading the same file (fabric_sim/bench/decode_bench.h).
+//
+// Returns the exit status: 0, 1 if a scaling run had verify or I/O errors, 2 for
+// bad arguments (or a decode capture that cannot be written).
 #pragma once
 
 #include <string>

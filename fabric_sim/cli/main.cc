@@ -4,7 +4,9 @@
 //                 [--pcap-ports SW:PORT,...] [--json]
 //   splitpath default-topology
 //   splitpath decode TRACE ...        (decode_command.h)
+//   splitpath replay TRACE ...        (replay_command.h)
 //   splitpath bench scaling ...       (bench_command.h)
+//   splitpath torture ...             (torture_command.h)
 //
 // Exit status: 0 on a clean run; 1 when the run found data errors (verify
 // errors); 2 for a bad command line, topology file or capture path.
@@ -17,6 +19,8 @@
 #include "boost/program_options.hpp"
 #include "fabric_sim/cli/bench_command.h"
 #include "fabric_sim/cli/decode_command.h"
+#include "fabric_sim/cli/replay_command.h"
+#include "fabric_sim/cli/torture_command.h"
 #include "fabric_sim/run/fabric.h"
 #include "fabric_sim/run/report.h"
 #include "fabric_sim/topology/default_scenario.h"
@@ -37,7 +41,12 @@ constexpr int kExitUsage = 2;
 void print_usage(std::ostream& out) {
   out << "usage: splitpath run [TOPOLOGY.yaml] [options]   run a simulation\n"
          "       splitpath decode TRACE [options]          list and summarize an FC trace\n"
+         "       splitpath replay TRACE [options]          replay an FC trace on a simulated "
+         "fabric\n"
          "       splitpath bench scaling [options]         IOPS as loaded ports grow, FP vs CP\n"
+         "       splitpath bench decode [options]          trace decode rate vs tcpdump and "
+         "tshark\n"
+         "       splitpath torture [options]               randomized faults against invariants\n"
          "       splitpath default-topology                print the embedded default topology\n"
          "\n"
          "Without TOPOLOGY.yaml, `run` uses the embedded default (2 hosts, 1 switch, 4 disks).\n";
@@ -130,7 +139,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "run") return run_command(args);
   if (command == "decode") return decode_command(args);
+  if (command == "replay") return replay_command(args);
   if (command == "bench") return bench_command(args);
+  if (command == "torture") return torture_command(args);
   if (command == "default-topology") {
     std::cout << splitpath::sim::default_topology_yaml();
     return 0;

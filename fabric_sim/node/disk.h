@@ -56,6 +56,15 @@ class Disk : public NPort {
 
   // Test access to the stored bytes of a LUN (nullptr if no such LUN).
   const SparseStore* store(uint16_t lun) const;
+  // Write access for harnesses that model a storage service copying data
+  // between disks at an instant (the torture harness's range moves).
+  SparseStore* mutable_store(uint16_t lun);
+
+  // For tests only: breaks the disk's write ordering. A WRITE is acknowledged
+  // (FCP_RSP GOOD) `delay` before its data reaches the medium, so a read
+  // issued after the acknowledgement can return the old data. 0 (the default):
+  // data is on the medium before the acknowledgement.
+  void set_late_writes_for_testing(SimTime delay) { late_write_ns_ = delay; }
 
  protected:
   void on_fcp_frame(const fc::FrameHeader& h, Frame* frame) override;
@@ -95,6 +104,17 @@ class Disk : public NPort {
   SimTime media_free_at_ = 0;
   SimTime extra_delay_ = 0;
   bool offline_ = false;
+  // set_late_writes_for_testing: acknowledged writes not yet on the medium,
+  // by the kernel event argument that applies them.
+  struct LateWrite {
+    LogicalUnit* lu = nullptr;
+    uint64_t byte_offset = 0;
+    std::vector<uint8_t> data;
+  };
+  void apply_late_write(uint64_t id);
+  SimTime late_write_ns_ = 0;
+  absl::btree_map<uint64_t, LateWrite> late_writes_;
+  uint64_t next_late_write_ = 0;
 };
 
 }  // namespace splitpath::sim

@@ -49,6 +49,7 @@ struct Disk::Task {
   uint8_t seq_id = 0;
   std::optional<uint64_t> medium_error_lba;
   std::vector<uint8_t> parameters;  // parameter-list data-out
+  std::vector<uint8_t> late_data;   // set_late_writes_for_testing: data not yet applied
 };
 
 // What a command ends with.

@@ -56,6 +56,18 @@ const SparseStore* Disk::store(uint16_t number) const {
   return nullptr;
 }
 
+SparseStore* Disk::mutable_store(uint16_t number) {
+  LogicalUnit* l = lun(number);
+  return l ? &l->store : nullptr;
+}
+
+void Disk::apply_late_write(uint64_t id) {
+  auto it = late_writes_.find(id);
+  if (it == late_writes_.end()) return;
+  it->second.lu->store.write(it->second.byte_offset, it->second.data);
+  late_writes_.erase(it);
+}
+
 void Disk::add_medium_error(uint16_t number, uint64_t lba, uint64_t count) {
   if (LogicalUnit* l = lun(number)) l->medium_errors.emplace_back(lba, count);
 }
@@ -247,6 +259,9 @@ void Disk::on_data_out(const fc::FrameHeader& h, Frame* frame) {
   }
   if (task->parameter_out) {
     std::memcpy(task->parameters.data() + h.parameter, payload.data(), payload.size());
+  } else if (late_write_ns_ > 0) {
+    task->late_data.resize(task->bytes);
+    std::memcpy(task->late_data.data() + h.parameter, payload.data(), payload.size());
   } else {
     task->lu->store.write(task->byte_offset + h.parameter, payload);
   }
@@ -297,6 +312,12 @@ void Disk::on_media_done(uint64_t arg) {
   if (task.write) {
     ++stats_.writes;
     stats_.bytes_written += task.bytes;
+    if (late_write_ns_ > 0 && !task.late_data.empty()) {
+      const uint64_t id = next_late_write_++;
+      late_writes_[id] = LateWrite{task.lu, task.byte_offset, std::move(task.late_data)};
+      task.late_data.clear();
+      kernel().schedule_in<&Disk::apply_late_write>(late_write_ns_, this, id);
+    }
     send_rsp(task, fc::scsi_status::kGood, nullptr, task.fcp_dl - task.bytes,
              task.fcp_dl > task.bytes);
     finish(task);
@@ -355,6 +376,7 @@ void Disk::finish(Task& task) {
   if (!task.active) return;
   task.active = false;
   task.parameters.clear();
+  task.late_data.clear();
   free_tasks_.push_back(static_cast<uint32_t>(rx_ids_.slot(task.rx_id)));
   rx_ids_.release(task.rx_id);
 }

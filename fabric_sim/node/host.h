@@ -62,6 +62,7 @@ struct ScsiResult {
   uint32_t residual = 0;  // FCP_RSP residual
   bool underrun = false;
   std::vector<uint8_t> data_in;  // what the target sent
+  uint32_t data_out_sent = 0;    // data-out bytes sent, as the target's XFER_RDYs asked
 };
 
 // A LUN the host found and runs its job on.
@@ -82,6 +83,10 @@ class Host : public NPort {
   const HostStats& stats() const { return stats_; }
   const std::vector<FailedCommand>& failed_commands() const { return failed_; }
   std::vector<DiscoveredLun> luns() const;
+  // The N_Port ID of the target with WWPN `wwpn` once this host has logged in to
+  // it (PLOGI and PRLI accepted, target role), FcId{0} before or otherwise. The
+  // trace replay (fabric_sim/replay/) addresses commands through it.
+  fc::FcId target_port(uint64_t wwpn) const;
   // Sends one SCSI command outside the job (discovery, tests, tools): `cdb` as
   // given, `data_out` offered on XFER_RDY, up to `data_in_length` bytes
   // accepted. `done` runs on FCP_RSP or after the I/O timeout. Returns false if

@@ -183,6 +183,7 @@ void Host::on_xfer_rdy(IoSlot& slot, const fc::FrameHeader& h, Frame* frame) {
   const uint32_t begin = xfer->relative_offset;
   const uint32_t end = begin + xfer->burst_length;
   if (slot.passthrough) {
+    slot.result.data_out_sent += end - begin;
     send_data_sequence(seq, begin, end, [&](uint32_t offset, std::span<uint8_t> out) {
       std::memcpy(out.data(), slot.data_out.data() + offset, out.size());
     });
@@ -342,6 +343,13 @@ void Host::finish(IoSlot& slot, uint8_t status, const fc::SenseData* sense) {
   --job.outstanding;
   --outstanding_;
   fill_queue(job);
+}
+
+fc::FcId Host::target_port(uint64_t wwpn) const {
+  for (const auto& t : targets_) {
+    if (t->wwpn == wwpn && t->state == TargetState::kReady) return t->id;
+  }
+  return fc::FcId{0};
 }
 
 bool Host::submit_command(fc::FcId target, uint16_t lun, std::span<const uint8_t> cdb,

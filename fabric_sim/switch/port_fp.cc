@@ -5,16 +5,100 @@
 #include <string>
 
 #include "fabric_sim/net/link.h"
+#include "hal/ring/ring_port.h"
 
 namespace splitpath::sim {
+namespace {
+
+class SimAsic final : public PortAsic {
+ public:
+  explicit SimAsic(std::unique_ptr<hal::sim::SimPort> port) : port_(std::move(port)) {}
+  const sp_hal* hal() const override { return port_->hal(); }
+  void set_hooks(const hal::sim::SimPortHooks& hooks) override { port_->set_hooks(hooks); }
+  hal::Status push_rx(const uint8_t* bytes, uint32_t length) override {
+    return port_->push_rx(bytes, length);
+  }
+  uint64_t busy_until_ns() const override { return port_->busy_until_ns(); }
+  bool tx_front(hal::sim::TxFrameView* out) const override { return port_->tx_front(out); }
+  void pop_tx() override { port_->pop_tx(); }
+  hal::Status cp_send(uint32_t type, const void* data, uint32_t length) override {
+    return port_->cp_send(type, data, length);
+  }
+  hal::Status cp_recv(uint32_t* type, void* buf, uint32_t capacity, uint32_t* length) override {
+    return port_->cp_recv(type, buf, capacity, length);
+  }
+
+ private:
+  std::unique_ptr<hal::sim::SimPort> port_;
+};
+
+// hal/ring keeps a sent descriptor until the firmware reclaims it (poll); the
+// switch polls the FP after every transmit drain, so buffers come back.
+class RingAsic final : public PortAsic {
+ public:
+  explicit RingAsic(sp_ring_port* port) : port_(port) {}
+  ~RingAsic() override { sp_ring_destroy(port_); }
+  RingAsic(const RingAsic&) = delete;
+  RingAsic& operator=(const RingAsic&) = delete;
+
+  const sp_hal* hal() const override { return sp_ring_hal(port_); }
+  void set_hooks(const hal::sim::SimPortHooks& hooks) override {
+    const sp_ring_hooks h{hooks.ctx, hooks.tx_queued, hooks.rx_space, hooks.to_cp_posted};
+    sp_ring_set_hooks(port_, &h);
+  }
+  hal::Status push_rx(const uint8_t* bytes, uint32_t length) override {
+    return hal::to_status(sp_ring_wire_rx(port_, bytes, length));
+  }
+  uint64_t busy_until_ns() const override { return sp_ring_busy_until_ns(port_); }
+  bool tx_front(hal::sim::TxFrameView* out) const override {
+    return sp_ring_wire_tx_peek(port_, &out->data, &out->length, &out->ready_ns) != 0;
+  }
+  void pop_tx() override { sp_ring_wire_tx_done(port_); }
+  hal::Status cp_send(uint32_t type, const void* data, uint32_t length) override {
+    return hal::to_status(sp_ring_cp_send(port_, type, data, length));
+  }
+  hal::Status cp_recv(uint32_t* type, void* buf, uint32_t capacity, uint32_t* length) override {
+    return hal::to_status(sp_ring_cp_recv(port_, type, buf, capacity, length));
+  }
+
+ private:
+  sp_ring_port* port_;
+};
+
+uint64_t kernel_now(void* ctx) {
+  return static_cast<const Kernel*>(ctx)->now();
+}
+
+std::unique_ptr<PortAsic> make_asic(PortHal kind, const hal::sim::SimPortConfig& c,
+                                    const hal::sim::Clock& clock, Kernel& kernel,
+                                    const char** why) {
+  if (kind == PortHal::kSim) {
+    auto port = hal::sim::SimPort::create(c, clock, why);
+    return port ? std::make_unique<SimAsic>(std::move(port)) : nullptr;
+  }
+  sp_ring_config rc;
+  sp_ring_default_config(&rc);
+  rc.port_index = c.port_index;
+  rc.wwpn = c.wwpn;
+  rc.table_memory_bytes = c.table_memory_bytes;
+  rc.max_transfer_bytes = c.max_transfer_bytes;
+  rc.frame_cost_ns = c.frame_cost_ns;
+  rc.core_mhz = c.core_mhz;
+  sp_ring_port* port = sp_ring_create(&rc, sp_ring_time{&kernel, &kernel_now}, why);
+  return port ? std::make_unique<RingAsic>(port) : nullptr;
+}
+
+}  // namespace
 
 std::unique_ptr<PortFp> PortFp::create(Kernel& kernel, FramePool& pool, PortFpOwner& owner,
                                        const hal::sim::SimPortConfig& port_config,
                                        const fp::FastPathConfig& fp_config,
-                                       SimTime mailbox_latency_ns, std::string* error) {
+                                       SimTime mailbox_latency_ns, std::string* error,
+                                       PortHal hal_kind) {
   std::unique_ptr<PortFp> p(new PortFp(kernel, pool, owner, mailbox_latency_ns));
   const char* why = nullptr;
-  p->port_ = hal::sim::SimPort::create(port_config, p->clock_, &why);
+  p->index_ = port_config.port_index;
+  p->port_ = make_asic(hal_kind, port_config, p->clock_, kernel, &why);
   if (!p->port_) {
     *error = std::string("port ASIC: ") + (why ? why : "cannot be created");
     return nullptr;
@@ -30,7 +114,9 @@ std::unique_ptr<PortFp> PortFp::create(Kernel& kernel, FramePool& pool, PortFpOw
     *error = std::string("port firmware: ") + fp::init_status_name(s);
     return nullptr;
   }
-  p->cp_buffer_.resize(port_config.mbox_max_msg_size);
+  sp_hal_port_info info{};
+  (void)hal::Hal(p->port_->hal()).port_info(&info);
+  p->cp_buffer_.resize(info.mbox_max_msg_size);
   return p;
 }
 
@@ -126,14 +212,11 @@ void PortFp::hook_tx_queued(void* ctx, uint64_t ready_ns) {
 void PortFp::on_drain(uint64_t scheduled_for) {
   if (scheduled_for != drain_at_) return;  // superseded by an earlier drain
   drain_at_ = ~SimTime{0};
-  port_->drain_tx(
-      kernel_.now(),
-      [](void* ctx, const hal::sim::TxFrameView& f) {
-        auto* self = static_cast<PortFp*>(ctx);
-        return self->owner_.route_from_fp(self->index(), {f.data, f.length});
-      },
-      this);
   hal::sim::TxFrameView next;
+  while (port_->tx_front(&next) && next.ready_ns <= kernel_.now() &&
+         owner_.route_from_fp(index(), {next.data, next.length})) {
+    port_->pop_tx();
+  }
   if (port_->tx_front(&next)) {
     const SimTime at = std::max<SimTime>(next.ready_ns, kernel_.now() + 1);
     drain_at_ = at;

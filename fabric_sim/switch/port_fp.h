@@ -1,6 +1,6 @@
-// One switch port's fast path as the simulator runs it: the port ASIC
-// (hal/sim SimPort) with the port firmware (fp::FastPath) on it, driven by
-// kernel events.
+// One switch port's fast path as the simulator runs it: the port ASIC (hal/sim's
+// SimPort, or hal/ring's ring port: PortHal) with the port firmware
+// (fp::FastPath) on it, driven by kernel events.
 //
 // - Frames reach the FP through deliver(): they wait in an ingress queue,
 //   holding the link credit of the port they came in on, until the port's
@@ -28,6 +28,32 @@
 
 namespace splitpath::sim {
 
+// Which HAL implementation is the port ASIC (topology `fp.hal`).
+enum class PortHal : uint8_t {
+  kSim,   // hal/sim SimPort, configured from SimPortConfig
+  kRing,  // hal/ring: its own rings, buffers and mailboxes; identity, table
+          // memory, transfer limit and frame cost from SimPortConfig
+};
+
+// The port ASIC's wire and CP sides as PortFp drives them, over either HAL
+// (adapters in port_fp.cc).
+class PortAsic {
+ public:
+  virtual ~PortAsic() = default;
+  virtual const sp_hal* hal() const = 0;
+  // The same three hooks on either HAL (hal/ring calls tx_queued its doorbell).
+  virtual void set_hooks(const hal::sim::SimPortHooks& hooks) = 0;
+  // As SimPort::push_rx.
+  virtual hal::Status push_rx(const uint8_t* bytes, uint32_t length) = 0;
+  virtual uint64_t busy_until_ns() const = 0;
+  // The oldest transmitted frame not yet taken by the wire; false if none.
+  virtual bool tx_front(hal::sim::TxFrameView* out) const = 0;
+  // The wire took the frame tx_front() returned.
+  virtual void pop_tx() = 0;
+  virtual hal::Status cp_send(uint32_t type, const void* data, uint32_t length) = 0;
+  virtual hal::Status cp_recv(uint32_t* type, void* buf, uint32_t capacity, uint32_t* length) = 0;
+};
+
 // What hosts the port FPs (the switch's virtualization).
 class PortFpOwner {
  public:
@@ -46,7 +72,8 @@ class PortFp {
   static std::unique_ptr<PortFp> create(Kernel& kernel, FramePool& pool, PortFpOwner& owner,
                                         const hal::sim::SimPortConfig& port_config,
                                         const fp::FastPathConfig& fp_config,
-                                        SimTime mailbox_latency_ns, std::string* error);
+                                        SimTime mailbox_latency_ns, std::string* error,
+                                        PortHal hal_kind = PortHal::kSim);
   ~PortFp();
   PortFp(const PortFp&) = delete;
   PortFp& operator=(const PortFp&) = delete;
@@ -58,8 +85,8 @@ class PortFp {
   void to_fp(uint32_t type, std::span<const uint8_t> payload);
 
   const fp::FastPath& firmware() const { return fp_; }
-  const hal::sim::SimPort& asic() const { return *port_; }
-  uint32_t index() const { return port_->config().port_index; }
+  const PortAsic& asic() const { return *port_; }
+  uint32_t index() const { return index_; }
 
  private:
   // How far ahead of the engine the firmware may run: beyond it, the next
@@ -90,7 +117,8 @@ class PortFp {
   PortFpOwner& owner_;
   SimTime mailbox_latency_ns_;
   hal::sim::KernelClock clock_;
-  std::unique_ptr<hal::sim::SimPort> port_;
+  std::unique_ptr<PortAsic> port_;
+  uint32_t index_ = 0;
   fp::FastPath fp_;
 
   FrameQueue ingress_;                // frames the receive ring has not taken yet

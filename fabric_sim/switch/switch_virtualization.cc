@@ -1,5 +1,6 @@
 #include "fabric_sim/switch/switch_virtualization.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -32,6 +33,14 @@ absl::StatusOr<std::unique_ptr<SwitchVirtualization>> SwitchVirtualization::crea
   fp_config.rmap.policy = rmap_policy(setup.fp.rmap_policy);
   fp_config.rmap.seed = setup.seed;
   fp_config.rmap.working_set_window = setup.fp.working_set_window;
+  // Every FP holds the descriptor of every VSEG its switch serves (the CP
+  // loads them all at bring-up; a VSEG an FP could not hold would send all of
+  // its I/O to the CP).
+  size_t vsegs = 0;
+  for (const cp::VolumeDef& vol : setup.volumes)
+    vsegs += vol.vsegs.size();
+  fp_config.rmap.max_vsegs = static_cast<uint32_t>(
+      std::clamp<size_t>(vsegs, fp_config.rmap.max_vsegs, fp::RmapCache::kMaxVsegs));
   for (uint32_t p = 0; p < sw.port_count(); ++p) {
     hal::sim::SimPortConfig pc;
     pc.port_index = p;
@@ -41,8 +50,9 @@ absl::StatusOr<std::unique_ptr<SwitchVirtualization>> SwitchVirtualization::crea
     pc.frame_cost_ns = setup.fp.frame_cost_ns;
     fp_config.rmap.seed = setup.seed * 1000003 + p;  // each port's own random stream
     std::string error;
-    auto port = PortFp::create(sw.kernel(), sw.pool(), *v, pc, fp_config,
-                               setup.cp.mailbox_latency_ns, &error);
+    auto port =
+        PortFp::create(sw.kernel(), sw.pool(), *v, pc, fp_config, setup.cp.mailbox_latency_ns,
+                       &error, setup.fp.hal == "ring" ? PortHal::kRing : PortHal::kSim);
     if (!port) {
       return absl::InvalidArgumentError(fmt::format("switch {} port {}: {}", sw.name(), p, error));
     }

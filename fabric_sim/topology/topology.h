@@ -116,7 +116,8 @@ struct FpSettings {
   uint32_t frame_cost_ns = 200;            // per frame handled
   std::string rmap_policy = "lru";         // lru | random | sequential
   uint32_t working_set_window = 0;         // lookups; 0 = none
-  bool enabled = true;  // false: every virtual I/O is forced to the CP (benchmarks)
+  bool enabled = true;      // false: every virtual I/O is forced to the CP (benchmarks)
+  std::string hal = "sim";  // the port ASIC: sim (hal/sim) | ring (hal/ring)
 };
 
 // The CP of a switch.
@@ -163,6 +164,42 @@ struct VirtualTargetConfig {
   std::vector<VirtualLunConfig> luns;
 };
 
+// --- Trace replay (`splitpath replay TRACE --topology FILE`) ---
+
+// An address in a trace: a WWPN, or an N_Port ID when the trace shows no WWPN.
+struct TraceAddress {
+  bool is_wwpn = true;
+  uint64_t value = 0;  // the WWPN, or the 24-bit N_Port ID
+  friend bool operator==(const TraceAddress&, const TraceAddress&) = default;
+};
+
+// The trace initiator `trace` is replayed by the host `host`.
+struct ReplayInitiatorMap {
+  TraceAddress trace;
+  std::string host;
+};
+
+// The trace LUN `trace_lun` of a mapped target is the LUN `lun` of the topology's target.
+struct ReplayLunMap {
+  uint16_t trace_lun = 0;
+  uint16_t lun = 0;
+};
+
+// The trace target `trace` is the disk or virtual target named `target`; LUNs
+// absent from `luns` keep their number.
+struct ReplayTargetMap {
+  TraceAddress trace;
+  std::string target;
+  std::vector<ReplayLunMap> luns;
+};
+
+// The `replay` section: explicit mappings; trace ports not listed map by WWPN
+// (a host, disk or virtual target with the same WWPN) or are not replayed.
+struct ReplayMapping {
+  std::vector<ReplayInitiatorMap> initiators;
+  std::vector<ReplayTargetMap> targets;
+};
+
 struct Topology {
   std::string source;  // file name, or "<default>"
   uint64_t seed = 1;
@@ -175,8 +212,9 @@ struct Topology {
   std::vector<FaultConfig> faults;
   std::vector<VolumeConfig> volumes;
   std::vector<VirtualTargetConfig> virtual_targets;
-  FpSettings fp;  // every switch's port FPs
-  CpSettings cp;  // every switch's CP
+  FpSettings fp;         // every switch's port FPs
+  CpSettings cp;         // every switch's CP
+  ReplayMapping replay;  // used by `splitpath replay` only
 };
 
 }  // namespace splitpath::sim

@@ -333,6 +333,9 @@ class Validator {
       return error("fp.rmap_policy", fmt::format("must be one of {} (got '{}')", policies,
                                                  quote_got(fp.rmap_policy)));
     }
+    if (fp.hal != "sim" && fp.hal != "ring") {
+      return error("fp.hal", fmt::format("must be sim or ring (got '{}')", quote_got(fp.hal)));
+    }
     if (fp.table_memory_bytes < kMinFpTableMemory || fp.table_memory_bytes > kMaxFpTableMemory) {
       return error("fp.table_memory", fmt::format("must be 64KiB to 1GiB per port (got {} bytes)",
                                                   fp.table_memory_bytes));

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -56,7 +57,7 @@ class TopologyReader {
     YamlMap top;
     TOPO_TRY(r_.open_map(r_.document(root),
                          {"seed", "duration", "switches", "isls", "disks", "hosts", "zones",
-                          "faults", "volumes", "virtual_targets", "fp", "cp"},
+                          "faults", "volumes", "virtual_targets", "fp", "cp", "replay"},
                          &top));
     if (const YamlField* f = top.get("seed")) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &t->seed));
     if (const YamlField* f = top.get("duration")) TOPO_TRY(r_.time(*f, true, &t->duration_ns));
@@ -75,7 +76,101 @@ class TopologyReader {
     if (const YamlField* f = top.get("cp")) TOPO_TRY(read_cp(*f, &t->cp));
     TOPO_TRY(resolve_zone_members(t));
     TOPO_TRY(resolve_lun_hosts(t));
-    return resolve_fault_targets(t);
+    TOPO_TRY(resolve_fault_targets(t));
+    if (const YamlField* f = top.get("replay")) TOPO_TRY(read_replay(*f, t));
+    return absl::OkStatus();
+  }
+
+  // replay: {initiators: [{trace, host}], targets: [{trace, target, luns: [{trace, lun}]}]}.
+  // Read after the nodes, so that names are checked here, at their line.
+  absl::Status read_replay(const YamlField& f, Topology* t) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(f, {"initiators", "targets"}, &m));
+    std::vector<YamlField> items;
+    if (const YamlField* list = m.get("initiators")) {
+      TOPO_TRY(r_.open_list(*list, &items));
+      for (const YamlField& item : items) {
+        YamlMap im;
+        TOPO_TRY(r_.open_map(item, {"trace", "host"}, &im));
+        ReplayInitiatorMap map;
+        const YamlField* v = nullptr;
+        TOPO_TRY(r_.require(im, "trace", &v));
+        TOPO_TRY(trace_address(*v, &map.trace));
+        TOPO_TRY(r_.require(im, "host", &v));
+        TOPO_TRY(r_.name(*v, &map.host));
+        if (std::none_of(t->hosts.begin(), t->hosts.end(),
+                         [&](const HostConfig& h) { return h.name == map.host; })) {
+          return r_.error(*v, fmt::format("no host named '{}'", map.host));
+        }
+        t->replay.initiators.push_back(map);
+      }
+    }
+    if (const YamlField* list = m.get("targets")) {
+      TOPO_TRY(r_.open_list(*list, &items));
+      for (const YamlField& item : items) {
+        YamlMap tm;
+        TOPO_TRY(r_.open_map(item, {"trace", "target", "luns"}, &tm));
+        ReplayTargetMap map;
+        const YamlField* v = nullptr;
+        TOPO_TRY(r_.require(tm, "trace", &v));
+        TOPO_TRY(trace_address(*v, &map.trace));
+        TOPO_TRY(r_.require(tm, "target", &v));
+        TOPO_TRY(r_.name(*v, &map.target));
+        const bool known =
+            std::any_of(t->disks.begin(), t->disks.end(),
+                        [&](const DiskConfig& d) { return d.name == map.target; }) ||
+            std::any_of(t->virtual_targets.begin(), t->virtual_targets.end(),
+                        [&](const VirtualTargetConfig& vt) { return vt.name == map.target; });
+        if (!known)
+          return r_.error(*v, fmt::format("no disk or virtual target named '{}'", map.target));
+        if (const YamlField* luns = tm.get("luns")) {
+          std::vector<YamlField> lun_items;
+          TOPO_TRY(r_.open_list(*luns, &lun_items));
+          for (const YamlField& lun_item : lun_items) {
+            YamlMap lm;
+            TOPO_TRY(r_.open_map(lun_item, {"trace", "lun"}, &lm));
+            ReplayLunMap lun;
+            TOPO_TRY(r_.require(lm, "trace", &v));
+            TOPO_TRY(r_.unsigned_int(*v, 0, kMaxLun, &lun.trace_lun));
+            TOPO_TRY(r_.require(lm, "lun", &v));
+            TOPO_TRY(r_.unsigned_int(*v, 0, kMaxLun, &lun.lun));
+            map.luns.push_back(lun);
+          }
+        }
+        t->replay.targets.push_back(map);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // An N_Port ID ("01.0e.01", or "0x" and exactly six hex digits: "0x010e01") or
+  // a WWPN ("50:06:01:60:3b:20:19:50", "0x500601603b201950").
+  absl::Status trace_address(const YamlField& f, TraceAddress* out) {
+    std::string text;
+    TOPO_TRY(r_.string(f, &text));
+    const bool hex = text.size() == 8 && (text.rfind("0x", 0) == 0 || text.rfind("0X", 0) == 0);
+    const bool dotted = text.size() == 8 && text[2] == '.' && text[5] == '.';
+    if (hex || dotted) {
+      uint32_t id = 0;
+      for (size_t i = hex ? 2 : 0; i < text.size(); ++i) {
+        if (dotted && (i == 2 || i == 5)) continue;
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (!std::isxdigit(c)) return bad_address(f, text);
+        const int lower = std::tolower(c);
+        id = id * 16 + static_cast<uint32_t>(lower <= '9' ? lower - '0' : lower - 'a' + 10);
+      }
+      *out = TraceAddress{false, id};
+      return absl::OkStatus();
+    }
+    auto wwpn = parse_wwn(text);
+    if (!wwpn.ok()) return bad_address(f, text);
+    *out = TraceAddress{true, *wwpn};
+    return absl::OkStatus();
+  }
+  absl::Status bad_address(const YamlField& f, const std::string& text) {
+    return r_.error(f, fmt::format("must be a WWPN like 50:00:00:00:00:00:01:00 or an N_Port ID "
+                                   "like 01.02.00 or 0x010200 (got '{}')",
+                                   quote_got(text)));
   }
 
  private:
@@ -320,7 +415,7 @@ class TopologyReader {
     YamlMap m;
     TOPO_TRY(r_.open_map(item,
                          {"table_memory", "max_transfer", "frame_cost", "rmap_policy",
-                          "working_set_window", "enabled"},
+                          "working_set_window", "enabled", "hal"},
                          &m));
     const YamlField* f = nullptr;
     if ((f = m.get("table_memory"))) TOPO_TRY(r_.bytes(*f, ~0ull, &fp->table_memory_bytes));
@@ -342,6 +437,7 @@ class TopologyReader {
     if ((f = m.get("working_set_window")))
       TOPO_TRY(r_.unsigned_int(*f, 0, UINT32_MAX, &fp->working_set_window));
     if ((f = m.get("enabled"))) TOPO_TRY(r_.boolean(*f, &fp->enabled));
+    if ((f = m.get("hal"))) TOPO_TRY(r_.string(*f, &fp->hal));
     return absl::OkStatus();
   }
 

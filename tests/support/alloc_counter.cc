@@ -18,7 +18,12 @@ uint64_t allocation_count() {
 void* operator new(std::size_t size) {
   allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+#if defined(__cpp_exceptions)
   throw std::bad_alloc();
+#else
+  // The firmware-only build has no exceptions; a test out of memory stops.
+  std::abort();
+#endif
 }
 void* operator new[](std::size_t size) {
   return operator new(size);

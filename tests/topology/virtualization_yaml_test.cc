@@ -441,14 +441,16 @@ const BadCase kBadCases[] = {
     {"FpWorkingSetWindowTooLarge", VBASE "fp: {working_set_window: 4294967296}\n",
      "t.yaml:16: field 'fp.working_set_window': must be an integer in 0..4294967295 (got "
      "4294967296)"},
+    {"FpHalUnknown", VBASE "fp: {hal: asic}\n",
+     "t.yaml:16: field 'fp.hal': must be sim or ring (got 'asic')"},
     {"FpEnabledNotBoolean", VBASE "fp: {enabled: on}\n",
      "t.yaml:16: field 'fp.enabled': must be true or false (got 'on')"},
     {"FpUnknownKey", VBASE "fp: {tablememory: 1MiB}\n",
      "t.yaml:16: field 'fp.tablememory': unknown key (allowed: table_memory, max_transfer, "
-     "frame_cost, rmap_policy, working_set_window, enabled)"},
+     "frame_cost, rmap_policy, working_set_window, enabled, hal)"},
     {"FpNotAMap", VBASE "fp: lru\n",
      "t.yaml:16: field 'fp': must be a map with keys table_memory, max_transfer, frame_cost, "
-     "rmap_policy, working_set_window, enabled (got a single value)"},
+     "rmap_policy, working_set_window, enabled, hal (got a single value)"},
     {"CpTimeWithoutUnit", VBASE "cp:\n  mailbox_latency: 1us\n  fault_cost: 20\n",
      "t.yaml:18: field 'cp.fault_cost': needs a unit: ns, us, ms or s (got 20)"},
     {"CpUnknownKey", VBASE "cp: {latency: 1us}\n",

@@ -5,8 +5,10 @@
 // report", it checks what callers rely on and aborts when that fails: frames
 // come in file order, problems name a frame that exists, exchanges are numbered
 // in order and hold frames of the file, and the summary accounts for every FCP
-// exchange. Built as a libFuzzer binary (trace_fuzz) and into
-// trace_fuzz_replay_test.
+// exchange. The same bytes then go through the replay's command extraction
+// (`splitpath replay`), checked in check_commands. Built as a libFuzzer binary (trace_fuzz) and
+// into trace_fuzz_replay_test.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "fabric_sim/replay/trace_commands.h"
 #include "fabric_sim/trace/decode_report.h"
 #include "fabric_sim/trace/exchange_tracker.h"
 #include "fabric_sim/trace/trace_reader.h"
@@ -26,7 +29,8 @@ namespace {
   std::abort();
 }
 
-void check(TraceReader& reader) {
+// Returns the number of problems the decoder reported.
+size_t check(TraceReader& reader) {
   TraceDecoder decoder(reader);
   uint64_t frames = 0;
   uint64_t last = 0;
@@ -68,6 +72,30 @@ void check(TraceReader& reader) {
   text +=
       results_json(decoder).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
   if (text == 0) fail("no output");
+  return problems.size();
+}
+
+// The replay's view of the same input (fabric_sim/replay/trace_commands.h):
+// commands in frame order, naming frames that exist, write buffers of
+// at most FCP_DL, and the same problems the decoder found.
+void check_commands(TraceReader& reader, size_t decoder_problems) {
+  const replay::TraceCommandStream s = replay::extract_commands(reader);
+  uint64_t last = 0;
+  for (const replay::TraceCommand& c : s.commands) {
+    if (c.frame <= last || c.frame > s.records) fail("command frames");
+    last = c.frame;
+    if (c.cdb.empty() || c.cdb.size() > 260) fail("command CDB");
+    if (c.data_out.size() > std::min(c.fcp_dl, replay::kMaxBufferedWrite) ||
+        (!c.write_data && !c.data_out.empty())) {
+      fail("write buffer");
+    }
+    if (c.write_data_missing > c.fcp_dl) fail("missing write data");
+    if (!c.answered && (c.status != 0 || c.sense_key)) fail("status without FCP_RSP");
+  }
+  if (s.problems.size() != decoder_problems) fail("replay problems differ from the decoder's");
+  for (const auto& [key, extent] : s.luns) {
+    if (extent.capacity_blocks && extent.block_size == 0) fail("capacity without block size");
+  }
 }
 
 }  // namespace
@@ -81,6 +109,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!file) return 0;
   auto reader = splitpath::sim::trace::TraceReader::open_stream(file, "fuzz-input");
   if (!reader.ok()) return 0;
-  splitpath::sim::trace::check(**reader);
+  const size_t problems = splitpath::sim::trace::check(**reader);
+  // The same bytes once more, through the replay's command extraction.
+  FILE* again = fmemopen(copy.data(), copy.size(), "rb");
+  if (!again) return 0;
+  auto second = splitpath::sim::trace::TraceReader::open_stream(again, "fuzz-input");
+  if (second.ok()) splitpath::sim::trace::check_commands(**second, problems);
   return 0;
 }

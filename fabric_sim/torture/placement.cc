@@ -1,0 +1,17 @@
+#include "fabric_sim/torture/placement.h"
+
+namespace splitpath::sim::torture {
+
+Placement::Placement(const TortureScenario& scenario) {
+  for (const TortureVseg& v : scenario.vsegs)
+    where_.emplace_back(v.blocks, uint8_t{0});
+}
+
+uint64_t Placement::moved_blocks(size_t vseg) const {
+  uint64_t n = 0;
+  for (uint8_t p : where_[vseg])
+    n += p;
+  return n;
+}
+
+}  // namespace splitpath::sim::torture

@@ -1,0 +1,479 @@
+#include "fabric_sim/torture/scenario.h"
+
+#include <algorithm>
+#include <map>
+
+#include "fabric_sim/kernel/rng.h"
+#include "fabric_sim/topology/wwn.h"
+#include "fmt/format.h"
+#include "splitpath/map/rmap_types.h"
+
+namespace splitpath::sim::torture {
+
+const char* fault_kind_name(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kDiskFailure:
+      return "disk_failure";
+    case FaultKind::kMediumError:
+      return "medium_error";
+    case FaultKind::kHostLinkLoss:
+      return "host_link_loss";
+    case FaultKind::kDiskLinkLoss:
+      return "disk_link_loss";
+    case FaultKind::kIslLoss:
+      return "isl_loss";
+    case FaultKind::kSlowDisk:
+      return "slow_disk";
+    case FaultKind::kRangeMove:
+      return "range_move";
+    case FaultKind::kFlagChange:
+      return "flag_change";
+    case FaultKind::kTablePressure:
+      return "table_pressure";
+    case FaultKind::kSlowLinks:
+      return "slow_links";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr uint32_t kPortsPerSwitch = 16;
+constexpr uint64_t kLun0Blocks = uint64_t{1} << 21;  // 1 GiB of 512-byte blocks
+constexpr uint64_t kLun1Blocks = uint64_t{1} << 18;  // 1 GiB of 4096-byte blocks
+
+// Draws one scenario; each part from its own stream so that changing how one
+// part is drawn does not reshuffle the others.
+class Generator {
+ public:
+  Generator(uint64_t seed, uint64_t ops, bool all_kinds, const std::vector<std::string>& without)
+      : seed_(seed), ops_(ops) {
+    out_.seed = seed;
+    out_.topology.source = fmt::format("<torture seed {}>", seed);
+    out_.topology.seed = seed;
+    // The harness ends the run; the topology's duration only bounds start times.
+    out_.topology.duration_ns = 3600 * kNsPerSec;
+    Rng r = Rng::derive(seed, "torture/swarm");
+    const double p[kFaultKinds] = {0.5, 0.5, 0.4, 0.4, 0.5, 0.5, 0.75, 0.4, 0.3, 0.25};
+    for (size_t k = 0; k < kFaultKinds; ++k)
+      out_.enabled[k] = all_kinds || r.unit() < p[k];
+    for (const std::string& name : without) {
+      FaultKind k;
+      if (parse_fault_kind(name, &k)) out_.enabled[static_cast<size_t>(k)] = false;
+    }
+  }
+
+  TortureScenario run() {
+    switches();
+    disks();
+    volumes();
+    hosts();
+    settings();
+    if (out_.topology.isls.empty()) out_.enabled[static_cast<size_t>(FaultKind::kIslLoss)] = false;
+    schedule();
+    return std::move(out_);
+  }
+
+ private:
+  bool on(FaultKind k) const { return out_.enabled[static_cast<size_t>(k)]; }
+  Rng stream(const char* name) { return Rng::derive(seed_, fmt::format("torture/{}", name)); }
+  uint64_t between(Rng& r, uint64_t lo, uint64_t hi) { return lo + r.uniform(hi - lo + 1); }
+
+  LinkParams link(Rng& r) {
+    LinkParams l;
+    if (on(FaultKind::kSlowLinks) && r.uniform(2) == 0) {
+      l.speed = LinkSpeed::k8G;
+      l.bb_credit = static_cast<uint16_t>(between(r, 1, 4));
+      l.propagation_ns = between(r, 2'000, 20'000);
+    } else {
+      const LinkSpeed speeds[] = {LinkSpeed::k8G, LinkSpeed::k16G, LinkSpeed::k32G,
+                                  LinkSpeed::k64G};
+      l.speed = speeds[r.uniform(4)];
+      l.bb_credit = static_cast<uint16_t>(between(r, 4, 32));
+      l.propagation_ns = between(r, 100, 2'000);
+    }
+    return l;
+  }
+
+  PortRef node_port(Rng& r) {
+    const size_t s = r.uniform(out_.topology.switches.size());
+    return PortRef{out_.topology.switches[s].name, next_node_port_[s]++};
+  }
+
+  void switches() {
+    Rng r = stream("switches");
+    const size_t n = 1 + r.uniform(3);
+    for (size_t i = 0; i < n; ++i) {
+      SwitchConfig s;
+      s.name = fmt::format("sw{}", i);
+      s.domain = static_cast<uint8_t>(i + 1);
+      s.ports = kPortsPerSwitch;
+      s.latency_ns = between(r, 300, 1500);
+      out_.topology.switches.push_back(s);
+    }
+    next_node_port_.assign(n, 0);
+    std::vector<uint32_t> next_isl_port(n, kPortsPerSwitch - 1);
+    auto isl = [&](size_t a, size_t b) {
+      IslConfig c;
+      c.a = PortRef{out_.topology.switches[a].name, next_isl_port[a]--};
+      c.b = PortRef{out_.topology.switches[b].name, next_isl_port[b]--};
+      c.link = link(r);
+      out_.topology.isls.push_back(c);
+    };
+    // A chain keeps every switch reachable; extra ISLs give equal-cost paths
+    // and a ring, so that losing one ISL need not cut the fabric.
+    for (size_t i = 0; i + 1 < n; ++i) {
+      isl(i, i + 1);
+      if (r.uniform(2) == 0) isl(i, i + 1);
+    }
+    if (n == 3 && r.uniform(2) == 0) isl(0, 2);
+  }
+
+  void disks() {
+    Rng r = stream("disks");
+    const size_t n = 2 + r.uniform(4);
+    for (size_t i = 0; i < n; ++i) {
+      DiskConfig d;
+      d.name = fmt::format("disk{}", i);
+      d.wwpn = wwpn_from_name(d.name);
+      d.attach = AttachConfig{node_port(r), link(r)};
+      d.luns.push_back(LunConfig{0, kLun0Blocks, 512});
+      if (r.uniform(10) < 3) d.luns.push_back(LunConfig{1, kLun1Blocks, 4096});
+      d.latency_ns = between(r, 10, 300) * kNsPerUs;
+      d.bandwidth_mb_s = between(r, 300, 4000);
+      d.queue_depth = static_cast<uint32_t>(between(r, 8, 128));
+      out_.topology.disks.push_back(d);
+      // Each LUN's space is handed out from a random start, front to back.
+      for (const LunConfig& l : d.luns)
+        next_free_[{i, l.lun}] = r.uniform(1024);
+    }
+  }
+
+  // A disk and LUN with `block_size` blocks, and `blocks` fresh blocks on it.
+  VsegPlace allocate(Rng& r, uint32_t block_size, uint64_t blocks) {
+    std::vector<std::pair<size_t, uint16_t>> fits;
+    for (size_t i = 0; i < out_.topology.disks.size(); ++i) {
+      for (const LunConfig& l : out_.topology.disks[i].luns) {
+        if (l.block_size == block_size && next_free_[{i, l.lun}] + blocks <= l.blocks)
+          fits.emplace_back(i, l.lun);
+      }
+    }
+    const auto [disk, lun] = fits[r.uniform(fits.size())];
+    uint64_t& next = next_free_[{disk, lun}];
+    VsegPlace p{out_.topology.disks[disk].name, lun, next};
+    next += blocks + r.uniform(64);  // sometimes a gap, sometimes adjacent
+    return p;
+  }
+
+  void volumes() {
+    Rng r = stream("volumes");
+    bool any_4k = false;
+    for (const DiskConfig& d : out_.topology.disks)
+      any_4k = any_4k || d.luns.size() > 1;
+    const bool pressure = on(FaultKind::kTablePressure);
+    for (size_t s = 0; s < out_.topology.switches.size(); ++s) {
+      const size_t count = s == 0 ? 1 + r.uniform(2) : r.uniform(3);
+      if (count == 0) continue;
+      // One or two virtual targets present this switch's volumes.
+      const size_t first_target = out_.topology.virtual_targets.size();
+      const size_t targets = 1 + r.uniform(2);
+      for (size_t t = 0; t < targets; ++t) {
+        VirtualTargetConfig vt;
+        vt.name = fmt::format("vt{}_{}", s, t);
+        vt.switch_name = out_.topology.switches[s].name;
+        vt.wwpn = wwpn_from_name(vt.name);
+        out_.topology.virtual_targets.push_back(vt);
+      }
+      for (size_t v = 0; v < count; ++v) {
+        VolumeConfig vol;
+        vol.name = fmt::format("vol{}_{}", s, v);
+        vol.switch_name = out_.topology.switches[s].name;
+        vol.block_size = any_4k && r.uniform(4) == 0 ? 4096 : 512;
+        const uint64_t unit_blocks = vol.block_size / 512;
+        const size_t vsegs = 1 + r.uniform(3);
+        uint64_t volume_lba = 0;
+        for (size_t g = 0; g < vsegs; ++g) {
+          VsegConfig seg;
+          seg.blocks = between(r, 256, 8192) / unit_blocks;
+          const VsegPlace home = allocate(r, vol.block_size, seg.blocks);
+          seg.disk = home.disk;
+          seg.lun = home.lun;
+          seg.lba = home.lba;
+          const uint64_t extents[] = {0, 8, 16, 64, 128, 512, 1024};
+          const uint64_t small[] = {4, 8, 16, 32};
+          seg.extent_blocks = pressure ? small[r.uniform(4)] : extents[r.uniform(7)];
+          seg.extent_blocks = std::min(seg.extent_blocks, seg.blocks);
+          seg.fault_on_read = r.uniform(10) == 0;
+          seg.fault_on_write = r.uniform(10) == 0;
+          TortureVseg tv;
+          tv.volume = out_.topology.volumes.size();
+          tv.volume_lba = volume_lba;
+          tv.blocks = seg.blocks;
+          tv.place[0] = home;
+          tv.place[1] = allocate(r, vol.block_size, seg.blocks);
+          out_.vsegs.push_back(tv);
+          vol.vsegs.push_back(seg);
+          volume_lba += seg.blocks;
+        }
+        VirtualLunConfig lun;
+        VirtualTargetConfig& vt = out_.topology.virtual_targets[first_target + r.uniform(targets)];
+        lun.lun = static_cast<uint16_t>(vt.luns.size() + (vt.luns.empty() ? r.uniform(3) : 0));
+        if (!vt.luns.empty()) lun.lun = static_cast<uint16_t>(vt.luns.back().lun + 1);
+        lun.volume = vol.name;
+        vt.luns.push_back(lun);
+        out_.topology.volumes.push_back(vol);
+      }
+    }
+    // A target left without LUNs is dropped (validation requires at least one).
+    std::erase_if(out_.topology.virtual_targets,
+                  [](const VirtualTargetConfig& t) { return t.luns.empty(); });
+  }
+
+  void hosts() {
+    Rng r = stream("hosts");
+    Topology& t = out_.topology;
+    const size_t n = 1 + r.uniform(4);
+    for (size_t i = 0; i < n; ++i) {
+      HostConfig h;
+      h.name = fmt::format("host{}", i);
+      h.wwpn = wwpn_from_name(h.name);
+      h.attach = AttachConfig{node_port(r), link(r)};
+      h.start_ns = r.uniform(1000) * kNsPerUs;
+      t.hosts.push_back(h);
+      // Each host alone in a zone: it reaches no disk, only the virtual
+      // targets (which no zone lists, so they are open to every host).
+      t.zones.push_back(ZoneConfig{fmt::format("z_{}", h.name), {h.wwpn}});
+    }
+    // LUN masking: half the LUNs are open to every host, the others to a
+    // random non-empty subset.
+    for (VirtualTargetConfig& vt : t.virtual_targets) {
+      for (VirtualLunConfig& l : vt.luns) {
+        if (r.uniform(2) == 0) continue;
+        for (const HostConfig& h : t.hosts)
+          if (r.uniform(2) == 0) l.hosts.push_back(h.wwpn);
+        if (l.hosts.empty()) l.hosts.push_back(t.hosts[r.uniform(n)].wwpn);
+        l.read_only = r.uniform(20) == 0;
+      }
+    }
+    for (HostConfig& h : t.hosts) {
+      // What the host sees decides its block size and region.
+      uint64_t min_blocks = ~uint64_t{0};
+      uint32_t max_block = 0;
+      bool sees = false;
+      for (VirtualTargetConfig& vt : t.virtual_targets) {
+        for (VirtualLunConfig& l : vt.luns) {
+          const bool visible = l.hosts.empty() || std::find(l.hosts.begin(), l.hosts.end(),
+                                                            h.wwpn) != l.hosts.end();
+          if (!visible) continue;
+          sees = true;
+          const VolumeConfig& vol = volume(l.volume);
+          uint64_t blocks = 0;
+          for (const VsegConfig& s : vol.vsegs)
+            blocks += s.blocks;
+          min_blocks = std::min(min_blocks, blocks);
+          max_block = std::max(max_block, vol.block_size);
+        }
+      }
+      if (!sees) {
+        // Every host works: it gets the first masked LUN.
+        for (VirtualTargetConfig& vt : t.virtual_targets) {
+          for (VirtualLunConfig& l : vt.luns) {
+            if (sees || l.hosts.empty()) continue;
+            l.hosts.push_back(h.wwpn);
+            sees = true;
+            const VolumeConfig& vol = volume(l.volume);
+            min_blocks = 0;
+            for (const VsegConfig& s : vol.vsegs)
+              min_blocks += s.blocks;
+            max_block = vol.block_size;
+          }
+        }
+      }
+      WorkloadConfig& w = h.workload;
+      w.read_percent = static_cast<uint32_t>(r.uniform(101));
+      const uint32_t sizes_512[] = {512, 1024, 4096, 8192, 32768, 131072};
+      const uint32_t sizes_4k[] = {4096, 8192, 16384, 65536};
+      w.block_size = max_block == 4096 ? sizes_4k[r.uniform(4)] : sizes_512[r.uniform(6)];
+      // The I/O must fit the region with room to spare.
+      const uint64_t region_bytes = min_blocks * max_block;
+      while (w.block_size > max_block && uint64_t{w.block_size} * 8 > region_bytes)
+        w.block_size /= 2;
+      w.queue_depth = static_cast<uint32_t>(between(r, 1, 16));
+      w.pattern = r.uniform(5) == 0 ? AccessPattern::kSequential : AccessPattern::kRandom;
+      w.lba_start = r.uniform(3) == 0 ? r.uniform(min_blocks / 4) : 0;
+      w.lba_count = min_blocks - w.lba_start;
+      w.rate_iops = r.uniform(4) == 0 ? static_cast<double>(between(r, 2'000, 20'000)) : 0;
+      w.io_timeout_ns = between(r, 30, 300) * kNsPerMs;
+      out_.max_io_timeout_ns = std::max(out_.max_io_timeout_ns, w.io_timeout_ns);
+    }
+  }
+
+  const VolumeConfig& volume(const std::string& name) const {
+    for (const VolumeConfig& v : out_.topology.volumes)
+      if (v.name == name) return v;
+    return out_.topology.volumes.front();
+  }
+
+  void settings() {
+    Rng r = stream("settings");
+    FpSettings& fp = out_.topology.fp;
+    // The FP's fixed tables take about 405 KiB (fp_firmware/README.md); the
+    // rest caches extents at about 104 bytes each: 424 KiB holds some 190.
+    const uint64_t memories[] = {512 << 10, 1 << 20, 4 << 20};
+    fp.table_memory_bytes = on(FaultKind::kTablePressure) ? 424 << 10 : memories[r.uniform(3)];
+    const uint32_t transfers[] = {16 << 10, 64 << 10, 256 << 10, 1 << 20};
+    fp.max_transfer_bytes = transfers[r.uniform(4)];
+    fp.frame_cost_ns = static_cast<uint32_t>(between(r, 50, 500));
+    const char* policies[] = {"lru", "random", "sequential"};
+    fp.rmap_policy = policies[r.uniform(3)];
+    fp.working_set_window = r.uniform(2) == 0 ? 0 : static_cast<uint32_t>(between(r, 1, 64));
+    fp.enabled = r.uniform(10) != 0;
+    fp.hal = r.uniform(3) == 0 ? "ring" : "sim";
+    CpSettings& cp = out_.topology.cp;
+    cp.mailbox_latency_ns = between(r, 1, 10) * kNsPerUs;
+    cp.message_cost_ns = between(r, 1, 5) * kNsPerUs;
+    cp.fault_cost_ns = between(r, 5, 50) * kNsPerUs;
+  }
+
+  void schedule() {
+    Rng r = stream("schedule");
+    const FaultKind dynamic[] = {FaultKind::kDiskFailure,  FaultKind::kMediumError,
+                                 FaultKind::kHostLinkLoss, FaultKind::kDiskLinkLoss,
+                                 FaultKind::kIslLoss,      FaultKind::kSlowDisk,
+                                 FaultKind::kRangeMove,    FaultKind::kFlagChange};
+    std::vector<FaultKind> kinds;
+    for (FaultKind k : dynamic)
+      if (on(k)) kinds.push_back(k);
+    if (kinds.empty()) return;
+    const Topology& t = out_.topology;
+    const uint64_t n = std::min<uint64_t>(400, 3 + ops_ / 1000);
+    for (uint64_t i = 0; i < n; ++i) {
+      PlannedOp op;
+      op.kind = kinds[r.uniform(kinds.size())];
+      op.at_ios = r.uniform(std::max<uint64_t>(1, ops_ * 9 / 10));
+      switch (op.kind) {
+        case FaultKind::kDiskFailure:
+        case FaultKind::kDiskLinkLoss:
+          op.target = t.disks[r.uniform(t.disks.size())].name;
+          op.duration_ns = between(r, 1, 60) * kNsPerMs;
+          break;
+        case FaultKind::kSlowDisk:
+          op.target = t.disks[r.uniform(t.disks.size())].name;
+          op.delay_ns = between(r, 100, 5000) * kNsPerUs;
+          op.duration_ns = between(r, 5, 100) * kNsPerMs;
+          break;
+        case FaultKind::kHostLinkLoss:
+          op.target = t.hosts[r.uniform(t.hosts.size())].name;
+          op.duration_ns = between(r, 1, 30) * kNsPerMs;
+          break;
+        case FaultKind::kIslLoss: {
+          const IslConfig& isl = t.isls[r.uniform(t.isls.size())];
+          op.target = fmt::format("{}:{}", isl.a.switch_name, isl.a.port);
+          op.duration_ns = between(r, 1, 50) * kNsPerMs;
+          break;
+        }
+        case FaultKind::kMediumError: {
+          const TortureVseg& v = out_.vsegs[r.uniform(out_.vsegs.size())];
+          const VsegPlace& p = v.place[r.uniform(2)];
+          op.target = p.disk;
+          op.lun = p.lun;
+          op.lba = p.lba + r.uniform(v.blocks);
+          op.count = between(r, 1, 64);
+          op.duration_ns = between(r, 1, 50) * kNsPerMs;
+          break;
+        }
+        case FaultKind::kRangeMove:
+        case FaultKind::kFlagChange: {
+          op.vseg = r.uniform(out_.vsegs.size());
+          const TortureVseg& v = out_.vsegs[op.vseg];
+          const VsegConfig& seg = vseg_config(v);
+          uint64_t start = r.uniform(v.blocks);
+          uint64_t count = between(r, 1, std::min<uint64_t>(v.blocks - start, 2048));
+          if (seg.extent_blocks > 0 && r.uniform(2) == 0) {
+            // Whole extents, as a service moving extents would.
+            start -= start % seg.extent_blocks;
+            count = std::min(v.blocks - start,
+                             (count + seg.extent_blocks - 1) / seg.extent_blocks * seg.extent_blocks);
+          }
+          op.lba = v.volume_lba + start;
+          op.count = count;
+          op.lun = static_cast<uint16_t>(r.uniform(2));  // range move: the place to move to
+          op.flags = static_cast<uint8_t>(r.uniform(4));  // flag change: FoR | FoW
+          break;
+        }
+        case FaultKind::kTablePressure:
+        case FaultKind::kSlowLinks:
+          break;
+      }
+      out_.ops.push_back(op);
+    }
+    std::stable_sort(out_.ops.begin(), out_.ops.end(),
+                     [](const PlannedOp& a, const PlannedOp& b) { return a.at_ios < b.at_ios; });
+  }
+
+  const VsegConfig& vseg_config(const TortureVseg& v) const {
+    const VolumeConfig& vol = out_.topology.volumes[v.volume];
+    uint64_t lba = 0;
+    for (const VsegConfig& s : vol.vsegs) {
+      if (lba == v.volume_lba) return s;
+      lba += s.blocks;
+    }
+    return vol.vsegs.front();
+  }
+
+  uint64_t seed_;
+  uint64_t ops_;
+  TortureScenario out_;
+  std::vector<uint32_t> next_node_port_;
+  std::map<std::pair<size_t, uint16_t>, uint64_t> next_free_;
+};
+
+}  // namespace
+
+TortureScenario generate_scenario(uint64_t seed, uint64_t ops, bool all_kinds,
+                                  const std::vector<std::string>& without) {
+  return Generator(seed, ops, all_kinds, without).run();
+}
+
+bool parse_fault_kind(const std::string& name, FaultKind* kind) {
+  for (size_t k = 0; k < kFaultKinds; ++k) {
+    if (name == fault_kind_name(static_cast<FaultKind>(k))) {
+      *kind = static_cast<FaultKind>(k);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string describe_scenario(const TortureScenario& s) {
+  const Topology& t = s.topology;
+  std::string out = fmt::format("scenario of seed {}: {} switches, {} ISLs, {} disks, {} hosts, "
+                                "{} volumes, {} virtual targets, {} planned operations\n",
+                                s.seed, t.switches.size(), t.isls.size(), t.disks.size(),
+                                t.hosts.size(), t.volumes.size(), t.virtual_targets.size(),
+                                s.ops.size());
+  out += "  fault kinds:";
+  for (size_t k = 0; k < kFaultKinds; ++k)
+    if (s.enabled[k]) out += fmt::format(" {}", fault_kind_name(static_cast<FaultKind>(k)));
+  out += fmt::format("\n  fp: table_memory {} B, max_transfer {} B, policy {}, window {}, {}, hal {}\n",
+                     t.fp.table_memory_bytes, t.fp.max_transfer_bytes, t.fp.rmap_policy,
+                     t.fp.working_set_window, t.fp.enabled ? "enabled" : "disabled", t.fp.hal);
+  for (const TortureVseg& v : s.vsegs) {
+    out += fmt::format("  {} blocks [{}, {}) at {} LUN {} LBA {} (shadow {} LUN {} LBA {})\n",
+                       t.volumes[v.volume].name, v.volume_lba, v.volume_lba + v.blocks,
+                       v.place[0].disk, v.place[0].lun, v.place[0].lba, v.place[1].disk,
+                       v.place[1].lun, v.place[1].lba);
+  }
+  for (const HostConfig& h : t.hosts) {
+    const WorkloadConfig& w = h.workload;
+    out += fmt::format("  {} on {}:{}: {}% reads, {} B, qd {}, {}, region [{}, +{}), timeout {} ms{}\n",
+                       h.name, h.attach.port.switch_name, h.attach.port.port, w.read_percent,
+                       w.block_size, w.queue_depth,
+                       w.pattern == AccessPattern::kRandom ? "random" : "sequential", w.lba_start,
+                       w.lba_count, w.io_timeout_ns / kNsPerMs,
+                       w.rate_iops > 0 ? fmt::format(", {} IOPS", w.rate_iops) : "");
+  }
+  return out;
+}
+
+}  // namespace splitpath::sim::torture

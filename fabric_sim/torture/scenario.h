@@ -1,0 +1,88 @@
+// A torture scenario drawn from a seed: a random topology (1-3 switches with
+// ISLs, hosts, disks, volumes with random VSEG layouts, extent sizes and
+// FoR/FoW flags, virtual targets with LUN masking, FP table memory from tiny to
+// large, Rmap policies, both port HALs), the hosts' random jobs, and a random
+// schedule of faults and operations over the run's host I/Os. Swarm testing:
+// each scenario enables a random subset of the fault kinds.
+//
+// Every choice comes from Rng::derive(seed, ...): the same seed gives the same
+// scenario on every machine.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fabric_sim/kernel/kernel.h"
+#include "fabric_sim/topology/topology.h"
+
+namespace splitpath::sim::torture {
+
+enum class FaultKind : uint8_t {
+  kDiskFailure,   // a disk goes offline, and returns
+  kMediumError,   // an LBA range fails with MEDIUM ERROR, then is repaired
+  kHostLinkLoss,  // a host's link goes down, and up
+  kDiskLinkLoss,  // a disk's link (a path to it) goes down, and up
+  kIslLoss,       // an ISL goes down, and up
+  kSlowDisk,      // a disk adds latency to every command for a while
+  kRangeMove,     // restrictive update: a volume range moves to other disk blocks
+  kFlagChange,    // restrictive update: FoR/FoW of a volume range change
+  kTablePressure,  // topology: tiny FP table memory and small extents (evictions)
+  kSlowLinks,      // topology: 8GFC links with few credits and long fibre
+};
+inline constexpr size_t kFaultKinds = 10;
+const char* fault_kind_name(FaultKind kind);
+
+// Where a VSEG's blocks can live: its own place (the VSEG of the topology) and
+// a shadow area of the same size the harness moves ranges to and back.
+struct VsegPlace {
+  std::string disk;
+  uint16_t lun = 0;
+  uint64_t lba = 0;  // disk block of VSEG block 0
+};
+
+struct TortureVseg {
+  size_t volume = 0;          // index in topology.volumes
+  uint64_t volume_lba = 0;    // first volume block of the VSEG
+  uint64_t blocks = 0;
+  VsegPlace place[2];         // [0]: the topology's; [1]: the shadow area
+};
+
+// One planned fault or operation. It fires once the run has completed
+// `at_ios` host I/Os; faults that heal do so `duration_ns` after firing.
+struct PlannedOp {
+  uint64_t at_ios = 0;
+  FaultKind kind = FaultKind::kDiskFailure;
+  std::string target;  // disk or host name, or ISL end "switch:port"
+  uint16_t lun = 0;
+  uint64_t lba = 0;  // medium errors: disk LBA; updates: volume LBA
+  uint64_t count = 0;  // blocks
+  size_t vseg = 0;     // updates: index in TortureScenario::vsegs
+  SimTime duration_ns = 0;
+  SimTime delay_ns = 0;  // slow disk
+  uint8_t flags = 0;     // flag change: the new redirect flags
+};
+
+struct TortureScenario {
+  uint64_t seed = 0;
+  Topology topology;
+  std::vector<TortureVseg> vsegs;
+  std::vector<PlannedOp> ops;  // ordered by at_ios
+  bool enabled[kFaultKinds] = {};
+  // The longest host I/O timeout: the bound of the progress checker.
+  SimTime max_io_timeout_ns = 0;
+};
+
+// Draws the scenario of `seed` for a run of `ops` host I/Os. `all_kinds`
+// enables every fault kind instead of a random subset; the kinds named in
+// `without` are never enabled (the other draws stay the same).
+TortureScenario generate_scenario(uint64_t seed, uint64_t ops, bool all_kinds,
+                                  const std::vector<std::string>& without = {});
+// The kind named `name` (fault_kind_name), false if none.
+bool parse_fault_kind(const std::string& name, FaultKind* kind);
+
+// One line per switch, disk, volume, host and enabled fault kind: what a
+// failing seed's report shows before the violation.
+std::string describe_scenario(const TortureScenario& s);
+
+}  // namespace splitpath::sim::torture

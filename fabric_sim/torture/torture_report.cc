@@ -1,0 +1,93 @@
+#include "fabric_sim/torture/torture_report.h"
+
+#include "fmt/format.h"
+
+namespace splitpath::sim::torture {
+
+nlohmann::ordered_json run_json(const TortureRunResult& r) {
+  nlohmann::ordered_json j;
+  j["seed"] = r.seed;
+  j["ios_completed"] = r.ios_completed;
+  j["io_errors"] = r.io_errors;
+  j["faults_injected"] = r.faults_injected;
+  j["updates"] = r.updates;
+  j["units_checked"] = r.units_checked;
+  j["downstream_checked"] = r.downstream_checked;
+  j["host_verify_errors"] = r.host_verify_errors;
+  j["events"] = r.events;
+  j["sim_seconds"] = static_cast<double>(r.sim_ns) / 1e9;
+  j["fault_kinds"] = r.fault_kinds;
+  auto violations = nlohmann::ordered_json::array();
+  for (const Violation& v : r.violations) {
+    nlohmann::ordered_json o;
+    o["invariant"] = v.invariant;
+    o["at_ns"] = v.at;
+    o["summary"] = v.summary;
+    o["history"] = v.history;
+    violations.push_back(o);
+  }
+  j["violations"] = violations;
+  return j;
+}
+
+std::string run_line(const TortureRunResult& r) {
+  return fmt::format(
+      "seed {}: {} I/Os ({} errors), {:.3f} s simulated, {} faults, {} updates, {} units "
+      "checked, {} downstream commands checked, {:.2f} s wall: {}\n",
+      r.seed, r.ios_completed, r.io_errors, static_cast<double>(r.sim_ns) / 1e9,
+      r.faults_injected, r.updates, r.units_checked, r.downstream_checked, r.wall_seconds,
+      r.violations.empty() ? "ok" : "VIOLATION of " + r.violations.front().invariant);
+}
+
+std::string violation_text(const TortureRunResult& r) {
+  std::string out;
+  for (const Violation& v : r.violations) {
+    out += fmt::format("torture: seed {} violates the {} invariant at {} ns\n  {}\n", r.seed,
+                       v.invariant, v.at, v.summary);
+    for (const std::string& line : v.history)
+      out += "  " + line + "\n";
+  }
+  out += r.scenario;
+  out += fmt::format("replay: splitpath torture --seed {}\n", r.seed);
+  return out;
+}
+
+void CampaignTotals::add(const TortureRunResult& r) {
+  ++runs;
+  failed_runs += r.violations.empty() ? 0 : 1;
+  ios += r.ios_completed;
+  faults += r.faults_injected;
+  sim_seconds += static_cast<double>(r.sim_ns) / 1e9;
+  wall_seconds += r.wall_seconds;
+}
+
+double CampaignTotals::ios_per_wall_minute() const {
+  return wall_seconds > 0 ? static_cast<double>(ios) * 60 / wall_seconds : 0;
+}
+
+double CampaignTotals::sim_hours_per_wall_minute() const {
+  return wall_seconds > 0 ? sim_seconds / 3600 * 60 / wall_seconds : 0;
+}
+
+nlohmann::ordered_json totals_json(const CampaignTotals& t) {
+  nlohmann::ordered_json j;
+  j["runs"] = t.runs;
+  j["failed_runs"] = t.failed_runs;
+  j["ios_completed"] = t.ios;
+  j["faults_injected"] = t.faults;
+  j["sim_seconds"] = t.sim_seconds;
+  j["wall_seconds"] = t.wall_seconds;
+  j["ios_per_wall_minute"] = t.ios_per_wall_minute();
+  j["sim_hours_per_wall_minute"] = t.sim_hours_per_wall_minute();
+  return j;
+}
+
+std::string totals_line(const CampaignTotals& t) {
+  return fmt::format(
+      "{} runs, {} with a violation: {} I/Os, {} faults, {:.1f} s simulated in {:.1f} s wall "
+      "({:.0f} I/Os and {:.4f} simulated hours per wall minute)\n",
+      t.runs, t.failed_runs, t.ios, t.faults, t.sim_seconds, t.wall_seconds,
+      t.ios_per_wall_minute(), t.sim_hours_per_wall_minute());
+}
+
+}  // namespace splitpath::sim::torture

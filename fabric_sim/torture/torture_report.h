@@ -1,0 +1,37 @@
+// Reports of torture runs: one JSON object per run (byte-stable: the same run
+// gives the same object), a one-line text summary per run, a violation's full
+// text, and campaign totals with the throughput per minute of wall time.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fabric_sim/torture/torture_run.h"
+#include "nlohmann/json.hpp"
+
+namespace splitpath::sim::torture {
+
+// seed, ios_completed, io_errors, faults_injected, updates, units_checked,
+// downstream_checked, host_verify_errors, events, sim_seconds, fault_kinds,
+// violations [{invariant, at_ns, summary, history}]. No wall time: the object
+// depends on the seed and options only.
+nlohmann::ordered_json run_json(const TortureRunResult& r);
+std::string run_line(const TortureRunResult& r);
+// The seed, the invariant, the summary, the history and the scenario.
+std::string violation_text(const TortureRunResult& r);
+
+struct CampaignTotals {
+  uint64_t runs = 0;
+  uint64_t failed_runs = 0;
+  uint64_t ios = 0;
+  uint64_t faults = 0;
+  double sim_seconds = 0;
+  double wall_seconds = 0;
+  void add(const TortureRunResult& r);
+  double ios_per_wall_minute() const;
+  double sim_hours_per_wall_minute() const;
+};
+nlohmann::ordered_json totals_json(const CampaignTotals& t);
+std::string totals_line(const CampaignTotals& t);
+
+}  // namespace splitpath::sim::torture

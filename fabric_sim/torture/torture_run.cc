@@ -1,0 +1,414 @@
+// The runner: builds the scenario's fabric, breaks the mechanisms asked for,
+// installs the checkers, fires the planned faults and updates as the host
+// I/Os complete, and watches for deadlock, all on the fabric's kernel.
+//
+// Range moves and data: the restrictive update of a range move changes only
+// the mapping. The harness copies the moved blocks' data from their old place
+// to the new one in the update's completion callback. At that instant the
+// range is quiescent when the protocol works: every I/O that used the old
+// mapping has ended (the drain), and the I/Os held for the new one resume only
+// after the callback returns. So the copy is what a migration service's copy
+// would leave, the durability model needs no change across moves, and a
+// broken drain shows up as acknowledged writes lost to the old place.
+#include "fabric_sim/torture/torture_run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "fabric_sim/run/fabric.h"
+#include "fabric_sim/switch/switch_virtualization.h"
+#include "fabric_sim/topology/topology_validate.h"
+#include "fabric_sim/torture/durability_checker.h"
+#include "fabric_sim/torture/event_log.h"
+#include "fabric_sim/torture/io_tracker.h"
+#include "fabric_sim/torture/placement.h"
+#include "fabric_sim/torture/progress_checker.h"
+#include "fabric_sim/torture/revocation_checker.h"
+#include "fabric_sim/torture/scenario.h"
+#include "fmt/format.h"
+#include "splitpath/map/rmap_types.h"
+
+namespace splitpath::sim::torture {
+
+namespace {
+
+constexpr SimTime kTick = 200 * kNsPerUs;  // how often the harness looks at the run
+// A write that failed may still land this long after its failure.
+constexpr SimTime kIndeterminate = kNsPerSec;
+// The disks' late writes when their ordering is broken.
+constexpr SimTime kLateWrite = 3 * kNsPerMs;
+// The CP's drain timeout (cp::CpConfig default): an update may take this long.
+constexpr SimTime kDrainTimeout = 500 * kNsPerMs;
+
+struct UpdateRecord {
+  SimTime requested = 0;
+  SimTime done = 0;  // 0: not yet
+  bool ok = false;
+  const PlannedOp* op = nullptr;
+};
+
+class Runner {
+ public:
+  Runner(const TortureOptions& options, TortureScenario scenario)
+      : options_(options),
+        scenario_(std::move(scenario)),
+        placement_(scenario_),
+        durability_(kIndeterminate,
+                    [this](size_t volume, uint64_t unit) { return unit_notes(volume, unit); }),
+        revocation_(scenario_, placement_, [this](size_t vseg) { return vseg_notes(vseg); }) {}
+
+  absl::StatusOr<TortureRunResult> run();
+
+ private:
+  void tick(uint64_t);
+  void fire(const PlannedOp& op);
+  void heal(uint64_t index);
+  void change_mapping(const PlannedOp& op);
+  void on_update_done(size_t record, bool ok);
+  void copy_block(size_t vseg, uint64_t block, uint8_t from, uint8_t to);
+  uint64_t ios_completed() const;
+  void fail(Violation v);
+  std::vector<std::string> unit_notes(size_t volume, uint64_t unit) const;
+  std::vector<std::string> vseg_notes(size_t vseg) const;
+  std::string describe_update(const UpdateRecord& u) const;
+  // Nested faults on one target: the target heals when the last one does.
+  bool begin_fault(const std::string& key) { return active_[key]++ == 0; }
+  bool end_fault(const std::string& key) { return --active_[key] == 0; }
+
+  const TortureOptions& options_;
+  TortureScenario scenario_;
+  Placement placement_;
+  DurabilityChecker durability_;
+  RevocationChecker revocation_;
+  ProgressChecker progress_;
+  EventLog log_;
+  std::unique_ptr<PcapWriter> capture_;
+  std::unique_ptr<Fabric> fabric_;
+  std::unique_ptr<IoTracker> tracker_;
+  size_t next_op_ = 0;
+  std::vector<const PlannedOp*> healing_;  // by kernel event argument
+  std::map<std::string, int> active_;
+  size_t faults_active_ = 0;
+  std::vector<UpdateRecord> updates_;
+  size_t updates_pending_ = 0;
+  uint64_t faults_injected_ = 0;
+  uint64_t last_ios_ = 0;
+  SimTime last_progress_ = 0;
+  SimTime quiet_since_ = 0;  // since when no fault is active
+  std::optional<Violation> violation_;
+};
+
+uint64_t Runner::ios_completed() const {
+  uint64_t n = 0;
+  for (const auto& h : fabric_->hosts())
+    n += h->stats().ios_completed;
+  return n;
+}
+
+void Runner::fail(Violation v) {
+  if (violation_) return;
+  log_.log(v.at, "VIOLATION {}: {}", v.invariant, v.summary);
+  violation_ = std::move(v);
+  fabric_->kernel().stop();
+}
+
+std::string Runner::describe_update(const UpdateRecord& u) const {
+  const PlannedOp& op = *u.op;
+  const std::string what =
+      op.kind == FaultKind::kRangeMove
+          ? fmt::format("move to its {}", op.lun == 0 ? "own place" : "shadow area")
+          : fmt::format("flags {:#x}", op.flags);
+  return fmt::format("  update of {} LBA [{}, +{}) ({}): requested {}, {}",
+                     scenario_.topology.volumes[scenario_.vsegs[op.vseg].volume].name, op.lba,
+                     op.count, what, u.requested,
+                     u.done ? fmt::format("{} at {}", u.ok ? "done" : "refused", u.done)
+                            : std::string("in progress"));
+}
+
+std::vector<std::string> Runner::unit_notes(size_t volume, uint64_t unit) const {
+  std::vector<std::string> out;
+  const uint64_t per_block = scenario_.topology.volumes[volume].block_size / kStampUnit;
+  const uint64_t block = unit / per_block;
+  for (const UpdateRecord& u : updates_) {
+    const TortureVseg& v = scenario_.vsegs[u.op->vseg];
+    if (v.volume == volume && block >= u.op->lba && block < u.op->lba + u.op->count) {
+      if (out.empty()) out.push_back("restrictive updates covering the unit:");
+      out.push_back(describe_update(u));
+    }
+  }
+  for (size_t s = 0; s < scenario_.vsegs.size(); ++s) {
+    const TortureVseg& v = scenario_.vsegs[s];
+    if (v.volume == volume && block >= v.volume_lba && block < v.volume_lba + v.blocks) {
+      const uint8_t p = placement_.place_of(s, block - v.volume_lba);
+      const VsegPlace& at = v.place[p];
+      out.push_back(fmt::format("the block lives in its {}: {} LUN {} LBA {}",
+                                p == 0 ? "own place" : "shadow area", at.disk, at.lun,
+                                at.lba + block - v.volume_lba));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Runner::vseg_notes(size_t vseg) const {
+  std::vector<std::string> out{"restrictive updates of the VSEG:"};
+  for (const UpdateRecord& u : updates_)
+    if (u.op->vseg == vseg) out.push_back(describe_update(u));
+  return out;
+}
+
+void Runner::copy_block(size_t vseg, uint64_t block, uint8_t from, uint8_t to) {
+  const TortureVseg& v = scenario_.vsegs[vseg];
+  const uint32_t bs = scenario_.topology.volumes[v.volume].block_size;
+  Disk* src = fabric_->disk(v.place[from].disk);
+  Disk* dst = fabric_->disk(v.place[to].disk);
+  std::vector<uint8_t> data(bs);
+  src->store(v.place[from].lun)->read((v.place[from].lba + block) * bs, data);
+  dst->mutable_store(v.place[to].lun)->write((v.place[to].lba + block) * bs, data);
+}
+
+void Runner::on_update_done(size_t record, bool ok) {
+  UpdateRecord& u = updates_[record];
+  u.done = fabric_->kernel().now();
+  u.ok = ok;
+  --updates_pending_;
+  const PlannedOp& op = *u.op;
+  log_.log(u.done, "UPDATE {} {}", ok ? "done" : "refused", describe_update(u));
+  if (!ok || op.kind != FaultKind::kRangeMove) return;
+  const TortureVseg& v = scenario_.vsegs[op.vseg];
+  const auto to = static_cast<uint8_t>(op.lun);
+  for (uint64_t b = op.lba - v.volume_lba; b < op.lba - v.volume_lba + op.count; ++b) {
+    const uint8_t from = placement_.place_of(op.vseg, b);
+    if (from == to) continue;
+    copy_block(op.vseg, b, from, to);
+    placement_.set_place(op.vseg, b, to);
+  }
+}
+
+void Runner::change_mapping(const PlannedOp& op) {
+  const TortureVseg& v = scenario_.vsegs[op.vseg];
+  const VolumeConfig& vol = scenario_.topology.volumes[v.volume];
+  cp::MappingChange change;
+  change.volume = vol.name;
+  change.lba = op.lba;
+  change.blocks = op.count;
+  if (op.kind == FaultKind::kRangeMove) {
+    const VsegPlace& to = v.place[op.lun];
+    map::SimpleStorage storage;
+    storage.lun = to.lun;
+    storage.start_lba = to.lba;  // disk block of VSEG block 0
+    change.storage = storage;
+    change.disk_wwpn = fabric_->disk(to.disk)->config().wwpn;
+  } else {
+    change.flags = op.flags;
+  }
+  const size_t record = updates_.size();
+  updates_.push_back(UpdateRecord{fabric_->kernel().now(), 0, false, &op});
+  ++updates_pending_;
+  log_.log(fabric_->kernel().now(), "UPDATE requested {}", describe_update(updates_.back()));
+  Switch* sw = fabric_->switch_named(vol.switch_name);
+  sw->virtualization()->control_path().change_mapping(
+      change, [this, record](bool ok) { on_update_done(record, ok); });
+}
+
+void Runner::fire(const PlannedOp& op) {
+  ++faults_injected_;
+  Kernel& k = fabric_->kernel();
+  log_.log(k.now(), "FAULT {} {} lun {} lba {} count {} for {} ns", fault_kind_name(op.kind),
+           op.target, op.lun, op.lba, op.count, op.duration_ns);
+  if (op.kind == FaultKind::kRangeMove || op.kind == FaultKind::kFlagChange) {
+    change_mapping(op);
+    return;
+  }
+  switch (op.kind) {
+    case FaultKind::kDiskFailure:
+      if (begin_fault("offline:" + op.target)) fabric_->disk(op.target)->set_offline(true);
+      break;
+    case FaultKind::kMediumError:
+      begin_fault("medium:" + op.target);
+      fabric_->disk(op.target)->add_medium_error(op.lun, op.lba, op.count);
+      break;
+    case FaultKind::kSlowDisk:
+      begin_fault("slow:" + op.target);
+      fabric_->disk(op.target)->set_extra_delay(op.delay_ns);
+      break;
+    case FaultKind::kHostLinkLoss:
+      if (begin_fault("link:" + op.target)) {
+        tracker_->abandon_host(fabric_->host(op.target)->port_id().value, k.now());
+        fabric_->link_of(op.target)->set_up(false);
+      }
+      break;
+    case FaultKind::kDiskLinkLoss:
+    case FaultKind::kIslLoss:
+      if (begin_fault("link:" + op.target)) fabric_->link_of(op.target)->set_up(false);
+      break;
+    default:
+      break;
+  }
+  ++faults_active_;
+  healing_.push_back(&op);
+  k.schedule_in<&Runner::heal>(op.duration_ns, this, healing_.size() - 1);
+}
+
+void Runner::heal(uint64_t index) {
+  const PlannedOp& op = *healing_[index];
+  log_.log(fabric_->kernel().now(), "HEAL {} {}", fault_kind_name(op.kind), op.target);
+  switch (op.kind) {
+    case FaultKind::kDiskFailure:
+      if (end_fault("offline:" + op.target)) fabric_->disk(op.target)->set_offline(false);
+      break;
+    case FaultKind::kMediumError:
+      if (end_fault("medium:" + op.target)) fabric_->disk(op.target)->clear_medium_errors();
+      break;
+    case FaultKind::kSlowDisk:
+      if (end_fault("slow:" + op.target)) fabric_->disk(op.target)->set_extra_delay(0);
+      break;
+    case FaultKind::kHostLinkLoss:
+    case FaultKind::kDiskLinkLoss:
+    case FaultKind::kIslLoss:
+      if (end_fault("link:" + op.target)) fabric_->link_of(op.target)->set_up(true);
+      break;
+    default:
+      break;
+  }
+  if (--faults_active_ == 0) quiet_since_ = fabric_->kernel().now();
+}
+
+void Runner::tick(uint64_t) {
+  Kernel& k = fabric_->kernel();
+  const uint64_t ios = ios_completed();
+  while (next_op_ < scenario_.ops.size() && scenario_.ops[next_op_].at_ios <= ios &&
+         ios < options_.ops)
+    fire(scenario_.ops[next_op_++]);
+  if (auto v = tracker_->violation()) fail(*v);
+  if (auto v = progress_.check(k.now())) fail(*v);
+  if (ios != last_ios_) {
+    last_ios_ = ios;
+    last_progress_ = k.now();
+  }
+  // Deadlock: no host I/O has completed for long after every fault healed
+  // (hosts time out, rediscover and retry well within this).
+  const SimTime stall = 2 * scenario_.max_io_timeout_ns + kDrainTimeout + 200 * kNsPerMs;
+  const SimTime since = std::max(last_progress_, quiet_since_);
+  if (faults_active_ == 0 && updates_pending_ == 0 && k.now() > since + stall && ios < options_.ops)
+    fail(Violation{kProgress, k.now(),
+                   fmt::format("no host I/O has completed since {} (no fault active since {})",
+                               last_progress_, quiet_since_),
+                   {}});
+  for (const UpdateRecord& u : updates_) {
+    if (!u.done && k.now() > u.requested + kDrainTimeout + stall) {
+      fail(Violation{kProgress, k.now(), "a restrictive update has not completed",
+                     {describe_update(u)}});
+      break;
+    }
+  }
+  if (!violation_) k.schedule_in<&Runner::tick>(kTick, this);
+}
+
+absl::StatusOr<TortureRunResult> Runner::run() {
+  const auto wall_start = std::chrono::steady_clock::now();
+  if (auto s = validate_topology(scenario_.topology); !s.ok()) {
+    return absl::InternalError(fmt::format("seed {}: the generated topology is invalid: {}",
+                                           options_.seed, std::string(s.message())));
+  }
+  FabricOptions fabric_options;
+  const bool skip_drain = options_.broken.skip_drain;
+  fabric_options.adjust_cp_config = [skip_drain](cp::CpConfig& c) {
+    c.skip_drain_for_testing = skip_drain;
+  };
+  auto fabric = Fabric::build(scenario_.topology, fabric_options);
+  if (!fabric.ok()) return fabric.status();
+  fabric_ = std::move(*fabric);
+  if (!options_.pcap_path.empty()) {
+    auto writer = PcapWriter::open(options_.pcap_path);
+    if (!writer.ok()) return writer.status();
+    capture_ = std::move(*writer);
+  }
+  if (!options_.event_log_path.empty() && !log_.open(options_.event_log_path))
+    return absl::InvalidArgumentError("cannot write " + options_.event_log_path);
+  if (options_.broken.fp_ignores_revocation) {
+    for (const auto& sw : fabric_->switches()) {
+      if (!sw->virtualization()) continue;
+      for (uint32_t p = 0; p < sw->port_count(); ++p) {
+        // The fabric hands out its FPs read-only; this test-only switch is
+        // the one write the harness makes to a running FP.
+        const_cast<fp::FastPath&>(sw->virtualization()->port_fp(p).firmware())
+            .set_ignore_remove_mapping_for_testing(true);
+      }
+    }
+  }
+  if (options_.broken.disk_late_writes) {
+    for (const auto& d : fabric_->disks())
+      d->set_late_writes_for_testing(kLateWrite);
+  }
+  tracker_ = std::make_unique<IoTracker>(scenario_, *fabric_, durability_, revocation_, progress_,
+                                         log_, capture_.get());
+  tracker_->attach();
+  Kernel& k = fabric_->kernel();
+  k.schedule_in<&Runner::tick>(kTick, this);
+  while (!violation_ && !tracker_->violation() && ios_completed() < options_.ops &&
+         k.now() < options_.max_sim_ns) {
+    k.run_until(k.now() + kNsPerMs);
+  }
+  // Stop issuing; let outstanding commands, updates and faults finish.
+  for (const auto& h : fabric_->hosts())
+    h->stop_workload();
+  const SimTime deadline =
+      k.now() + 2 * scenario_.max_io_timeout_ns + 2 * kDrainTimeout + 200 * kNsPerMs;
+  auto busy = [&] {
+    bool b = updates_pending_ > 0 || faults_active_ > 0;
+    for (const auto& h : fabric_->hosts())
+      b = b || h->outstanding() > 0;
+    return b;
+  };
+  while (!violation_ && !tracker_->violation() && busy() && k.now() < deadline)
+    k.run_until(std::min(deadline, k.now() + kNsPerMs));
+  if (!violation_ && !tracker_->violation() && busy()) {
+    Violation v{kProgress, k.now(), "the run did not drain", {}};
+    for (const auto& h : fabric_->hosts())
+      if (h->outstanding() > 0)
+        v.history.push_back(fmt::format("{}: {} commands outstanding", h->name(), h->outstanding()));
+    for (const UpdateRecord& u : updates_)
+      if (!u.done) v.history.push_back(describe_update(u));
+    fail(v);
+  }
+  if (auto v = tracker_->violation(); v && !violation_) fail(*v);
+  if (capture_) {
+    if (auto s = capture_->close(); !s.ok()) return s;
+  }
+
+  TortureRunResult r;
+  r.seed = options_.seed;
+  r.ios_completed = ios_completed();
+  for (const auto& h : fabric_->hosts()) {
+    const HostStats& s = h->stats();
+    r.io_errors += s.check_conditions + s.other_status + s.timeouts;
+    r.host_verify_errors += s.verify_errors;
+  }
+  r.faults_injected = faults_injected_;
+  for (const UpdateRecord& u : updates_)
+    r.updates += u.ok ? 1 : 0;
+  r.units_checked = durability_.units_checked();
+  r.downstream_checked = tracker_->counters().downstream;
+  r.events = k.events_processed();
+  r.sim_ns = k.now();
+  for (size_t i = 0; i < kFaultKinds; ++i)
+    if (scenario_.enabled[i]) r.fault_kinds.push_back(fault_kind_name(static_cast<FaultKind>(i)));
+  r.scenario = describe_scenario(scenario_);
+  if (violation_) r.violations.push_back(*violation_);
+  r.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return r;
+}
+
+}  // namespace
+
+absl::StatusOr<TortureRunResult> run_torture(const TortureOptions& options) {
+  Runner runner(options, generate_scenario(options.seed, options.ops, options.all_fault_kinds,
+                                           options.without_kinds));
+  return runner.run();
+}
+
+}  // namespace splitpath::sim::torture

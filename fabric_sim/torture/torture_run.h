@@ -1,0 +1,39 @@
+// One torture run: the scenario of a seed built into a fabric, its hosts' jobs
+// run under the scenario's faults and restrictive updates, with the
+// durability, revocation and progress checkers judging the frames as they
+// pass. The run stops at the first violation. The same options give the same
+// result on every machine (wall time aside).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "fabric_sim/torture/torture_options.h"
+#include "fabric_sim/torture/violation.h"
+
+namespace splitpath::sim::torture {
+
+struct TortureRunResult {
+  uint64_t seed = 0;
+  uint64_t ios_completed = 0;    // host I/Os that ended GOOD (the hosts' counters)
+  uint64_t io_errors = 0;        // host I/Os that ended otherwise (faults make them)
+  uint64_t faults_injected = 0;  // faults and updates the schedule fired
+  uint64_t updates = 0;          // restrictive updates completed
+  uint64_t units_checked = 0;    // 512-byte units of GOOD reads judged
+  uint64_t downstream_checked = 0;
+  uint64_t host_verify_errors = 0;  // the hosts' own verification (independent)
+  uint64_t events = 0;              // kernel events
+  SimTime sim_ns = 0;
+  double wall_seconds = 0;
+  std::vector<std::string> fault_kinds;  // the kinds this run enabled (swarm)
+  std::string scenario;                  // describe_scenario()
+  std::vector<Violation> violations;     // empty when none; the run stops at the first
+};
+
+// Fails only if the scenario cannot be built (a generator bug) or the capture
+// or event log cannot be written.
+absl::StatusOr<TortureRunResult> run_torture(const TortureOptions& options);
+
+}  // namespace splitpath::sim::torture

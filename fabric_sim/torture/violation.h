@@ -1,0 +1,25 @@
+// An invariant violation found by a torture checker: which invariant, when, a
+// one-line summary and the history that explains it (the last events that
+// touched the block or range involved).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fabric_sim/kernel/kernel.h"
+
+namespace splitpath::sim::torture {
+
+// The invariants the checkers enforce, by the names reports use.
+inline constexpr const char* kDurability = "durability";  // acknowledged writes are read back
+inline constexpr const char* kRevocation = "revocation";  // no dispatch with a revoked mapping
+inline constexpr const char* kProgress = "progress";      // every I/O ends; no deadlock
+
+struct Violation {
+  std::string invariant;  // one of the names above
+  SimTime at = 0;
+  std::string summary;
+  std::vector<std::string> history;  // oldest first
+};
+
+}  // namespace splitpath::sim::torture
