@@ -58,8 +58,8 @@ void replay_failure(const TortureOptions& base, const TortureRunResult& failed,
 
 int torture_command(const std::vector<std::string>& args) {
   po::options_description options("splitpath torture options");
-  options.add_options()("help,h", "show this help")(
-      "seed", po::value<uint64_t>(), "first seed (default: fresh random seeds)")(
+  options.add_options()("help,h", "show this help")("seed", po::value<uint64_t>(),
+                                                    "first seed (default: fresh random seeds)")(
       "runs", po::value<uint64_t>()->default_value(1), "number of runs")(
       "ops", po::value<uint64_t>()->default_value(20000), "host I/Os per run")(
       "json", "print one JSON object: runs and totals")(
@@ -69,9 +69,8 @@ int torture_command(const std::vector<std::string>& args) {
       "without", po::value<std::string>(),
       "never enable these fault kinds: KIND[,KIND...] (disk_failure, medium_error, "
       "host_link_loss, disk_link_loss, isl_loss, slow_disk, range_move, flag_change, "
-      "table_pressure, slow_links)")(
-      "out-dir", po::value<std::string>()->default_value("."),
-      "where a failing seed's capture and event log go")(
+      "table_pressure, slow_links)")("out-dir", po::value<std::string>()->default_value("."),
+                                     "where a failing seed's capture and event log go")(
       "pcap", po::value<std::string>(), "capture of the (single) run")(
       "event-log", po::value<std::string>(), "event log of the (single) run")(
       "log-level", po::value<std::string>()->default_value("off"),

@@ -1,6 +1,7 @@
 // A simulated disk: an FCP target with one or more logical units holding real
 // data (sparse), a latency and bandwidth model, and fault injection (medium
-// errors on LBA ranges, offline/online, added delay). Every command in
+// errors on LBA ranges, offline/online, added delay) and per-LUN masking by
+// initiator WWPN. Every command in
 // splitpath/fc/scsi_cdb.h is answered as SPC/SBC require; errors answer CHECK
 // CONDITION with the sense key and ASC/ASCQ a real disk would use.
 #pragma once
@@ -93,6 +94,11 @@ class Disk : public NPort {
   Outcome execute(Task& task, const fc::ScsiCommand& cmd, std::vector<uint8_t>& data_in);
   Outcome check_media_access(const Task& task, const fc::ScsiCommand& cmd) const;
   LogicalUnit* lun(uint16_t number);
+  // LUN masking (LunConfig::initiators): whether the initiator at N_Port ID
+  // `initiator` may see `lu`, by the WWPN of its PLOGI. To one that may not,
+  // the LU does not exist: REPORT LUNS leaves it out and commands addressed to
+  // it are answered as for an absent LUN.
+  bool visible(const LogicalUnit& lu, fc::FcId initiator) const;
 
   DiskConfig config_;
   DiskStats stats_;

@@ -42,6 +42,13 @@ Disk::Disk(Kernel& kernel, FramePool& pool, const DiskConfig& config, uint64_t s
 
 Disk::~Disk() = default;
 
+bool Disk::visible(const LogicalUnit& lu, fc::FcId initiator) const {
+  const std::vector<uint64_t>& allowed = lu.config.initiators;
+  if (allowed.empty()) return true;
+  const uint64_t wwpn = peer_wwpn(initiator);
+  return wwpn != 0 && std::find(allowed.begin(), allowed.end(), wwpn) != allowed.end();
+}
+
 Disk::LogicalUnit* Disk::lun(uint16_t number) {
   for (auto& l : luns_) {
     if (l->config.lun == number) return l.get();
@@ -143,7 +150,10 @@ void Disk::on_command(const fc::FrameHeader& h, std::span<const uint8_t> payload
   task.fcp_dl = cmnd->fcp_dl;
 
   auto lun_number = fc::decode_lun(cmnd->lun);
-  task.lu = lun_number.ok() ? lun(*lun_number) : nullptr;
+  LogicalUnit* addressed = lun_number.ok() ? lun(*lun_number) : nullptr;
+  // A LU masked from this initiator is absent to it (SPC-4 5.10 / 6.6.2):
+  // execute() and check_media_access() answer as for a LUN that does not exist.
+  task.lu = addressed && visible(*addressed, h.s_id) ? addressed : nullptr;
   auto scsi = fc::decode_cdb(cmnd->cdb_bytes());
   if (!scsi.ok()) {
     const auto& e = scsi.error();

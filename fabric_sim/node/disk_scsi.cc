@@ -2,7 +2,11 @@
 // INQUIRY (standard and VPD 0x00, 0x80, 0x83), READ CAPACITY(10/16), REPORT
 // LUNS, MODE SENSE(6/10), REQUEST SENSE, TEST UNIT READY, SYNCHRONIZE CACHE,
 // RESERVE/RELEASE(6), PERSISTENT RESERVE IN/OUT, and the reservation checks that
-// gate media access.
+// gate media access. A LU masked from the initiator (Disk::visible) reaches
+// execute() as no LU at all (task.lu null): left out of REPORT LUNS; INQUIRY
+// answers peripheral qualifier 011b / type 1Fh; REQUEST SENSE returns, and every
+// other command ends in CHECK CONDITION with, ILLEGAL REQUEST, LOGICAL UNIT NOT
+// SUPPORTED (25h/00h).
 #include <algorithm>
 
 #include "fabric_sim/node/disk.h"
@@ -86,9 +90,11 @@ Disk::Outcome Disk::execute(Task& task, const fc::ScsiCommand& cmd, std::vector<
       if (cmd.allocation_length < 16) {
         return {fc::scsi_status::kCheckCondition, fc::make_invalid_field_in_cdb(6)};
       }
+      // LUN masking: only the LUs this initiator may see are listed.
       std::vector<fc::ScsiLun> luns;
-      for (const auto& l : luns_)
-        luns.push_back(fc::make_lun(l->config.lun));
+      for (const auto& l : luns_) {
+        if (visible(*l, task.initiator)) luns.push_back(fc::make_lun(l->config.lun));
+      }
       data.resize(std::min<size_t>(fc::report_luns_size(luns.size()), cmd.allocation_length));
       fc::encode_report_luns(luns, data);
       return Outcome::good();

@@ -140,6 +140,7 @@ void NPort::handle_els_request(const fc::FrameHeader& h, std::span<const uint8_t
       }
       plogi_peers_.insert(h.s_id.value);
       prli_peers_.erase(h.s_id.value);
+      peer_wwpns_[h.s_id.value] = params->port_name.value;
       std::array<uint8_t, fc::kServiceParametersSize> acc{};
       (void)fc::encode_service_parameters(login_parameters(fc::els_cmd::kAcc, wwpn_, wwnn_), acc);
       return reply_els(h, acc);
@@ -167,6 +168,7 @@ void NPort::handle_els_request(const fc::FrameHeader& h, std::span<const uint8_t
     case fc::els_cmd::kLogo:
       plogi_peers_.erase(h.s_id.value);
       prli_peers_.erase(h.s_id.value);
+      peer_wwpns_.erase(h.s_id.value);
       {
         std::array<uint8_t, fc::kElsCommandSize> acc{};
         (void)fc::encode_els_acc(acc);
@@ -191,6 +193,9 @@ void NPort::port_login(fc::FcId peer, std::function<void(bool, uint32_t)> done) 
   send_els(peer, payload, [this, peer, done](const ControlReply& reply) {
     if (reply.timed_out || !is_acc(reply.payload)) return done(false, 0);
     plogi_peers_.insert(peer.value);
+    if (auto params = fc::decode_service_parameters(reply.payload); params.ok()) {
+      peer_wwpns_[peer.value] = params->port_name.value;
+    }
     fc::Prli prli;
     prli.command = fc::els_cmd::kPrli;
     prli.service_parameters = role_ == Role::kInitiator ? fc::prli_fcp::kInitiatorFunction |

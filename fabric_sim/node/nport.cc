@@ -121,6 +121,7 @@ void NPort::on_link_state(Link& /*link*/, int /*side*/, bool up) {
     pending_control_.clear();
     plogi_peers_.clear();
     prli_peers_.clear();
+    peer_wwpns_.clear();
     on_fabric_lost();
   } else {
     start();

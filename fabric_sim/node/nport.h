@@ -118,6 +118,13 @@ class NPort : public FramePort {
   Rng& rng() { return rng_; }
   // Peers that completed PLOGI and PRLI with this port.
   bool peer_logged_in(fc::FcId peer) const { return prli_peers_.contains(peer.value); }
+  // The port name (WWPN) a peer gave in its PLOGI, or in its ACC of ours; 0
+  // once it is logged out (LOGO, link down) or if it never logged in. Targets
+  // use it for LUN masking, which names initiators by WWPN, not N_Port ID.
+  uint64_t peer_wwpn(fc::FcId peer) const {
+    auto it = peer_wwpns_.find(peer.value);
+    return it == peer_wwpns_.end() ? 0 : it->second;
+  }
 
   // --- Hooks for hosts and disks. ---
   // Logged in and registered with the name server.
@@ -170,6 +177,7 @@ class NPort : public FramePort {
   absl::flat_hash_map<uint16_t, PendingControl> pending_control_;
   absl::flat_hash_set<uint32_t> plogi_peers_;
   absl::flat_hash_set<uint32_t> prli_peers_;
+  absl::flat_hash_map<uint32_t, uint64_t> peer_wwpns_;  // plogi_peers_' N_Port ID -> WWPN
 };
 
 }  // namespace splitpath::sim

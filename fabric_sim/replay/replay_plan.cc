@@ -69,6 +69,60 @@ bool matches(const TraceAddress& a, fc::FcId id, uint64_t wwpn) {
   return a.is_wwpn ? (wwpn != 0 && a.value == wwpn) : a.value == id.value;
 }
 
+// The LUN masking the trace shows for the disk `d` built for trace target
+// `target`, from its REPORT LUNS answers (TraceCommandStream::report_luns). Only
+// when every initiator with an answer got its whole list: a LUN listed to some
+// of them and not to others may be seen by those it was listed to, and by the
+// initiators that address the target without any REPORT LUNS answer in the
+// trace (nothing says they were masked, so they are not). A LUN never listed,
+// or listed to all, stays unmasked, as does every LUN of a target without
+// REPORT LUNS data. Also adds the LUNs the answers list that no command
+// addressed, so that the replayed REPORT LUNS lists the same LUNs.
+void infer_lun_masking(const TraceCommandStream& stream, fc::FcId target,
+                       const std::map<uint32_t, uint64_t>& host_wwpns, DiskConfig& d) {
+  std::vector<std::pair<uint32_t, const ReportedLuns*>> reports;  // by initiator
+  for (const auto& [key, r] : stream.report_luns) {
+    if (key.first != target.value) continue;
+    if (!r.complete) return;
+    reports.emplace_back(key.second, &r);
+  }
+  if (reports.empty()) return;
+  std::set<uint16_t> listed;
+  for (const auto& [initiator, r] : reports)
+    listed.insert(r->luns.begin(), r->luns.end());
+  for (uint16_t number : listed) {
+    const bool present = std::any_of(d.luns.begin(), d.luns.end(),
+                                     [&](const LunConfig& l) { return l.lun == number; });
+    if (!present) d.luns.push_back(LunConfig{number, kDefaultLunBlocks, 512, {}});
+  }
+  std::sort(d.luns.begin(), d.luns.end(),
+            [](const LunConfig& a, const LunConfig& b) { return a.lun < b.lun; });
+  // Initiators of this target without a REPORT LUNS answer, in first-seen order.
+  std::vector<uint32_t> unreported;
+  for (fc::FcId i : stream.initiators()) {
+    const bool addresses =
+        std::any_of(stream.commands.begin(), stream.commands.end(),
+                    [&](const TraceCommand& c) { return c.initiator == i && c.target == target; });
+    if (addresses && !stream.report_luns.contains({target.value, i.value}))
+      unreported.push_back(i.value);
+  }
+  auto wwpn_of = [&](uint32_t id) {
+    auto it = host_wwpns.find(id);
+    return it == host_wwpns.end() ? 0 : it->second;
+  };
+  for (LunConfig& lun : d.luns) {
+    std::vector<uint64_t> allowed;
+    for (const auto& [initiator, r] : reports) {
+      if (r->luns.contains(lun.lun)) allowed.push_back(wwpn_of(initiator));
+    }
+    if (allowed.empty() || allowed.size() == reports.size()) continue;
+    for (uint32_t id : unreported)
+      allowed.push_back(wwpn_of(id));
+    std::erase(allowed, uint64_t{0});  // not a host of the plan (also a target): cannot be masked
+    lun.initiators = std::move(allowed);
+  }
+}
+
 void raise_queue_depth(HostConfig& host, uint32_t depth) {
   host.workload.queue_depth = std::min(kMaxQueueDepth, std::max(host.workload.queue_depth, depth));
   // The job never runs; its block size must only fit every LUN the host finds.
@@ -135,6 +189,7 @@ absl::StatusOr<ReplayPlan> plan_from_trace(const TraceCommandStream& stream, uin
   for (const auto& [id, wwpn] : stream.wwpns)
     taken.insert(wwpn);
   const auto depth = initiator_depth(stream);
+  std::map<uint32_t, uint64_t> host_wwpns;  // trace initiator N_Port ID -> its host's WWPN
   uint32_t port = 0;
   for (size_t i = 0; i < initiators.size(); ++i) {
     const fc::FcId id = initiators[i];
@@ -146,6 +201,7 @@ absl::StatusOr<ReplayPlan> plan_from_trace(const TraceCommandStream& stream, uin
     auto d = depth.find(id.value);
     raise_queue_depth(h, d == depth.end() ? 1 : d->second);
     plan.hosts[id.value] = h.name;
+    host_wwpns[id.value] = h.wwpn;
     t.hosts.push_back(h);
   }
   for (size_t i = 0; i < targets.size(); ++i) {
@@ -164,7 +220,8 @@ absl::StatusOr<ReplayPlan> plan_from_trace(const TraceCommandStream& stream, uin
                                           : std::max(extent.end_lba, kDefaultLunBlocks);
       d.luns.push_back(lun);
     }
-    if (d.luns.empty()) d.luns.push_back(LunConfig{0, kDefaultLunBlocks, 512});
+    infer_lun_masking(stream, id, host_wwpns, d);
+    if (d.luns.empty()) d.luns.push_back(LunConfig{0, kDefaultLunBlocks, 512, {}});
     // The trace shows what the target sustained, not how: the disk gets room for
     // all the trace's concurrency and four times its data rate, so that it is
     // not a bottleneck the traced target did not have (TASK SET FULL, queueing).

@@ -6,9 +6,14 @@
 // ("tgt0", ...) on its own port with the LUNs the trace addresses, each sized
 // from the trace's READ CAPACITY data (block size and capacity) or, without it,
 // to cover the largest LBA + length touched (at least kDefaultLunBlocks blocks
-// of 512 bytes); no zoning. Nodes keep the trace's WWPNs; a port whose WWPN the
-// trace does not show gets one made from its N_Port ID (initiators
-// 10:00:00:00:00:II:II:II, targets 50:00:00:00:00:II:II:II).
+// of 512 bytes), plus the LUNs its REPORT LUNS answers list; no zoning, but the
+// LUN masking those answers show: when each initiator with an answer got a
+// whole list, a LUN listed to some and not to others is masked to them (and to
+// initiators of the target with no answer in the trace); other LUNs, and every
+// LUN of a target without REPORT LUNS data, are unmasked. Nodes keep the
+// trace's WWPNs; a port whose WWPN the trace does not show gets one made from
+// its N_Port ID (initiators 10:00:00:00:00:II:II:II, targets
+// 50:00:00:00:00:II:II:II).
 //
 // plan_onto maps the trace onto a given topology: entries of its `replay`
 // section first (topology.h, README in fabric_sim/topology/), then by WWPN (a

@@ -26,10 +26,18 @@ bool is_read_capacity(const std::vector<uint8_t>& cdb) {
          (cdb[1] & 0x1F) == fc::kSaReadCapacity16;
 }
 
+bool is_report_luns(const std::vector<uint8_t>& cdb) {
+  return !cdb.empty() && cdb[0] == fc::scsi_op::kReportLuns;
+}
+
+// REPORT LUNS data kept per command: a header and every LUN 0..16383.
+constexpr size_t kMaxReportLunsBytes = fc::kReportLunsHeaderSize + 8 * 16384;
+
 // What the extraction keeps per open FCP exchange while the trace is read.
 struct Pending {
   size_t index = 0;              // into the stream's commands
-  std::vector<uint8_t> data_in;  // READ CAPACITY data only
+  std::vector<uint8_t> data_in;  // READ CAPACITY and REPORT LUNS data only
+  uint64_t captured_in = 0;      // data_in bytes the trace held (overlaps count twice)
   uint64_t captured = 0;         // data_out bytes the trace held (overlaps count twice)
 };
 
@@ -76,6 +84,7 @@ class Extractor {
             static_cast<uint32_t>(c.fcp_dl - std::min<uint64_t>(c.fcp_dl, p.captured));
       }
       if (c.answered && c.status == 0 && is_read_capacity(c.cdb)) note_capacity(c, p.data_in);
+      if (c.answered && c.status == 0 && is_report_luns(c.cdb)) note_report_luns(c, p);
     }
     out_.records = reader.records();
     out_.frames = reader.frames();
@@ -149,11 +158,32 @@ class Extractor {
       p.captured += n;
       return;
     }
-    // READ CAPACITY data is small: keep at most its 32 bytes.
-    if (!is_read_capacity(c.cdb) || offset >= fc::kReadCapacity16DataSize) return;
-    const size_t n = std::min<size_t>(size, fc::kReadCapacity16DataSize - offset);
+    // READ CAPACITY data is small (at most its 32 bytes are kept), REPORT LUNS
+    // data bounded by the LUNs a single-level address can name.
+    const size_t limit = is_read_capacity(c.cdb) ? fc::kReadCapacity16DataSize
+                         : is_report_luns(c.cdb) ? kMaxReportLunsBytes
+                                                 : 0;
+    if (offset >= limit) return;
+    const size_t n = std::min<size_t>(size, limit - offset);
     if (p.data_in.size() < offset + n) p.data_in.resize(offset + n);
     std::memcpy(p.data_in.data() + offset, payload.data(), n);
+    p.captured_in += n;
+  }
+
+  // A GOOD REPORT LUNS answer: the LUNs it lists join what the target told the
+  // initiator; an answer the trace does not hold whole (cut short by the
+  // allocation length or the capture, bytes missing) marks the pair incomplete.
+  void note_report_luns(const TraceCommand& c, const Pending& p) {
+    ReportedLuns& r = out_.report_luns[{c.target.value, c.initiator.value}];
+    auto list = fc::decode_report_luns(p.data_in);
+    if (!list.ok() || list->truncated || p.captured_in < p.data_in.size()) {
+      r.complete = false;
+      return;
+    }
+    for (size_t i = 0; i < list->count; ++i) {
+      // Multi-level LUNs are not replayed (CommandsSkipped): nothing to mask.
+      if (auto lun = fc::decode_lun(list->lun(i)); lun.ok()) r.luns.insert(*lun);
+    }
   }
 
   void note_capacity(const TraceCommand& c, const std::vector<uint8_t>& data) {

@@ -2,8 +2,9 @@
 // every FCP command with its CDB, LUN, direction, FCP_DL and the write data the
 // trace holds, and what the trace says happened to it (status, sense key, bytes
 // moved, latency); the ports seen (N_Port ID -> WWPN, learnt from FLOGI, FDISC
-// and PLOGI and their ACCs); and per target and LUN the capacity the trace shows
-// (READ CAPACITY data, or the largest LBA touched).
+// and PLOGI and their ACCs); per target and LUN the capacity the trace shows
+// (READ CAPACITY data, or the largest LBA touched); and per target and initiator
+// the LUNs its REPORT LUNS answers listed (the LUN masking the trace shows).
 //
 // Extraction never fails on bad input: what the reader and the exchange tracker
 // report (a file cut short, short or corrupt frames, bad CRCs, exchanges missing
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,6 +74,14 @@ struct LunExtent {
   uint64_t end_lba = 0;          // largest LBA + blocks touched by a command
 };
 
+// What a target's REPORT LUNS answers (GOOD status) told one initiator.
+struct ReportedLuns {
+  // Every answer's LUN list was whole in the trace (not cut short by the
+  // allocation length, no FCP_DATA missing); false: `luns` may lack some.
+  bool complete = true;
+  std::set<uint16_t> luns;  // the single-level LUNs listed, over all answers
+};
+
 struct TraceCommandStream {
   std::string file;
   int link_type = 0;
@@ -81,6 +91,9 @@ struct TraceCommandStream {
   std::map<uint32_t, uint64_t> wwpns;  // N_Port ID -> WWPN, as the trace shows them
   // Per target N_Port ID and LUN.
   std::map<std::pair<uint32_t, uint16_t>, LunExtent> luns;
+  // Per target and initiator N_Port ID: what the REPORT LUNS answers listed.
+  // Only pairs with at least one answered GOOD REPORT LUNS are present.
+  std::map<std::pair<uint32_t, uint32_t>, ReportedLuns> report_luns;
   std::vector<trace::TraceProblem> problems;  // by frame number
   trace::TraceSkipped reader_skipped;
   uint64_t undecoded_headers = 0;

@@ -43,6 +43,12 @@ struct LunConfig {
   uint16_t lun = 0;
   uint64_t blocks = 0;        // capacity in logical blocks
   uint32_t block_size = 512;  // 512 or 4096
+  // LUN masking: the WWPNs of the initiators that may see the LUN (each a
+  // host's); empty: all. Others get it left out of REPORT LUNS and every
+  // command but INQUIRY, REPORT LUNS and REQUEST SENSE refused as for an absent
+  // LUN (disk_scsi.cc). The `= {}` lets LunConfig{lun, blocks, block_size}
+  // leave it out (-Wmissing-field-initializers).
+  std::vector<uint64_t> initiators = {};  // WWPNs that may see the LUN; empty: all
 };
 
 struct DiskConfig {

@@ -1,6 +1,7 @@
 #include "fabric_sim/topology/topology_validate.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -73,6 +74,9 @@ class Validator {
       TOPO_TRY(check_volume(i));
     for (size_t i = 0; i < t_.virtual_targets.size(); ++i)
       TOPO_TRY(check_virtual_target(i));
+    // Disk LUN masking needs every WWPN and every VSEG known.
+    for (size_t i = 0; i < t_.disks.size(); ++i)
+      TOPO_TRY(check_disk_lun_masking(i));
     TOPO_TRY(check_wwnns());
     TOPO_TRY(check_zones());
     for (size_t i = 0; i < t_.hosts.size(); ++i) {
@@ -476,24 +480,57 @@ class Validator {
                      fmt::format("volume '{}' is served by switch {}, but {} is on switch {}",
                                  lun.volume, volume->second->switch_name, vt.name, vt.switch_name));
       }
-      std::set<uint64_t> seen;
-      for (size_t k = 0; k < lun.hosts.size(); ++k) {
-        const uint64_t wwpn = lun.hosts[k];
-        const std::string hpath = fmt::format("{}.hosts[{}]", lpath, k);
-        auto owner = wwpns_.find(wwpn);
-        if (owner == wwpns_.end()) {
-          return error(hpath, fmt::format("WWPN {} is not the WWPN of any host", format_wwn(wwpn)));
-        }
-        if (!hosts_.count(owner->second)) {
-          return error(
-              hpath, fmt::format("WWPN {} is {}'s, not a host's", format_wwn(wwpn), owner->second));
-        }
-        if (!seen.insert(wwpn).second) {
-          return error(hpath, fmt::format("{} is listed twice", owner->second));
-        }
+      TOPO_TRY(check_lun_hosts(lun.hosts, lpath));
+    }
+    return absl::OkStatus();
+  }
+
+  // A LUN's `hosts` at `lpath` (disk or virtual LUN): each a host's WWPN, once.
+  absl::Status check_lun_hosts(const std::vector<uint64_t>& wwpns, const std::string& lpath) const {
+    std::set<uint64_t> seen;
+    for (size_t k = 0; k < wwpns.size(); ++k) {
+      const uint64_t wwpn = wwpns[k];
+      const std::string hpath = fmt::format("{}.hosts[{}]", lpath, k);
+      auto owner = wwpns_.find(wwpn);
+      if (owner == wwpns_.end()) {
+        return error(hpath, fmt::format("WWPN {} is not the WWPN of any host", format_wwn(wwpn)));
+      }
+      if (!hosts_.count(owner->second)) {
+        return error(hpath,
+                     fmt::format("WWPN {} is {}'s, not a host's", format_wwn(wwpn), owner->second));
+      }
+      if (!seen.insert(wwpn).second) {
+        return error(hpath, fmt::format("{} is listed twice", owner->second));
       }
     }
     return absl::OkStatus();
+  }
+
+  // Disk LUN masking (LunConfig::initiators). A LUN behind a VSEG is the
+  // switch's to use: its virtual initiators are no hosts, so masking would hide
+  // the volume's blocks from the FPs and the CP.
+  absl::Status check_disk_lun_masking(size_t i) {
+    const DiskConfig& d = t_.disks[i];
+    for (size_t j = 0; j < d.luns.size(); ++j) {
+      const LunConfig& lun = d.luns[j];
+      if (lun.initiators.empty()) continue;
+      const std::string lpath = fmt::format("disks[{}].luns[{}]", i, j);
+      TOPO_TRY(check_lun_hosts(lun.initiators, lpath));
+      auto mapped = backing_.find({d.name, lun.lun});
+      if (mapped != backing_.end()) {
+        return error(lpath + ".hosts",
+                     fmt::format("{} LUN {} backs {}: the switch's virtual initiators must see it, "
+                                 "so it cannot be masked to hosts (leave 'hosts' out)",
+                                 d.name, lun.lun, where(mapped->second.front().path)));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Whether disk LUN masking lets the initiator `wwpn` see `lun`.
+  static bool unmasked(const LunConfig& lun, uint64_t wwpn) {
+    return lun.initiators.empty() ||
+           std::find(lun.initiators.begin(), lun.initiators.end(), wwpn) != lun.initiators.end();
   }
 
   bool zoned_together(uint64_t a, uint64_t b) const {
@@ -509,7 +546,7 @@ class Validator {
     return false;
   }
 
-  // The host's LBA region lies inside every LUN it can see.
+  // The host's LBA region lies inside every LUN it can see (zoning and LUN masking).
   absl::Status check_lba_region(size_t i) {
     const HostConfig& h = t_.hosts[i];
     const WorkloadConfig& w = h.workload;
@@ -517,6 +554,7 @@ class Validator {
     for (const DiskConfig& d : t_.disks) {
       if (!zoned_together(h.wwpn, d.wwpn)) continue;
       for (const LunConfig& lun : d.luns) {
+        if (!unmasked(lun, h.wwpn)) continue;
         if (w.lba_start >= lun.blocks) {
           return error(wpath + ".lba_start",
                        fmt::format("lba_start {} is beyond the end of {} LUN {} ({} blocks)",

@@ -178,8 +178,8 @@ class TopologyReader {
   struct Pending {
     YamlField field;
     std::string text;
-    size_t owner;    // index of the zone, fault or virtual target
-    size_t sub = 0;  // index of the virtual target's LUN
+    size_t owner;    // index of the zone, fault, disk or virtual target
+    size_t sub = 0;  // index of the disk's or virtual target's LUN
   };
 
   template <typename T>
@@ -257,7 +257,7 @@ class TopologyReader {
     if (luns.empty()) return r_.error(*f, "must list at least one LUN");
     d->luns.resize(luns.size());
     for (size_t i = 0; i < luns.size(); ++i)
-      TOPO_TRY(read_lun(luns[i], &d->luns[i]));
+      TOPO_TRY(read_lun(luns[i], i, &d->luns[i]));
     if ((f = m.get("latency"))) TOPO_TRY(r_.time(*f, false, &d->latency_ns));
     if ((f = m.get("bandwidth"))) TOPO_TRY(r_.bandwidth(*f, &d->bandwidth_mb_s));
     if ((f = m.get("queue_depth")))
@@ -265,9 +265,10 @@ class TopologyReader {
     return absl::OkStatus();
   }
 
-  absl::Status read_lun(const YamlField& item, LunConfig* lun) {
+  // LUN `index` of the disk being read (item_index_).
+  absl::Status read_lun(const YamlField& item, size_t index, LunConfig* lun) {
     YamlMap m;
-    TOPO_TRY(r_.open_map(item, {"lun", "size", "block_size"}, &m));
+    TOPO_TRY(r_.open_map(item, {"lun", "size", "block_size", "hosts"}, &m));
     const YamlField* f = nullptr;
     TOPO_TRY(r_.require(m, "lun", &f));
     TOPO_TRY(r_.unsigned_int(*f, 0, kMaxLun, &lun->lun));
@@ -294,6 +295,26 @@ class TopologyReader {
     }
     if (lun->blocks == 0) {
       return r_.error(*f, fmt::format("must be at least one block (got {})", quote_got(text)));
+    }
+    if ((f = m.get("hosts"))) TOPO_TRY(read_lun_hosts(*f, index, &disk_lun_hosts_));
+    return absl::OkStatus();
+  }
+
+  // A LUN's `hosts` (LUN masking, on disk and virtual LUNs alike): a non-empty
+  // list of host names or WWPNs, kept in `out` to be resolved once every host
+  // is known; `index` is the LUN's within its disk or virtual target.
+  absl::Status read_lun_hosts(const YamlField& f, size_t index, std::vector<Pending>* out) {
+    std::vector<YamlField> hosts;
+    TOPO_TRY(r_.open_list(f, &hosts));
+    if (hosts.empty()) {
+      return r_.error(f,
+                      "must list at least one host (leave 'hosts' out to let every host "
+                      "see the LUN)");
+    }
+    for (const YamlField& host : hosts) {
+      Pending p{host, "", item_index_, index};
+      TOPO_TRY(r_.string(host, &p.text));
+      out->push_back(std::move(p));
     }
     return absl::OkStatus();
   }
@@ -524,20 +545,7 @@ class TopologyReader {
     TOPO_TRY(r_.unsigned_int(*f, 0, kMaxLun, &lun->lun));
     TOPO_TRY(r_.require(m, "volume", &f));
     TOPO_TRY(r_.string(*f, &lun->volume));
-    if ((f = m.get("hosts"))) {
-      std::vector<YamlField> hosts;
-      TOPO_TRY(r_.open_list(*f, &hosts));
-      if (hosts.empty()) {
-        return r_.error(*f,
-                        "must list at least one host (leave 'hosts' out to let every host "
-                        "see the LUN)");
-      }
-      for (const YamlField& host : hosts) {
-        Pending p{host, "", item_index_, index};
-        TOPO_TRY(r_.string(host, &p.text));
-        lun_hosts_.push_back(std::move(p));
-      }
-    }
+    if ((f = m.get("hosts"))) TOPO_TRY(read_lun_hosts(*f, index, &lun_hosts_));
     if ((f = m.get("read_only"))) TOPO_TRY(r_.boolean(*f, &lun->read_only));
     return absl::OkStatus();
   }
@@ -595,38 +603,46 @@ class TopologyReader {
   // LUN masking lists hosts by name or WWPN. Whether a WWPN given literally is a
   // host's is validate_topology()'s business.
   absl::Status resolve_lun_hosts(Topology* t) {
+    uint64_t wwpn = 0;
     for (const Pending& p : lun_hosts_) {
-      uint64_t wwpn = 0;
-      if (is_valid_name(p.text)) {
-        for (const HostConfig& h : t->hosts) {
-          if (h.name == p.text) wwpn = h.wwpn;
-        }
-        if (wwpn == 0) {
-          std::string kind = other_kind(*t, p.text);
-          for (const DiskConfig& d : t->disks) {
-            if (d.name == p.text) kind = "a disk";
-          }
-          for (const VirtualTargetConfig& vt : t->virtual_targets) {
-            if (vt.name == p.text) kind = "a virtual target";
-          }
-          if (!kind.empty()) {
-            return r_.error(p.field,
-                            fmt::format("'{}' is {}: LUN masking lists hosts", p.text, kind));
-          }
-          return r_.error(p.field, fmt::format("no host named '{}'", p.text));
-        }
-      } else {
-        auto parsed = parse_wwn(p.text);
-        if (!parsed.ok()) {
-          return r_.error(p.field, fmt::format("must name a host or be a WWPN like "
-                                               "10:00:00:00:00:00:00:01 (got '{}')",
-                                               quote_got(p.text)));
-        }
-        wwpn = *parsed;
-      }
+      TOPO_TRY(resolve_lun_host(*t, p, &wwpn));
       t->virtual_targets[p.owner].luns[p.sub].hosts.push_back(wwpn);
     }
+    for (const Pending& p : disk_lun_hosts_) {
+      TOPO_TRY(resolve_lun_host(*t, p, &wwpn));
+      t->disks[p.owner].luns[p.sub].initiators.push_back(wwpn);
+    }
     return absl::OkStatus();
+  }
+
+  // One entry of a LUN's `hosts`: a host's name, or a WWPN written out.
+  absl::Status resolve_lun_host(const Topology& t, const Pending& p, uint64_t* wwpn) {
+    *wwpn = 0;
+    if (!is_valid_name(p.text)) {
+      auto parsed = parse_wwn(p.text);
+      if (!parsed.ok()) {
+        return r_.error(p.field, fmt::format("must name a host or be a WWPN like "
+                                             "10:00:00:00:00:00:00:01 (got '{}')",
+                                             quote_got(p.text)));
+      }
+      *wwpn = *parsed;
+      return absl::OkStatus();
+    }
+    for (const HostConfig& h : t.hosts) {
+      if (h.name == p.text) *wwpn = h.wwpn;
+    }
+    if (*wwpn != 0) return absl::OkStatus();
+    std::string kind = other_kind(t, p.text);
+    for (const DiskConfig& d : t.disks) {
+      if (d.name == p.text) kind = "a disk";
+    }
+    for (const VirtualTargetConfig& vt : t.virtual_targets) {
+      if (vt.name == p.text) kind = "a virtual target";
+    }
+    if (!kind.empty()) {
+      return r_.error(p.field, fmt::format("'{}' is {}: LUN masking lists hosts", p.text, kind));
+    }
+    return r_.error(p.field, fmt::format("no host named '{}'", p.text));
   }
 
   // "switch:port" is kept for ISL ends (in canonical form) and replaced by the
@@ -656,7 +672,8 @@ class TopologyReader {
   size_t item_index_ = 0;
   std::vector<Pending> zone_members_;
   std::vector<Pending> fault_targets_;
-  std::vector<Pending> lun_hosts_;
+  std::vector<Pending> lun_hosts_;       // virtual LUNs' hosts
+  std::vector<Pending> disk_lun_hosts_;  // disk LUNs' hosts (owner: disk, sub: LUN)
 };
 
 // Records where a document starts and whether its root is empty.

@@ -87,6 +87,11 @@ void DurabilityChecker::end_write(const HostIo& io, bool acknowledged, SimTime n
       mine->failed = now;
     }
     record(u, Event{now, acknowledged ? 'A' : 'F', io.host, io.ox_id, mine->generation});
+    if (!acknowledged && mine->writer == 0) {
+      // Its data for this unit never passed the switch: it cannot land.
+      std::erase_if(u.writes, [&](const WriteRec& w) { return w.io == io.id; });
+      continue;
+    }
     const WriteRec newest = *mine;
     prune(u, newest);
   }
@@ -146,7 +151,8 @@ std::optional<Violation> DurabilityChecker::end_read(const HostIo& io, bool good
       return violation(io.volume, unit, it == units_.end() ? kEmpty : it->second, io, got, now,
                        why);
     }
-    if (it != units_.end()) record(it->second, Event{now, 'R', io.host, io.ox_id, got.stamp.generation});
+    if (it != units_.end())
+      record(it->second, Event{now, 'R', io.host, io.ox_id, got.stamp.generation});
   }
   return std::nullopt;
 }

@@ -9,7 +9,8 @@
 //    that no write w2 supersedes, where w2 supersedes w if w2 was issued after
 //    w ended and acknowledged before the read began (concurrent writes may
 //    return either). A failed write ends `indeterminate_ns` after its failure
-//    (its data may still land meanwhile); one never answered never ends.
+//    (its data may still land meanwhile), and is forgotten at once for the
+//    units whose data never passed; one never answered never ends.
 //  - a stamp must name this unit, and a unit must be a valid stamp or zeros.
 // Range moves copy the data (torture_run.cc), so the model needs no change
 // when a restrictive update moves blocks.

@@ -20,8 +20,8 @@ struct UnitData {
 };
 
 struct HostIo {
-  uint64_t id = 0;     // serial, in order of the FCP_CMNDs
-  uint32_t host = 0;   // N_Port ID
+  uint64_t id = 0;      // serial, in order of the FCP_CMNDs
+  uint32_t host = 0;    // N_Port ID
   uint32_t target = 0;  // virtual target N_Port ID
   uint16_t ox_id = 0;
   uint16_t lun = 0;
@@ -29,8 +29,8 @@ struct HostIo {
   size_t volume = 0;        // index in the topology's volumes
   uint64_t first_unit = 0;  // volume byte offset / 512
   uint32_t units = 0;
-  SimTime issued = 0;    // FCP_CMND through the host's switch
-  SimTime deadline = 0;  // by when its FCP_RSP or the host's ABTS must pass
+  SimTime issued = 0;          // FCP_CMND through the host's switch
+  SimTime deadline = 0;        // by when its FCP_RSP or the host's ABTS must pass
   std::vector<UnitData> data;  // per unit: the stamps written or read
 };
 

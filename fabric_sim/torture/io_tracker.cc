@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "fabric_sim/switch/virtual_addresses.h"
 #include "fabric_sim/switch/switch_virtualization.h"
+#include "fabric_sim/switch/virtual_addresses.h"
 #include "splitpath/fc/fcp.h"
 #include "splitpath/fc/frame_header.h"
 #include "splitpath/fc/scsi_cdb.h"
@@ -33,9 +33,9 @@ class IoTracker::SwitchTap : public FrameTap {
   uint8_t domain_;
 };
 
-IoTracker::IoTracker(const TortureScenario& scenario, Fabric& fabric,
-                     DurabilityChecker& durability, RevocationChecker& revocation,
-                     ProgressChecker& progress, EventLog& log, PcapWriter* capture)
+IoTracker::IoTracker(const TortureScenario& scenario, Fabric& fabric, DurabilityChecker& durability,
+                     RevocationChecker& revocation, ProgressChecker& progress, EventLog& log,
+                     PcapWriter* capture)
     : scenario_(scenario),
       fabric_(fabric),
       durability_(durability),
@@ -158,8 +158,8 @@ void IoTracker::on_host_frame(SimTime at, const fc::FrameHeader& h,
     io.deadline = at + timeout_of(host) + kProgressMargin;
     io.data.resize(io.units);
     ++counters_.host_ios;
-    log_.log(at, "{} {:06x} ox {:04x} volume {} units [{}, +{})", io.write ? "WRITE" : "READ",
-             host, io.ox_id, io.volume, io.first_unit, io.units);
+    log_.log(at, "{} {:06x} ox {:04x} volume {} units [{}, +{})", io.write ? "WRITE" : "READ", host,
+             io.ox_id, io.volume, io.first_unit, io.units);
     if (io.write) {
       durability_.begin_write(io);
     } else {
@@ -235,7 +235,12 @@ void IoTracker::on_downstream_command(SimTime at, const fc::FrameHeader& h,
   const std::string* disk = disk_of(h.d_id.value);
   if (!lun.ok() || !disk) return;
   ++counters_.downstream;
-  DownstreamCommand c{at, h.s_id.value, *disk, *lun, cmd->lba, cmd->transfer_length,
+  DownstreamCommand c{at,
+                      h.s_id.value,
+                      *disk,
+                      *lun,
+                      cmd->lba,
+                      cmd->transfer_length,
                       cmd->kind == fc::ScsiCommandKind::kWrite};
   log_.log(at, "DOWN {:06x} {} {} LUN {} LBA {} +{}", c.initiator, c.write ? "WRITE" : "READ",
            c.disk, c.lun, c.lba, c.blocks);

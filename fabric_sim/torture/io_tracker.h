@@ -28,11 +28,11 @@
 namespace splitpath::sim::torture {
 
 struct TrackerCounters {
-  uint64_t host_ios = 0;        // host READ/WRITEs to virtual LUNs seen
-  uint64_t host_ios_good = 0;   // ... that ended GOOD
-  uint64_t downstream = 0;      // downstream FCP_CMNDs checked
-  uint64_t aborted = 0;         // ended by the host's ABTS
-  uint64_t abandoned = 0;       // forgotten when the harness took the host's link down
+  uint64_t host_ios = 0;       // host READ/WRITEs to virtual LUNs seen
+  uint64_t host_ios_good = 0;  // ... that ended GOOD
+  uint64_t downstream = 0;     // downstream FCP_CMNDs checked
+  uint64_t aborted = 0;        // ended by the host's ABTS
+  uint64_t abandoned = 0;      // forgotten when the harness took the host's link down
 };
 
 class IoTracker {
@@ -77,7 +77,7 @@ class IoTracker {
   EventLog& log_;
   PcapWriter* capture_;
   std::vector<std::unique_ptr<SwitchTap>> taps_;
-  absl::flat_hash_map<uint64_t, HostIo> exchanges_;  // (host << 16 | OX_ID)
+  absl::flat_hash_map<uint64_t, HostIo> exchanges_;   // (host << 16 | OX_ID)
   absl::flat_hash_map<uint64_t, VolumeRef> volumes_;  // (target << 16 | LUN)
   absl::flat_hash_map<uint32_t, std::string> disks_;  // N_Port ID -> disk name
   absl::flat_hash_map<uint32_t, SimTime> timeouts_;   // host N_Port ID -> I/O timeout

@@ -35,8 +35,7 @@ class RevocationChecker {
  public:
   // `updates(vseg)`: lines about the updates of that VSEG, for the report.
   using UpdateNotes = std::function<std::vector<std::string>(size_t vseg)>;
-  RevocationChecker(const TortureScenario& scenario, const Placement& placement,
-                    UpdateNotes notes)
+  RevocationChecker(const TortureScenario& scenario, const Placement& placement, UpdateNotes notes)
       : scenario_(scenario), placement_(placement), notes_(std::move(notes)) {}
 
   std::optional<Violation> on_command(const DownstreamCommand& c);

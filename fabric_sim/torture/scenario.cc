@@ -137,8 +137,15 @@ class Generator {
       d.name = fmt::format("disk{}", i);
       d.wwpn = wwpn_from_name(d.name);
       d.attach = AttachConfig{node_port(r), link(r)};
-      d.luns.push_back(LunConfig{0, kLun0Blocks, 512});
-      if (r.uniform(10) < 3) d.luns.push_back(LunConfig{1, kLun1Blocks, 4096});
+      auto lun = [](uint16_t number, uint64_t blocks, uint32_t block_size) {
+        LunConfig l;
+        l.lun = number;
+        l.blocks = blocks;
+        l.block_size = block_size;
+        return l;
+      };
+      d.luns.push_back(lun(0, kLun0Blocks, 512));
+      if (r.uniform(10) < 3) d.luns.push_back(lun(1, kLun1Blocks, 4096));
       d.latency_ns = between(r, 10, 300) * kNsPerUs;
       d.bandwidth_mb_s = between(r, 300, 4000);
       d.queue_depth = static_cast<uint32_t>(between(r, 8, 128));
@@ -262,8 +269,8 @@ class Generator {
       bool sees = false;
       for (VirtualTargetConfig& vt : t.virtual_targets) {
         for (VirtualLunConfig& l : vt.luns) {
-          const bool visible = l.hosts.empty() || std::find(l.hosts.begin(), l.hosts.end(),
-                                                            h.wwpn) != l.hosts.end();
+          const bool visible =
+              l.hosts.empty() || std::find(l.hosts.begin(), l.hosts.end(), h.wwpn) != l.hosts.end();
           if (!visible) continue;
           sees = true;
           const VolumeConfig& vol = volume(l.volume);
@@ -392,12 +399,12 @@ class Generator {
           if (seg.extent_blocks > 0 && r.uniform(2) == 0) {
             // Whole extents, as a service moving extents would.
             start -= start % seg.extent_blocks;
-            count = std::min(v.blocks - start,
-                             (count + seg.extent_blocks - 1) / seg.extent_blocks * seg.extent_blocks);
+            count = std::min(v.blocks - start, (count + seg.extent_blocks - 1) / seg.extent_blocks *
+                                                   seg.extent_blocks);
           }
           op.lba = v.volume_lba + start;
           op.count = count;
-          op.lun = static_cast<uint16_t>(r.uniform(2));  // range move: the place to move to
+          op.lun = static_cast<uint16_t>(r.uniform(2));   // range move: the place to move to
           op.flags = static_cast<uint8_t>(r.uniform(4));  // flag change: FoR | FoW
           break;
         }
@@ -447,17 +454,18 @@ bool parse_fault_kind(const std::string& name, FaultKind* kind) {
 
 std::string describe_scenario(const TortureScenario& s) {
   const Topology& t = s.topology;
-  std::string out = fmt::format("scenario of seed {}: {} switches, {} ISLs, {} disks, {} hosts, "
-                                "{} volumes, {} virtual targets, {} planned operations\n",
-                                s.seed, t.switches.size(), t.isls.size(), t.disks.size(),
-                                t.hosts.size(), t.volumes.size(), t.virtual_targets.size(),
-                                s.ops.size());
+  std::string out = fmt::format(
+      "scenario of seed {}: {} switches, {} ISLs, {} disks, {} hosts, "
+      "{} volumes, {} virtual targets, {} planned operations\n",
+      s.seed, t.switches.size(), t.isls.size(), t.disks.size(), t.hosts.size(), t.volumes.size(),
+      t.virtual_targets.size(), s.ops.size());
   out += "  fault kinds:";
   for (size_t k = 0; k < kFaultKinds; ++k)
     if (s.enabled[k]) out += fmt::format(" {}", fault_kind_name(static_cast<FaultKind>(k)));
-  out += fmt::format("\n  fp: table_memory {} B, max_transfer {} B, policy {}, window {}, {}, hal {}\n",
-                     t.fp.table_memory_bytes, t.fp.max_transfer_bytes, t.fp.rmap_policy,
-                     t.fp.working_set_window, t.fp.enabled ? "enabled" : "disabled", t.fp.hal);
+  out += fmt::format(
+      "\n  fp: table_memory {} B, max_transfer {} B, policy {}, window {}, {}, hal {}\n",
+      t.fp.table_memory_bytes, t.fp.max_transfer_bytes, t.fp.rmap_policy, t.fp.working_set_window,
+      t.fp.enabled ? "enabled" : "disabled", t.fp.hal);
   for (const TortureVseg& v : s.vsegs) {
     out += fmt::format("  {} blocks [{}, {}) at {} LUN {} LBA {} (shadow {} LUN {} LBA {})\n",
                        t.volumes[v.volume].name, v.volume_lba, v.volume_lba + v.blocks,
@@ -466,12 +474,11 @@ std::string describe_scenario(const TortureScenario& s) {
   }
   for (const HostConfig& h : t.hosts) {
     const WorkloadConfig& w = h.workload;
-    out += fmt::format("  {} on {}:{}: {}% reads, {} B, qd {}, {}, region [{}, +{}), timeout {} ms{}\n",
-                       h.name, h.attach.port.switch_name, h.attach.port.port, w.read_percent,
-                       w.block_size, w.queue_depth,
-                       w.pattern == AccessPattern::kRandom ? "random" : "sequential", w.lba_start,
-                       w.lba_count, w.io_timeout_ns / kNsPerMs,
-                       w.rate_iops > 0 ? fmt::format(", {} IOPS", w.rate_iops) : "");
+    out += fmt::format(
+        "  {} on {}:{}: {}% reads, {} B, qd {}, {}, region [{}, +{}), timeout {} ms{}\n", h.name,
+        h.attach.port.switch_name, h.attach.port.port, w.read_percent, w.block_size, w.queue_depth,
+        w.pattern == AccessPattern::kRandom ? "random" : "sequential", w.lba_start, w.lba_count,
+        w.io_timeout_ns / kNsPerMs, w.rate_iops > 0 ? fmt::format(", {} IOPS", w.rate_iops) : "");
   }
   return out;
 }

@@ -19,14 +19,14 @@
 namespace splitpath::sim::torture {
 
 enum class FaultKind : uint8_t {
-  kDiskFailure,   // a disk goes offline, and returns
-  kMediumError,   // an LBA range fails with MEDIUM ERROR, then is repaired
-  kHostLinkLoss,  // a host's link goes down, and up
-  kDiskLinkLoss,  // a disk's link (a path to it) goes down, and up
-  kIslLoss,       // an ISL goes down, and up
-  kSlowDisk,      // a disk adds latency to every command for a while
-  kRangeMove,     // restrictive update: a volume range moves to other disk blocks
-  kFlagChange,    // restrictive update: FoR/FoW of a volume range change
+  kDiskFailure,    // a disk goes offline, and returns
+  kMediumError,    // an LBA range fails with MEDIUM ERROR, then is repaired
+  kHostLinkLoss,   // a host's link goes down, and up
+  kDiskLinkLoss,   // a disk's link (a path to it) goes down, and up
+  kIslLoss,        // an ISL goes down, and up
+  kSlowDisk,       // a disk adds latency to every command for a while
+  kRangeMove,      // restrictive update: a volume range moves to other disk blocks
+  kFlagChange,     // restrictive update: FoR/FoW of a volume range change
   kTablePressure,  // topology: tiny FP table memory and small extents (evictions)
   kSlowLinks,      // topology: 8GFC links with few credits and long fibre
 };
@@ -42,10 +42,10 @@ struct VsegPlace {
 };
 
 struct TortureVseg {
-  size_t volume = 0;          // index in topology.volumes
-  uint64_t volume_lba = 0;    // first volume block of the VSEG
+  size_t volume = 0;        // index in topology.volumes
+  uint64_t volume_lba = 0;  // first volume block of the VSEG
   uint64_t blocks = 0;
-  VsegPlace place[2];         // [0]: the topology's; [1]: the shadow area
+  VsegPlace place[2];  // [0]: the topology's; [1]: the shadow area
 };
 
 // One planned fault or operation. It fires once the run has completed
@@ -55,7 +55,7 @@ struct PlannedOp {
   FaultKind kind = FaultKind::kDiskFailure;
   std::string target;  // disk or host name, or ISL end "switch:port"
   uint16_t lun = 0;
-  uint64_t lba = 0;  // medium errors: disk LBA; updates: volume LBA
+  uint64_t lba = 0;    // medium errors: disk LBA; updates: volume LBA
   uint64_t count = 0;  // blocks
   size_t vseg = 0;     // updates: index in TortureScenario::vsegs
   SimTime duration_ns = 0;

@@ -13,9 +13,9 @@ namespace splitpath::sim::torture {
 // invariant a checker must report. None of them is reachable from a topology
 // file: only from the torture command line and tests.
 struct BrokenMechanisms {
-  bool skip_drain = false;           // cp::CpConfig::skip_drain_for_testing
+  bool skip_drain = false;             // cp::CpConfig::skip_drain_for_testing
   bool fp_ignores_revocation = false;  // fp::FastPathConfig::ignore_remove_mapping_for_testing
-  bool disk_late_writes = false;     // Disk::set_late_writes_for_testing
+  bool disk_late_writes = false;       // Disk::set_late_writes_for_testing
   bool any() const { return skip_drain || fp_ignores_revocation || disk_late_writes; }
 };
 

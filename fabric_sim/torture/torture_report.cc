@@ -34,8 +34,8 @@ std::string run_line(const TortureRunResult& r) {
   return fmt::format(
       "seed {}: {} I/Os ({} errors), {:.3f} s simulated, {} faults, {} updates, {} units "
       "checked, {} downstream commands checked, {:.2f} s wall: {}\n",
-      r.seed, r.ios_completed, r.io_errors, static_cast<double>(r.sim_ns) / 1e9,
-      r.faults_injected, r.updates, r.units_checked, r.downstream_checked, r.wall_seconds,
+      r.seed, r.ios_completed, r.io_errors, static_cast<double>(r.sim_ns) / 1e9, r.faults_injected,
+      r.updates, r.units_checked, r.downstream_checked, r.wall_seconds,
       r.violations.empty() ? "ok" : "VIOLATION of " + r.violations.front().invariant);
 }
 
@@ -48,7 +48,7 @@ std::string violation_text(const TortureRunResult& r) {
       out += "  " + line + "\n";
   }
   out += r.scenario;
-  out += fmt::format("replay: splitpath torture --seed {}\n", r.seed);
+  out += "replay: " + r.replay_command + "\n";
   return out;
 }
 

@@ -29,6 +29,7 @@
 #include "fabric_sim/torture/revocation_checker.h"
 #include "fabric_sim/torture/scenario.h"
 #include "fmt/format.h"
+#include "fmt/ranges.h"
 #include "splitpath/map/rmap_types.h"
 
 namespace splitpath::sim::torture {
@@ -73,6 +74,7 @@ class Runner {
   void fail(Violation v);
   std::vector<std::string> unit_notes(size_t volume, uint64_t unit) const;
   std::vector<std::string> vseg_notes(size_t vseg) const;
+  void cp_notes(const std::string& switch_name, std::vector<std::string>* out) const;
   std::string describe_update(const UpdateRecord& u) const;
   // Nested faults on one target: the target heals when the last one does.
   bool begin_fault(const std::string& key) { return active_[key]++ == 0; }
@@ -150,6 +152,15 @@ std::vector<std::string> Runner::unit_notes(size_t volume, uint64_t unit) const 
     }
   }
   return out;
+}
+
+void Runner::cp_notes(const std::string& switch_name, std::vector<std::string>* out) const {
+  const cp::CpStats c = fabric_->switch_named(switch_name)->virtualization_stats().cp;
+  out->push_back(fmt::format(
+      "cp of {}: updates {}, drain_waits {}, aborted_ios {}, queued_ios {}, completed_ios {}, "
+      "dispatched {}, error_completions {}, dropped {}, vi_logins {}, vi_logins_pending {}",
+      switch_name, c.updates, c.drain_waits, c.aborted_ios, c.queued_ios, c.completed_ios,
+      c.dispatched, c.error_completions, c.dropped, c.vi_logins, c.vi_logins_pending));
 }
 
 std::vector<std::string> Runner::vseg_notes(size_t vseg) const {
@@ -293,14 +304,18 @@ void Runner::tick(uint64_t) {
   const SimTime stall = 2 * scenario_.max_io_timeout_ns + kDrainTimeout + 200 * kNsPerMs;
   const SimTime since = std::max(last_progress_, quiet_since_);
   if (faults_active_ == 0 && updates_pending_ == 0 && k.now() > since + stall && ios < options_.ops)
-    fail(Violation{kProgress, k.now(),
+    fail(Violation{kProgress,
+                   k.now(),
                    fmt::format("no host I/O has completed since {} (no fault active since {})",
                                last_progress_, quiet_since_),
                    {}});
   for (const UpdateRecord& u : updates_) {
     if (!u.done && k.now() > u.requested + kDrainTimeout + stall) {
-      fail(Violation{kProgress, k.now(), "a restrictive update has not completed",
-                     {describe_update(u)}});
+      Violation v{
+          kProgress, k.now(), "a restrictive update has not completed", {describe_update(u)}};
+      cp_notes(scenario_.topology.volumes[scenario_.vsegs[u.op->vseg].volume].switch_name,
+               &v.history);
+      fail(v);
       break;
     }
   }
@@ -369,7 +384,8 @@ absl::StatusOr<TortureRunResult> Runner::run() {
     Violation v{kProgress, k.now(), "the run did not drain", {}};
     for (const auto& h : fabric_->hosts())
       if (h->outstanding() > 0)
-        v.history.push_back(fmt::format("{}: {} commands outstanding", h->name(), h->outstanding()));
+        v.history.push_back(
+            fmt::format("{}: {} commands outstanding", h->name(), h->outstanding()));
     for (const UpdateRecord& u : updates_)
       if (!u.done) v.history.push_back(describe_update(u));
     fail(v);
@@ -397,6 +413,14 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   for (size_t i = 0; i < kFaultKinds; ++i)
     if (scenario_.enabled[i]) r.fault_kinds.push_back(fault_kind_name(static_cast<FaultKind>(i)));
   r.scenario = describe_scenario(scenario_);
+  r.replay_command =
+      fmt::format("splitpath torture --seed {} --ops {}", options_.seed, options_.ops);
+  if (options_.all_fault_kinds) r.replay_command += " --all-faults";
+  if (!options_.without_kinds.empty())
+    r.replay_command += " --without " + fmt::format("{}", fmt::join(options_.without_kinds, ","));
+  if (options_.broken.skip_drain) r.replay_command += " --break drain";
+  if (options_.broken.fp_ignores_revocation) r.replay_command += " --break fp-revocation";
+  if (options_.broken.disk_late_writes) r.replay_command += " --break disk-ordering";
   if (violation_) r.violations.push_back(*violation_);
   r.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -29,6 +29,7 @@ struct TortureRunResult {
   double wall_seconds = 0;
   std::vector<std::string> fault_kinds;  // the kinds this run enabled (swarm)
   std::string scenario;                  // describe_scenario()
+  std::string replay_command;            // the command line that runs it again
   std::vector<Violation> violations;     // empty when none; the run stops at the first
 };
 

@@ -22,6 +22,12 @@ class DurabilityCheckerTest : public ::testing::Test {
     checker_.write_data(io, 0);
     return io;
   }
+  // A write refused before any of its data passed (e.g. a read-only LUN).
+  HostIo write_without_data(SimTime at) {
+    HostIo io = io_at(at, true);
+    checker_.begin_write(io);
+    return io;
+  }
   HostIo read(SimTime at) {
     HostIo io = io_at(at, false);
     checker_.begin_read(io);
@@ -112,6 +118,17 @@ TEST_F(DurabilityCheckerTest, AFailedWriteMayLandButAnAcknowledgedOneStillWins) 
   HostIo w3 = write(7, 400 + 2 * kNsPerSec);
   checker_.end_write(w3, true, 500 + 2 * kNsPerSec);
   EXPECT_TRUE(read_returns(read(600 + 2 * kNsPerSec), stamp(6), 700 + 2 * kNsPerSec));
+}
+
+TEST_F(DurabilityCheckerTest, AWriteThatFailedBeforeItsDataPassedCannotLand) {
+  HostIo w1 = write(5, 100);
+  checker_.end_write(w1, true, 200);
+  HostIo refused = write_without_data(300);
+  checker_.end_write(refused, false, 400);
+  EXPECT_FALSE(read_returns(read(500), stamp(5), 600));
+  auto phantom = read_returns(read(700), stamp(6), 800);
+  ASSERT_TRUE(phantom);
+  EXPECT_NE(phantom->summary.find("phantom"), std::string::npos) << phantom->summary;
 }
 
 }  // namespace

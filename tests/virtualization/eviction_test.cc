@@ -40,7 +40,7 @@ TEST_P(Eviction, SmallTableMemoryStillServesCorrectData) {
     EXPECT_EQ(r.data_in, pattern(e, 4)) << "extent " << e;
     EXPECT_EQ(tb.disk_bytes("disk2", 0, e * 64 + 3, 4), pattern(e, 4)) << "extent " << e;
   }
-  const sim::PortFpStats& port = tb.stats().ports[1];  // host1's port
+  const sim::PortFpStats port = tb.stats().ports[1];  // host1's port
   EXPECT_LT(port.extent_capacity, kExtents);
   EXPECT_LE(port.cached_extents, port.extent_capacity);
   EXPECT_GT(port.evictions, 0u);
