@@ -92,9 +92,6 @@ class FastPath {
   fpapi::FpStatistics statistics() const;
   RmapStats rmap_stats() const;
   uint32_t virtual_initiator() const;
-  // For tests only: sets FastPathConfig::ignore_remove_mapping_for_testing on
-  // a running FP (defined in tables.cc).
-  void set_ignore_remove_mapping_for_testing(bool on);
 
   // The firmware's state, defined in fast_path_impl.h (private to fp_firmware/;
   // declared public only so its files can name it).

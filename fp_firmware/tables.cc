@@ -270,8 +270,4 @@ fpapi::ApiStatus FastPath::Impl::mapping(fpapi::MsgType type, const fpapi::FpMap
   return ApiStatus::kInvalid;
 }
 
-void FastPath::set_ignore_remove_mapping_for_testing(bool on) {
-  if (impl_ != nullptr) impl_->config.ignore_remove_mapping_for_testing = on;
-}
-
 }  // namespace splitpath::fp

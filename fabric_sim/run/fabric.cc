@@ -90,6 +90,7 @@ absl::Status Fabric::wire(const FabricOptions& options) {
   // time zero, with the disks, and log into them as they appear.
   for (auto& [name, setup] : virtualization_setups(topology_)) {
     if (options.adjust_cp_config) options.adjust_cp_config(setup.cp_config);
+    setup.adjust_fp_config = options.adjust_fp_config;
     Switch* sw = switch_named(name);
     if (!sw)
       return absl::InvalidArgumentError(fmt::format("{}: no switch {}", topology_.source, name));

@@ -21,6 +21,7 @@
 #include "fabric_sim/switch/switch.h"
 #include "fabric_sim/switch/zoning.h"
 #include "fabric_sim/topology/topology.h"
+#include "fp_firmware/fast_path.h"
 
 namespace splitpath::sim {
 
@@ -32,6 +33,8 @@ struct FabricOptions {
   // For tests: changes each switch CP's configuration before it is built
   // (e.g. to disable a mechanism and show that a test notices).
   std::function<void(cp::CpConfig&)> adjust_cp_config;
+  // For tests: the same for every port FP's firmware configuration.
+  std::function<void(fp::FastPathConfig&)> adjust_fp_config;
 };
 
 class Fabric {

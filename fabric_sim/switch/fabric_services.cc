@@ -180,8 +180,10 @@ void FabricServices::handle_login_server(uint32_t port, const fc::FrameHeader& h
   for (auto [cmd, name] :
        {std::pair{fc::ct_cmd::kRpnId, e.wwpn}, std::pair{fc::ct_cmd::kRnnId, e.wwnn}}) {
     std::array<uint8_t, 64> iu{};
+    // A named copy: clang 14 cannot capture a structured binding.
+    const uint64_t port_name = name;
     const size_t n = build_ct_iu(fc::make_ns_request(cmd), iu, [&](std::span<uint8_t> out) {
-      return fc::encode_ns_id_name({assigned, fc::Wwn{name}}, out);
+      return fc::encode_ns_id_name({assigned, fc::Wwn{port_name}}, out);
     });
     replicate({iu.data(), n});
   }
@@ -359,8 +361,9 @@ void FabricServices::register_virtual_target(fc::FcId id, uint64_t wwpn, uint64_
   std::array<uint8_t, 96> iu{};
   for (auto [cmd, name] :
        {std::pair{fc::ct_cmd::kRpnId, wwpn}, std::pair{fc::ct_cmd::kRnnId, wwnn}}) {
+    const uint64_t port_name = name;  // clang 14 cannot capture a structured binding
     const size_t n = build_ct_iu(fc::make_ns_request(cmd), iu, [&](std::span<uint8_t> out) {
-      return fc::encode_ns_id_name({id, fc::Wwn{name}}, out);
+      return fc::encode_ns_id_name({id, fc::Wwn{port_name}}, out);
     });
     replicate({iu.data(), n});
   }

@@ -41,6 +41,7 @@ absl::StatusOr<std::unique_ptr<SwitchVirtualization>> SwitchVirtualization::crea
     vsegs += vol.vsegs.size();
   fp_config.rmap.max_vsegs = static_cast<uint32_t>(
       std::clamp<size_t>(vsegs, fp_config.rmap.max_vsegs, fp::RmapCache::kMaxVsegs));
+  if (setup.adjust_fp_config) setup.adjust_fp_config(fp_config);
   for (uint32_t p = 0; p < sw.port_count(); ++p) {
     hal::sim::SimPortConfig pc;
     pc.port_index = p;

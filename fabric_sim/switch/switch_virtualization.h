@@ -45,6 +45,8 @@ struct VirtualizationSetup {
   // The CP's configuration: the topology's cp settings, and fault_every_io
   // when the FPs are disabled.
   cp::CpConfig cp_config;
+  // For tests: changes the port FPs' firmware configuration before they start.
+  std::function<void(fp::FastPathConfig&)> adjust_fp_config;
 };
 
 class SwitchVirtualization final : public cp::CpEnvironment, public PortFpOwner {

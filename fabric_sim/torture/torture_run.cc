@@ -333,6 +333,11 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   fabric_options.adjust_cp_config = [skip_drain](cp::CpConfig& c) {
     c.skip_drain_for_testing = skip_drain;
   };
+  if (options_.broken.fp_ignores_revocation) {
+    fabric_options.adjust_fp_config = [](fp::FastPathConfig& c) {
+      c.ignore_remove_mapping_for_testing = true;
+    };
+  }
   auto fabric = Fabric::build(scenario_.topology, fabric_options);
   if (!fabric.ok()) return fabric.status();
   fabric_ = std::move(*fabric);
@@ -343,17 +348,6 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   }
   if (!options_.event_log_path.empty() && !log_.open(options_.event_log_path))
     return absl::InvalidArgumentError("cannot write " + options_.event_log_path);
-  if (options_.broken.fp_ignores_revocation) {
-    for (const auto& sw : fabric_->switches()) {
-      if (!sw->virtualization()) continue;
-      for (uint32_t p = 0; p < sw->port_count(); ++p) {
-        // The fabric hands out its FPs read-only; this test-only switch is
-        // the one write the harness makes to a running FP.
-        const_cast<fp::FastPath&>(sw->virtualization()->port_fp(p).firmware())
-            .set_ignore_remove_mapping_for_testing(true);
-      }
-    }
-  }
   if (options_.broken.disk_late_writes) {
     for (const auto& d : fabric_->disks())
       d->set_late_writes_for_testing(kLateWrite);
