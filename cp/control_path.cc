@@ -170,6 +170,10 @@ void ControlPath::on_fp_message(uint32_t port, uint32_t type, std::span<const ui
   impl_->enqueue(port, type, payload);
 }
 
+void ControlPath::on_fabric_change(uint32_t port_id) {
+  impl_->on_fabric_change(port_id & map::kPortIdMask);
+}
+
 void ControlPath::change_mapping(const MappingChange& change, std::function<void(bool)> done) {
   impl_->change_mapping(change, std::move(done));
 }

@@ -177,6 +177,12 @@ class ControlPath {
   // mailbox delivers it).
   void on_fp_message(uint32_t port, uint32_t type, std::span<const uint8_t> payload);
 
+  // The fabric changed at N_Port `port_id` (it logged in, registered, or
+  // went away: what an RSCN tells). A backing disk there has forgotten the
+  // virtual initiators' logins, so the CP logs them in again (and resolves a
+  // disk it was still waiting for).
+  void on_fabric_change(uint32_t port_id);
+
   // A restrictive update (see MappingChange); `done(true)` once the new
   // mapping is in force, `done(false)` with a logged reason if it is invalid.
   void change_mapping(const MappingChange& change, std::function<void(bool)> done);

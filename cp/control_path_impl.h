@@ -171,6 +171,7 @@ struct ControlPath::Impl {
 
   // ---- virtual_initiator.cc
   void resolve_disks();
+  void on_fabric_change(uint32_t port_id);
   void start_login(uint32_t port, uint32_t disk);
   // Asks for the login of `port`'s virtual initiator into `disk`: starts it
   // now if the disk is resolved and no login is under way, else when it

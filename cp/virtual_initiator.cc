@@ -59,6 +59,31 @@ void ControlPath::Impl::resolve_disks() {
   }
 }
 
+void ControlPath::Impl::on_fabric_change(uint32_t port_id) {
+  if (!started) return;  // start() resolves the disks itself
+  ensure_logins_sized();
+  bool unresolved = false;
+  for (uint32_t d = 0; d < metadata.disks().size(); ++d) {
+    const std::optional<uint32_t>& id = metadata.disks()[d].port_id;
+    if (!id) {
+      unresolved = true;
+      continue;
+    }
+    if (*id != port_id) continue;
+    // The disk logged out or in again: whatever logins it had are gone. Start
+    // over where one is wanted (a login to a disk that is away times out and
+    // is retried; its return is another change).
+    for (uint32_t p = 0; p < port_count(); ++p) {
+      ViLogin& l = logins[p][d];
+      if (l.state == ViLogin::State::kIdle) continue;
+      ++l.attempt;
+      l.state = ViLogin::State::kIdle;
+      if (l.wanted) start_login(p, d);
+    }
+  }
+  if (unresolved) resolve_disks();
+}
+
 bool ControlPath::Impl::want_login(uint32_t port, uint32_t disk) {
   ensure_logins_sized();
   if (port >= logins.size() || disk >= logins[port].size()) return false;

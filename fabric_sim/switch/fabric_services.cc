@@ -9,6 +9,7 @@
 
 #include "fabric_sim/net/ct_iu.h"
 #include "fabric_sim/switch/switch.h"
+#include "fabric_sim/switch/switch_virtualization.h"
 #include "fabric_sim/switch/virtual_addresses.h"
 #include "splitpath/fc/els.h"
 
@@ -407,6 +408,8 @@ void FabricServices::replicate_departure(fc::FcId id) {
 }
 
 void FabricServices::notify_change(fc::FcId affected) {
+  // The switch's own CP registers for changes like any N_Port.
+  if (SwitchVirtualization* v = sw_.virtualization()) v->on_fabric_change(affected);
   // RSCN from the fabric controller to each local port that asked for them
   // (SCR) and may see the affected port.
   const NameServerEntry* changed = sw_.name_server().find(affected);

@@ -61,6 +61,9 @@ class SwitchVirtualization final : public cp::CpEnvironment, public PortFpOwner 
   void start();
   // A frame that entered port `port` and passed the switch's ingress checks.
   void ingress(uint32_t port, Frame* frame);
+  // What the fabric controller's RSCNs announce: an N_Port came, registered
+  // or went. The CP hears of it as a registered port of the fabric would.
+  void on_fabric_change(fc::FcId port_id) { cp_->on_fabric_change(port_id.value); }
 
   cp::ControlPath& control_path() { return *cp_; }
   const PortFp& port_fp(uint32_t port) const { return *fps_[port]; }
