@@ -157,10 +157,12 @@ std::vector<std::string> Runner::unit_notes(size_t volume, uint64_t unit) const 
 void Runner::cp_notes(const std::string& switch_name, std::vector<std::string>* out) const {
   const cp::CpStats c = fabric_->switch_named(switch_name)->virtualization_stats().cp;
   out->push_back(fmt::format(
-      "cp of {}: updates {}, drain_waits {}, aborted_ios {}, queued_ios {}, completed_ios {}, "
-      "dispatched {}, error_completions {}, dropped {}, vi_logins {}, vi_logins_pending {}",
-      switch_name, c.updates, c.drain_waits, c.aborted_ios, c.queued_ios, c.completed_ios,
-      c.dispatched, c.error_completions, c.dropped, c.vi_logins, c.vi_logins_pending));
+      "cp of {}: updates {}, drain_waits {}, aborted_ios {}, stale_leg_aborts {}, "
+      "queued_ios {}, completed_ios {}, dispatched {}, error_completions {}, dropped {}, "
+      "vi_logins {}, vi_logins_pending {}",
+      switch_name, c.updates, c.drain_waits, c.aborted_ios, c.stale_leg_aborts, c.queued_ios,
+      c.completed_ios, c.dispatched, c.error_completions, c.dropped, c.vi_logins,
+      c.vi_logins_pending));
 }
 
 std::vector<std::string> Runner::vseg_notes(size_t vseg) const {
