@@ -25,7 +25,6 @@ absl::Status run_scaling(const BenchSuiteOptions& options, BenchSuiteResult* out
       ScalingOptions o;
       o.loaded_ports = n;
       o.fp_enabled = fp;
-      if (options.quick) o.duration_ns = 5 * kNsPerMs;
       auto point = run_scaling_point(o);
       if (!point.ok()) return point.status();
       if (point->verify_errors > 0 || point->io_errors > 0) {
