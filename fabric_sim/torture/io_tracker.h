@@ -33,6 +33,7 @@ struct TrackerCounters {
   uint64_t downstream = 0;     // downstream FCP_CMNDs checked
   uint64_t aborted = 0;        // ended by the host's ABTS
   uint64_t abandoned = 0;      // forgotten when the harness took the host's link down
+  uint64_t short_reads = 0;    // GOOD reads missing data frames, which the host fails
 };
 
 class IoTracker {

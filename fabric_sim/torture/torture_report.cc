@@ -13,6 +13,7 @@ nlohmann::ordered_json run_json(const TortureRunResult& r) {
   j["updates"] = r.updates;
   j["units_checked"] = r.units_checked;
   j["downstream_checked"] = r.downstream_checked;
+  j["short_reads"] = r.short_reads;
   j["host_verify_errors"] = r.host_verify_errors;
   j["events"] = r.events;
   j["sim_seconds"] = static_cast<double>(r.sim_ns) / 1e9;

@@ -12,7 +12,7 @@
 namespace splitpath::sim::torture {
 
 // seed, ios_completed, io_errors, faults_injected, updates, units_checked,
-// downstream_checked, host_verify_errors, events, sim_seconds, fault_kinds,
+// downstream_checked, short_reads, host_verify_errors, events, sim_seconds, fault_kinds,
 // violations [{invariant, at_ns, summary, history}]. No wall time: the object
 // depends on the seed and options only.
 nlohmann::ordered_json run_json(const TortureRunResult& r);

@@ -419,6 +419,7 @@ absl::StatusOr<TortureRunResult> Runner::run() {
     r.updates += u.ok ? 1 : 0;
   r.units_checked = durability_.units_checked();
   r.downstream_checked = tracker_->counters().downstream;
+  r.short_reads = tracker_->counters().short_reads;
   r.events = k.events_processed();
   r.sim_ns = k.now();
   for (size_t i = 0; i < kFaultKinds; ++i)

@@ -23,6 +23,7 @@ struct TortureRunResult {
   uint64_t updates = 0;          // restrictive updates completed
   uint64_t units_checked = 0;    // 512-byte units of GOOD reads judged
   uint64_t downstream_checked = 0;
+  uint64_t short_reads = 0;  // GOOD reads that lost data frames in the fabric (the host fails them)
   uint64_t host_verify_errors = 0;  // the hosts' own verification (independent)
   uint64_t events = 0;              // kernel events
   SimTime sim_ns = 0;
