@@ -46,7 +46,8 @@ class Extractor {
   explicit Extractor(TraceCommandStream& out) : out_(out) {}
 
   void add(const trace::TraceFrame& frame) {
-    const trace::FrameInfo info = tracker_.add(frame);
+    trace::FrameInfo& info = info_;
+    tracker_.add(frame, info);
     if (info.kind == trace::FrameKind::kUndecoded || frame.fc.size() < fc::kFrameHeaderSize) return;
     const fc::ConstBytes payload(frame.fc.data() + fc::kFrameHeaderSize,
                                  frame.fc.size() - fc::kFrameHeaderSize);
@@ -240,6 +241,7 @@ class Extractor {
 
   TraceCommandStream& out_;
   trace::ExchangeTracker tracker_;
+  trace::FrameInfo info_;                                  // reused frame after frame
   std::map<uint64_t, Pending> pending_;                    // by exchange id
   absl::flat_hash_map<uint64_t, uint64_t> fabric_logins_;  // exchange id -> WWPN
 };

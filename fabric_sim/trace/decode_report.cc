@@ -464,11 +464,12 @@ std::string detail_text(const FrameInfo& f) {
 
 void TraceDecoder::run(const std::function<void(const FrameInfo&)>& on_frame) {
   TraceFrame frame;
+  FrameInfo info;
   while (reader_.next(frame)) {
     if (!any_) first_ns_ = frame.time_ns;
     any_ = true;
     last_ns_ = std::max(last_ns_, frame.time_ns);
-    const FrameInfo info = tracker_.add(frame);
+    tracker_.add(frame, info);
     if (on_frame) on_frame(info);
   }
 }

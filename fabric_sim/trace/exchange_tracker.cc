@@ -154,10 +154,16 @@ ExchangeTracker::Open* ExchangeTracker::start(uint64_t k, ExchangeKind kind,
 
 FrameInfo ExchangeTracker::add(const TraceFrame& frame) {
   FrameInfo info;
+  add(frame, info);
+  return info;
+}
+
+void ExchangeTracker::add(const TraceFrame& frame, FrameInfo& info) {
+  info.reset();
   info.number = frame.number;
   info.time_ns = frame.time_ns;
-  info.sof = frame.sof;
-  info.eof = frame.eof;
+  if (!frame.sof.empty()) info.sof = frame.sof;
+  if (!frame.eof.empty()) info.eof = frame.eof;
   info.crc = frame.crc;
   info.vlan = frame.vlan;
   info.fip = frame.fip;
@@ -165,7 +171,7 @@ FrameInfo ExchangeTracker::add(const TraceFrame& frame) {
   if (!h.ok()) {
     ++undecoded_frames_;
     problem(frame.number, "cannot decode the FC header: " + describe(h.error()), info);
-    return info;
+    return;
   }
   info.header = *h;
   info.kind = classify(*h);
@@ -229,7 +235,6 @@ FrameInfo ExchangeTracker::add(const TraceFrame& frame) {
   } else if (info.kind == FrameKind::kBls) {
     decode_bls(*h, payload, ex, info);
   }
-  return info;
 }
 
 void ExchangeTracker::decode_fcp(const fc::FrameHeader& h, fc::ConstBytes payload, Exchange* ex,

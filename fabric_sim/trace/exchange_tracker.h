@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -48,9 +49,9 @@ const char* frame_kind_name(FrameKind kind);
 enum class ExchangeKind : uint8_t { kFcp, kEls, kCt, kBls, kOther };
 const char* exchange_kind_name(ExchangeKind kind);
 
-// One frame, decoded; a line of the listing. Optional fields are set when the
-// frame carries them.
-struct FrameInfo {
+// What a frame says, in fields that copy as plain bytes, so that a record
+// reused frame after frame resets in a few stores (FrameInfo::reset).
+struct FrameFields {
   uint64_t number = 0;
   uint64_t time_ns = 0;
   FrameKind kind = FrameKind::kUndecoded;
@@ -68,7 +69,6 @@ struct FrameInfo {
   std::optional<uint64_t> lba;              // READ/WRITE(6/10/12/16), SYNCHRONIZE CACHE
   std::optional<uint32_t> transfer_length;  // blocks, same commands
   std::optional<uint32_t> fcp_dl;
-  std::string cdb_error;  // why the CDB codec did not decode the CDB (e.g. WRITE SAME)
   // FCP_XFER_RDY and FCP_DATA.
   std::optional<uint32_t> relative_offset;
   std::optional<uint32_t> burst_length;
@@ -91,14 +91,30 @@ struct FrameInfo {
   std::optional<uint8_t> reject_reason;
   std::optional<uint8_t> reject_explanation;
   // Link layer (225 and FCoE).
-  std::string sof;
-  std::string eof;
   CrcCheck crc = CrcCheck::kAbsent;
   int vlan = -1;
   bool fip = false;  // carried by FIP (FLOGI, FDISC, LOGO over FCoE)
+};
+static_assert(std::is_trivially_copyable_v<FrameFields>);
+
+// One frame, decoded; a line of the listing. Optional fields are set when the
+// frame carries them.
+struct FrameInfo : FrameFields {
+  std::string cdb_error;  // why the CDB codec did not decode the CDB (e.g. WRITE SAME)
+  std::string sof;        // link layer (225 and FCoE): delimiter names
+  std::string eof;
   // A decode problem of this frame (also in ExchangeTracker::problems()), or a
   // remark such as an OX_ID reuse.
   std::string note;
+
+  // As if default-constructed, keeping the strings' storage.
+  void reset() {
+    static_cast<FrameFields&>(*this) = FrameFields{};
+    cdb_error.clear();
+    sof.clear();
+    eof.clear();
+    note.clear();
+  }
 };
 
 enum class ExchangeState : uint8_t {
@@ -155,6 +171,9 @@ class ExchangeTracker {
  public:
   // Decodes `frame`, files it under its exchange and returns what it said.
   FrameInfo add(const TraceFrame& frame);
+  // The same into `info` (reset first): a reader of millions of frames reuses
+  // one record instead of building and freeing one per frame.
+  void add(const TraceFrame& frame, FrameInfo& info);
 
   const std::vector<Exchange>& exchanges() const { return exchanges_; }
   // Decode problems and exchanges missing their command, in frame order.
