@@ -9,6 +9,7 @@
 
 #include "fabric_sim/kernel/kernel.h"
 #include "fabric_sim/node/block_stamp.h"
+#include "splitpath/fc/fcp.h"
 
 namespace splitpath::sim::torture {
 
@@ -33,5 +34,13 @@ struct HostIo {
   SimTime deadline = 0;        // by when its FCP_RSP or the host's ABTS must pass
   std::vector<UnitData> data;  // per unit: the stamps written or read
 };
+
+// How an I/O ends on its FCP_RSP, judged as the host (fabric_sim/node/host_io.cc)
+// and real initiators judge it: GOOD status, no FCP-level error, no residual
+// and, for a read, every byte of data. Class 3 frames lost in the fabric (a
+// downed ISL) leave a read short even though its target sent everything and
+// answered GOOD; the host fails such a read, so it is not a read of any data.
+enum class IoEnd { kGood, kShortRead, kError };
+IoEnd judge_response(const HostIo& io, const fc::FcpRsp& rsp);
 
 }  // namespace splitpath::sim::torture

@@ -194,20 +194,12 @@ void IoTracker::on_host_frame(SimTime at, const fc::FrameHeader& h,
   }
   if (h.r_ctl == fc::rctl::kDeviceDataCommandStatus && !from_host) {
     auto rsp = fc::decode_fcp_rsp(payload);
-    const bool good = rsp.ok() && rsp->scsi_status == fc::scsi_status::kGood &&
-                      (rsp->rsp_info_length == 0 || rsp->rsp_code() == 0) && !rsp->resid_under &&
-                      !rsp->resid_over;
-    // Class 3 frames lost in the fabric (a downed ISL) leave a read short of
-    // data. The host, like a real initiator, counts the bytes it received and
-    // fails a GOOD read that lacks some: it never sees that data as read.
-    const bool short_read =
-        good && !io.write &&
-        std::any_of(io.data.begin(), io.data.end(), [](const UnitData& d) { return !d.seen; });
-    if (short_read) ++counters_.short_reads;
-    end_io(io, at, good && !short_read,
-           short_read ? "short (data frames lost)"
-           : good     ? "good"
-                      : "error");
+    const IoEnd end = rsp.ok() ? judge_response(io, *rsp) : IoEnd::kError;
+    if (end == IoEnd::kShortRead) ++counters_.short_reads;
+    end_io(io, at, end == IoEnd::kGood,
+           end == IoEnd::kGood        ? "good"
+           : end == IoEnd::kShortRead ? "short (data frames lost)"
+                                      : "error");
     exchanges_.erase(it);
   }
 }
