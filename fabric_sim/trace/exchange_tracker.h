@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -109,7 +110,8 @@ struct FrameInfo : FrameFields {
 
   // As if default-constructed, keeping the strings' storage.
   void reset() {
-    static_cast<FrameFields&>(*this) = FrameFields{};
+    static constexpr FrameFields kBlank{};
+    std::memcpy(static_cast<FrameFields*>(this), &kBlank, sizeof kBlank);
     cdb_error.clear();
     sof.clear();
     eof.clear();
