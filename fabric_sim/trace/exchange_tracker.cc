@@ -130,6 +130,8 @@ void ExchangeTracker::problem(uint64_t frame, std::string reason, FrameInfo& inf
 ExchangeTracker::Open* ExchangeTracker::start(uint64_t k, ExchangeKind kind,
                                               const fc::FrameHeader& h, FrameInfo& info) {
   auto [it, inserted] = open_.try_emplace(k);
+  last_key_ = k;  // an insertion may move every entry: the cache follows the new one
+  last_open_ = &it->second;
   if (!inserted) {
     Exchange& old = exchanges_[it->second.index];
     if (old.state == ExchangeState::kOpen) {
@@ -139,15 +141,14 @@ ExchangeTracker::Open* ExchangeTracker::start(uint64_t k, ExchangeKind kind,
     }
     it->second = Open{};
   }
-  Exchange ex;
-  ex.id = exchanges_.size() + 1;
+  Exchange& ex = exchanges_.emplace_back();
+  ex.id = exchanges_.size();
   ex.kind = kind;
   ex.originator = info.from_responder ? h.d_id : h.s_id;
   ex.responder = info.from_responder ? h.s_id : h.d_id;
   ex.ox_id = h.ox_id;
   ex.first_frame = info.number;
   ex.start_ns = info.time_ns;
-  exchanges_.push_back(ex);
   it->second.index = exchanges_.size() - 1;
   return &it->second;
 }
@@ -190,6 +191,8 @@ void ExchangeTracker::add(const TraceFrame& frame, FrameInfo& info) {
     open = start(k, ExchangeKind::kEls, *h, info);
   } else if (info.kind == FrameKind::kCt && h->r_ctl == fc::rctl::kDeviceDataUnsolicitedCtl) {
     open = start(k, ExchangeKind::kCt, *h, info);
+  } else if (last_open_ && last_key_ == k) {
+    open = last_open_;  // most frames follow one of the same exchange
   } else {
     auto it = open_.find(k);
     // The reply to FLOGI/FDISC goes to the address just assigned; the request
@@ -198,6 +201,8 @@ void ExchangeTracker::add(const TraceFrame& frame, FrameInfo& info) {
       it = open_.find(key(fc::FcId{0}, responder, h->ox_id));
     if (it != open_.end()) {
       open = &it->second;
+      last_key_ = k;
+      last_open_ = open;
     } else if (info.kind == FrameKind::kBls && h->r_ctl == fc::rctl::kBlsAbts) {
       open = start(k, ExchangeKind::kBls, *h, info);
     }

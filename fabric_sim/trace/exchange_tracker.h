@@ -205,6 +205,9 @@ class ExchangeTracker {
 
   std::vector<Exchange> exchanges_;
   absl::flat_hash_map<uint64_t, Open> open_;
+  // The entry of the last frame's exchange (valid until the next insertion).
+  uint64_t last_key_ = 0;
+  Open* last_open_ = nullptr;
   std::vector<TraceProblem> problems_;
   uint64_t orphan_frames_ = 0;
   uint64_t undecoded_frames_ = 0;

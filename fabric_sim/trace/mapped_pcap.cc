@@ -12,7 +12,6 @@ namespace splitpath::sim::trace {
 namespace {
 
 constexpr size_t kFileHeaderSize = 24;
-constexpr size_t kRecordHeaderSize = 16;
 constexpr uint32_t kMagicMicro = 0xA1B2C3D4;
 constexpr uint32_t kMagicNano = 0xA1B23C4D;
 // libpcap's largest snapshot length (MAXIMUM_SNAPLEN); a larger or zero header
@@ -66,29 +65,6 @@ std::unique_ptr<MappedPcap> MappedPcap::open(const std::string& path) {
 
 MappedPcap::~MappedPcap() {
   ::munmap(const_cast<uint8_t*>(base_), size_);
-}
-
-uint32_t MappedPcap::load32(const uint8_t* p) const {
-  uint32_t v = 0;
-  std::memcpy(&v, p, sizeof v);
-  return swapped_ ? __builtin_bswap32(v) : v;
-}
-
-MappedPcap::Next MappedPcap::next(PcapRecord& record) {
-  const size_t left = size_ - offset_;
-  if (left == 0) return Next::kEnd;
-  if (left < kRecordHeaderSize) return Next::kHandOver;
-  const uint8_t* h = base_ + offset_;
-  const uint32_t caplen = load32(h + 8);
-  if (caplen > max_caplen_ || caplen > left - kRecordHeaderSize) return Next::kHandOver;
-  const uint64_t sec = load32(h);
-  const uint64_t frac = load32(h + 4);
-  record.time_ns = sec * 1000000000ull + (nanoseconds_ ? frac : frac * 1000ull);
-  record.caplen = caplen;
-  record.len = load32(h + 12);
-  record.data = h + kRecordHeaderSize;
-  offset_ += kRecordHeaderSize + caplen;
-  return Next::kRecord;
 }
 
 }  // namespace splitpath::sim::trace

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -36,11 +37,32 @@ class MappedPcap {
 
   int link_type() const { return link_type_; }
   size_t offset() const { return offset_; }  // of the next record
-  Next next(PcapRecord& record);
+  // Inline: called once per record, millions of times a second.
+  Next next(PcapRecord& record) {
+    const size_t left = size_ - offset_;
+    if (left == 0) return Next::kEnd;
+    if (left < kRecordHeaderSize) return Next::kHandOver;
+    const uint8_t* h = base_ + offset_;
+    const uint32_t caplen = load32(h + 8);
+    if (caplen > max_caplen_ || caplen > left - kRecordHeaderSize) return Next::kHandOver;
+    const uint64_t sec = load32(h);
+    const uint64_t frac = load32(h + 4);
+    record.time_ns = sec * 1000000000ull + (nanoseconds_ ? frac : frac * 1000ull);
+    record.caplen = caplen;
+    record.len = load32(h + 12);
+    record.data = h + kRecordHeaderSize;
+    offset_ += kRecordHeaderSize + caplen;
+    return Next::kRecord;
+  }
 
  private:
   MappedPcap(const uint8_t* base, size_t size) : base_(base), size_(size) {}
-  uint32_t load32(const uint8_t* p) const;
+  static constexpr size_t kRecordHeaderSize = 16;
+  uint32_t load32(const uint8_t* p) const {
+    uint32_t v = 0;
+    std::memcpy(&v, p, sizeof v);
+    return swapped_ ? __builtin_bswap32(v) : v;
+  }
 
   const uint8_t* base_;
   size_t size_;
