@@ -225,7 +225,8 @@ void Host::on_data_in(IoSlot& slot, const fc::FrameHeader& h, Frame* frame) {
   }
   Job& job = *slot.job;
   const uint64_t first_unit = slot.lba * (job.lun.block_size / kStampUnit);
-  for (size_t done = 0; done < payload.size(); done += kStampUnit) {
+  const size_t checked = config_.workload.verify ? payload.size() : 0;
+  for (size_t done = 0; done < checked; done += kStampUnit) {
     const uint64_t index = (offset + done) / kStampUnit;
     BlockStamp stamp;
     const StampCheck check =
