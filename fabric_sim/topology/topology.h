@@ -77,8 +77,9 @@ struct WorkloadConfig {
   uint64_t lba_count = 0;  // 0: to the end of the LUN
   double rate_iops = 0;    // 0: closed loop; otherwise Poisson arrivals at this rate per LUN
   SimTime io_timeout_ns = 2 * kNsPerSec;
-  // Check every unit read against what this host wrote (fio's verify). Off for
-  // disks that keep no data (DiskConfig::null_data).
+  // Stamp every unit written and check every unit read against what this host
+  // wrote (fio's verify). Off (zeros written, nothing checked) for disks that
+  // keep no data (DiskConfig::null_data).
   bool verify = true;
 };
 
