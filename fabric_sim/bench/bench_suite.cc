@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "fabric_sim/bench/decode_bench.h"
+#include "fabric_sim/bench/fp_path_bench.h"
+#include "fabric_sim/bench/micro_bench.h"
 #include "fmt/format.h"
 
 namespace splitpath::sim {
@@ -57,6 +59,10 @@ absl::Status run_scaling(const BenchSuiteOptions& options, BenchSuiteResult* out
     f.push_back(
         {"scaling.fp.32_ports.fp_fraction", fp32->fp_fraction, "(target >= 0.99)", true, true});
   }
+  const ScalingPoint* fp64 = find_point(out->scaling, 64, true);
+  if (fp1 && fp64 && fp1->iops > 0) {
+    f.push_back({"scaling.fp.growth_1_to_64", fp64->iops / fp1->iops, "x", true, true});
+  }
   if (cp1 && cp32 && cp1->iops > 0) {
     f.push_back(
         {"scaling.cp_only.growth_1_to_32", cp32->iops / cp1->iops, "x (flattens)", false, false});
@@ -96,20 +102,163 @@ absl::Status run_decode(const BenchSuiteOptions& options, BenchSuiteResult* out)
   return absl::OkStatus();
 }
 
+std::string size_name(uint64_t n) {
+  if (n % 1'000'000 == 0) return fmt::format("{}M", n / 1'000'000);
+  if (n % 1'000 == 0) return fmt::format("{}k", n / 1'000);
+  return fmt::format("{}", n);
+}
+
+const RmapBenchRow* find_row(const RmapBenchResult& r, const std::string& structure) {
+  for (const auto& row : r.rows) {
+    if (row.structure == structure) return &row;
+  }
+  return nullptr;
+}
+
+absl::Status run_rmap(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  // 16 million extents take about a second to build per structure and a
+  // gigabyte each (one alive at a time): the full run only.
+  std::vector<uint64_t> sizes{10'000, 1'000'000};
+  if (!options.quick) sizes.push_back(16'000'000);
+  for (uint64_t n : sizes) {
+    RmapBenchOptions o;
+    o.extents = n;
+    o.lookups = options.quick ? 200'000 : 2'000'000;
+    o.rounds = 3;
+    RmapBenchResult r = run_rmap_bench(o);
+    for (const auto& row : r.rows) {
+      if (row.misses != 0) {
+        return absl::InternalError(
+            fmt::format("rmap, {} extents, {}: {} lookups missed", n, row.structure, row.misses));
+      }
+    }
+    const std::string size = size_name(n);
+    const RmapBenchRow* trie = find_row(r, "fp_trie");
+    const RmapBenchRow* btree = find_row(r, "absl_btree");
+    const RmapBenchRow* std_map = find_row(r, "std_map");
+    const char* trie_target = n <= 10'000      ? "ns (target <= 25)"
+                              : n <= 1'000'000 ? "ns (target <= 200)"
+                                               : "ns";
+    auto& f = out->figures;
+    f.push_back({fmt::format("rmap.{}.fp_trie.ns_per_lookup", size), trie->ns_per_lookup,
+                 trie_target, false, false});
+    f.push_back({fmt::format("rmap.{}.absl_btree.ns_per_lookup", size), btree->ns_per_lookup, "ns",
+                 false, false});
+    f.push_back({fmt::format("rmap.{}.std_map.ns_per_lookup", size), std_map->ns_per_lookup, "ns",
+                 false, false});
+    // Same-run ratios, but not gated: on a shared 2-core machine two runs'
+    // ratios differ by more than the 10% the comparison allows (1.35 and
+    // 1.56 at 1M). Bytes per extent are deterministic and gated.
+    f.push_back({fmt::format("rmap.{}.trie_speedup_over_btree", size),
+                 btree->ns_per_lookup / trie->ns_per_lookup,
+                 n == 1'000'000 ? "x (target >= 4)" : "x", true, false});
+    f.push_back({fmt::format("rmap.{}.trie_speedup_over_std_map", size),
+                 std_map->ns_per_lookup / trie->ns_per_lookup, "x", true, false});
+    for (const auto* row : {trie, btree, std_map}) {
+      f.push_back({fmt::format("rmap.{}.{}.bytes_per_extent", size, row->structure),
+                   row->bytes_per_extent, "B", false, true});
+    }
+    out->rmap.push_back(std::move(r));
+  }
+  if (options.quick) {
+    out->notes.push_back("rmap: --quick leaves out 16M extents (about 3 s and 1 GB per structure)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status run_fp_path(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  FpPathBenchOptions o;
+  o.ios = options.quick ? 50'000 : 500'000;
+  // Best of three runs, as for the Rmap lookups.
+  absl::StatusOr<FpPathBenchResult> best;
+  for (int i = 0; i < 3; ++i) {
+    auto r = run_fp_path_bench(o);
+    if (!r.ok()) return r.status();
+    if (!best.ok() || r->io_ns < best->io_ns) best = r;
+  }
+  auto& f = out->figures;
+  f.push_back({"fp.decision_dispatch.ns_per_io", best->decision_dispatch_ns, "ns (target <= 330)",
+               false, false});
+  f.push_back({"fp.relay_complete.ns_per_io", best->relay_complete_ns, "ns", false, false});
+  f.push_back({"fp.io.ns_per_io", best->io_ns, "ns", false, false});
+  f.push_back({"fp.decision_dispatch.ios_per_s", 1e9 / best->decision_dispatch_ns,
+               "I/Os/s (target >= 3M)", true, false});
+  return absl::OkStatus();
+}
+
+absl::Status run_kernel(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  double events = 0, frames = 0;
+  for (int i = 0; i < 3; ++i) {
+    events =
+        std::max(events, measure_des_events_per_s(1024, options.quick ? 2'000'000 : 20'000'000));
+    frames = std::max(frames,
+                      measure_frames_switched_per_s(8, options.quick ? kNsPerMs : 10 * kNsPerMs));
+  }
+  out->figures.push_back({"des.events_per_s", events, "events/s (target >= 10M)", true, false});
+  out->figures.push_back({"switch.frames_per_s", frames, "frames/s (wall)", true, false});
+  return absl::OkStatus();
+}
+
+// One host per port over null disks: simulated 4 KiB I/Os per second of wall
+// time in the measured window, every frame of every exchange simulated.
+absl::Status run_null_e2e(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  struct Run {
+    uint32_t ports;
+    bool fp;
+    const char* name;
+    const char* unit;
+  };
+  const Run runs[] = {{1, true, "e2e.null.1_port.fp.ios_per_wall_s", "I/Os/s (target >= 1M)"},
+                      {1, false, "e2e.null.1_port.cp_only.ios_per_wall_s", "I/Os/s"},
+                      {32, true, "e2e.null.32_ports.fp.ios_per_wall_s", "I/Os/s (target >= 1M)"}};
+  double rate[3] = {0, 0, 0};
+  for (int i = 0; i < 3; ++i) {
+    ScalingOptions o;
+    o.loaded_ports = runs[i].ports;
+    o.fp_enabled = runs[i].fp;
+    o.null_disks = true;
+    o.block_size = 4096;
+    o.warmup_ns = 30 * kNsPerMs;
+    // About a second of wall time each in the full run; the CP-only point
+    // moves about 40 thousand I/Os per simulated second, so it runs longer.
+    const SimTime window = runs[i].fp ? (runs[i].ports == 1 ? 20 : 2) * kNsPerMs : 100 * kNsPerMs;
+    o.duration_ns = options.quick ? window / 4 : window;
+    auto p = run_scaling_point(o);
+    if (!p.ok()) return p.status();
+    if (p->io_errors > 0 || p->ios == 0 || p->window_wall_seconds <= 0) {
+      return absl::InternalError(
+          fmt::format("{}: {} I/Os, {} I/O errors", runs[i].name, p->ios, p->io_errors));
+    }
+    rate[i] = static_cast<double>(p->ios) / p->window_wall_seconds;
+    out->figures.push_back({runs[i].name, rate[i], runs[i].unit, true, false});
+    if (i == 0) {
+      out->figures.push_back({"e2e.null.1_port.fp.sim_iops", p->iops, "IOPS (sim)", true, true});
+    }
+  }
+  // The same one-port I/O through the CP: how many times the wall time of
+  // one through the FP.
+  out->figures.push_back(
+      {"e2e.null.1_port.cp_over_fp_wall_per_io", rate[0] / rate[1], "x", true, false});
+  return absl::OkStatus();
+}
 }  // namespace
 
 absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& options) {
   BenchSuiteResult out;
+  if (auto s = run_rmap(options, &out); !s.ok()) return s;
+  if (auto s = run_fp_path(options, &out); !s.ok()) return s;
+  if (auto s = run_kernel(options, &out); !s.ok()) return s;
+  if (auto s = run_null_e2e(options, &out); !s.ok()) return s;
   if (auto s = run_scaling(options, &out); !s.ok()) return s;
   if (auto s = run_decode(options, &out); !s.ok()) return s;
   return out;
 }
 
 std::string format_figures_table(const std::vector<Figure>& figures) {
-  std::string out = fmt::format("{:<36} {:>16}  {:<20} {}\n", "figure", "value", "unit", "gated");
+  std::string out = fmt::format("{:<44} {:>14}  {:<24} {}\n", "figure", "value", "unit", "gated");
   for (const auto& f : figures) {
     out +=
-        fmt::format("{:<36} {:>16.4g}  {:<20} {}\n", f.name, f.value, f.unit, f.gated ? "yes" : "");
+        fmt::format("{:<44} {:>14.4g}  {:<24} {}\n", f.name, f.value, f.unit, f.gated ? "yes" : "");
   }
   return out;
 }

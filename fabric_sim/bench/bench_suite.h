@@ -1,6 +1,15 @@
-// The whole `splitpath bench` suite run in process: the port-scaling curve in
-// simulated time (FP on versus CP only) and the trace decoder against tcpdump
-// on one generated capture, reduced to figures (bench_figures.h).
+// The whole `splitpath bench` suite run in process, reduced to figures
+// (bench_figures.h), each next to its reference in the same run:
+//  - the FP's Rmap lookup against absl::btree_map and std::map on 10 thousand,
+//    1 million and (full run only) 16 million fragmented extents
+//    (micro_bench.h);
+//  - the FP's figure 7 decision and dispatch per I/O (fp_path_bench.h), and
+//    the same I/O end to end through the FP and through the CP;
+//  - DES kernel events per second, frames switched per second;
+//  - end-to-end simulated 4 KiB I/Os per second of wall time over null disks,
+//    one host on one port and 32 hosts on 32 ports;
+//  - the port-scaling curve in simulated time (FP on versus CP only);
+//  - the trace decoder against tcpdump on one generated capture.
 #pragma once
 
 #include <string>
@@ -8,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "fabric_sim/bench/bench_figures.h"
+#include "fabric_sim/bench/micro_bench.h"
 #include "fabric_sim/bench/scaling_scenario.h"
 
 namespace splitpath::sim {
@@ -20,11 +30,13 @@ struct BenchSuiteOptions {
 struct BenchSuiteResult {
   std::vector<Figure> figures;
   std::vector<ScalingPoint> scaling;  // FP and CP-only point per port count
+  std::vector<RmapBenchResult> rmap;  // per map size
+  std::vector<std::string> notes;     // printed under the table
 };
 
 absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& options);
 
-// One line per figure: name, value, unit, gated.
+// One line per figure: name, value, unit, gated; then the notes.
 std::string format_figures_table(const std::vector<Figure>& figures);
 
 }  // namespace splitpath::sim

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/status/status.h"
+#include "fabric_sim/node/null_disk.h"
 #include "fabric_sim/run/fabric.h"
 #include "fabric_sim/topology/topology_validate.h"
 #include "fmt/format.h"
@@ -43,12 +44,14 @@ absl::StatusOr<Topology> scaling_topology(const ScalingOptions& o) {
     h.workload.block_size = o.block_size;
     h.workload.queue_depth = o.queue_depth;
     h.workload.lba_count = kVolumeBlocks;
+    h.workload.verify = !o.null_disks;
     t.hosts.push_back(h);
     DiskConfig d;
     d.name = fmt::format("disk{}", i);
     d.wwpn = 0x5000'5350'0001'0000ull + i;
     d.attach.port = {"sw0", n + i};
     d.luns.push_back(LunConfig{0, kVolumeBlocks * 4, 512});
+    if (o.null_disks) d = null_disk_config(d.name, d.wwpn, d.attach, kVolumeBlocks * 4);
     t.disks.push_back(d);
     VolumeConfig v;
     v.name = fmt::format("vol{}", i);
@@ -102,16 +105,52 @@ absl::StatusOr<ScalingPoint> run_scaling_point(const ScalingOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   auto fabric = Fabric::build(*topology, {});
   if (!fabric.ok()) return fabric.status();
-  (*fabric)->run_until(o.warmup_ns);
-  const Totals before = totals(**fabric);
-  (*fabric)->run_until(o.warmup_ns + o.duration_ns);
-  const Totals after = totals(**fabric);
-  if (absl::Status s = (*fabric)->run(); !s.ok()) return s;  // drains the hosts
-  const Totals end = totals(**fabric);
+  Fabric& f = **fabric;
+  f.run_until(o.warmup_ns);
+  // Past the fixed warm-up, wait for the last host to start (in 1 ms steps:
+  // stopping the kernel does not change what it runs, so a point whose hosts
+  // all started in the warm-up measures the same window as without the check).
+  auto all_running = [&f] {
+    for (const auto& h : f.hosts()) {
+      if (h->stats().ios_completed == 0) return false;
+    }
+    return true;
+  };
+  SimTime from = o.warmup_ns;
+  if (!all_running()) {
+    while (!all_running()) {
+      if (f.kernel().now() >= o.ready_limit_ns) {
+        return absl::DeadlineExceededError(
+            fmt::format("scaling, {} ports: not every host completed an I/O in {} ms",
+                        o.loaded_ports, o.ready_limit_ns / kNsPerMs));
+      }
+      f.run_until(f.kernel().now() + kNsPerMs);
+    }
+    from = f.kernel().now() + o.settle_ns;
+    f.run_until(from);
+  }
+  const Totals before = totals(f);
+  std::vector<uint64_t> host_before;
+  for (const auto& h : f.hosts())
+    host_before.push_back(h->stats().ios_completed);
+  const auto window_start = std::chrono::steady_clock::now();
+  f.run_until(from + o.duration_ns);
+  const double window_wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+  const Totals after = totals(f);
+  uint32_t active = 0;
+  for (size_t i = 0; i < f.hosts().size(); ++i) {
+    if (f.hosts()[i]->stats().ios_completed > host_before[i]) ++active;
+  }
+  if (absl::Status s = f.run(); !s.ok()) return s;  // drains the hosts
+  const Totals end = totals(f);
   ScalingPoint p;
   p.loaded_ports = o.loaded_ports;
   p.fp_enabled = o.fp_enabled;
   p.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  p.window_wall_seconds = window_wall;
+  p.measured_from_s = static_cast<double>(from) / 1e9;
+  p.hosts_active = active;
   p.ios = after.ios - before.ios;
   p.sim_seconds = static_cast<double>(o.duration_ns) / 1e9;
   p.iops = static_cast<double>(p.ios) / p.sim_seconds;
@@ -127,13 +166,14 @@ absl::StatusOr<ScalingPoint> run_scaling_point(const ScalingOptions& o) {
 
 std::string scaling_csv_header() {
   return "loaded_ports,fp,ios,sim_seconds,iops,mb_per_s,fp_fraction,wall_seconds,verify_errors,"
-         "io_errors";
+         "io_errors,measured_from_s,hosts_active";
 }
 
 std::string scaling_csv_row(const ScalingPoint& p) {
-  return fmt::format("{},{},{},{:.6f},{:.0f},{:.1f},{:.4f},{:.3f},{},{}", p.loaded_ports,
+  return fmt::format("{},{},{},{:.6f},{:.0f},{:.1f},{:.4f},{:.3f},{},{},{:.3f},{}", p.loaded_ports,
                      p.fp_enabled ? "on" : "cp_only", p.ios, p.sim_seconds, p.iops, p.mb_per_s,
-                     p.fp_fraction, p.wall_seconds, p.verify_errors, p.io_errors);
+                     p.fp_fraction, p.wall_seconds, p.verify_errors, p.io_errors, p.measured_from_s,
+                     p.hosts_active);
 }
 
 }  // namespace splitpath::sim

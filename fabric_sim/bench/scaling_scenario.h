@@ -27,6 +27,15 @@ struct ScalingOptions {
   uint32_t block_size = 4096;           // bytes per I/O
   uint32_t read_percent = 70;
   uint64_t seed = 1;
+  // Null disks (node/null_disk.h: no latency, no media time, no data) and hosts
+  // that do not verify: every cost left is the frames' and the switch's.
+  bool null_disks = false;
+  // The window starts at warmup_ns, or later: once every host has completed an
+  // I/O, plus settle_ns for its FP's first misses. The CP brings the switch up
+  // alone, and its work grows with ports times LUNs (it exposes every LUN on
+  // every port FP), so at 64 ports it outlasts a fixed warm-up.
+  SimTime settle_ns = 10 * kNsPerMs;
+  SimTime ready_limit_ns = 2 * kNsPerSec;  // fail if the hosts are not all running by then
 };
 
 // A validated topology for `options`.
@@ -35,20 +44,25 @@ absl::StatusOr<Topology> scaling_topology(const ScalingOptions& options);
 struct ScalingPoint {
   uint32_t loaded_ports = 0;
   bool fp_enabled = true;
-  uint64_t ios = 0;        // completed in the measured window
-  double sim_seconds = 0;  // the measured window
-  double iops = 0;         // host I/Os per simulated second
-  double mb_per_s = 0;     // per simulated second
-  double fp_fraction = 0;  // of the switch's virtual I/O in the window
-  double wall_seconds = 0;
+  uint64_t ios = 0;                // completed in the measured window
+  double sim_seconds = 0;          // the measured window
+  double iops = 0;                 // host I/Os per simulated second
+  double mb_per_s = 0;             // per simulated second
+  double fp_fraction = 0;          // of the switch's virtual I/O in the window
+  double wall_seconds = 0;         // the whole run: build, bring-up, window, drain
+  double window_wall_seconds = 0;  // the measured window alone
+  double measured_from_s = 0;      // simulated time the window started
+  uint32_t hosts_active = 0;       // hosts that completed I/O in the window
   uint64_t verify_errors = 0;
   uint64_t io_errors = 0;
 };
 
-// Builds and runs the scenario; measures it.
+// Builds and runs the scenario; measures it. Fails if some host has not
+// completed an I/O by ready_limit_ns.
 absl::StatusOr<ScalingPoint> run_scaling_point(const ScalingOptions& options);
 
-// "loaded_ports,fp,ios,sim_seconds,iops,mb_per_s,fp_fraction,wall_seconds,verify_errors,io_errors"
+// "loaded_ports,fp,ios,sim_seconds,iops,mb_per_s,fp_fraction,wall_seconds,verify_errors,io_errors,
+// measured_from_s,hosts_active"
 std::string scaling_csv_header();
 std::string scaling_csv_row(const ScalingPoint& p);
 

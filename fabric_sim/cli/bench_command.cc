@@ -14,6 +14,7 @@
 #include "fabric_sim/bench/bench_figures.h"
 #include "fabric_sim/bench/bench_suite.h"
 #include "fabric_sim/bench/decode_bench.h"
+#include "fabric_sim/bench/micro_bench.h"
 #include "fabric_sim/bench/scaling_scenario.h"
 #include "fabric_sim/bench/svg_plot.h"
 #include "fmt/format.h"
@@ -101,13 +102,32 @@ bool write_scaling_files(const std::string& dir,
   return true;
 }
 
+// Writes DIR/rmap.csv: ns per lookup and bytes per extent per structure and size.
+bool write_rmap_file(const std::string& dir,
+                     const std::vector<splitpath::sim::RmapBenchResult>& results) {
+  std::ofstream csv(std::filesystem::path(dir) / "rmap.csv");
+  if (!csv) {
+    std::cerr << "splitpath bench: cannot write rmap.csv in " << dir << "\n";
+    return false;
+  }
+  csv << "extents,structure,ns_per_lookup,bytes_per_extent\n";
+  for (const auto& r : results) {
+    for (const auto& row : r.rows) {
+      csv << fmt::format("{},{},{:.2f},{:.2f}\n", r.extents, row.structure, row.ns_per_lookup,
+                         row.bytes_per_extent);
+    }
+  }
+  return true;
+}
+
 // `splitpath bench [--quick] [--json] [--csv DIR] [--compare BASELINE]
 // [--write-baseline FILE]`: the whole suite, one table of figures.
 int suite_command(const std::vector<std::string>& args) {
   po::options_description options("splitpath bench options");
   options.add_options()("help,h", "show this help")("quick", "a short run (well under a minute)")(
-      "json", "print the figures as JSON")("csv", po::value<std::string>(),
-                                           "write scaling.csv and scaling.svg in this directory")(
+      "json", "print the figures as JSON")(
+      "csv", po::value<std::string>(),
+      "write scaling.csv, scaling.svg and rmap.csv in this directory")(
       "compare", po::value<std::string>(),
       "flag gated figures more than 10% worse than this baseline; exit 1 if any")(
       "write-baseline", po::value<std::string>(), "write the figures as a baseline file");
@@ -141,7 +161,8 @@ int suite_command(const std::vector<std::string>& args) {
     std::cerr << "splitpath bench: " << result.status().message() << "\n";
     return kExitErrors;
   }
-  if (vm.count("csv") && !write_scaling_files(vm["csv"].as<std::string>(), result->scaling)) {
+  if (vm.count("csv") && (!write_scaling_files(vm["csv"].as<std::string>(), result->scaling) ||
+                          !write_rmap_file(vm["csv"].as<std::string>(), result->rmap))) {
     return kExitUsage;
   }
   if (vm.count("write-baseline")) {
@@ -157,6 +178,8 @@ int suite_command(const std::vector<std::string>& args) {
     std::cout << splitpath::sim::figures_json(result->figures);
   } else {
     std::cout << splitpath::sim::format_figures_table(result->figures);
+    for (const auto& n : result->notes)
+      std::cout << "note: " << n << "\n";
   }
   if (!vm.count("compare")) return 0;
   auto c = splitpath::sim::compare_figures(baseline, result->figures);
@@ -180,7 +203,7 @@ int bench_command(const std::vector<std::string>& args) {
   }
   po::options_description options("splitpath bench scaling options");
   options.add_options()("help,h", "show this help")(
-      "ports", po::value<std::string>()->default_value("1,2,4,8,16,32"),
+      "ports", po::value<std::string>()->default_value("1,2,4,8,16,32,64"),
       "numbers of loaded ports, comma-separated (1 to 128)")(
       "duration", po::value<double>()->default_value(0.02),
       "simulated seconds measured per run, after the warm-up")(
@@ -188,6 +211,7 @@ int bench_command(const std::vector<std::string>& args) {
       "simulated seconds of bring-up and cache warm-up left out of the figures")(
       "queue-depth", po::value<uint32_t>()->default_value(16), "outstanding I/Os per host")(
       "csv", po::value<std::string>(), "write the CSV here instead of stdout")(
+      "null-disks", "zero-latency null disks that keep no data; hosts do not verify")(
       "seed", po::value<uint64_t>()->default_value(1), "random seed");
   po::options_description hidden;
   hidden.add_options()("suite", po::value<std::string>());
@@ -244,6 +268,7 @@ int bench_command(const std::vector<std::string>& args) {
       o.warmup_ns = static_cast<uint64_t>(std::clamp(vm["warmup"].as<double>(), 0.0, 10.0) * 1e9);
       o.queue_depth = vm["queue-depth"].as<uint32_t>();
       o.seed = vm["seed"].as<uint64_t>();
+      o.null_disks = vm.count("null-disks") > 0;
       auto point = splitpath::sim::run_scaling_point(o);
       if (!point.ok()) {
         std::cerr << "splitpath bench: " << point.status().message() << "\n";

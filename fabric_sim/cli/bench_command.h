@@ -1,4 +1,4 @@
-// `splitpath bench scaling [--ports LIST] [--duration SECONDS] [--csv FILE]
+// `splitpath bench scaling [--ports LIST] [--duration SECONDS] [--csv FILE] [--null-disks]
 // [--seed N]`: the port-scaling benchmark of the split path
 // (fabric_sim/bench/scaling_scenario.h). For each number of loaded ports it
 // runs the scenario with the FPs on and with every I/O forced to the CP, and

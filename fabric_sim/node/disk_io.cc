@@ -230,6 +230,8 @@ void Disk::on_command(const fc::FrameHeader& h, std::span<const uint8_t> payload
 SimTime Disk::media_time(uint64_t bytes) {
   // Latency overlaps between commands (the media works on many at once);
   // bandwidth is shared, so transfers queue behind each other.
+  // A null disk has no media: only the latency (0 for null_disk_config) counts.
+  if (config_.null_data) return config_.latency_ns + extra_delay_;
   const SimTime now = kernel().now();
   const SimTime transfer = bytes * 1000 / std::max<uint64_t>(1, config_.bandwidth_mb_s);
   media_free_at_ = std::max(media_free_at_, now + config_.latency_ns + extra_delay_) + transfer;
@@ -272,7 +274,7 @@ void Disk::on_data_out(const fc::FrameHeader& h, Frame* frame) {
   } else if (late_write_ns_ > 0) {
     task->late_data.resize(task->bytes);
     std::memcpy(task->late_data.data() + h.parameter, payload.data(), payload.size());
-  } else {
+  } else if (!config_.null_data) {
     task->lu->store.write(task->byte_offset + h.parameter, payload);
   }
   task->received += static_cast<uint32_t>(payload.size());
@@ -340,7 +342,11 @@ void Disk::on_media_done(uint64_t arg) {
   stats_.bytes_read += n;
   const DataSequence seq{task.initiator, true, task.ox_id, task.rx_id, ++task.seq_id};
   send_data_sequence(seq, 0, n, [&](uint32_t offset, std::span<uint8_t> out) {
-    task.lu->store.read(task.byte_offset + offset, out);
+    if (config_.null_data) {
+      std::memset(out.data(), 0, out.size());
+    } else {
+      task.lu->store.read(task.byte_offset + offset, out);
+    }
   });
   const bool over = task.bytes > task.fcp_dl;
   fc::FcpRsp rsp;

@@ -187,10 +187,11 @@ void NPort::handle_els_request(const fc::FrameHeader& h, std::span<const uint8_t
   }
 }
 
-void NPort::port_login(fc::FcId peer, std::function<void(bool, uint32_t)> done) {
+void NPort::port_login(fc::FcId peer, std::function<void(bool, uint32_t)> done, uint32_t retries) {
   std::array<uint8_t, fc::kServiceParametersSize> payload{};
   (void)fc::encode_service_parameters(login_parameters(fc::els_cmd::kPlogi, wwpn_, wwnn_), payload);
-  send_els(peer, payload, [this, peer, done](const ControlReply& reply) {
+  send_els(peer, payload, [this, peer, done, retries](const ControlReply& reply) {
+    if (reply.timed_out && retries > 0) return port_login(peer, done, retries - 1);
     if (reply.timed_out || !is_acc(reply.payload)) return done(false, 0);
     plogi_peers_.insert(peer.value);
     if (auto params = fc::decode_service_parameters(reply.payload); params.ok()) {
@@ -203,7 +204,8 @@ void NPort::port_login(fc::FcId peer, std::function<void(bool, uint32_t)> done) 
                                                         : fc::prli_fcp::kTargetFunction;
     std::array<uint8_t, fc::kPrliSize> out{};
     (void)fc::encode_prli(prli, out);
-    send_els(peer, out, [this, peer, done](const ControlReply& r) {
+    send_els(peer, out, [this, peer, done, retries](const ControlReply& r) {
+      if (r.timed_out && retries > 0) return port_login(peer, done, retries - 1);
       if (r.timed_out || !is_acc(r.payload)) return done(false, 0);
       auto acc = fc::decode_prli(r.payload);
       if (!acc.ok() || acc->response_code != fc::prli_response::kRequestExecuted) {

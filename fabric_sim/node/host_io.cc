@@ -191,10 +191,15 @@ void Host::on_xfer_rdy(IoSlot& slot, const fc::FrameHeader& h, Frame* frame) {
     });
     return;
   }
-  // Each 512-byte unit is stamped with its address and this write's generation.
+  // Each 512-byte unit is stamped with its address and this write's generation;
+  // a host that does not verify (fio without verify=) sends zeros.
   const Job& job = *slot.job;
   const uint64_t first_unit = slot.lba * (job.lun.block_size / kStampUnit);
   send_data_sequence(seq, begin, end, [&](uint32_t offset, std::span<uint8_t> out) {
+    if (!config_.workload.verify) {
+      std::memset(out.data(), 0, out.size());
+      return;
+    }
     for (uint32_t done = 0; done < out.size(); done += kStampUnit) {
       const BlockStamp stamp{first_unit + (offset + done) / kStampUnit, slot.generation, wwpn()};
       write_stamp(stamp, std::span<uint8_t, kStampUnit>(out.data() + done, kStampUnit));
@@ -225,7 +230,8 @@ void Host::on_data_in(IoSlot& slot, const fc::FrameHeader& h, Frame* frame) {
   }
   Job& job = *slot.job;
   const uint64_t first_unit = slot.lba * (job.lun.block_size / kStampUnit);
-  for (size_t done = 0; done < payload.size(); done += kStampUnit) {
+  const size_t checked = config_.workload.verify ? payload.size() : 0;
+  for (size_t done = 0; done < checked; done += kStampUnit) {
     const uint64_t index = (offset + done) / kStampUnit;
     BlockStamp stamp;
     const StampCheck check =

@@ -78,8 +78,14 @@ class NPort : public FramePort {
   void send_els(fc::FcId d_id, std::span<const uint8_t> payload, ControlCallback done);
   void send_ct(fc::FcId d_id, std::span<const uint8_t> payload, ControlCallback done);
   // PLOGI then PRLI (FCP) with `peer`; `done(true, peer's PRLI service
-  // parameters)` once both are accepted.
-  void port_login(fc::FcId peer, std::function<void(bool, uint32_t)> done);
+  // parameters)` once both are accepted. A PLOGI or PRLI that times out is
+  // retried from the PLOGI, up to kLoginRetries times (as libfc's remote-port
+  // login does): a busy peer (a switch CP answering for a virtual target while
+  // it brings up every port) may answer after the control timeout. A reject
+  // is final.
+  static constexpr uint32_t kLoginRetries = 3;
+  void port_login(fc::FcId peer, std::function<void(bool, uint32_t)> done,
+                  uint32_t retries = kLoginRetries);
   // Replies to a received ELS request in its exchange.
   void reply_els(const fc::FrameHeader& request, std::span<const uint8_t> payload);
 

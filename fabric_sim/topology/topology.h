@@ -60,6 +60,9 @@ struct DiskConfig {
   SimTime latency_ns = 100 * kNsPerUs;  // per command, before data moves
   uint64_t bandwidth_mb_s = 1000;       // media transfer rate
   uint32_t queue_depth = 64;            // commands in service at once; more get TASK SET FULL
+  // Keeps no data (SPDK's null bdev): writes are dropped, reads return zeros.
+  // See node/null_disk.h.
+  bool null_data = false;
 };
 
 enum class AccessPattern : uint8_t { kRandom, kSequential };
@@ -74,6 +77,10 @@ struct WorkloadConfig {
   uint64_t lba_count = 0;  // 0: to the end of the LUN
   double rate_iops = 0;    // 0: closed loop; otherwise Poisson arrivals at this rate per LUN
   SimTime io_timeout_ns = 2 * kNsPerSec;
+  // Stamp every unit written and check every unit read against what this host
+  // wrote (fio's verify). Off (zeros written, nothing checked) for disks that
+  // keep no data (DiskConfig::null_data).
+  bool verify = true;
 };
 
 struct HostConfig {

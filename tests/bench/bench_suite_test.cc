@@ -1,5 +1,6 @@
 #include "fabric_sim/bench/bench_suite.h"
 
+#include <map>
 #include <set>
 
 #include "fabric_sim/bench/svg_plot.h"
@@ -16,6 +17,9 @@ TEST(BenchSuite, QuickRunHasEveryBaselineFigureAndPassesTheRealBaseline) {
   auto r = run_bench_suite(o);
   ASSERT_TRUE(r.ok()) << r.status();
   auto json = nlohmann::json::parse(figures_json(r->figures));
+  std::map<std::string, double> value;
+  for (const auto& f : r->figures)
+    value[f.name] = f.value;
   std::set<std::string> names;
   for (const auto& f : json["figures"]) {
     names.insert(f["name"].get<std::string>());
@@ -24,16 +28,20 @@ TEST(BenchSuite, QuickRunHasEveryBaselineFigureAndPassesTheRealBaseline) {
   }
   auto baseline = read_baseline(SPLITPATH_BASELINE);
   ASSERT_TRUE(baseline.ok()) << baseline.status();
+  // --quick leaves out the 64-port points and the 16M-extent maps.
+  auto full_only = [](const std::string& name) {
+    return name.find("64_ports") != std::string::npos ||
+           name.find("1_to_64") != std::string::npos || name.rfind("rmap.16M.", 0) == 0;
+  };
   for (const auto& b : *baseline) {
-    // --quick leaves out the 64-port points.
-    if (b.name.find("64_ports") == std::string::npos) {
+    if (!full_only(b.name)) {
       EXPECT_TRUE(names.count(b.name)) << b.name;
     }
   }
   // Simulated-time figures are deterministic: the real baseline passes.
   std::vector<Figure> sim_only;
   for (const auto& b : *baseline) {
-    if (b.name.rfind("scaling.", 0) == 0 && b.name.find("64_ports") == std::string::npos) {
+    if (b.name.rfind("scaling.", 0) == 0 && !full_only(b.name)) {
       sim_only.push_back(b);
     }
   }
@@ -46,6 +54,41 @@ TEST(BenchSuite, QuickRunHasEveryBaselineFigureAndPassesTheRealBaseline) {
   EXPECT_FALSE(compare_figures(doctored, r->figures).regressions.empty());
   // FP and CP-only points per port count, in the scaling series.
   EXPECT_EQ(r->scaling.size(), 6u);
+
+  // The figures measured side by side, and the ratios computed from them.
+  for (const char* size : {"10k", "1M"}) {
+    const std::string p = std::string("rmap.") + size + ".";
+    for (const char* s : {"fp_trie", "absl_btree", "std_map"}) {
+      ASSERT_TRUE(value.count(p + s + ".ns_per_lookup")) << p << s;
+      ASSERT_TRUE(value.count(p + s + ".bytes_per_extent")) << p << s;
+    }
+    EXPECT_DOUBLE_EQ(value[p + "trie_speedup_over_btree"],
+                     value[p + "absl_btree.ns_per_lookup"] / value[p + "fp_trie.ns_per_lookup"]);
+    EXPECT_DOUBLE_EQ(value[p + "trie_speedup_over_std_map"],
+                     value[p + "std_map.ns_per_lookup"] / value[p + "fp_trie.ns_per_lookup"]);
+    // Every structure holds each extent in some bytes, and less than a kilobyte.
+    EXPECT_LT(value[p + "fp_trie.bytes_per_extent"], 1024);
+  }
+  ASSERT_EQ(r->rmap.size(), 2u);
+  EXPECT_EQ(r->rmap[1].extents, 1'000'000u);
+  EXPECT_NEAR(value["fp.io.ns_per_io"],
+              value["fp.decision_dispatch.ns_per_io"] + value["fp.relay_complete.ns_per_io"],
+              1e-6 * value["fp.io.ns_per_io"]);
+  EXPECT_NEAR(value["fp.decision_dispatch.ios_per_s"],
+              1e9 / value["fp.decision_dispatch.ns_per_io"],
+              1e-6 * value["fp.decision_dispatch.ios_per_s"]);
+  for (const char* n :
+       {"des.events_per_s", "switch.frames_per_s", "e2e.null.1_port.fp.ios_per_wall_s",
+        "e2e.null.1_port.cp_only.ios_per_wall_s", "e2e.null.32_ports.fp.ios_per_wall_s",
+        "e2e.null.1_port.fp.sim_iops"}) {
+    EXPECT_TRUE(value.count(n)) << n;
+  }
+  EXPECT_DOUBLE_EQ(
+      value["e2e.null.1_port.cp_over_fp_wall_per_io"],
+      value["e2e.null.1_port.fp.ios_per_wall_s"] / value["e2e.null.1_port.cp_only.ios_per_wall_s"]);
+  // Zero-latency disks: the one-port FP point runs faster in simulated time
+  // than over the default 100 us disks.
+  EXPECT_GT(value["e2e.null.1_port.fp.sim_iops"], value["scaling.fp.1_ports.iops"]);
 }
 
 TEST(SvgPlot, DrawsOnePolylinePerSeries) {

@@ -1,0 +1,221 @@
+#include "fabric_sim/bench/micro_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+
+#include "absl/container/btree_map.h"
+#include "fabric_sim/bench/switch_testbed.h"
+#include "fabric_sim/kernel/kernel.h"
+#include "fp_firmware/rmap/rmap_cache.h"
+
+namespace splitpath::sim {
+namespace {
+
+using map::Extent;
+using Clock = std::chrono::steady_clock;
+
+constexpr uint32_t kVsegId = 1;
+constexpr uint64_t kSeed = 0x526D6170;  // "Rmap", as bench/rmap_bench.cc
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct SplitMix {
+  uint64_t s;
+  uint64_t next() {
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n) by multiply-high: no division on the timed path.
+  uint64_t below(uint64_t n) {
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
+  }
+};
+
+// Calls f(extent) for each extent of the fragmented map; returns its length.
+template <typename F>
+uint64_t for_each_extent(uint64_t n, F&& f) {
+  SplitMix rng{kSeed};
+  uint64_t lba = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    Extent e;
+    e.start = lba;
+    e.length = 1 + rng.below(64);
+    e.redirect_index = static_cast<map::RedirectIndex>(rng.next() & 15);
+    f(e);
+    lba += e.length;
+  }
+  return lba;
+}
+
+// What the ordered maps ask their allocator for (without malloc's overhead).
+uint64_t g_map_bytes = 0;
+
+template <typename T>
+struct CountingAllocator {
+  using value_type = T;
+  CountingAllocator() = default;
+  template <typename U>
+  CountingAllocator(const CountingAllocator<U>&) {}  // NOLINT(google-explicit-constructor)
+  T* allocate(size_t n) {
+    g_map_bytes += n * sizeof(T);
+    return std::allocator<T>{}.allocate(n);
+  }
+  void deallocate(T* p, size_t n) {
+    g_map_bytes -= n * sizeof(T);
+    std::allocator<T>{}.deallocate(p, n);
+  }
+  template <typename U>
+  bool operator==(const CountingAllocator<U>&) const {
+    return true;
+  }
+};
+
+using Btree = absl::btree_map<uint64_t, Extent, std::less<uint64_t>,
+                              CountingAllocator<std::pair<const uint64_t, Extent>>>;
+using StdMap = std::map<uint64_t, Extent, std::less<uint64_t>,
+                        CountingAllocator<std::pair<const uint64_t, Extent>>>;
+
+// The best of `rounds` timed rounds of `lookups` lookups at uniform random LBAs
+// of [0, blocks); `find` returns whether the LBA hit an extent, plus a value
+// folded into a sink so the lookups are not optimized away.
+template <typename Find>
+RmapBenchRow time_lookups(const char* name, const RmapBenchOptions& o, uint64_t blocks,
+                          Find&& find) {
+  RmapBenchRow row;
+  row.structure = name;
+  row.ns_per_lookup = std::numeric_limits<double>::max();
+  volatile uint64_t sink = 0;
+  for (uint32_t r = 0; r < std::max<uint32_t>(1, o.rounds); ++r) {
+    SplitMix rng{kSeed + 1 + r};
+    uint64_t misses = 0;
+    uint64_t fold = 0;
+    const auto start = Clock::now();
+    for (uint64_t i = 0; i < o.lookups; ++i) {
+      uint32_t value = 0;
+      if (!find(rng.below(blocks), &value)) ++misses;
+      fold += value;
+    }
+    const double s = seconds_since(start);
+    sink = sink + fold;
+    row.ns_per_lookup = std::min(row.ns_per_lookup, s * 1e9 / static_cast<double>(o.lookups));
+    row.misses += misses;
+  }
+  return row;
+}
+
+template <typename Map>
+bool ordered_find(const Map& m, uint64_t lba, uint32_t* value) {
+  auto it = m.upper_bound(lba);
+  if (it == m.begin()) return false;
+  --it;
+  if (!it->second.contains(lba)) return false;
+  *value = it->second.redirect_index;
+  return true;
+}
+
+template <typename Map>
+RmapBenchRow ordered_map_row(const char* name, const RmapBenchOptions& o) {
+  const uint64_t before = g_map_bytes;
+  auto m = std::make_unique<Map>();
+  const uint64_t blocks =
+      for_each_extent(o.extents, [&](const Extent& e) { m->emplace_hint(m->end(), e.start, e); });
+  const double bytes = static_cast<double>(g_map_bytes - before);
+  RmapBenchRow row = time_lookups(
+      name, o, blocks, [&](uint64_t lba, uint32_t* value) { return ordered_find(*m, lba, value); });
+  row.bytes_per_extent = bytes / static_cast<double>(o.extents);
+  return row;
+}
+
+RmapBenchRow trie_row(const RmapBenchOptions& o, uint64_t* blocks_out) {
+  fp::RmapConfig config;
+  config.policy = fp::RmapPolicy::kLru;
+  config.max_vsegs = 1;
+  const size_t bytes = fp::RmapCache::bytes_for(static_cast<uint32_t>(o.extents), config);
+  // Left uninitialised: pages commit as the pools grow, as on a port's table memory.
+  std::unique_ptr<std::byte[]> region(new std::byte[bytes]);
+  auto cache = std::make_unique<fp::RmapCache>();
+  if (cache->init({region.get(), bytes}, config) != map::RmapStatus::kOk) std::abort();
+  map::VsegDescriptor v;
+  v.id = kVsegId;
+  v.length = for_each_extent(o.extents, [](const Extent&) {});
+  if (cache->add_vseg(v) != map::RmapStatus::kOk) std::abort();
+  for_each_extent(o.extents, [&](const Extent& e) {
+    if (cache->insert(kVsegId, e) != map::RmapStatus::kOk) std::abort();
+  });
+  *blocks_out = v.length;
+  RmapBenchRow row = time_lookups("fp_trie", o, v.length, [&](uint64_t lba, uint32_t* value) {
+    const fp::RmapLookup r = cache->lookup(kVsegId, lba);
+    *value = r.extent.redirect_index;
+    return r.status == map::RmapStatus::kOk;
+  });
+  row.bytes_per_extent =
+      static_cast<double>(cache->stats().bytes_used) / static_cast<double>(o.extents);
+  return row;
+}
+
+// Each event schedules its successor a pseudo-random delay ahead, so the
+// queue keeps its size and times interleave as they do in a fabric.
+struct Chain {
+  Kernel* kernel;
+  uint64_t state;
+  void on_event(uint64_t) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    kernel->schedule_in<&Chain::on_event>(1 + (state >> 54), this);
+  }
+};
+
+}  // namespace
+
+RmapBenchResult run_rmap_bench(const RmapBenchOptions& options) {
+  RmapBenchResult out;
+  out.extents = options.extents;
+  out.rows.push_back(trie_row(options, &out.blocks));
+  out.rows.push_back(ordered_map_row<Btree>("absl_btree", options));
+  out.rows.push_back(ordered_map_row<StdMap>("std_map", options));
+  return out;
+}
+
+double measure_des_events_per_s(uint32_t pending, uint64_t events) {
+  Kernel kernel;
+  std::vector<Chain> chains(pending, Chain{&kernel, 0});
+  for (size_t i = 0; i < pending; ++i) {
+    chains[i].state = i * 7919 + 1;
+    kernel.schedule_in<&Chain::on_event>(i, &chains[i]);
+  }
+  kernel.run_until(10'000);  // warm up: the heap reaches its working size
+  // Mean delay ahead is 512 ns over `pending` chains: about pending / 512
+  // events per simulated ns.
+  const uint64_t before = kernel.events_processed();
+  const auto start = Clock::now();
+  SimTime horizon = kernel.now();
+  const SimTime step = std::max<SimTime>(1, 512'000 / std::max<uint32_t>(1, pending));
+  while (kernel.events_processed() - before < events) {
+    horizon += step;
+    kernel.run_until(horizon);
+  }
+  const double s = seconds_since(start);
+  return static_cast<double>(kernel.events_processed() - before) / s;
+}
+
+double measure_frames_switched_per_s(uint32_t pairs, uint64_t sim_ns) {
+  SwitchTestbed bed(pairs);
+  Kernel& kernel = bed.kernel();
+  kernel.run_until(100 * kNsPerUs);  // warm up the pool and the event heap
+  const uint64_t before = bed.frames_switched();
+  const auto start = Clock::now();
+  kernel.run_until(kernel.now() + sim_ns);
+  const double s = seconds_since(start);
+  return static_cast<double>(bed.frames_switched() - before) / s;
+}
+
+}  // namespace splitpath::sim
