@@ -195,10 +195,13 @@ TEST(CpIoSplit, StripedLegsStopAtStripeUnitsOnTheirColumns) {
 
 TEST(CpMetadata, StripeColumnsHoldTheirUnits) {
   // 100 blocks in 16-block units over 3 columns: units 0..6, the last 4 blocks.
-  EXPECT_EQ(stripe_column_blocks(100, 16, 3, 0), 16u + 16u + 4u);
-  EXPECT_EQ(stripe_column_blocks(100, 16, 3, 1), 32u);
-  EXPECT_EQ(stripe_column_blocks(100, 16, 3, 2), 32u);
-  EXPECT_EQ(stripe_column_blocks(8, 16, 3, 2), 0u);
+  map::StripeStorage s;
+  s.width = 3;
+  s.unit_shift = 4;
+  EXPECT_EQ(s.column_blocks(100, 0), 16u + 16u + 4u);
+  EXPECT_EQ(s.column_blocks(100, 1), 32u);
+  EXPECT_EQ(s.column_blocks(100, 2), 32u);
+  EXPECT_EQ(s.column_blocks(8, 2), 0u);
 }
 
 TEST(CpMetadata, BadStripesAreRejectedPrecisely) {

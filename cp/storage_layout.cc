@@ -7,13 +7,6 @@
 
 namespace splitpath::cp {
 
-uint64_t stripe_column_blocks(uint64_t blocks, uint64_t unit, uint32_t width, uint32_t column) {
-  const uint64_t row = unit * width;
-  const uint64_t rest = blocks % row;
-  const uint64_t before = uint64_t{column} * unit;
-  return blocks / row * unit + (rest > before ? std::min(unit, rest - before) : 0);
-}
-
 bool layout_of(const VsegDef& def, const std::string& what, map::StorageDescriptor* descriptor,
                std::vector<uint64_t>* disk_wwpns, std::vector<PhysicalRange>* ranges,
                std::string* error) {
@@ -47,8 +40,7 @@ bool layout_of(const VsegDef& def, const std::string& what, map::StorageDescript
   for (size_t c = 0; c < s.columns.size(); ++c) {
     const StripeColumnDef& col = s.columns[c];
     if (col.disk_wwpn == 0) return fail(absl::StrFormat("stripe column %u: disk_wwpn is 0", c));
-    const uint64_t n =
-        stripe_column_blocks(def.blocks, s.unit_blocks, st.width, static_cast<uint32_t>(c));
+    const uint64_t n = st.column_blocks(def.blocks, static_cast<uint32_t>(c));
     if (col.lba + n < col.lba) {
       return fail(absl::StrFormat("stripe column %u: lba + blocks overflows", c));
     }

@@ -25,10 +25,6 @@ struct PhysicalRange {
   }
 };
 
-// Blocks of a VSEG of `blocks` blocks that column `column` of a stripe of
-// `width` columns in units of `unit` blocks holds.
-uint64_t stripe_column_blocks(uint64_t blocks, uint64_t unit, uint32_t width, uint32_t column);
-
 // The descriptor of `def` (port IDs 0: the CP fills them in as disks
 // resolve), its disks' WWPNs in element order and the disk ranges it
 // occupies. False with *error (naming `what`, e.g. "volume 'v' VSEG 1") if the

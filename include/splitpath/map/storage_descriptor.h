@@ -71,6 +71,15 @@ struct StripeStorage {
   std::array<StorageElement, kMaxStripeColumns> columns{};
 
   constexpr uint64_t unit_blocks() const { return uint64_t{1} << unit_shift; }
+  // Blocks of a VSEG of `vseg_blocks` blocks that column `column` holds.
+  constexpr uint64_t column_blocks(uint64_t vseg_blocks, uint32_t column) const {
+    const uint64_t unit = unit_blocks();
+    const uint64_t row = unit * width;
+    const uint64_t rest = vseg_blocks % row;
+    const uint64_t before = uint64_t{column} * unit;
+    const uint64_t tail = rest > before ? (rest - before < unit ? rest - before : unit) : 0;
+    return vseg_blocks / row * unit + tail;
+  }
 };
 
 // Where a VSEG-relative block lives, from StorageDescriptor::locate.
