@@ -165,6 +165,9 @@ struct CpStats {
   uint64_t updates = 0;      // restrictive updates completed
   uint64_t drain_waits = 0;  // FPQueryPendingIOs polls that found I/Os pending
   uint64_t aborted_ios = 0;
+  // CP-owned I/Os failed because a leg into a range being updated outlived
+  // drain_timeout_ns (its exchange was lost, e.g. with the host's ABTS).
+  uint64_t stale_leg_aborts = 0;
   uint64_t busy_ns = 0;             // modeled CP time
   uint64_t malformed_messages = 0;  // FP messages that did not decode: dropped
   uint64_t dropped = 0;    // well-formed but for nothing known (dtag, frame, reply): dropped

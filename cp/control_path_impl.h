@@ -49,6 +49,7 @@ struct CpIo {
   uint32_t outstanding = 0;  // legs in flight
   bool blocked = false;      // waiting for an update or a disk login
   bool aborting = false;     // the host sent ABTS: wait for kAborted, send nothing
+  bool stale = false;        // a restrictive update aborted its stuck legs: fail it
   bool failed = false;
   uint8_t status = 0;
   std::vector<uint8_t> sense;
@@ -119,6 +120,9 @@ struct ControlPath::Impl {
   absl::flat_hash_set<uint64_t> appended;
   // Host exchanges aborted by ABTS: key(port, initiator, ox_id).
   absl::flat_hash_set<uint64_t> host_aborted;
+  // Initiators that left the fabric, by key(port, initiator): the number of
+  // FPAbortPendingIOs for all their exchanges still unanswered by that FP.
+  absl::flat_hash_map<uint64_t, uint32_t> departed;
 
   // CP-owned READ/WRITEs by key(port, utag), and their legs by dtag.
   absl::flat_hash_map<uint64_t, CpIo> ios;
@@ -169,6 +173,13 @@ struct ControlPath::Impl {
   void on_target_els(uint32_t port, const Target& target, std::span<const uint8_t> frame);
   void on_abts(uint32_t port, std::span<const uint8_t> frame);
   void answer_command(uint32_t port, const fpapi::UpstreamIo& io);
+  // The initiator `host` (N_Port ID) left the fabric or came back: its
+  // logins are gone and its open exchanges end silently (FPAPI.md, "Host
+  // departure").
+  void on_initiator_gone(uint32_t host);
+  // Has the host abandoned this exchange (ABTS, or it departed)? Then no
+  // FCP_RSP may be sent for it.
+  bool host_ended(uint32_t port, uint32_t initiator, uint16_t ox_id) const;
   void send_expose(uint32_t port, const Target& target, const Lun& lun, uint8_t extra_flags,
                    std::span<const uint32_t> initiators, uint32_t req_id);
 
@@ -193,6 +204,9 @@ struct ControlPath::Impl {
   void change_mapping(const MappingChange& change, std::function<void(bool)> done);
   void begin_update();
   void poll_drain(uint32_t port);
+  // drain_timeout_ns into an update: the CP's own legs into its range that are
+  // still out are lost exchanges; abort their I/Os (they fail, retryable).
+  void abort_stale_legs(uint64_t update_id);
   // The update in progress if it is `id`, else null.
   Update* current_update(uint64_t id);
   void maybe_finish_update();

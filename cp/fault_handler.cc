@@ -143,7 +143,8 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
       ++stats.aborted_ios;
       const uint64_t xkey = exchange_key(port, io.initiator, io.ox_id);
       const uint64_t key = io_key(port, io.utag);
-      const bool by_host = host_aborted.erase(xkey) > 0;
+      const bool by_host =
+          host_aborted.erase(xkey) > 0 || departed.contains(io_key(port, io.initiator));
       auto it = ios.find(key);
       if (it != ios.end()) {
         // The CP owned it: forget its legs (the FP has aborted them).
@@ -154,8 +155,15 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
             ++l;
           }
         }
+        const bool stale = it->second.stale && !by_host;
         ios.erase(it);
-        complete(port, io.utag, 0, {}, 0, 0, /*silent=*/true);
+        if (stale) {
+          complete_check(port, io.utag, fc::sense_key::kAbortedCommand,
+                         fc::asc::kLogicalUnitCommunicationTimeout.asc,
+                         fc::asc::kLogicalUnitCommunicationTimeout.ascq);
+        } else {
+          complete(port, io.utag, 0, {}, 0, 0, /*silent=*/true);
+        }
         maybe_finish_update();
         return;
       }
@@ -326,8 +334,7 @@ void ControlPath::Impl::on_dispatch_complete(uint32_t port, const fpapi::CpDispa
   --io.outstanding;
   // The FP ends the legs of an I/O the host aborted (transport_error) before
   // it hands the I/O back as kAborted: no FCP_RSP may be sent for it.
-  if (c.transport_error && host_aborted.contains(exchange_key(port, io.io.initiator, io.io.ox_id)))
-    io.aborting = true;
+  if (c.transport_error && host_ended(port, io.io.initiator, io.io.ox_id)) io.aborting = true;
   const bool good =
       !c.transport_error && c.scsi_status == fc::scsi_status::kGood && c.residual == 0;
   if (!good && !io.failed) {

@@ -6,11 +6,17 @@
 //   3. per FP, FPQueryPendingIOs (range, started_by_ns = the removal reply's
 //      now_ns, owner kOwnerFp) every drain_poll_ns until none is left, or
 //      FPAbortPendingIOs once drain_timeout_ns have passed; and the CP's own
-//      legs overlapping the range (all dispatched with the old mapping) end;
+//      legs overlapping the range (all dispatched with the old mapping) end,
+//      or after drain_timeout_ns their I/Os are aborted at the FP and fail
+//      with ABORTED COMMAND / LOGICAL UNIT COMMUNICATION TIME-OUT (a leg out
+//      that long lost its exchange, e.g. to a downed ISL that also took the
+//      host's ABTS, and nothing else would ever end it);
 //   4. the metadata changes and the new redirect entries go to every FP whose
 //      virtual initiator is logged into their disk;
 //   5. the held I/Os resume; FPs reload extents on demand.
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "cp/control_path_impl.h"
 #include "spdlog/spdlog.h"
@@ -86,7 +92,39 @@ void ControlPath::Impl::begin_update() {
     });
     link.send_as(p, fpapi::MsgType::kFpRemoveMapping, m);
   }
+  if (!config.skip_drain_for_testing) {
+    later(config.drain_timeout_ns, [this, id = u.id] { abort_stale_legs(id); });
+  }
   maybe_finish_update();  // no ports
+}
+
+void ControlPath::Impl::abort_stale_legs(uint64_t update_id) {
+  Update* u = current_update(update_id);
+  if (!u) return;
+  std::vector<uint64_t> keys;
+  for (const auto& [dtag, leg] : legs) {
+    if (leg.vseg_id == u->vseg_id && leg.start < u->start + u->length &&
+        u->start < leg.start + leg.blocks) {
+      keys.push_back(leg.io_key);
+    }
+  }
+  std::sort(keys.begin(), keys.end());  // deterministic order of messages
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  for (uint64_t key : keys) {
+    auto it = ios.find(key);
+    if (it == ios.end() || it->second.aborting) continue;
+    CpIo& io = it->second;
+    io.aborting = true;
+    io.stale = true;
+    ++stats.stale_leg_aborts;
+    fpapi::FpAbortPendingIOs a;
+    a.req_id = link.next_req_id();
+    a.filter.utag = io.io.utag;
+    a.filter.owner = fpapi::kOwnerCp;
+    // The legs end (CpDispatchIOComplete) and the I/O comes back as kAborted.
+    link.expect_reply(a.req_id, [](const fpapi::FpReply&) {});
+    link.send(io.port, a);
+  }
 }
 
 void ControlPath::Impl::poll_drain(uint32_t port) {

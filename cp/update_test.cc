@@ -4,6 +4,7 @@
 
 #include "cp/testing/cp_harness.h"
 #include "splitpath/fc/scsi_cdb.h"
+#include "splitpath/fc/scsi_sense.h"
 
 namespace splitpath::cp {
 namespace {
@@ -14,6 +15,7 @@ using testing::CpHarness;
 using testing::kDiskAId;
 using testing::kDiskB;
 using testing::kDiskBId;
+using testing::kHost2;
 using testing::kHost2Id;
 
 class CpUpdateTest : public CpHarness {
@@ -239,6 +241,127 @@ TEST_F(CpUpdateTest, WaitsForTheCpsOwnLegs) {
   auto done = sent<fpapi::FpQueueIOComplete>(0);
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].scsi_status, 0);
+}
+
+// A leg whose exchange was lost (the host's ABTS went down with an ISL) would
+// hold the update forever: after drain_timeout_ns the CP aborts its I/O at the
+// FP and fails it with a retryable status.
+TEST_F(CpUpdateTest, AStuckCpLegIsAbortedAfterTheDrainTimeout) {
+  CpConfig config;
+  config.drain_timeout_ns = 100'000;
+  bring_up(config);
+  queue_io(0, FaultKind::kSpansExtents,
+           make_io(70, target_id(), 0, fc::make_read(190, 20), 20 * 512, kHost2Id));
+  auto legs = sent<fpapi::FpDispatchIO>(0);
+  ASSERT_EQ(legs.size(), 2u);
+  start_change(move_extent());
+  ack_removal(0, 10);
+  ack_removal(1, 10);
+  settle();
+  answer_poll(0, 0);
+  answer_poll(1, 0);
+  env.run_for(config.drain_timeout_ns);
+  EXPECT_FALSE(result.has_value());
+  auto aborts = sent<fpapi::FpAbortPendingIOs>(0);
+  ASSERT_EQ(aborts.size(), 1u);
+  EXPECT_EQ(aborts[0].filter.utag, 70u);
+  EXPECT_EQ(aborts[0].filter.owner, fpapi::kOwnerCp);
+  EXPECT_TRUE(sent<fpapi::FpAbortPendingIOs>(1).empty());
+  // The FP ends both legs, hands the I/O back, then acknowledges.
+  for (const auto& leg : legs) {
+    fpapi::CpDispatchIOComplete c;
+    c.dtag = leg.dtag;
+    c.utag = 70;
+    c.transport_error = 1;
+    deliver(0, c, 0);
+  }
+  fpapi::CpQueueIO q;
+  q.reason = FaultKind::kAborted;
+  q.io = make_io(70, target_id(), 0, fc::make_read(190, 20), 20 * 512, kHost2Id);
+  deliver(0, q, 0);
+  fpapi::FpReply r;
+  r.req_id = aborts[0].req_id;
+  r.request = MsgType::kFpAbortPendingIOs;
+  r.value = 1;
+  deliver(0, r);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(*result);
+  auto done = sent<fpapi::FpQueueIOComplete>(0);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].silent, 0);
+  EXPECT_EQ(done[0].scsi_status, fc::scsi_status::kCheckCondition);
+  auto sense = fc::decode_sense_data(done[0].sense.view());
+  ASSERT_TRUE(sense.ok());
+  EXPECT_EQ(sense->sense_key, fc::sense_key::kAbortedCommand);
+  EXPECT_EQ(sense->code, fc::asc::kLogicalUnitCommunicationTimeout);
+  EXPECT_EQ(cp->stats().stale_leg_aborts, 1u);
+}
+
+// An initiator that left the fabric never sends the data or the ABTS of its
+// open exchanges: the CP aborts them all at every FP and ends them silently,
+// so an update waiting for them completes.
+TEST_F(CpUpdateTest, ADepartedInitiatorsExchangesAreAbortedSilently) {
+  bring_up();
+  deliver_frame(0, host_plogi(kHost2Id, kHost2, 0x21));
+  clear();
+  queue_io(0, FaultKind::kSpansExtents,
+           make_io(70, target_id(), 0, fc::make_write(190, 20), 20 * 512, kHost2Id));
+  auto legs = sent<fpapi::FpDispatchIO>(0);
+  ASSERT_EQ(legs.size(), 2u);
+  start_change(move_extent());
+  ack_removal(0, 10);
+  ack_removal(1, 10);
+  settle();
+  answer_poll(0, 0);
+  answer_poll(1, 0);
+  settle();
+  EXPECT_FALSE(result.has_value());
+  cp->on_fabric_change(kHost2Id);
+  env.run_for(0);
+  for (uint32_t p = 0; p < kPorts; ++p) {
+    auto aborts = sent<fpapi::FpAbortPendingIOs>(p);
+    ASSERT_EQ(aborts.size(), 1u) << "port " << p;
+    EXPECT_EQ(aborts[0].filter.initiator, kHost2Id);
+    EXPECT_EQ(aborts[0].filter.ox_id, 0xFFFF);
+    EXPECT_EQ(aborts[0].filter.owner, fpapi::kAnyOwner);
+  }
+  for (const auto& leg : legs) {
+    fpapi::CpDispatchIOComplete c;
+    c.dtag = leg.dtag;
+    c.utag = 70;
+    c.transport_error = 1;
+    deliver(0, c, 0);
+  }
+  fpapi::CpQueueIO q;
+  q.reason = FaultKind::kAborted;
+  q.io = make_io(70, target_id(), 0, fc::make_write(190, 20), 20 * 512, kHost2Id);
+  deliver(0, q);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(*result);
+  auto done = sent<fpapi::FpQueueIOComplete>(0);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].silent, 1);
+  // The host's next I/O (after it logs in again) is not taken for the old one.
+  for (uint32_t p = 0; p < kPorts; ++p) {
+    fpapi::FpReply r;
+    r.req_id = sent<fpapi::FpAbortPendingIOs>(p)[0].req_id;
+    r.request = MsgType::kFpAbortPendingIOs;
+    deliver(p, r, 0);
+  }
+  clear();
+  queue_io(0, FaultKind::kSpansExtents,
+           make_io(71, target_id(), 0, fc::make_read(300, 4), 4 * 512, kHost2Id));
+  auto next = sent<fpapi::FpDispatchIO>(0);
+  ASSERT_EQ(next.size(), 1u);
+  fpapi::CpDispatchIOComplete c;
+  c.dtag = next[0].dtag;
+  c.utag = 71;
+  c.transport_error = 1;
+  deliver(0, c);
+  done = sent<fpapi::FpQueueIOComplete>(0);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].silent, 0);
+  EXPECT_EQ(done[0].scsi_status, fc::scsi_status::kCheckCondition);
 }
 
 TEST_F(CpUpdateTest, UpdatesRunOneAtATime) {

@@ -61,6 +61,7 @@ void ControlPath::Impl::resolve_disks() {
 
 void ControlPath::Impl::on_fabric_change(uint32_t port_id) {
   if (!started) return;  // start() resolves the disks itself
+  on_initiator_gone(port_id);
   ensure_logins_sized();
   bool unresolved = false;
   for (uint32_t d = 0; d < metadata.disks().size(); ++d) {

@@ -173,6 +173,40 @@ void ControlPath::Impl::on_abts(uint32_t port, std::span<const uint8_t> frame) {
   env.send_frame(reply);
 }
 
+void ControlPath::Impl::on_initiator_gone(uint32_t host) {
+  if (!host_wwpn.contains(host)) return;  // never logged into a virtual target
+  for (auto it = host_logins.begin(); it != host_logins.end();) {
+    if ((*it & 0xFFFFFF) == host) {
+      host_logins.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  for (uint32_t p = 0; p < port_count(); ++p) {
+    const uint64_t pkey = io_key(p, host);
+    ++departed[pkey];
+    for (auto& [key, io] : ios) {
+      if (io.port == p && io.io.initiator == host) io.aborting = true;
+    }
+    fpapi::FpAbortPendingIOs a;
+    a.req_id = link.next_req_id();
+    a.filter.initiator = host;
+    a.filter.ox_id = 0xFFFF;
+    a.filter.owner = fpapi::kAnyOwner;
+    // The FP hands back every aborted I/O before this reply (FIFO).
+    link.expect_reply(a.req_id, [this, pkey](const fpapi::FpReply&) {
+      auto d = departed.find(pkey);
+      if (d != departed.end() && --d->second == 0) departed.erase(d);
+    });
+    link.send(p, a);
+  }
+}
+
+bool ControlPath::Impl::host_ended(uint32_t port, uint32_t initiator, uint16_t ox_id) const {
+  return host_aborted.contains(exchange_key(port, initiator, ox_id)) ||
+         departed.contains(io_key(port, initiator));
+}
+
 void ControlPath::Impl::answer_command(uint32_t port, const fpapi::UpstreamIo& io) {
   ++stats.target_commands;
   if (io.task_management != 0) {

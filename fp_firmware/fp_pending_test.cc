@@ -207,5 +207,34 @@ TEST(FpPending, AbortOfACpOwnedIoEndsItsLegs) {
   EXPECT_EQ(t.cp_expect<fpapi::FpReply>().value, 1u);
 }
 
+// An initiator that left the fabric: OX_ID 0xFFFF (unassigned) in the filter
+// matches every exchange of that initiator, whoever owns it, and no other.
+TEST(FpPending, AbortByInitiatorWithUnassignedOxIdEndsAllItsExchanges) {
+  FpFixture t;
+  two_extents(t);
+  t.host_rw(0xA, true, kVsegStart + 10, 8);             // FP-owned
+  t.host_rw(0xB, false, kVsegStart + 1500, 8);          // CP-owned (FoR)
+  t.host_rw(0xC, true, kVsegStart + 30, 8, 0, kHost2);  // another host
+  t.run();
+  (void)t.expect_frame();
+  (void)t.expect_frame();
+  EXPECT_EQ(t.cp_expect<fpapi::CpQueueIO>().io.ox_id, 0xB);
+  fpapi::FpAbortPendingIOs a;
+  a.req_id = 9;
+  a.filter.initiator = kHost;
+  a.filter.ox_id = 0xFFFF;
+  t.cp_send(a);
+  t.run();
+  EXPECT_EQ(t.expect_frame().h.r_ctl, fc::rctl::kBlsAbts);  // A's downstream leg
+  EXPECT_TRUE(t.tx_idle());
+  const auto first = t.cp_expect<fpapi::CpQueueIO>();
+  const auto second = t.cp_expect<fpapi::CpQueueIO>();
+  EXPECT_EQ(first.reason, fpapi::FaultKind::kAborted);
+  EXPECT_EQ(second.reason, fpapi::FaultKind::kAborted);
+  EXPECT_EQ(first.io.ox_id + second.io.ox_id, 0xA + 0xB);
+  EXPECT_EQ(t.cp_expect<fpapi::FpReply>().value, 2u);
+  EXPECT_EQ(t.fp.statistics().downstream_pending, 1u);  // C's leg runs on
+}
+
 }  // namespace
 }  // namespace splitpath::fp::testing

@@ -120,7 +120,8 @@ bool FastPath::Impl::matches(const Upstream& u, const fpapi::PendingFilter& f) c
   if (f.owner != fpapi::kAnyOwner && f.owner != owner_of(u)) return false;
   if (u.started_ns > f.started_by_ns) return false;
   if (f.utag != fpapi::kNoTag && f.utag != utag_of(u)) return false;
-  if (f.initiator != fpapi::kNoTag && (f.initiator != u.io.initiator || f.ox_id != u.io.ox_id)) {
+  if (f.initiator != fpapi::kNoTag &&
+      (f.initiator != u.io.initiator || (f.ox_id != 0xFFFF && f.ox_id != u.io.ox_id))) {
     return false;
   }
   if (f.vseg_id != fpapi::kNoTag) {

@@ -11,8 +11,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "boost/program_options.hpp"
+#include "fabric_sim/bench/bench_figures.h"
+#include "fabric_sim/bench/bench_suite.h"
 #include "fabric_sim/bench/decode_bench.h"
 #include "fabric_sim/bench/scaling_scenario.h"
+#include "fabric_sim/bench/svg_plot.h"
 #include "fmt/format.h"
 
 namespace po = boost::program_options;
@@ -74,9 +77,104 @@ int decode_bench_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Writes DIR/scaling.csv and DIR/scaling.svg (IOPS against loaded ports).
+bool write_scaling_files(const std::string& dir,
+                         const std::vector<splitpath::sim::ScalingPoint>& points) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::ofstream csv(std::filesystem::path(dir) / "scaling.csv");
+  std::ofstream svg(std::filesystem::path(dir) / "scaling.svg");
+  if (!csv || !svg) {
+    std::cerr << "splitpath bench: cannot write scaling.csv and scaling.svg in " << dir << "\n";
+    return false;
+  }
+  csv << splitpath::sim::scaling_csv_header() << "\n";
+  splitpath::sim::Plot plot{"Simulated IOPS as loaded ports grow",
+                            "loaded ports",
+                            "IOPS",
+                            {{"FP on", {}}, {"CP only", {}}}};
+  for (const auto& p : points) {
+    csv << splitpath::sim::scaling_csv_row(p) << "\n";
+    plot.series[p.fp_enabled ? 0 : 1].points.emplace_back(p.loaded_ports, p.iops);
+  }
+  svg << splitpath::sim::render_svg_plot(plot);
+  return true;
+}
+
+// `splitpath bench [--quick] [--json] [--csv DIR] [--compare BASELINE]
+// [--write-baseline FILE]`: the whole suite, one table of figures.
+int suite_command(const std::vector<std::string>& args) {
+  po::options_description options("splitpath bench options");
+  options.add_options()("help,h", "show this help")("quick", "a short run (well under a minute)")(
+      "json", "print the figures as JSON")("csv", po::value<std::string>(),
+                                           "write scaling.csv and scaling.svg in this directory")(
+      "compare", po::value<std::string>(),
+      "flag gated figures more than 10% worse than this baseline; exit 1 if any")(
+      "write-baseline", po::value<std::string>(), "write the figures as a baseline file");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "splitpath bench: " << e.what() << "\n" << options;
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: splitpath bench [options] | bench scaling ... | bench decode ...\n"
+              << options;
+    return 0;
+  }
+  std::vector<splitpath::sim::Figure> baseline;
+  if (vm.count("compare")) {
+    auto b = splitpath::sim::read_baseline(vm["compare"].as<std::string>());
+    if (!b.ok()) {
+      std::cerr << "splitpath bench: " << b.status().message() << "\n";
+      return kExitUsage;
+    }
+    baseline = *b;
+  }
+  splitpath::sim::BenchSuiteOptions o;
+  o.quick = vm.count("quick") > 0;
+  o.scratch_dir = std::filesystem::temp_directory_path().string();
+  auto result = splitpath::sim::run_bench_suite(o);
+  if (!result.ok()) {
+    std::cerr << "splitpath bench: " << result.status().message() << "\n";
+    return kExitErrors;
+  }
+  if (vm.count("csv") && !write_scaling_files(vm["csv"].as<std::string>(), result->scaling)) {
+    return kExitUsage;
+  }
+  if (vm.count("write-baseline")) {
+    std::ofstream out(vm["write-baseline"].as<std::string>());
+    if (!out) {
+      std::cerr << "splitpath bench: cannot write " << vm["write-baseline"].as<std::string>()
+                << "\n";
+      return kExitUsage;
+    }
+    out << splitpath::sim::figures_json(result->figures);
+  }
+  if (vm.count("json")) {
+    std::cout << splitpath::sim::figures_json(result->figures);
+  } else {
+    std::cout << splitpath::sim::format_figures_table(result->figures);
+  }
+  if (!vm.count("compare")) return 0;
+  auto c = splitpath::sim::compare_figures(baseline, result->figures);
+  for (const auto& m : c.missing)
+    std::cerr << "splitpath bench: note: not measured in this run: " << m << "\n";
+  for (const auto& r : c.regressions) {
+    std::cerr << fmt::format(
+        "splitpath bench: REGRESSION {}: {:.4g} against baseline {:.4g} "
+        "({:.1f}% worse)\n",
+        r.name, r.current, r.baseline, r.worse_by * 100);
+  }
+  return c.regressions.empty() ? 0 : kExitErrors;
+}
+
 }  // namespace
 
 int bench_command(const std::vector<std::string>& args) {
+  if (args.empty() || args.front().rfind("--", 0) == 0) return suite_command(args);
   if (!args.empty() && args.front() == "decode") {
     return decode_bench_command(std::vector<std::string>(args.begin() + 1, args.end()));
   }

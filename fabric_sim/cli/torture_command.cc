@@ -1,6 +1,7 @@
 #include "fabric_sim/cli/torture_command.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <random>
 
@@ -36,6 +37,12 @@ bool set_broken(const std::string& name, BrokenMechanisms* b) {
 // whether the same violation came back (the run is deterministic).
 void replay_failure(const TortureOptions& base, const TortureRunResult& failed,
                     const std::string& out_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) {
+    std::cerr << "torture: --out-dir " << out_dir << ": " << ec.message() << "\n";
+    return;
+  }
   TortureOptions again = base;
   again.seed = failed.seed;
   again.pcap_path = fmt::format("{}/torture-{}.pcap", out_dir, failed.seed);

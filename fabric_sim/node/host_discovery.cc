@@ -199,7 +199,11 @@ void Host::add_job(const DiscoveredLun& lun) {
     if (j->lun.target_wwpn == lun.target_wwpn && j->lun.lun == lun.lun) {
       j->lun = lun;
       j->active = true;
-      fill_queue(*j);
+      if (w.rate_iops > 0 && !j->arrival_scheduled && !stopped_) {
+        schedule_arrival(*j);
+      } else {
+        fill_queue(*j);
+      }
       return;
     }
   }

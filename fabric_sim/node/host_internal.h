@@ -28,6 +28,9 @@ struct Host::Job {
   uint64_t next_sequential = 0;
   uint32_t outstanding = 0;
   uint64_t backlog = 0;  // arrivals waiting for a free queue slot (rate mode)
+  // An arrival is scheduled (rate mode). The chain stops while the job is
+  // inactive and starts again when its LUN comes back.
+  bool arrival_scheduled = false;
   bool active = true;
 
   Job(uint64_t wwpn, Rng r) : verify(wwpn), rng(r) {}

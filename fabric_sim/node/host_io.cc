@@ -31,12 +31,14 @@ Host::IoSlot* Host::slot_for(const fc::FrameHeader& h) {
 void Host::schedule_arrival(Job& job) {
   const double mean_ns = 1e9 / config_.workload.rate_iops;
   const auto delay = static_cast<SimTime>(job.rng.exponential(mean_ns));
+  job.arrival_scheduled = true;
   kernel().schedule_in<&Host::on_arrival>(delay, this, job.index);
 }
 
 void Host::on_arrival(uint64_t job_index) {
   if (stopped_ || job_index >= jobs_.size()) return;
   Job& job = *jobs_[job_index];
+  job.arrival_scheduled = false;
   if (!job.active) return;
   ++job.backlog;
   fill_queue(job);

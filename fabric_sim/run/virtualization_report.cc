@@ -31,6 +31,7 @@ nlohmann::ordered_json cp_json(const cp::CpStats& s) {
   j["updates"] = s.updates;
   j["drain_waits"] = s.drain_waits;
   j["aborted_ios"] = s.aborted_ios;
+  j["stale_leg_aborts"] = s.stale_leg_aborts;
   j["busy_ns"] = s.busy_ns;
   return j;
 }

@@ -75,6 +75,8 @@ class Runner {
   std::vector<std::string> unit_notes(size_t volume, uint64_t unit) const;
   std::vector<std::string> vseg_notes(size_t vseg) const;
   void cp_notes(const std::string& switch_name, std::vector<std::string>* out) const;
+  // Login state, discovered LUNs and outstanding I/Os of every host.
+  void host_notes(std::vector<std::string>* out) const;
   std::string describe_update(const UpdateRecord& u) const;
   // Nested faults on one target: the target heals when the last one does.
   bool begin_fault(const std::string& key) { return active_[key]++ == 0; }
@@ -154,13 +156,24 @@ std::vector<std::string> Runner::unit_notes(size_t volume, uint64_t unit) const 
   return out;
 }
 
+void Runner::host_notes(std::vector<std::string>* out) const {
+  static constexpr const char* kStates[] = {"offline", "flogi", "registering", "ready"};
+  for (const auto& h : fabric_->hosts()) {
+    out->push_back(fmt::format("host {}: login {}, {} LUNs discovered, {} I/Os outstanding",
+                               h->name(), kStates[static_cast<size_t>(h->login_state())],
+                               h->luns().size(), h->outstanding()));
+  }
+}
+
 void Runner::cp_notes(const std::string& switch_name, std::vector<std::string>* out) const {
   const cp::CpStats c = fabric_->switch_named(switch_name)->virtualization_stats().cp;
   out->push_back(fmt::format(
-      "cp of {}: updates {}, drain_waits {}, aborted_ios {}, queued_ios {}, completed_ios {}, "
-      "dispatched {}, error_completions {}, dropped {}, vi_logins {}, vi_logins_pending {}",
-      switch_name, c.updates, c.drain_waits, c.aborted_ios, c.queued_ios, c.completed_ios,
-      c.dispatched, c.error_completions, c.dropped, c.vi_logins, c.vi_logins_pending));
+      "cp of {}: updates {}, drain_waits {}, aborted_ios {}, stale_leg_aborts {}, "
+      "queued_ios {}, completed_ios {}, dispatched {}, error_completions {}, dropped {}, "
+      "vi_logins {}, vi_logins_pending {}",
+      switch_name, c.updates, c.drain_waits, c.aborted_ios, c.stale_leg_aborts, c.queued_ios,
+      c.completed_ios, c.dispatched, c.error_completions, c.dropped, c.vi_logins,
+      c.vi_logins_pending));
 }
 
 std::vector<std::string> Runner::vseg_notes(size_t vseg) const {
@@ -303,12 +316,16 @@ void Runner::tick(uint64_t) {
   // (hosts time out, rediscover and retry well within this).
   const SimTime stall = 2 * scenario_.max_io_timeout_ns + kDrainTimeout + 200 * kNsPerMs;
   const SimTime since = std::max(last_progress_, quiet_since_);
-  if (faults_active_ == 0 && updates_pending_ == 0 && k.now() > since + stall && ios < options_.ops)
-    fail(Violation{kProgress,
-                   k.now(),
-                   fmt::format("no host I/O has completed since {} (no fault active since {})",
-                               last_progress_, quiet_since_),
-                   {}});
+  if (faults_active_ == 0 && updates_pending_ == 0 && k.now() > since + stall &&
+      ios < options_.ops) {
+    Violation v{kProgress,
+                k.now(),
+                fmt::format("no host I/O has completed since {} (no fault active since {})",
+                            last_progress_, quiet_since_),
+                {}};
+    host_notes(&v.history);
+    fail(v);
+  }
   for (const UpdateRecord& u : updates_) {
     if (!u.done && k.now() > u.requested + kDrainTimeout + stall) {
       Violation v{

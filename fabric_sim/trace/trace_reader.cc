@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "fabric_sim/trace/mapped_pcap.h"
 #include "fmt/format.h"
 #include "splitpath/fc/crc32.h"
 #include "splitpath/fc/frame_header.h"
@@ -175,6 +176,12 @@ std::string link_type_name(int link_type) {
 }
 
 absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::open(const std::string& path) {
+  if (auto mapped = MappedPcap::open(path)) {
+    const int link = mapped->link_type();
+    if (link == kLinkFc2 || link == kLinkFc2WithDelims || link == kLinkEthernet) {
+      return std::unique_ptr<TraceReader>(new TraceReader(std::move(mapped), path));
+    }
+  }
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   pcap_t* handle =
       pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
@@ -210,8 +217,72 @@ absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::from_handle(pcap* hand
   return std::unique_ptr<TraceReader>(new TraceReader(handle, name, link));
 }
 
+TraceReader::TraceReader(std::unique_ptr<MappedPcap> mapped, std::string name)
+    : handle_(nullptr),
+      mapped_(std::move(mapped)),
+      name_(std::move(name)),
+      link_type_(mapped_->link_type()) {}
+
 TraceReader::~TraceReader() {
   if (handle_) pcap_close(handle_);
+}
+
+bool TraceReader::hand_over() {
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  handle_ =
+      pcap_open_offline_with_tstamp_precision(name_.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (handle_ && std::fseek(pcap_file(handle_), static_cast<long>(mapped_->offset()), SEEK_SET)) {
+    pcap_close(handle_);
+    handle_ = nullptr;
+  }
+  mapped_.reset();
+  return handle_ != nullptr;
+}
+
+int TraceReader::next_record(uint64_t& time_ns, uint32_t& caplen, uint32_t& len,
+                             const uint8_t*& data) {
+  if (mapped_) {
+    PcapRecord r;
+    switch (mapped_->next(r)) {
+      case MappedPcap::Next::kRecord:
+        time_ns = r.time_ns;
+        caplen = r.caplen;
+        len = r.len;
+        data = r.data;
+        return 1;
+      case MappedPcap::Next::kEnd:
+        return 0;
+      case MappedPcap::Next::kHandOver:
+        if (!hand_over()) {
+          ++skipped_.truncated_file;
+          problems_.push_back(
+              TraceProblem{records_ + 1, "capture file cut short: cannot reopen the file"});
+          read_error_ = absl::DataLossError(
+              fmt::format("{}: frame {}: cannot reopen the file", name_, records_ + 1));
+          return -1;
+        }
+        break;
+    }
+  }
+  pcap_pkthdr* hdr = nullptr;
+  const u_char* bytes = nullptr;
+  const int rc = pcap_next_ex(handle_, &hdr, &bytes);
+  if (rc == PCAP_ERROR_BREAK) return 0;
+  if (rc != 1) {
+    // A savefile yields 1 or an end; anything else is a damaged or cut file.
+    const std::string why = pcap_geterr(handle_);
+    ++skipped_.truncated_file;
+    problems_.push_back(TraceProblem{records_ + 1, "capture file cut short: " + why});
+    read_error_ = absl::DataLossError(fmt::format("{}: frame {}: {}", name_, records_ + 1, why));
+    return -1;
+  }
+  // With nanosecond precision libpcap hands back nanoseconds in tv_usec.
+  time_ns = static_cast<uint64_t>(hdr->ts.tv_sec) * 1000000000ull +
+            static_cast<uint64_t>(hdr->ts.tv_usec);
+  caplen = hdr->caplen;
+  len = hdr->len;
+  data = bytes;
+  return 1;
 }
 
 void TraceReader::problem(std::string reason) {
@@ -220,29 +291,18 @@ void TraceReader::problem(std::string reason) {
 
 bool TraceReader::next(TraceFrame& frame) {
   while (!done_) {
-    pcap_pkthdr* hdr = nullptr;
-    const u_char* data = nullptr;
-    const int rc = pcap_next_ex(handle_, &hdr, &data);
-    if (rc == PCAP_ERROR_BREAK) {
+    uint64_t time_ns = 0;
+    uint32_t caplen = 0;
+    uint32_t wire_len = 0;
+    const uint8_t* data = nullptr;
+    if (next_record(time_ns, caplen, wire_len, data) != 1) {
       done_ = true;
-      break;
-    }
-    if (rc != 1) {
-      // A savefile yields 1 or an end; anything else is a damaged or cut file.
-      done_ = true;
-      const std::string why = pcap_geterr(handle_);
-      ++skipped_.truncated_file;
-      problems_.push_back(TraceProblem{records_ + 1, "capture file cut short: " + why});
-      read_error_ = absl::DataLossError(fmt::format("{}: frame {}: {}", name_, records_ + 1, why));
       break;
     }
     ++records_;
-    const uint32_t caplen = hdr->caplen;
-    const uint32_t len = std::max(hdr->len, hdr->caplen);
+    const uint32_t len = std::max(wire_len, caplen);
     frame.number = records_;
-    // With nanosecond precision libpcap hands back nanoseconds in tv_usec.
-    frame.time_ns = static_cast<uint64_t>(hdr->ts.tv_sec) * 1000000000ull +
-                    static_cast<uint64_t>(hdr->ts.tv_usec);
+    frame.time_ns = time_ns;
     if (records_ == 1) first_record_ns_ = frame.time_ns;
     frame.sof.clear();
     frame.eof.clear();
@@ -277,7 +337,7 @@ bool TraceReader::take_fc2(const uint8_t* data, uint32_t caplen, uint32_t len, T
     problem(fmt::format("frame shorter than an FC header: {} bytes (24 needed)", caplen));
     return false;
   }
-  frame.fc.assign(data, data + caplen);
+  frame.fc = fc::ConstBytes(data, data + caplen);
   frame.wire_size = len;
   if (frame.cut) problem(fmt::format("capture record cut: {} of {} bytes captured", caplen, len));
   return true;
@@ -300,14 +360,14 @@ bool TraceReader::take_fc2_delims(const uint8_t* data, uint32_t caplen, uint32_t
   frame.wire_size = static_cast<uint32_t>(len - kDelimiterSize - kFc2DelimTrailer);
   if (frame.cut) {
     const size_t have = std::min<size_t>(caplen - kDelimiterSize, frame.wire_size);
-    frame.fc.assign(data + kDelimiterSize, data + kDelimiterSize + have);
+    frame.fc = fc::ConstBytes(data + kDelimiterSize, data + kDelimiterSize + have);
     problem(
         fmt::format("capture record cut: {} of {} bytes captured (no CRC or EOF)", caplen, len));
     return true;
   }
   const uint8_t* fc_begin = data + kDelimiterSize;
   const size_t fc_size = frame.wire_size;
-  frame.fc.assign(fc_begin, fc_begin + fc_size);
+  frame.fc = fc::ConstBytes(fc_begin, fc_begin + fc_size);
   const uint32_t eof = fc::load_be32(fc_begin + fc_size + kCrcSize);
   const char* eof_name = fc_eof_name(eof);
   frame.eof = eof_name ? eof_name : fmt::format("0x{:08x}", eof);
@@ -372,7 +432,7 @@ bool TraceReader::take_ethernet(const uint8_t* data, uint32_t caplen, uint32_t l
   if (frame.cut) {
     frame.wire_size = static_cast<uint32_t>(len - off - kFcoeHeaderSize - kFcoeTrailerSize);
     const size_t have = std::min<size_t>(caplen - off - kFcoeHeaderSize, frame.wire_size);
-    frame.fc.assign(body, body + have);
+    frame.fc = fc::ConstBytes(body, body + have);
     problem(
         fmt::format("capture record cut: {} of {} bytes captured (no CRC or EOF)", caplen, len));
     return true;
@@ -398,7 +458,7 @@ bool TraceReader::take_ethernet(const uint8_t* data, uint32_t caplen, uint32_t l
       frame.ether_fcs = true;
     }
   }
-  frame.fc.assign(body, body + fc_size);
+  frame.fc = fc::ConstBytes(body, body + fc_size);
   frame.wire_size = static_cast<uint32_t>(fc_size);
   const uint8_t eof = body[fc_size + kCrcSize];
   const char* eof_name = fcoe_eof_name(eof);
@@ -438,7 +498,7 @@ bool TraceReader::take_fip(const uint8_t* fip, size_t size, TraceFrame& frame) {
         return false;
       }
       const uint8_t* fc_begin = fip + off + kFipLinkServicePrefix;
-      frame.fc.assign(fc_begin, fip + off + desc_size);
+      frame.fc = fc::ConstBytes(fc_begin, fip + off + desc_size);
       frame.wire_size = static_cast<uint32_t>(desc_size - kFipLinkServicePrefix);
       frame.fip = true;
       frame.cut = false;

@@ -1,5 +1,7 @@
-// Reads Fibre Channel frames out of a capture file (pcap or pcapng, through
-// libpcap) for `splitpath decode`. Three link types are understood:
+// Reads Fibre Channel frames out of a capture file for `splitpath decode`: a
+// classic pcap file is mapped into memory and parsed in place (MappedPcap);
+// pcapng, streams and whatever the mapped reader leaves go through libpcap. Three link types are
+// understood:
 //
 //   224 LINKTYPE_FC_2                     FC-2 header + payload, nothing else
 //   225 LINKTYPE_FC_2_WITH_FRAME_DELIMS   4-byte SOF, header, payload, CRC-32
@@ -33,6 +35,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "fabric_sim/trace/mapped_pcap.h"
+#include "splitpath/fc/wire.h"
 
 struct pcap;
 
@@ -60,7 +64,8 @@ struct TraceFrame {
   uint64_t time_ns = 0;  // capture timestamp, nanoseconds since the epoch
   // FC-2 header and payload. At least kFrameHeaderSize bytes; fewer than on the
   // wire when the capture record was cut (then wire_size says how many there were).
-  std::vector<uint8_t> fc;
+  // Points into the reader's buffer: valid until its next call to next().
+  fc::ConstBytes fc;
   uint32_t wire_size = 0;  // header + payload bytes the frame had on the wire
   bool cut = false;        // the capture record holds only part of the frame
   // Link-level notes: empty when the link type has no delimiters. Names are
@@ -123,6 +128,12 @@ class TraceReader {
  private:
   TraceReader(pcap* handle, std::string name, int link_type)
       : handle_(handle), name_(std::move(name)), link_type_(link_type) {}
+  TraceReader(std::unique_ptr<MappedPcap> mapped, std::string name);
+  // The next capture record: from the mapping, or from libpcap (opened on the
+  // file at the mapping's offset when the mapping hands over). 1 for a record,
+  // 0 at the end, -1 when the file is cut short (read_error_ is set).
+  int next_record(uint64_t& time_ns, uint32_t& caplen, uint32_t& len, const uint8_t*& data);
+  bool hand_over();
   static absl::StatusOr<std::unique_ptr<TraceReader>> from_handle(pcap* handle,
                                                                   const std::string& name);
   // Each returns true when the record yielded a frame.
@@ -133,6 +144,7 @@ class TraceReader {
   void problem(std::string reason);
 
   pcap* handle_;
+  std::unique_ptr<MappedPcap> mapped_;
   std::string name_;
   int link_type_;
   uint64_t records_ = 0;

@@ -342,8 +342,10 @@ struct PendingFilter {
   // held). An FpReply's now_ns is the right bound for the I/Os that may have
   // used what the reply removed.
   uint64_t started_by_ns = ~0ull;
-  uint32_t utag = kNoTag;       // kNoTag: any; else just this I/O
-  uint32_t initiator = kNoTag;  // with ox_id: the host exchange (an ABTS)
+  uint32_t utag = kNoTag;  // kNoTag: any; else just this I/O
+  // With ox_id: the host exchange (an ABTS); with ox_id 0xFFFF (unassigned):
+  // every exchange of that initiator (it left the fabric: implicit logout).
+  uint32_t initiator = kNoTag;
   uint16_t ox_id = 0xFFFF;
   // Which owners count (kOwnerFp, kOwnerCp, kAnyOwner). The restrictive-
   // update drain asks for kOwnerFp only: the CP tracks the I/Os it owns itself

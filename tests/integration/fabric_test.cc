@@ -284,5 +284,29 @@ faults:
   EXPECT_EQ(h->luns().size(), 1u);
 }
 
+// A host with a fixed arrival rate: an arrival that fell while the LUN was
+// gone used to end the chain, and the job never issued again.
+TEST(Fabric, RateLimitedJobResumesAfterALinkBounce) {
+  Topology t = parse_or_die(R"(
+duration: 60ms
+switches: [{name: sw0, domain: 1, ports: 4}]
+disks: [{name: d0, port: sw0:1, luns: [{lun: 0, size: 64MiB}]}]
+hosts:
+  - {name: h0, port: sw0:0, workload: {read_percent: 50, block_size: 4KiB, queue_depth: 4, lba_count: 2048, rate_iops: 20000}}
+faults:
+  - {at: 10ms, kind: link_down, target: h0}
+  - {at: 20ms, kind: link_up, target: h0}
+)");
+  auto fabric = build_or_die(t);
+  fabric->run_until(30 * kNsPerMs);
+  Host* h = fabric->host("h0");
+  ASSERT_EQ(h->login_state(), LoginState::kReady);
+  const uint64_t before = h->stats().ios_completed;
+  ASSERT_TRUE(fabric->run().ok());
+  // 30 ms at 20,000 IOPS is about 600 I/Os.
+  EXPECT_GT(h->stats().ios_completed, before + 300) << "I/O resumed after the new login";
+  EXPECT_EQ(h->stats().verify_errors, 0u);
+}
+
 }  // namespace
 }  // namespace splitpath::sim

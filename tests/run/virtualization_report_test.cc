@@ -111,7 +111,7 @@ TEST(VirtualizationJson, SumsPortsAndKeepsEveryField) {
   EXPECT_EQ(keys(cp), (std::vector<std::string>{
                           "messages", "mapping_misses", "queued_ios", "faults", "completed_ios",
                           "error_completions", "dispatched", "target_commands", "els_answered",
-                          "updates", "drain_waits", "aborted_ios", "busy_ns"}));
+                          "updates", "drain_waits", "aborted_ios", "stale_leg_aborts", "busy_ns"}));
   EXPECT_EQ(cp["messages"], 123u);
   EXPECT_EQ(cp["mapping_misses"], 50u);
   EXPECT_EQ(cp["queued_ios"], 300u);
@@ -125,6 +125,7 @@ TEST(VirtualizationJson, SumsPortsAndKeepsEveryField) {
   EXPECT_EQ(cp["updates"], 2u);
   EXPECT_EQ(cp["drain_waits"], 3u);
   EXPECT_EQ(cp["aborted_ios"], 0u);
+  EXPECT_EQ(cp["stale_leg_aborts"], 0u);
   EXPECT_EQ(cp["busy_ns"], 6'000'000u);
 
   ASSERT_EQ(j["ports"].size(), 2u);

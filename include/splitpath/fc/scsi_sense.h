@@ -52,6 +52,7 @@ inline constexpr AscAscq kNoAdditionalSense{0x00, 0x00};
 inline constexpr AscAscq kLogicalUnitNotReady{0x04, 0x00};  // cause not reportable
 inline constexpr AscAscq kLogicalUnitBecomingReady{0x04, 0x01};
 inline constexpr AscAscq kLogicalUnitCommunicationFailure{0x08, 0x00};
+inline constexpr AscAscq kLogicalUnitCommunicationTimeout{0x08, 0x01};
 inline constexpr AscAscq kWriteError{0x0C, 0x00};
 inline constexpr AscAscq kUnrecoveredReadError{0x11, 0x00};
 inline constexpr AscAscq kParameterListLengthError{0x1A, 0x00};
