@@ -324,10 +324,15 @@ class Generator {
   void settings() {
     Rng r = stream("settings");
     FpSettings& fp = out_.topology.fp;
-    // The FP's fixed tables take about 405 KiB (fp_firmware/README.md); the
-    // rest caches extents at about 104 bytes each: 424 KiB holds some 190.
+    // The FP's fixed tables take about 493 KiB (fp_firmware/README.md); the
+    // rest caches extents at about 104 bytes each: 512 KiB holds some 190.
+    // Redirect entries grew from 64 to 152 bytes with storage descriptors
+    // (88 KiB more for the default 1024): every size below adds that, so a
+    // seed caches as many extents as it did before and replays its run.
+    constexpr uint64_t kDescriptorGrowth = 88 << 10;
     const uint64_t memories[] = {512 << 10, 1 << 20, 4 << 20};
-    fp.table_memory_bytes = on(FaultKind::kTablePressure) ? 424 << 10 : memories[r.uniform(3)];
+    fp.table_memory_bytes =
+        kDescriptorGrowth + (on(FaultKind::kTablePressure) ? 424 << 10 : memories[r.uniform(3)]);
     const uint32_t transfers[] = {16 << 10, 64 << 10, 256 << 10, 1 << 20};
     fp.max_transfer_bytes = transfers[r.uniform(4)];
     fp.frame_cost_ns = static_cast<uint32_t>(between(r, 50, 500));
