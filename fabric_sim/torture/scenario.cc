@@ -275,10 +275,10 @@ class Generator {
 
   // Stripes the VSEG over 1-8 columns with a power-of-two unit of 1 block to
   // 2^14 blocks (mostly up to 256, the largest host I/O, so that I/Os both
-  // fit units and cross them). The columns go to different disks as long as
-  // there are disks with LUNs of the volume's block size, then round again;
-  // their blocks come from the upper half of each LUN, which allocate()
-  // never reaches. The VSEG's unstriped home stays allocated, unused.
+  // fit units and cross them; up to 16 under table pressure). The columns go to different disks as
+  // long as there are disks with LUNs of the volume's block size, then round again; their blocks
+  // come from the upper half of each LUN, which allocate() never reaches. The VSEG's unstriped home
+  // stays allocated, unused.
   void stripe(Rng& r, uint32_t block_size, VsegConfig* seg, TortureVseg* tv) {
     std::vector<std::pair<size_t, uint16_t>> luns;
     for (size_t i = 0; i < out_.topology.disks.size(); ++i) {
@@ -288,7 +288,11 @@ class Generator {
     for (size_t i = luns.size(); i > 1; --i)
       std::swap(luns[i - 1], luns[r.uniform(i)]);
     const size_t width = 1 + r.uniform(8);
-    const auto shift = static_cast<uint8_t>(r.uniform(8) == 0 ? 9 + r.uniform(6) : r.uniform(9));
+    // Under table pressure extents are 4-32 blocks and an I/O crossing one
+    // faults before its stripe units are looked at: units stay smaller there.
+    const auto shift = static_cast<uint8_t>(on(FaultKind::kTablePressure) ? r.uniform(5)
+                                            : r.uniform(8) == 0           ? 9 + r.uniform(6)
+                                                                          : r.uniform(9));
     VsegPlace& home = tv->place[0];
     home.unit_shift = shift;
     home.columns.resize(width);
