@@ -92,6 +92,23 @@ struct CpConfig {
 // One VSEG of a volume: `blocks` blocks mapped linearly onto a LUN of a
 // physical disk, its Rmap cut into extents of `extent_blocks` (0: one extent)
 // that share one redirect entry.
+// One column of a striped VSEG: blocks of LUN `lun` of disk `disk_wwpn` from
+// `lba`.
+struct StripeColumnDef {
+  uint64_t disk_wwpn = 0;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+};
+
+// RAID 0 over the columns: stripe units of `unit_blocks` blocks (a power of
+// two) dealt out round robin (map::StripeStorage).
+struct StripeDef {
+  uint64_t unit_blocks = 0;
+  std::vector<StripeColumnDef> columns;  // 1 .. map::kMaxStripeColumns
+};
+
+// A VSEG on one disk range (disk_wwpn, lun, lba), or striped over several
+// (`stripe`, and then disk_wwpn, lun and lba are unused).
 struct VsegDef {
   uint64_t blocks = 0;
   uint64_t disk_wwpn = 0;
@@ -99,6 +116,7 @@ struct VsegDef {
   uint64_t lba = 0;  // first physical block
   uint64_t extent_blocks = 0;
   uint8_t flags = 0;  // map::redirect_flags, e.g. FoW
+  std::optional<StripeDef> stripe = std::nullopt;
 };
 
 // A virtual volume (LV, figure 10): its VSEGs in LBA order.

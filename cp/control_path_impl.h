@@ -162,6 +162,9 @@ struct ControlPath::Impl {
   // The redirect entry as the FPs get it (fault_every_io adds FoR|FoW).
   map::RedirectEntry fp_redirect(const Vseg& seg, map::RedirectIndex index) const;
   void send_redirect(uint32_t port, const Vseg& seg, map::RedirectIndex index, fpapi::MsgType type);
+  // Whether every disk of the entry is logged in from `port` (want_login on
+  // each, so the missing ones start).
+  bool entry_ready(uint32_t port, const Vseg& seg, map::RedirectIndex index);
   // May `initiator` (N_Port ID) access `lun`? (LUN masking by WWPN.)
   bool allowed(const Lun& lun, uint32_t initiator) const;
 

@@ -35,8 +35,18 @@ map::RedirectEntry ControlPath::Impl::fp_redirect(const Vseg& seg, map::Redirect
   return e;
 }
 
+bool ControlPath::Impl::entry_ready(uint32_t port, const Vseg& seg, map::RedirectIndex index) {
+  bool ready = true;
+  for (uint32_t disk : seg.redirect_disks[index])
+    ready = want_login(port, disk) && ready;  // every element's disk starts logging in
+  return ready;
+}
+
 void ControlPath::Impl::send_redirect(uint32_t port, const Vseg& seg, map::RedirectIndex index,
                                       fpapi::MsgType type) {
+  // An entry reaches an FP only once every disk it names (each column of a
+  // stripe) is logged in from that port; a miss loads it later.
+  if (!entry_ready(port, seg, index)) return;
   fpapi::FpMapping m;
   m.req_id = fpapi::kNoTag;
   m.kind = fpapi::MappingKind::kRedirect;
@@ -67,7 +77,7 @@ void ControlPath::Impl::on_miss(uint32_t port, const fpapi::CpMappingMiss& miss)
   // The FP caches the whole extent: it must not overlap a range being
   // updated, and its disk must be logged in from this port.
   if (e && !updating(seg->descriptor.id, e->start, e->length) &&
-      want_login(port, seg->redirect_disk[e->redirect_index])) {
+      entry_ready(port, *seg, e->redirect_index)) {
     if (!loaded_redirects.contains(redirect_key(port, seg->descriptor.id, e->redirect_index))) {
       send_redirect(port, *seg, e->redirect_index, fpapi::MsgType::kFpAddMapping);
     }
@@ -174,6 +184,7 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
     case FaultKind::kFaultOnWrite:
     case FaultKind::kCapacity:
     case FaultKind::kSerialization:
+    case FaultKind::kSpansStripeUnits:  // cut into per-unit legs below
     case FaultKind::kCount:
       break;
   }
@@ -270,7 +281,7 @@ void ControlPath::Impl::pump(uint64_t key) {
     d.direction = io.write ? fpapi::DataDirection::kWrite : fpapi::DataDirection::kRead;
     d.cdb_length = 16;
     d.data_length = plan->blocks * io.block_size;
-    d.cdb = leg_cdb(io.write, plan->storage.start_lba + plan->vseg_lba, plan->blocks, io.fua);
+    d.cdb = leg_cdb(io.write, plan->storage.start_lba, plan->blocks, io.fua);
     link.send(io.port, d);
     legs[d.dtag] = Leg{key, plan->vseg_id, plan->vseg_lba, plan->blocks};
     ++io.outstanding;

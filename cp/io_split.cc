@@ -29,15 +29,18 @@ std::optional<LegPlan> plan_leg(const Metadata& metadata, uint32_t lv_id, uint64
   const map::Extent* e = seg->extent_at(rel);
   if (!e || e->redirect_index >= seg->redirects.size()) return std::nullopt;
   const map::RedirectEntry& entry = seg->redirects[e->redirect_index];
-  if (entry.descriptor.kind != map::StorageKind::kSimple) return std::nullopt;
+  const map::Location loc = entry.descriptor.locate(rel);
+  const std::vector<uint32_t>& disks = seg->redirect_disks[e->redirect_index];
+  if (loc.status != map::LocateStatus::kOk || loc.element >= disks.size()) return std::nullopt;
   LegPlan p;
   p.vseg_id = seg->descriptor.id;
   p.vseg_lba = rel;
-  const uint64_t n = std::min({blocks, e->end() - rel, uint64_t{std::max(max_blocks, 1u)}});
+  const uint64_t n =
+      std::min({blocks, e->end() - rel, loc.run, uint64_t{std::max(max_blocks, 1u)}});
   p.blocks = static_cast<uint32_t>(n);
   p.redirect_index = e->redirect_index;
-  p.disk = seg->redirect_disk[e->redirect_index];
-  p.storage = entry.descriptor.simple();
+  p.disk = disks[loc.element];
+  p.storage = loc.target;
   return p;
 }
 

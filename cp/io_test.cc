@@ -12,7 +12,9 @@ namespace {
 using fpapi::FaultKind;
 using fpapi::MsgType;
 using testing::CpHarness;
+using testing::kDiskA;
 using testing::kDiskAId;
+using testing::kDiskB;
 using testing::kDiskBId;
 using testing::kHost1Id;
 using testing::kHost2Id;
@@ -256,6 +258,90 @@ TEST_F(CpIoFixture, IoWaitsForTheDiskLogin) {
   auto legs = sent<fpapi::FpDispatchIO>(0);
   ASSERT_EQ(legs.size(), 1u);
   expect_leg(legs[0], kDiskAId, 1, 5000, 8, 0);
+}
+
+TEST_F(CpIoFixture, SpansStripeUnitsSplitsIntoOneLegPerUnitOnItsColumn) {
+  // Two columns (disk A LUN 3 from 0, disk B LUN 4 from 100), 16-block units.
+  extra_definitions = [](ControlPath& cp) {
+    VolumeDef v;
+    v.name = "striped";
+    VsegDef d;
+    d.blocks = 320;
+    d.stripe = StripeDef{16, {{kDiskA, 3, 0}, {kDiskB, 4, 100}}};
+    v.vsegs = {d};
+    std::string error;
+    ASSERT_TRUE(cp.add_volume(v, &error)) << error;
+    VirtualTargetDef t;
+    t.name = "t1";
+    t.wwpn = 0x5000000000000777;
+    t.luns = {LunDef{0, "striped", {}, false}};
+    ASSERT_TRUE(cp.add_target(t, &error)) << error;
+  };
+  CpConfig config;
+  config.max_legs_per_io = 8;
+  bring_up(config);
+  // Blocks 10..49: units 0 (A), 1 (B), 2 (A, row 1), 3 (B, row 1).
+  queue_io(0, FaultKind::kSpansStripeUnits,
+           make_io(15, cp->target_port_id("t1"), 0, fc::make_write(10, 40), 40 * 512, kHost2Id));
+  auto legs = sent<fpapi::FpDispatchIO>(0);
+  ASSERT_EQ(legs.size(), 4u);
+  expect_leg(legs[0], kDiskAId, 3, 10, 6, 0);
+  expect_leg(legs[1], kDiskBId, 4, 100, 16, 6 * 512);
+  expect_leg(legs[2], kDiskAId, 3, 16, 16, 22 * 512);
+  expect_leg(legs[3], kDiskBId, 4, 116, 2, 38 * 512);
+  for (const auto& l : legs) {
+    EXPECT_TRUE(view(l).write);
+    complete_leg(0, l);
+  }
+  auto done = sent<fpapi::FpQueueIOComplete>(0);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].scsi_status, fc::scsi_status::kGood);
+  EXPECT_EQ(cp->stats().faults[static_cast<size_t>(FaultKind::kSpansStripeUnits)], 1u);
+}
+
+TEST_F(CpIoFixture, StripeEntryReachesAnFpOnlyWithEveryColumnLoggedIn) {
+  lazy_logins = true;
+  extra_definitions = [](ControlPath& cp) {
+    VolumeDef v;
+    v.name = "striped";
+    VsegDef d;
+    d.blocks = 320;
+    d.extent_blocks = 32;
+    d.stripe = StripeDef{16, {{kDiskA, 3, 0}, {kDiskB, 4, 100}}};
+    v.vsegs = {d};
+    std::string error;
+    ASSERT_TRUE(cp.add_volume(v, &error)) << error;
+  };
+  bring_up();
+  fpapi::CpMappingMiss miss;
+  miss.utag = 16;
+  miss.lv_id = 3;    // after vol0 and vol1
+  miss.vseg_id = 4;  // after their three VSEGs
+  miss.lba = 40;
+  miss.blocks = 4;
+  deliver(1, miss);
+  // Neither disk is logged in from port 1 yet: QUEUE, and both logins start.
+  auto replies = sent<fpapi::CpMappingMissReply>(1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].action, fpapi::MissAction::kQueue);
+  EXPECT_TRUE(sent<fpapi::FpMapping>(1, MsgType::kFpAddMapping).empty());
+  accept_logins();
+  accept_logins();
+  clear();
+  deliver(1, miss);
+  replies = sent<fpapi::CpMappingMissReply>(1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].action, fpapi::MissAction::kContinue);
+  auto adds = sent<fpapi::FpMapping>(1, MsgType::kFpAddMapping);
+  ASSERT_EQ(adds.size(), 2u);  // the stripe entry, then the extent
+  map::StripeStorage s;
+  ASSERT_TRUE(adds[0].redirect.descriptor.stripe(&s));
+  EXPECT_EQ(s.width, 2u);
+  EXPECT_EQ(s.unit_shift, 4u);
+  EXPECT_EQ(s.columns[0].port_id, kDiskAId);
+  EXPECT_EQ(s.columns[1].port_id, kDiskBId);
+  EXPECT_EQ(s.columns[1].start_lba, 100u);
+  EXPECT_EQ(adds[1].extent.start, 32u);
 }
 
 }  // namespace

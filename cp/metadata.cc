@@ -41,39 +41,42 @@ bool Metadata::add_volume(const VolumeDef& def, std::string* error) {
                                 def.name, def.block_size));
   }
   if (def.vsegs.empty()) return fail(absl::StrFormat("volume '%s' has no VSEGs", def.name));
+  struct Layout {
+    map::StorageDescriptor descriptor;
+    std::vector<uint64_t> wwpns;
+    std::vector<PhysicalRange> ranges;
+  };
+  std::vector<Layout> layouts(def.vsegs.size());
   for (size_t i = 0; i < def.vsegs.size(); ++i) {
     const VsegDef& v = def.vsegs[i];
-    if (v.blocks == 0)
-      return fail(absl::StrFormat("volume '%s' VSEG %d: blocks is 0", def.name, i));
-    if (v.disk_wwpn == 0) {
-      return fail(absl::StrFormat("volume '%s' VSEG %d: disk_wwpn is 0", def.name, i));
-    }
-    if (v.lba + v.blocks < v.lba) {
-      return fail(absl::StrFormat("volume '%s' VSEG %d: lba + blocks overflows", def.name, i));
+    const std::string what = absl::StrFormat("volume '%s' VSEG %d", def.name, i);
+    if (v.blocks == 0) return fail(what + ": blocks is 0");
+    Layout& l = layouts[i];
+    std::string layout_error;
+    if (!layout_of(v, what, &l.descriptor, &l.wwpns, &l.ranges, &layout_error)) {
+      return fail(layout_error);
     }
     if (v.flags & ~kKnownRedirectFlags) {
-      return fail(absl::StrFormat("volume '%s' VSEG %d: unknown redirect flags 0x%02x", def.name, i,
-                                  v.flags));
+      return fail(absl::StrFormat("%s: unknown redirect flags 0x%02x", what, v.flags));
     }
     // No two VSEGs (of any volume) may share physical blocks.
-    auto overlaps = [&](uint64_t wwpn, uint16_t lun, uint64_t lba, uint64_t blocks) {
-      return wwpn == v.disk_wwpn && lun == v.lun && lba < v.lba + v.blocks && v.lba < lba + blocks;
-    };
-    for (size_t j = 0; j < i; ++j) {
-      const VsegDef& o = def.vsegs[j];
-      if (overlaps(o.disk_wwpn, o.lun, o.lba, o.blocks)) {
-        return fail(absl::StrFormat("volume '%s' VSEG %d overlaps VSEG %d on disk 0x%016x LUN %u",
-                                    def.name, i, j, v.disk_wwpn, v.lun));
+    for (const PhysicalRange& r : l.ranges) {
+      for (size_t j = 0; j < i; ++j) {
+        for (const PhysicalRange& o : layouts[j].ranges) {
+          if (r.overlaps(o)) {
+            return fail(absl::StrFormat("%s overlaps VSEG %d on disk 0x%016x LUN %u", what, j,
+                                        r.wwpn, r.lun));
+          }
+        }
       }
-    }
-    for (const Volume& vol : volumes_) {
-      for (size_t j = 0; j < vol.vsegs.size(); ++j) {
-        const Vseg& o = vsegs_.at(vol.vsegs[j]);
-        const map::SimpleStorage s = o.redirects[0].descriptor.simple();
-        if (overlaps(disks_[o.redirect_disk[0]].wwpn, s.lun, s.start_lba, o.descriptor.length)) {
-          return fail(absl::StrFormat(
-              "volume '%s' VSEG %d overlaps volume '%s' VSEG %d on disk 0x%016x LUN %u", def.name,
-              i, vol.name, j, v.disk_wwpn, v.lun));
+      for (const Volume& vol : volumes_) {
+        for (size_t j = 0; j < vol.vsegs.size(); ++j) {
+          for (const PhysicalRange& o : vsegs_.at(vol.vsegs[j]).ranges) {
+            if (r.overlaps(o)) {
+              return fail(absl::StrFormat("%s overlaps volume '%s' VSEG %d on disk 0x%016x LUN %u",
+                                          what, vol.name, j, r.wwpn, r.lun));
+            }
+          }
         }
       }
     }
@@ -83,7 +86,8 @@ bool Metadata::add_volume(const VolumeDef& def, std::string* error) {
   vol.name = def.name;
   vol.lv_id = static_cast<uint32_t>(volumes_.size() + 1);
   vol.block_size = def.block_size;
-  for (const VsegDef& v : def.vsegs) {
+  for (size_t i = 0; i < def.vsegs.size(); ++i) {
+    const VsegDef& v = def.vsegs[i];
     Vseg seg;
     seg.descriptor.id = next_vseg_id_++;
     seg.descriptor.virtual_start_lba = vol.blocks;
@@ -91,9 +95,14 @@ bool Metadata::add_volume(const VolumeDef& def, std::string* error) {
     seg.lv_id = vol.lv_id;
     map::RedirectEntry entry;
     entry.flags = v.flags;
-    entry.descriptor = map::StorageDescriptor::make_simple(map::SimpleStorage{0, v.lun, 0, v.lba});
+    entry.descriptor = layouts[i].descriptor;
     seg.redirects.push_back(entry);
-    seg.redirect_disk.push_back(disk_index(v.disk_wwpn));
+    std::vector<uint32_t> disks;
+    for (uint64_t wwpn : layouts[i].wwpns)
+      disks.push_back(disk_index(wwpn));
+    seg.redirect_disk.push_back(disks[0]);
+    seg.redirect_disks.push_back(std::move(disks));
+    seg.ranges = std::move(layouts[i].ranges);
     const uint64_t step = v.extent_blocks == 0 ? v.blocks : v.extent_blocks;
     for (uint64_t start = 0; start < v.blocks; start += step) {
       map::Extent e;
@@ -220,10 +229,11 @@ void Metadata::set_disk_port_id(uint32_t index, uint32_t port_id) {
   disks_[index].port_id = port_id;
   for (auto& [id, seg] : vsegs_) {
     for (size_t i = 0; i < seg.redirects.size(); ++i) {
-      if (seg.redirect_disk[i] != index) continue;
-      map::SimpleStorage s = seg.redirects[i].descriptor.simple();
-      s.port_id = port_id;
-      seg.redirects[i].descriptor = map::StorageDescriptor::make_simple(s);
+      const std::vector<uint32_t>& disks = seg.redirect_disks[i];
+      for (size_t e = 0; e < disks.size(); ++e) {
+        if (disks[e] == index)
+          seg.redirects[i].descriptor.set_element_port_id(static_cast<uint32_t>(e), port_id);
+      }
     }
   }
 }
@@ -257,22 +267,23 @@ bool Metadata::remap_range(uint32_t vseg_id, uint64_t start, uint64_t length,
   for (auto it = seg->rmap.lower_bound(start); it != seg->rmap.end() && it->first < end; ++it) {
     map::Extent& e = it->second;
     map::RedirectEntry entry = seg->redirects[e.redirect_index];
-    uint32_t entry_disk = seg->redirect_disk[e.redirect_index];
+    std::vector<uint32_t> entry_disks = seg->redirect_disks[e.redirect_index];
     if (storage) {
       map::SimpleStorage s = *storage;
       s.port_id = disks_[disk].port_id.value_or(0);
       entry.descriptor = map::StorageDescriptor::make_simple(s);
-      entry_disk = disk;
+      entry_disks = {disk};
     }
     if (flags) entry.flags = *flags;
     size_t index = 0;
     while (index < seg->redirects.size() &&
-           !(seg->redirects[index] == entry && seg->redirect_disk[index] == entry_disk)) {
+           !(seg->redirects[index] == entry && seg->redirect_disks[index] == entry_disks)) {
       ++index;
     }
     if (index == seg->redirects.size()) {
       seg->redirects.push_back(entry);
-      seg->redirect_disk.push_back(entry_disk);
+      seg->redirect_disk.push_back(entry_disks[0]);
+      seg->redirect_disks.push_back(std::move(entry_disks));
       if (new_indexes) new_indexes->push_back(static_cast<map::RedirectIndex>(index));
     }
     e.redirect_index = static_cast<map::RedirectIndex>(index);

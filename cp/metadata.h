@@ -1,6 +1,7 @@
 // The CP's authoritative virtualization metadata (figures 9-14): logical
 // volumes (LVs) made of VSEGs, each VSEG with its Rmap of variable-length
-// extents and its storage redirect table of simple storage descriptors, the
+// extents and its storage redirect table of storage descriptors (simple or
+// stripe), the
 // backing disks by WWPN, and the virtual targets with their LUNs.
 //
 // Only the CP writes it; the FPs cache subsets, loaded through FP API messages.
@@ -17,6 +18,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "cp/control_path.h"
+#include "cp/storage_layout.h"
 #include "splitpath/map/rmap_types.h"
 
 namespace splitpath::cp {
@@ -28,14 +30,20 @@ struct Disk {
 };
 
 // One VSEG: descriptor, Rmap (extents keyed by first block) and redirect
-// table. Redirect entries name their disk by index into Metadata::disks();
-// the descriptor's port_id is filled in when that disk resolves.
+// table. Redirect entries name their disks by index into Metadata::disks(),
+// one per storage element of their descriptor (a stripe: one per column);
+// an element's port_id is filled in when its disk resolves.
 struct Vseg {
   map::VsegDescriptor descriptor;
   uint32_t lv_id = 0;
   absl::btree_map<uint64_t, map::Extent> rmap;
   std::vector<map::RedirectEntry> redirects;
-  std::vector<uint32_t> redirect_disk;  // disk index per redirect entry
+  // Per redirect entry: the disk of its first element (what the login and
+  // update code waits for), and the disks of all its elements, in order.
+  std::vector<uint32_t> redirect_disk;
+  std::vector<std::vector<uint32_t>> redirect_disks;
+  // The disk blocks the VSEG was defined on (every column of a stripe).
+  std::vector<PhysicalRange> ranges;
 
   // The extent holding VSEG-relative block `lba`, or null.
   const map::Extent* extent_at(uint64_t lba) const;
@@ -94,7 +102,7 @@ class Metadata {
   const std::vector<Disk>& disks() const { return disks_; }
   // Index of the disk `wwpn`, added if new.
   uint32_t disk_index(uint64_t wwpn);
-  // Fills the port_id of every redirect descriptor that names disk `index`.
+  // Fills the port_id of every redirect descriptor element on disk `index`.
   void set_disk_port_id(uint32_t index, uint32_t port_id);
 
   // Makes blocks [start, start + length) of VSEG `vseg_id` (VSEG-relative)

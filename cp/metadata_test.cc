@@ -124,7 +124,7 @@ TEST(CpIoSplit, LegsStopAtExtentVsegAndTransferLimits) {
   ASSERT_TRUE(p);
   EXPECT_EQ(p->blocks, 10u);
   EXPECT_EQ(p->vseg_lba, 290u);
-  EXPECT_EQ(p->storage.start_lba, 5000u);
+  EXPECT_EQ(p->storage.start_lba, 5290u);  // the leg's own first physical block
   p = plan_leg(m, lv, 300, 100, 64);
   EXPECT_EQ(p->blocks, 64u);
   p = plan_leg(m, lv, 990, 100, 64);
@@ -146,6 +146,100 @@ TEST(CpIoSplit, LegsStopAtExtentVsegAndTransferLimits) {
   ASSERT_TRUE(rw);
   EXPECT_FALSE(rw->write);
   EXPECT_EQ(rw->blocks, 256u);
+}
+
+// Three columns, 16-block units, on disks A, B, C from LBAs 100, 0, 700.
+Metadata striped(uint64_t blocks = 480) {
+  Metadata m;
+  VolumeDef v;
+  v.name = "s";
+  VsegDef d;
+  d.blocks = blocks;
+  d.stripe = StripeDef{16, {{kDisk, 1, 100}, {kDisk + 1, 0, 0}, {kDisk + 2, 2, 700}}};
+  v.vsegs = {d};
+  std::string error;
+  EXPECT_TRUE(m.add_volume(v, &error)) << error;
+  return m;
+}
+
+TEST(CpIoSplit, StripedLegsStopAtStripeUnitsOnTheirColumns) {
+  Metadata m = striped();
+  const uint32_t lv = m.volume("s")->lv_id;
+  const uint32_t a = m.disk_index(kDisk), b = m.disk_index(kDisk + 1), c = m.disk_index(kDisk + 2);
+  // Blocks 10..40: unit 0 (col A) 10..15, unit 1 (col B) 16..31, unit 2 (col C) 32..40.
+  auto p = plan_leg(m, lv, 10, 31, 64);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->blocks, 6u);
+  EXPECT_EQ(p->disk, a);
+  EXPECT_EQ(p->storage.lun, 1u);
+  EXPECT_EQ(p->storage.start_lba, 110u);
+  p = plan_leg(m, lv, 16, 25, 64);
+  EXPECT_EQ(p->blocks, 16u);
+  EXPECT_EQ(p->disk, b);
+  EXPECT_EQ(p->storage.start_lba, 0u);
+  p = plan_leg(m, lv, 32, 9, 64);
+  EXPECT_EQ(p->blocks, 9u);
+  EXPECT_EQ(p->disk, c);
+  EXPECT_EQ(p->storage.start_lba, 700u);
+  // Unit 4 is column B's second row; the transfer limit still applies.
+  p = plan_leg(m, lv, 64 + 3, 100, 8);
+  EXPECT_EQ(p->blocks, 8u);
+  EXPECT_EQ(p->disk, b);
+  EXPECT_EQ(p->storage.start_lba, 16u + 3);
+  // Port IDs reach every column that names the disk.
+  m.set_disk_port_id(c, 0x010C00);
+  p = plan_leg(m, lv, 32, 1, 64);
+  EXPECT_EQ(p->storage.port_id, 0x010C00u);
+  EXPECT_EQ(plan_leg(m, lv, 0, 1, 64)->storage.port_id, 0u);
+}
+
+TEST(CpMetadata, StripeColumnsHoldTheirUnits) {
+  // 100 blocks in 16-block units over 3 columns: units 0..6, the last 4 blocks.
+  map::StripeStorage s;
+  s.width = 3;
+  s.unit_shift = 4;
+  EXPECT_EQ(s.column_blocks(100, 0), 16u + 16u + 4u);
+  EXPECT_EQ(s.column_blocks(100, 1), 32u);
+  EXPECT_EQ(s.column_blocks(100, 2), 32u);
+  EXPECT_EQ(s.column_blocks(8, 2), 0u);
+}
+
+TEST(CpMetadata, BadStripesAreRejectedPrecisely) {
+  auto reject = [](StripeDef s, uint64_t blocks = 480) {
+    Metadata m;
+    VolumeDef v;
+    v.name = "s";
+    VsegDef d;
+    d.blocks = blocks;
+    d.stripe = std::move(s);
+    v.vsegs = {d};
+    std::string error;
+    EXPECT_FALSE(m.add_volume(v, &error));
+    return error;
+  };
+  EXPECT_EQ(reject(StripeDef{24, {{kDisk, 0, 0}, {kDisk + 1, 0, 0}}}),
+            "volume 's' VSEG 0: stripe unit of 24 blocks is not a power of two from 1 to 16777216");
+  EXPECT_EQ(reject(StripeDef{0, {{kDisk, 0, 0}}}),
+            "volume 's' VSEG 0: stripe unit of 0 blocks is not a power of two from 1 to 16777216");
+  EXPECT_EQ(reject(StripeDef{16, {}}), "volume 's' VSEG 0: stripe has 0 columns (1 to 8)");
+  EXPECT_EQ(reject(StripeDef{16, std::vector<StripeColumnDef>(9, {kDisk, 0, 0})}),
+            "volume 's' VSEG 0: stripe has 9 columns (1 to 8)");
+  EXPECT_EQ(reject(StripeDef{16, {{kDisk, 0, 0}, {0, 0, 0}}}),
+            "volume 's' VSEG 0: stripe column 1: disk_wwpn is 0");
+  // Column 0 holds 160 blocks from LBA 0; column 1 starts inside them.
+  EXPECT_EQ(
+      reject(StripeDef{16, {{kDisk, 0, 0}, {kDisk + 1, 0, 0}, {kDisk, 0, 159}}}),
+      "volume 's' VSEG 0: stripe column 2 overlaps column 0 on disk 0x500a000000000001 LUN 0");
+  // A striped volume and a simple one may not share blocks either.
+  Metadata m = striped();
+  VolumeDef w;
+  w.name = "w";
+  w.vsegs = {VsegDef{10, kDisk + 2, 2, 859, 0, 0}};
+  std::string error;
+  EXPECT_FALSE(m.add_volume(w, &error));
+  EXPECT_EQ(error, "volume 'w' VSEG 0 overlaps volume 's' VSEG 0 on disk 0x500a000000000003 LUN 2");
+  w.vsegs = {VsegDef{10, kDisk + 2, 2, 860, 0, 0}};
+  EXPECT_TRUE(m.add_volume(w, &error)) << error;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Classification of an FCP_CMND to a virtual target (figure 7, in the order
-// FPAPI.md gives) and the remap primitive. The first failed check hands the
-// I/O to the CP (CpQueueIO); a missing extent or redirect entry asks the CP
+// FPAPI.md gives) and the remap and stripe primitives (the descriptor's
+// locate() gives the physical target of an I/O inside one stripe unit). The first failed check
+// hands the I/O to the CP (CpQueueIO); a missing extent or redirect entry asks the CP
 // (CpMappingMiss) and holds the I/O until its reply.
 #include "fp_firmware/fast_path_impl.h"
 #include "splitpath/fc/scsi_cdb.h"
@@ -134,14 +135,18 @@ void FastPath::Impl::classify_mapped(Upstream& u, bool after_miss) {
   if (u.start + u.blocks > l.extent.end()) return queue_to_cp(u, FaultKind::kSpansExtents);
   if (!u.is_write && r->fault_on_read()) return queue_to_cp(u, FaultKind::kFaultOnRead);
   if (u.is_write && r->fault_on_write()) return queue_to_cp(u, FaultKind::kFaultOnWrite);
-  if (r->descriptor.kind != map::StorageKind::kSimple ||
-      u.io.data_length > info.max_transfer_bytes ||
+  // Step 7 (116): the storage descriptor locates the first block (remap, or
+  // the stripe primitive's shift and mask); kinds the FP cannot serve, sizes
+  // beyond its limits and I/Os crossing a stripe unit go to the CP.
+  const map::Location loc = r->descriptor.locate(u.start);
+  if (loc.status != map::LocateStatus::kOk || u.io.data_length > info.max_transfer_bytes ||
       uint64_t{u.io.data_length} != uint64_t{u.blocks} * u.block_size) {
     return queue_to_cp(u, FaultKind::kCapacity);
   }
+  if (u.blocks > loc.run) return queue_to_cp(u, FaultKind::kSpansStripeUnits);
 
-  // Step 8: remap. Both entries exist before the command leaves, stamped
-  // with one dispatch time, so a drain that filters by time sees both or
+  // Step 8: remap (a stripe unit is remapped like a simple extent). Both entries exist before the
+  // command leaves, stamped with one dispatch time, so a drain that filters by time sees both or
   // neither.
   sp_hal_buf* buf = alloc_buf();
   Downstream* d = buf != nullptr ? down_alloc(&u) : nullptr;
@@ -149,21 +154,21 @@ void FastPath::Impl::classify_mapped(Upstream& u, bool after_miss) {
     if (buf != nullptr) free_buf(buf);
     return queue_to_cp(u, FaultKind::kCapacity);
   }
-  const map::SimpleStorage s = r->descriptor.simple();
   const RwCommand rw = decode_rw(u.io);
   d->remap = 1;
   d->direction = u.is_write ? fpapi::DataDirection::kWrite : fpapi::DataDirection::kRead;
-  d->target = s.port_id;
+  d->target = loc.target.port_id;
   d->data_length = u.io.data_length;
   uint8_t cdb[fpapi::kCdbSize] = {};
   const fc::ScsiCommand c = fc::make_rw(u.is_write ? fc::scsi_op::kWrite16 : fc::scsi_op::kRead16,
-                                        s.start_lba + u.start, u.blocks, rw.fua, rw.dpo);
+                                        loc.target.start_lba, u.blocks, rw.fua, rw.dpo);
   (void)fc::encode_cdb(c, fc::MutableBytes(cdb, sizeof cdb));
   const uint64_t t = now();
   u.state = Upstream::State::kFp;
   u.started_ns = t;
   d->started_ns = t;
-  send_cmnd(buf, *d, s.lun, std::span<const uint8_t>(cdb, sizeof cdb), u.io.task_attribute);
+  send_cmnd(buf, *d, loc.target.lun, std::span<const uint8_t>(cdb, sizeof cdb),
+            u.io.task_attribute);
 }
 
 }  // namespace splitpath::fp

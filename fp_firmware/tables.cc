@@ -249,6 +249,8 @@ fpapi::ApiStatus FastPath::Impl::mapping(fpapi::MsgType type, const fpapi::FpMap
         *value = erase_redirects(*this, id, false, m.redirect_index);
         return *value ? ApiStatus::kOk : ApiStatus::kNotFound;
       }
+      // A malformed descriptor is refused, never cached to mis-map later.
+      if (!m.redirect.descriptor.valid()) return ApiStatus::kInvalid;
       const ApiStatus st = put_redirect(*this, id, m.redirect_index, m.redirect);
       *value = st == ApiStatus::kOk ? 1 : 0;
       return st;

@@ -140,6 +140,8 @@ class CpHarness : public ::testing::Test {
  protected:
   static constexpr uint32_t kPorts = 2;
   bool lazy_logins = false;
+  // Volumes and targets a test defines after the standard ones.
+  std::function<void(ControlPath&)> extra_definitions;
 
   CpHarness() : env(kPorts) {
     env.name_server[kDiskA] = kDiskAId;
@@ -167,6 +169,7 @@ class CpHarness : public ::testing::Test {
     t.luns = {LunDef{0, "vol0", {}, false}, LunDef{1, "vol1", {kHost1}, false},
               LunDef{2, "vol1", {}, true}};
     ASSERT_TRUE(cp->add_target(t, &error)) << error;
+    if (extra_definitions) extra_definitions(*cp);
   }
 
   // define(), start(), discover replies, every login accepted; then forgets

@@ -30,6 +30,13 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
       d.lun = seg.lun;
       d.lba = seg.lba;
       d.extent_blocks = seg.extent_blocks;
+      if (seg.stripe) {
+        cp::StripeDef stripe;
+        stripe.unit_blocks = seg.stripe->unit_bytes / v.block_size;
+        for (const StripeColumnConfig& c : seg.stripe->columns)
+          stripe.columns.push_back(cp::StripeColumnDef{disk_wwpns[c.disk], c.lun, c.lba});
+        d.stripe = std::move(stripe);
+      }
       d.flags = static_cast<uint8_t>((seg.fault_on_read ? map::redirect_flags::kFaultOnRead : 0) |
                                      (seg.fault_on_write ? map::redirect_flags::kFaultOnWrite : 0));
       def.vsegs.push_back(d);

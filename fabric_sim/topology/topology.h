@@ -140,8 +140,23 @@ struct CpSettings {
   SimTime fault_cost_ns = 20 * kNsPerUs;      // extra CP time per I/O fault
 };
 
+// One column of a striped VSEG: LUN `lun` of disk `disk` from `lba`.
+struct StripeColumnConfig {
+  std::string disk;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+};
+
+// RAID 0: stripe units of `unit_bytes` (a power-of-two number of the volume's
+// blocks) dealt out round robin over the columns.
+struct StripeConfig {
+  uint64_t unit_bytes = 0;
+  std::vector<StripeColumnConfig> columns;
+};
+
 // One VSEG of a volume (figure 10): `blocks` blocks of LUN `lun` of disk
-// `disk` from `lba`, its Rmap cut into extents of `extent_blocks` (0: one).
+// `disk` from `lba`, or striped over `stripe`'s columns (then disk, lun and
+// lba are not given), its Rmap cut into extents of `extent_blocks` (0: one).
 struct VsegConfig {
   std::string disk;  // disk name
   uint16_t lun = 0;
@@ -150,6 +165,7 @@ struct VsegConfig {
   uint64_t extent_blocks = 0;
   bool fault_on_read = false;
   bool fault_on_write = false;
+  std::optional<StripeConfig> stripe = std::nullopt;
 };
 
 // A virtual volume (LV) served by the switch `switch_name`.

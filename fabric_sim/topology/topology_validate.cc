@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 #include <set>
@@ -11,6 +12,7 @@
 #include "fabric_sim/switch/virtual_addresses.h"
 #include "fabric_sim/topology/units.h"
 #include "fabric_sim/topology/wwn.h"
+#include "splitpath/map/storage_descriptor.h"
 
 #define TOPO_TRY(expr)                 \
   do {                                 \
@@ -384,37 +386,88 @@ class Validator {
     for (size_t j = 0; j < v.vsegs.size(); ++j) {
       const VsegConfig& g = v.vsegs[j];
       const std::string gpath = fmt::format("{}.vsegs[{}]", path, j);
-      auto disk = disks_.find(g.disk);
-      if (disk == disks_.end()) {
-        return error(gpath + ".disk", fmt::format("a VSEG lies on a disk; '{}' {}",
-                                                  quote_got(g.disk), what_is(g.disk)));
-      }
-      const LunConfig* lun = nullptr;
-      std::string all;
-      for (const LunConfig& l : disk->second->luns) {
-        if (l.lun == g.lun) lun = &l;
-        all += fmt::format("{}{}", all.empty() ? "" : ", ", l.lun);
-      }
-      if (lun == nullptr) {
-        return error(gpath + ".lun",
-                     fmt::format("{} has no LUN {} (its LUNs: {})", g.disk, g.lun, all));
-      }
-      if (lun->block_size != v.block_size) {
-        return error(gpath + ".lun",
-                     fmt::format("{} LUN {} has {}-byte blocks but volume '{}' has {}-byte "
-                                 "blocks (its block_size)",
-                                 g.disk, g.lun, lun->block_size, v.name, v.block_size));
-      }
       if (g.blocks == 0) return error(gpath + ".blocks", "must be at least 1");
-      if (g.lba >= lun->blocks) {
-        return error(gpath + ".lba", fmt::format("LBA {} is beyond the end of {} LUN {} ({} "
-                                                 "blocks)",
-                                                 g.lba, g.disk, g.lun, lun->blocks));
+      // The disk ranges the VSEG lies on: its own, or one per stripe column.
+      struct Range {
+        std::string disk;
+        uint16_t lun = 0;
+        uint64_t lba = 0;
+        uint64_t blocks = 0;
+        std::string path;       // field prefix: "volumes[i].vsegs[j]" or "...stripe.columns[c]"
+        std::string size_path;  // the field that sets its size
+      };
+      std::vector<Range> ranges;
+      if (g.stripe) {
+        const std::string spath = gpath + ".stripe";
+        const uint64_t unit = g.stripe->unit_bytes / v.block_size;
+        if (g.stripe->unit_bytes % v.block_size != 0 || !std::has_single_bit(unit) ||
+            unit > (uint64_t{1} << map::kMaxStripeUnitShift)) {
+          return error(spath + ".unit",
+                       fmt::format("must be a power-of-two number of the volume's {}-byte blocks, "
+                                   "at most {} blocks (got {} bytes)",
+                                   v.block_size, uint64_t{1} << map::kMaxStripeUnitShift,
+                                   g.stripe->unit_bytes));
+        }
+        if (g.stripe->columns.size() > map::kMaxStripeColumns) {
+          return error(spath + ".columns",
+                       fmt::format("must list at most {} columns (got {})", map::kMaxStripeColumns,
+                                   g.stripe->columns.size()));
+        }
+        map::StripeStorage st;
+        st.width = static_cast<uint8_t>(g.stripe->columns.size());
+        st.unit_shift = static_cast<uint8_t>(std::countr_zero(unit));
+        for (size_t c = 0; c < g.stripe->columns.size(); ++c) {
+          const StripeColumnConfig& col = g.stripe->columns[c];
+          ranges.push_back(Range{col.disk, col.lun, col.lba,
+                                 st.column_blocks(g.blocks, static_cast<uint32_t>(c)),
+                                 fmt::format("{}.columns[{}]", spath, c), gpath + ".blocks"});
+        }
+      } else {
+        ranges.push_back(Range{g.disk, g.lun, g.lba, g.blocks, gpath, gpath + ".blocks"});
       }
-      if (g.blocks > lun->blocks - g.lba) {
-        return error(gpath + ".blocks",
-                     fmt::format("blocks [{}, {}) run past the end of {} LUN {} ({} blocks)", g.lba,
-                                 g.lba + g.blocks, g.disk, g.lun, lun->blocks));
+      for (const Range& r : ranges) {
+        auto disk = disks_.find(r.disk);
+        if (disk == disks_.end()) {
+          return error(r.path + ".disk", fmt::format("a VSEG lies on a disk; '{}' {}",
+                                                     quote_got(r.disk), what_is(r.disk)));
+        }
+        const LunConfig* lun = nullptr;
+        std::string all;
+        for (const LunConfig& l : disk->second->luns) {
+          if (l.lun == r.lun) lun = &l;
+          all += fmt::format("{}{}", all.empty() ? "" : ", ", l.lun);
+        }
+        if (lun == nullptr) {
+          return error(r.path + ".lun",
+                       fmt::format("{} has no LUN {} (its LUNs: {})", r.disk, r.lun, all));
+        }
+        if (lun->block_size != v.block_size) {
+          return error(r.path + ".lun",
+                       fmt::format("{} LUN {} has {}-byte blocks but volume '{}' has {}-byte "
+                                   "blocks (its block_size)",
+                                   r.disk, r.lun, lun->block_size, v.name, v.block_size));
+        }
+        if (r.lba >= lun->blocks) {
+          return error(r.path + ".lba", fmt::format("LBA {} is beyond the end of {} LUN {} ({} "
+                                                    "blocks)",
+                                                    r.lba, r.disk, r.lun, lun->blocks));
+        }
+        if (r.blocks > lun->blocks - r.lba) {
+          return error(r.size_path,
+                       fmt::format("blocks [{}, {}) run past the end of {} LUN {} ({} blocks)",
+                                   r.lba, r.lba + r.blocks, r.disk, r.lun, lun->blocks));
+        }
+        // Two VSEGs on the same blocks would let writes to one volume change another.
+        auto& mapped = backing_[{r.disk, r.lun}];
+        for (const Backing& b : mapped) {
+          if (r.lba < b.end && b.lba < r.lba + r.blocks) {
+            return error(
+                r.path + ".lba",
+                fmt::format("{} LUN {} blocks [{}, {}) overlap blocks [{}, {}) of {}", r.disk,
+                            r.lun, r.lba, r.lba + r.blocks, b.lba, b.end, where(b.path)));
+          }
+        }
+        if (r.blocks > 0) mapped.push_back(Backing{r.lba, r.lba + r.blocks, r.path});
       }
       if (g.extent_blocks > g.blocks) {
         return error(gpath + ".extent_blocks",
@@ -426,17 +479,6 @@ class Validator {
         return error(gpath + ".blocks", fmt::format("volume '{}' is too large", v.name));
       }
       total += g.blocks;
-      // Two VSEGs on the same blocks would let writes to one volume change another.
-      auto& mapped = backing_[{g.disk, g.lun}];
-      for (const Backing& b : mapped) {
-        if (g.lba < b.end && b.lba < g.lba + g.blocks) {
-          return error(
-              gpath + ".lba",
-              fmt::format("{} LUN {} blocks [{}, {}) overlap blocks [{}, {}) of {}", g.disk, g.lun,
-                          g.lba, g.lba + g.blocks, b.lba, b.end, where(b.path)));
-        }
-      }
-      mapped.push_back(Backing{g.lba, g.lba + g.blocks, gpath});
     }
     volume_blocks_[v.name] = total;
     return absl::OkStatus();

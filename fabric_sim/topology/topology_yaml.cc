@@ -500,19 +500,55 @@ class TopologyReader {
 
   absl::Status read_vseg(const YamlField& item, VsegConfig* vseg) {
     YamlMap m;
-    TOPO_TRY(r_.open_map(
-        item, {"disk", "lun", "lba", "blocks", "extent_blocks", "fault_on_read", "fault_on_write"},
-        &m));
+    TOPO_TRY(r_.open_map(item,
+                         {"disk", "lun", "lba", "stripe", "blocks", "extent_blocks",
+                          "fault_on_read", "fault_on_write"},
+                         &m));
     const YamlField* f = nullptr;
-    TOPO_TRY(r_.require(m, "disk", &f));
-    TOPO_TRY(r_.string(*f, &vseg->disk));
-    if ((f = m.get("lun"))) TOPO_TRY(r_.unsigned_int(*f, 0, kMaxLun, &vseg->lun));
-    if ((f = m.get("lba"))) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &vseg->lba));
+    if ((f = m.get("stripe"))) {
+      // The columns name the disks: a striped VSEG has no disk of its own.
+      for (const char* own : {"disk", "lun", "lba"}) {
+        if (const YamlField* o = m.get(own)) {
+          return r_.error(*o, "a striped VSEG names its disks in stripe.columns");
+        }
+      }
+      vseg->stripe.emplace();
+      TOPO_TRY(read_stripe(*f, &*vseg->stripe));
+    } else {
+      TOPO_TRY(r_.require(m, "disk", &f));
+      TOPO_TRY(r_.string(*f, &vseg->disk));
+      if ((f = m.get("lun"))) TOPO_TRY(r_.unsigned_int(*f, 0, kMaxLun, &vseg->lun));
+      if ((f = m.get("lba"))) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &vseg->lba));
+    }
     TOPO_TRY(r_.require(m, "blocks", &f));
     TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &vseg->blocks));
     if ((f = m.get("extent_blocks"))) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &vseg->extent_blocks));
     if ((f = m.get("fault_on_read"))) TOPO_TRY(r_.boolean(*f, &vseg->fault_on_read));
     if ((f = m.get("fault_on_write"))) TOPO_TRY(r_.boolean(*f, &vseg->fault_on_write));
+    return absl::OkStatus();
+  }
+
+  absl::Status read_stripe(const YamlField& item, StripeConfig* stripe) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"unit", "columns"}, &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "unit", &f));
+    TOPO_TRY(r_.bytes(*f, ~0ull, &stripe->unit_bytes));
+    TOPO_TRY(r_.require(m, "columns", &f));
+    std::vector<YamlField> columns;
+    TOPO_TRY(r_.open_list(*f, &columns));
+    if (columns.empty()) return r_.error(*f, "must list at least one column");
+    stripe->columns.resize(columns.size());
+    for (size_t i = 0; i < columns.size(); ++i) {
+      YamlMap c;
+      TOPO_TRY(r_.open_map(columns[i], {"disk", "lun", "lba"}, &c));
+      StripeColumnConfig& col = stripe->columns[i];
+      const YamlField* g = nullptr;
+      TOPO_TRY(r_.require(c, "disk", &g));
+      TOPO_TRY(r_.string(*g, &col.disk));
+      if ((g = c.get("lun"))) TOPO_TRY(r_.unsigned_int(*g, 0, kMaxLun, &col.lun));
+      if ((g = c.get("lba"))) TOPO_TRY(r_.unsigned_int(*g, 0, ~0ull, &col.lba));
+    }
     return absl::OkStatus();
   }
 

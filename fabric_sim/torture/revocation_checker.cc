@@ -24,29 +24,32 @@ std::optional<Violation> RevocationChecker::on_command(const DownstreamCommand& 
     const TortureVseg& v = scenario_.vsegs[s];
     for (uint8_t p = 0; p < 2; ++p) {
       const VsegPlace& place = v.place[p];
-      if (place.disk != c.disk || place.lun != c.lun) continue;
-      const uint64_t lo = std::max(c.lba, place.lba);
-      const uint64_t hi = std::min(c.lba + c.blocks, place.lba + v.blocks);
-      for (uint64_t lba = lo; lba < hi; ++lba) {
-        const uint64_t block = lba - place.lba;
-        if (placement_.place_of(s, block) == p) continue;
-        Violation out;
-        out.invariant = kRevocation;
-        out.at = c.at;
-        out.summary = fmt::format(
-            "{} {} block {} (volume {} LBA {}) through its {}: the block lives in the {} since "
-            "a completed restrictive update",
-            describe(c), c.write ? "writes" : "reads", lba,
-            scenario_.topology.volumes[v.volume].name, v.volume_lba + block,
-            p == 0 ? "own place" : "shadow area", p == 0 ? "shadow area" : "own place");
-        out.history.push_back("last downstream commands:");
-        for (const DownstreamCommand& r : recent_)
-          out.history.push_back("  " + describe(r));
-        if (notes_) {
-          for (std::string& line : notes_(s))
-            out.history.push_back(std::move(line));
+      for (size_t i = 0; i < place.elements(); ++i) {
+        const PlaceElement e = place.element(i);
+        if (e.disk != c.disk || e.lun != c.lun) continue;
+        const uint64_t lo = std::max(c.lba, e.lba);
+        const uint64_t hi = std::min(c.lba + c.blocks, e.lba + place.element_blocks(i, v.blocks));
+        for (uint64_t lba = lo; lba < hi; ++lba) {
+          const uint64_t block = place.block_at(i, lba - e.lba);
+          if (placement_.place_of(s, block) == p) continue;
+          Violation out;
+          out.invariant = kRevocation;
+          out.at = c.at;
+          out.summary = fmt::format(
+              "{} {} block {} (volume {} LBA {}) through its {}: the block lives in the {} since "
+              "a completed restrictive update",
+              describe(c), c.write ? "writes" : "reads", lba,
+              scenario_.topology.volumes[v.volume].name, v.volume_lba + block,
+              p == 0 ? "own place" : "shadow area", p == 0 ? "shadow area" : "own place");
+          out.history.push_back("last downstream commands:");
+          for (const DownstreamCommand& r : recent_)
+            out.history.push_back("  " + describe(r));
+          if (notes_) {
+            for (std::string& line : notes_(s))
+              out.history.push_back(std::move(line));
+          }
+          return out;
         }
-        return out;
       }
     }
   }

@@ -36,6 +36,35 @@ const char* fault_kind_name(FaultKind kind) {
   return "?";
 }
 
+PlaceElement VsegPlace::element(size_t i) const {
+  return striped() ? columns[i] : PlaceElement{disk, lun, lba};
+}
+
+uint64_t VsegPlace::element_blocks(size_t i, uint64_t vseg_blocks) const {
+  if (!striped()) return vseg_blocks;
+  const uint64_t unit = uint64_t{1} << unit_shift;
+  const uint64_t row = unit * columns.size();
+  const uint64_t rest = vseg_blocks % row;
+  const uint64_t before = i * unit;
+  return vseg_blocks / row * unit + (rest > before ? std::min(unit, rest - before) : 0);
+}
+
+PlaceElement VsegPlace::locate(uint64_t block) const {
+  if (!striped()) return PlaceElement{disk, lun, lba + block};
+  const uint64_t unit = block >> unit_shift;
+  const uint64_t offset = block & ((uint64_t{1} << unit_shift) - 1);
+  PlaceElement e = columns[unit % columns.size()];
+  e.lba += ((unit / columns.size()) << unit_shift) + offset;
+  return e;
+}
+
+uint64_t VsegPlace::block_at(size_t i, uint64_t element_block) const {
+  if (!striped()) return element_block;
+  const uint64_t row = element_block >> unit_shift;
+  const uint64_t offset = element_block & ((uint64_t{1} << unit_shift) - 1);
+  return ((row * columns.size() + i) << unit_shift) + offset;
+}
+
 namespace {
 
 constexpr uint32_t kPortsPerSwitch = 16;
@@ -167,13 +196,20 @@ class Generator {
     }
     const auto [disk, lun] = fits[r.uniform(fits.size())];
     uint64_t& next = next_free_[{disk, lun}];
-    VsegPlace p{out_.topology.disks[disk].name, lun, next};
+    VsegPlace p;
+    p.disk = out_.topology.disks[disk].name;
+    p.lun = lun;
+    p.lba = next;
     next += blocks + r.uniform(64);  // sometimes a gap, sometimes adjacent
     return p;
   }
 
   void volumes() {
     Rng r = stream("volumes");
+    // Stripes draw from their own stream, after the VSEG's other draws: a
+    // scenario without stripes is the one it was before stripes existed.
+    Rng stripes = stream("stripes");
+    const bool striping = stripes.uniform(5) < 2;
     bool any_4k = false;
     for (const DiskConfig& d : out_.topology.disks)
       any_4k = any_4k || d.luns.size() > 1;
@@ -218,6 +254,7 @@ class Generator {
           tv.blocks = seg.blocks;
           tv.place[0] = home;
           tv.place[1] = allocate(r, vol.block_size, seg.blocks);
+          if (striping && stripes.uniform(2) == 0) stripe(stripes, vol.block_size, &seg, &tv);
           out_.vsegs.push_back(tv);
           vol.vsegs.push_back(seg);
           volume_lba += seg.blocks;
@@ -234,6 +271,51 @@ class Generator {
     // A target left without LUNs is dropped (validation requires at least one).
     std::erase_if(out_.topology.virtual_targets,
                   [](const VirtualTargetConfig& t) { return t.luns.empty(); });
+  }
+
+  // Stripes the VSEG over 1-8 columns with a power-of-two unit of 1 block to
+  // 2^14 blocks (mostly up to 256, the largest host I/O, so that I/Os both
+  // fit units and cross them; up to 16 under table pressure). The columns go to different disks as
+  // long as there are disks with LUNs of the volume's block size, then round again; their blocks
+  // come from the upper half of each LUN, which allocate() never reaches. The VSEG's unstriped home
+  // stays allocated, unused.
+  void stripe(Rng& r, uint32_t block_size, VsegConfig* seg, TortureVseg* tv) {
+    std::vector<std::pair<size_t, uint16_t>> luns;
+    for (size_t i = 0; i < out_.topology.disks.size(); ++i) {
+      for (const LunConfig& l : out_.topology.disks[i].luns)
+        if (l.block_size == block_size) luns.emplace_back(i, l.lun);
+    }
+    for (size_t i = luns.size(); i > 1; --i)
+      std::swap(luns[i - 1], luns[r.uniform(i)]);
+    const size_t width = 1 + r.uniform(8);
+    // Under table pressure extents are 4-32 blocks and an I/O crossing one
+    // faults before its stripe units are looked at: units stay smaller there.
+    const auto shift = static_cast<uint8_t>(on(FaultKind::kTablePressure) ? r.uniform(5)
+                                            : r.uniform(8) == 0           ? 9 + r.uniform(6)
+                                                                          : r.uniform(9));
+    VsegPlace& home = tv->place[0];
+    home.unit_shift = shift;
+    home.columns.resize(width);
+    for (size_t c = 0; c < width; ++c) {
+      const auto [disk, lun] = luns[c % luns.size()];
+      auto next = stripe_free_.find({disk, lun});
+      if (next == stripe_free_.end()) {
+        uint64_t lun_blocks = 0;
+        for (const LunConfig& l : out_.topology.disks[disk].luns)
+          if (l.lun == lun) lun_blocks = l.blocks;
+        next = stripe_free_.emplace(std::pair{disk, lun}, lun_blocks / 2 + r.uniform(1024)).first;
+      }
+      home.columns[c] = PlaceElement{out_.topology.disks[disk].name, lun, next->second};
+      next->second += home.element_blocks(c, seg->blocks) + r.uniform(64);
+    }
+    StripeConfig config;
+    config.unit_bytes = uint64_t{block_size} << shift;
+    for (const PlaceElement& e : home.columns)
+      config.columns.push_back(StripeColumnConfig{e.disk, e.lun, e.lba});
+    seg->stripe = std::move(config);
+    seg->disk.clear();
+    seg->lun = 0;
+    seg->lba = 0;
   }
 
   void hosts() {
@@ -324,10 +406,15 @@ class Generator {
   void settings() {
     Rng r = stream("settings");
     FpSettings& fp = out_.topology.fp;
-    // The FP's fixed tables take about 405 KiB (fp_firmware/README.md); the
-    // rest caches extents at about 104 bytes each: 424 KiB holds some 190.
+    // The FP's fixed tables take about 493 KiB (fp_firmware/README.md); the
+    // rest caches extents at about 104 bytes each: 512 KiB holds some 190.
+    // Redirect entries grew from 64 to 152 bytes with storage descriptors
+    // (88 KiB more for the default 1024): every size below adds that, so a
+    // seed caches as many extents as it did before and replays its run.
+    constexpr uint64_t kDescriptorGrowth = 88 << 10;
     const uint64_t memories[] = {512 << 10, 1 << 20, 4 << 20};
-    fp.table_memory_bytes = on(FaultKind::kTablePressure) ? 424 << 10 : memories[r.uniform(3)];
+    fp.table_memory_bytes =
+        kDescriptorGrowth + (on(FaultKind::kTablePressure) ? 424 << 10 : memories[r.uniform(3)]);
     const uint32_t transfers[] = {16 << 10, 64 << 10, 256 << 10, 1 << 20};
     fp.max_transfer_bytes = transfers[r.uniform(4)];
     fp.frame_cost_ns = static_cast<uint32_t>(between(r, 50, 500));
@@ -382,9 +469,10 @@ class Generator {
         case FaultKind::kMediumError: {
           const TortureVseg& v = out_.vsegs[r.uniform(out_.vsegs.size())];
           const VsegPlace& p = v.place[r.uniform(2)];
-          op.target = p.disk;
-          op.lun = p.lun;
-          op.lba = p.lba + r.uniform(v.blocks);
+          const PlaceElement at = p.locate(r.uniform(v.blocks));
+          op.target = at.disk;
+          op.lun = at.lun;
+          op.lba = at.lba;
           op.count = between(r, 1, 64);
           op.duration_ns = between(r, 1, 50) * kNsPerMs;
           break;
@@ -406,6 +494,10 @@ class Generator {
           op.count = count;
           op.lun = static_cast<uint16_t>(r.uniform(2));   // range move: the place to move to
           op.flags = static_cast<uint8_t>(r.uniform(4));  // flag change: FoR | FoW
+          // A restrictive update maps a range to one disk range only (simple
+          // storage): a striped VSEG's ranges move to its shadow area, never
+          // back onto the stripe.
+          if (v.place[0].striped()) op.lun = 1;
           break;
         }
         case FaultKind::kTablePressure:
@@ -433,6 +525,7 @@ class Generator {
   TortureScenario out_;
   std::vector<uint32_t> next_node_port_;
   std::map<std::pair<size_t, uint16_t>, uint64_t> next_free_;
+  std::map<std::pair<size_t, uint16_t>, uint64_t> stripe_free_;  // stripe columns: upper halves
 };
 
 }  // namespace
@@ -467,10 +560,17 @@ std::string describe_scenario(const TortureScenario& s) {
       t.fp.table_memory_bytes, t.fp.max_transfer_bytes, t.fp.rmap_policy, t.fp.working_set_window,
       t.fp.enabled ? "enabled" : "disabled", t.fp.hal);
   for (const TortureVseg& v : s.vsegs) {
-    out += fmt::format("  {} blocks [{}, {}) at {} LUN {} LBA {} (shadow {} LUN {} LBA {})\n",
-                       t.volumes[v.volume].name, v.volume_lba, v.volume_lba + v.blocks,
-                       v.place[0].disk, v.place[0].lun, v.place[0].lba, v.place[1].disk,
-                       v.place[1].lun, v.place[1].lba);
+    std::string home =
+        fmt::format("{} LUN {} LBA {}", v.place[0].disk, v.place[0].lun, v.place[0].lba);
+    if (v.place[0].striped()) {
+      home = fmt::format("a stripe of {}-block units over", uint64_t{1} << v.place[0].unit_shift);
+      for (const PlaceElement& c : v.place[0].columns)
+        home += fmt::format(" {} LUN {} LBA {};", c.disk, c.lun, c.lba);
+      home.pop_back();
+    }
+    out += fmt::format("  {} blocks [{}, {}) at {} (shadow {} LUN {} LBA {})\n",
+                       t.volumes[v.volume].name, v.volume_lba, v.volume_lba + v.blocks, home,
+                       v.place[1].disk, v.place[1].lun, v.place[1].lba);
   }
   for (const HostConfig& h : t.hosts) {
     const WorkloadConfig& w = h.workload;

@@ -33,12 +33,37 @@ enum class FaultKind : uint8_t {
 inline constexpr size_t kFaultKinds = 10;
 const char* fault_kind_name(FaultKind kind);
 
+// Blocks of one LUN of one disk from `lba`: a place's only element, or one
+// column of a striped place.
+struct PlaceElement {
+  std::string disk;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+};
+
 // Where a VSEG's blocks can live: its own place (the VSEG of the topology) and
-// a shadow area of the same size the harness moves ranges to and back.
+// a shadow area of the same size the harness moves ranges to and back. A
+// striped VSEG's own place is its stripe (RAID 0): VSEG block b is in stripe
+// unit u = b >> unit_shift, on column u mod N at column block
+// ((u / N) << unit_shift) + (b & (2^unit_shift - 1)). Shadow areas are never
+// striped.
 struct VsegPlace {
   std::string disk;
   uint16_t lun = 0;
-  uint64_t lba = 0;  // disk block of VSEG block 0
+  uint64_t lba = 0;  // disk block of VSEG block 0 (unstriped)
+  uint8_t unit_shift = 0;
+  std::vector<PlaceElement> columns;  // empty: not striped
+
+  bool striped() const { return !columns.empty(); }
+  // The elements: one, or the columns.
+  size_t elements() const { return striped() ? columns.size() : 1; }
+  PlaceElement element(size_t i) const;
+  // Blocks of a VSEG of `vseg_blocks` blocks on element `i`.
+  uint64_t element_blocks(size_t i, uint64_t vseg_blocks) const;
+  // The disk block of VSEG block `block`.
+  PlaceElement locate(uint64_t block) const;
+  // The VSEG block at block `element_block` of element `i` (the inverse).
+  uint64_t block_at(size_t i, uint64_t element_block) const;
 };
 
 struct TortureVseg {

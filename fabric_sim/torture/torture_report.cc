@@ -15,6 +15,8 @@ nlohmann::ordered_json run_json(const TortureRunResult& r) {
   j["downstream_checked"] = r.downstream_checked;
   j["short_reads"] = r.short_reads;
   j["host_verify_errors"] = r.host_verify_errors;
+  j["striped_vsegs"] = r.striped_vsegs;
+  j["spans_stripe_units"] = r.spans_stripe_units;
   j["events"] = r.events;
   j["sim_seconds"] = static_cast<double>(r.sim_ns) / 1e9;
   j["fault_kinds"] = r.fault_kinds;
@@ -34,9 +36,11 @@ nlohmann::ordered_json run_json(const TortureRunResult& r) {
 std::string run_line(const TortureRunResult& r) {
   return fmt::format(
       "seed {}: {} I/Os ({} errors), {:.3f} s simulated, {} faults, {} updates, {} units "
-      "checked, {} downstream commands checked, {:.2f} s wall: {}\n",
+      "checked, {} downstream commands checked, {} striped VSEGs, {} spans_stripe_units, "
+      "{:.2f} s wall: {}\n",
       r.seed, r.ios_completed, r.io_errors, static_cast<double>(r.sim_ns) / 1e9, r.faults_injected,
-      r.updates, r.units_checked, r.downstream_checked, r.wall_seconds,
+      r.updates, r.units_checked, r.downstream_checked, r.striped_vsegs, r.spans_stripe_units,
+      r.wall_seconds,
       r.violations.empty() ? "ok" : "VIOLATION of " + r.violations.front().invariant);
 }
 
@@ -58,6 +62,8 @@ void CampaignTotals::add(const TortureRunResult& r) {
   failed_runs += r.violations.empty() ? 0 : 1;
   ios += r.ios_completed;
   faults += r.faults_injected;
+  striped_runs += r.striped_vsegs > 0 ? 1 : 0;
+  spans_stripe_units += r.spans_stripe_units;
   sim_seconds += static_cast<double>(r.sim_ns) / 1e9;
   wall_seconds += r.wall_seconds;
 }
@@ -76,6 +82,8 @@ nlohmann::ordered_json totals_json(const CampaignTotals& t) {
   j["failed_runs"] = t.failed_runs;
   j["ios_completed"] = t.ios;
   j["faults_injected"] = t.faults;
+  j["striped_runs"] = t.striped_runs;
+  j["spans_stripe_units"] = t.spans_stripe_units;
   j["sim_seconds"] = t.sim_seconds;
   j["wall_seconds"] = t.wall_seconds;
   j["ios_per_wall_minute"] = t.ios_per_wall_minute();
@@ -85,10 +93,11 @@ nlohmann::ordered_json totals_json(const CampaignTotals& t) {
 
 std::string totals_line(const CampaignTotals& t) {
   return fmt::format(
-      "{} runs, {} with a violation: {} I/Os, {} faults, {:.1f} s simulated in {:.1f} s wall "
+      "{} runs, {} with a violation: {} I/Os, {} faults, {} runs with stripes, {} "
+      "spans_stripe_units, {:.1f} s simulated in {:.1f} s wall "
       "({:.0f} I/Os and {:.4f} simulated hours per wall minute)\n",
-      t.runs, t.failed_runs, t.ios, t.faults, t.sim_seconds, t.wall_seconds,
-      t.ios_per_wall_minute(), t.sim_hours_per_wall_minute());
+      t.runs, t.failed_runs, t.ios, t.faults, t.striped_runs, t.spans_stripe_units, t.sim_seconds,
+      t.wall_seconds, t.ios_per_wall_minute(), t.sim_hours_per_wall_minute());
 }
 
 }  // namespace splitpath::sim::torture

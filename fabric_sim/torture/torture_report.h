@@ -12,7 +12,8 @@
 namespace splitpath::sim::torture {
 
 // seed, ios_completed, io_errors, faults_injected, updates, units_checked,
-// downstream_checked, short_reads, host_verify_errors, events, sim_seconds, fault_kinds,
+// downstream_checked, short_reads, host_verify_errors, striped_vsegs,
+// spans_stripe_units, events, sim_seconds, fault_kinds,
 // violations [{invariant, at_ns, summary, history}]. No wall time: the object
 // depends on the seed and options only.
 nlohmann::ordered_json run_json(const TortureRunResult& r);
@@ -25,6 +26,8 @@ struct CampaignTotals {
   uint64_t failed_runs = 0;
   uint64_t ios = 0;
   uint64_t faults = 0;
+  uint64_t striped_runs = 0;  // runs with at least one striped VSEG
+  uint64_t spans_stripe_units = 0;
   double sim_seconds = 0;
   double wall_seconds = 0;
   void add(const TortureRunResult& r);

@@ -30,6 +30,7 @@
 #include "fabric_sim/torture/scenario.h"
 #include "fmt/format.h"
 #include "fmt/ranges.h"
+#include "splitpath/fpapi.h"
 #include "splitpath/map/rmap_types.h"
 
 namespace splitpath::sim::torture {
@@ -147,10 +148,11 @@ std::vector<std::string> Runner::unit_notes(size_t volume, uint64_t unit) const 
     const TortureVseg& v = scenario_.vsegs[s];
     if (v.volume == volume && block >= v.volume_lba && block < v.volume_lba + v.blocks) {
       const uint8_t p = placement_.place_of(s, block - v.volume_lba);
-      const VsegPlace& at = v.place[p];
-      out.push_back(fmt::format("the block lives in its {}: {} LUN {} LBA {}",
-                                p == 0 ? "own place" : "shadow area", at.disk, at.lun,
-                                at.lba + block - v.volume_lba));
+      const PlaceElement at = v.place[p].locate(block - v.volume_lba);
+      out.push_back(fmt::format(
+          "the block lives in its {}: {} LUN {} LBA {}",
+          p == 0 ? (v.place[p].striped() ? "own place (striped)" : "own place") : "shadow area",
+          at.disk, at.lun, at.lba));
     }
   }
   return out;
@@ -186,11 +188,11 @@ std::vector<std::string> Runner::vseg_notes(size_t vseg) const {
 void Runner::copy_block(size_t vseg, uint64_t block, uint8_t from, uint8_t to) {
   const TortureVseg& v = scenario_.vsegs[vseg];
   const uint32_t bs = scenario_.topology.volumes[v.volume].block_size;
-  Disk* src = fabric_->disk(v.place[from].disk);
-  Disk* dst = fabric_->disk(v.place[to].disk);
+  const PlaceElement src = v.place[from].locate(block);
+  const PlaceElement dst = v.place[to].locate(block);
   std::vector<uint8_t> data(bs);
-  src->store(v.place[from].lun)->read((v.place[from].lba + block) * bs, data);
-  dst->mutable_store(v.place[to].lun)->write((v.place[to].lba + block) * bs, data);
+  fabric_->disk(src.disk)->store(src.lun)->read(src.lba * bs, data);
+  fabric_->disk(dst.disk)->mutable_store(dst.lun)->write(dst.lba * bs, data);
 }
 
 void Runner::on_update_done(size_t record, bool ok) {
@@ -415,6 +417,14 @@ absl::StatusOr<TortureRunResult> Runner::run() {
     r.host_verify_errors += s.verify_errors;
   }
   r.faults_injected = faults_injected_;
+  for (const TortureVseg& v : scenario_.vsegs)
+    r.striped_vsegs += v.place[0].striped() ? 1 : 0;
+  for (const auto& sw : fabric_->switches()) {
+    if (!sw->virtualization()) continue;
+    r.spans_stripe_units +=
+        sw->virtualization_stats()
+            .cp.faults[static_cast<size_t>(fpapi::FaultKind::kSpansStripeUnits)];
+  }
   for (const UpdateRecord& u : updates_)
     r.updates += u.ok ? 1 : 0;
   r.units_checked = durability_.units_checked();

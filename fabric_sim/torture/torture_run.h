@@ -25,7 +25,11 @@ struct TortureRunResult {
   uint64_t downstream_checked = 0;
   uint64_t short_reads = 0;  // GOOD reads that lost data frames in the fabric (the host fails them)
   uint64_t host_verify_errors = 0;  // the hosts' own verification (independent)
-  uint64_t events = 0;              // kernel events
+  uint64_t striped_vsegs = 0;       // VSEGs of the scenario laid out as stripes
+  // I/Os the FPs faulted to their CPs for crossing stripe units
+  // (fpapi::FaultKind::kSpansStripeUnits), all switches.
+  uint64_t spans_stripe_units = 0;
+  uint64_t events = 0;  // kernel events
   SimTime sim_ns = 0;
   double wall_seconds = 0;
   std::vector<std::string> fault_kinds;  // the kinds this run enabled (swarm)

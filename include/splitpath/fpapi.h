@@ -160,19 +160,20 @@ constexpr const char* api_status_name(ApiStatus s) {
 // Why an I/O left the FP for the CP: the checks of figure 7 in their order,
 // and the error completion of figure 6. One counter per kind in FpStatistics.
 enum class FaultKind : uint8_t {
-  kNotReadWrite = 0,      // step 88: a SCSI command other than READ/WRITE
-  kLunMasked = 1,         // step 93: the initiator may not access this LUN
-  kLunNotExposed = 2,     // step 94: no such LUN on the target
-  kSpansVsegs = 3,        // step 100
-  kNoMapping = 4,         // step 104: extent not cached and the CP answered QUEUE
-  kSpansExtents = 5,      // step 106
-  kFaultOnRead = 6,       // step 112: FoR set on the redirect entry
-  kFaultOnWrite = 7,      // step 114: FoW set
-  kCapacity = 8,          // beyond the FP's limits (transfer size, legs, descriptor kind)
-  kSerialization = 9,     // overlaps an outstanding mirrored write
-  kDownstreamError = 10,  // figure 6: a downstream I/O did not end GOOD
-  kAborted = 11,          // FPAbortPendingIOs ended it
-  kCount = 12,
+  kNotReadWrite = 0,       // step 88: a SCSI command other than READ/WRITE
+  kLunMasked = 1,          // step 93: the initiator may not access this LUN
+  kLunNotExposed = 2,      // step 94: no such LUN on the target
+  kSpansVsegs = 3,         // step 100
+  kNoMapping = 4,          // step 104: extent not cached and the CP answered QUEUE
+  kSpansExtents = 5,       // step 106
+  kFaultOnRead = 6,        // step 112: FoR set on the redirect entry
+  kFaultOnWrite = 7,       // step 114: FoW set
+  kCapacity = 8,           // beyond the FP's limits (transfer size, legs, descriptor kind)
+  kSerialization = 9,      // overlaps an outstanding mirrored write
+  kDownstreamError = 10,   // figure 6: a downstream I/O did not end GOOD
+  kAborted = 11,           // FPAbortPendingIOs ended it
+  kSpansStripeUnits = 12,  // step 116 for a stripe: the I/O crosses a stripe unit
+  kCount = 13,
 };
 
 constexpr const char* fault_kind_name(FaultKind k) {
@@ -201,6 +202,8 @@ constexpr const char* fault_kind_name(FaultKind k) {
       return "downstream_error";
     case FaultKind::kAborted:
       return "aborted";
+    case FaultKind::kSpansStripeUnits:
+      return "spans_stripe_units";
     case FaultKind::kCount:
       break;
   }

@@ -7,7 +7,8 @@
 // subset. Both sides use these types, so they are plain, fixed-size structs of
 // explicit-width fields with no implicit padding (every byte is a named field
 // or `reserved`) and no pointers. They are host-order in-memory records: any
-// byte-order conversion for a mailbox belongs to the FP API encoding, not here.
+// byte-order conversion for a mailbox belongs to the FP API encoding, not here
+// (a storage descriptor's payload is bytes, big-endian by its own layout).
 //
 // Firmware-safe: standard library only, no exceptions, no heap.
 #pragma once
@@ -17,6 +18,8 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+
+#include "splitpath/map/storage_descriptor.h"
 
 namespace splitpath::map {
 
@@ -78,62 +81,6 @@ static_assert(sizeof(Extent) == 24);
 static_assert(std::is_trivially_copyable_v<Extent>);
 static_assert(std::has_unique_object_representations_v<Extent>);
 
-// Kinds of storage descriptor. Only kSimple has a layout yet; the others are
-// reserved so the tag values stay stable when their layouts arrive.
-enum class StorageKind : uint8_t {
-  kNone = 0,  // no storage: every I/O through this entry faults
-  kSimple = 1,
-  kStripe = 2,
-  kMirror = 3,
-  kStripeOfMirrors = 4,
-  kJournal = 5,
-};
-
-// The simple storage descriptor: one physical LUN behind one port, the extent
-// mapped linearly from `start_lba`.
-struct SimpleStorage {
-  uint32_t port_id = 0;  // physical target's 24-bit FC port ID (N_Port ID) in the low bits
-  uint16_t lun = 0;
-  uint16_t reserved = 0;
-  uint64_t start_lba = 0;  // physical LBA of the VSEG's block 0 through this entry
-};
-static_assert(sizeof(SimpleStorage) == 16);
-static_assert(std::is_trivially_copyable_v<SimpleStorage>);
-static_assert(std::has_unique_object_representations_v<SimpleStorage>);
-
-constexpr uint32_t kPortIdMask = 0x00FFFFFF;
-
-// How to reach the storage of an extent (figure 9). A kind tag plus a
-// fixed-size, union-free byte payload that each kind's typed accessors encode
-// and decode; later kinds (stripe, mirror, journal) add their own accessors.
-struct StorageDescriptor {
-  static constexpr size_t kPayloadBytes = 48;
-
-  StorageKind kind = StorageKind::kNone;
-  std::array<uint8_t, 7> reserved{};
-  std::array<uint8_t, kPayloadBytes> payload{};
-
-  static StorageDescriptor make_simple(const SimpleStorage& s) {
-    StorageDescriptor d;
-    d.kind = StorageKind::kSimple;
-    SimpleStorage clean = s;
-    clean.port_id &= kPortIdMask;
-    std::memcpy(d.payload.data(), &clean, sizeof(clean));
-    return d;
-  }
-  // The simple descriptor; only meaningful when kind == kSimple (else zeros).
-  SimpleStorage simple() const {
-    SimpleStorage s;
-    if (kind == StorageKind::kSimple) std::memcpy(&s, payload.data(), sizeof(s));
-    return s;
-  }
-  friend bool operator==(const StorageDescriptor&, const StorageDescriptor&) = default;
-};
-static_assert(sizeof(StorageDescriptor) == 56);
-static_assert(sizeof(SimpleStorage) <= StorageDescriptor::kPayloadBytes);
-static_assert(std::is_trivially_copyable_v<StorageDescriptor>);
-static_assert(std::has_unique_object_representations_v<StorageDescriptor>);
-
 // Faulting mode flags of a redirect entry (figure 7 steps 112-114).
 namespace redirect_flags {
 constexpr uint8_t kFaultOnRead = 0x01;   // FoR: reads through this entry fault to the CP
@@ -154,7 +101,7 @@ struct RedirectEntry {
   constexpr bool fault_on_write() const { return (flags & redirect_flags::kFaultOnWrite) != 0; }
   friend bool operator==(const RedirectEntry&, const RedirectEntry&) = default;
 };
-static_assert(sizeof(RedirectEntry) == 64);
+static_assert(sizeof(RedirectEntry) == 8 + sizeof(StorageDescriptor));
 static_assert(std::is_trivially_copyable_v<RedirectEntry>);
 static_assert(std::has_unique_object_representations_v<RedirectEntry>);
 

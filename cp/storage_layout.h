@@ -1,0 +1,38 @@
+// The physical layout of a VSEG definition: its storage descriptor (simple or
+// stripe), checked with precise errors, and the disk ranges it occupies (for
+// the CP's overlap checks). The descriptor's internals stay in
+// splitpath/map/storage_descriptor.h; this unit only builds one from a
+// VsegDef.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cp/control_path.h"
+#include "splitpath/map/storage_descriptor.h"
+
+namespace splitpath::cp {
+
+// Blocks [lba, lba + blocks) of LUN `lun` of disk `wwpn`.
+struct PhysicalRange {
+  uint64_t wwpn = 0;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+  uint64_t blocks = 0;
+  bool overlaps(const PhysicalRange& o) const {
+    return wwpn == o.wwpn && lun == o.lun && lba < o.lba + o.blocks && o.lba < lba + blocks;
+  }
+};
+
+// The descriptor of `def` (port IDs 0: the CP fills them in as disks
+// resolve), its disks' WWPNs in element order and the disk ranges it
+// occupies. False with *error (naming `what`, e.g. "volume 'v' VSEG 1") if the
+// stripe is malformed: no or too many columns, a unit that is not a power of
+// two or too large, a column with disk_wwpn 0 or past the end of LBAs, two
+// columns sharing blocks.
+bool layout_of(const VsegDef& def, const std::string& what, map::StorageDescriptor* descriptor,
+               std::vector<uint64_t>* disk_wwpns, std::vector<PhysicalRange>* ranges,
+               std::string* error);
+
+}  // namespace splitpath::cp

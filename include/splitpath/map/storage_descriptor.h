@@ -1,0 +1,238 @@
+// Storage descriptors (figure 9, and the primitives after figure 18 of the
+// specification): how a redirect entry reaches the storage of its extents. A
+// descriptor is a kind tag and a fixed-size byte payload holding a set of
+// storage elements (physical LUN ranges) and what the kind needs to combine
+// them. Its internals stay inside it: the FP and the CP ask it where a block
+// lives (`locate`) and walk its elements, and only the typed accessors below
+// know the payload layout.
+//
+// Payload layout, every integer big-endian, so the bytes an FP API message
+// carries mean the same on every byte order:
+//   byte 0      element count (simple 1; stripe: its width)
+//   byte 1      stripe: log2 of the stripe unit in blocks
+//   bytes 2-7   reserved (zero); later kinds: sides per column (stripe of
+//               mirrors), journal pointer flags
+//   bytes 8...  the elements, 16 bytes each: port_id (32), lun (16),
+//               reserved (16; a mirror side's state and read cost later),
+//               start_lba (64)
+// Kinds with no layout yet (mirror, stripe of mirrors, journal) keep their tag
+// values; `locate` answers kUnsupported for them, so the FP faults them to the
+// CP (kCapacity) and never mis-maps.
+//
+// Firmware-safe: standard library only, no exceptions, no heap.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace splitpath::map {
+
+// Kinds of storage descriptor.
+enum class StorageKind : uint8_t {
+  kNone = 0,  // no storage: every I/O through this entry faults
+  kSimple = 1,
+  kStripe = 2,           // RAID 0: the striping primitive
+  kMirror = 3,           // RAID 1 (no layout yet: faults)
+  kStripeOfMirrors = 4,  // RAID 10 (no layout yet: faults)
+  kJournal = 5,          // data device plus journal device (no layout yet: faults)
+};
+
+constexpr uint32_t kPortIdMask = 0x00FFFFFF;
+
+// One storage element: blocks of one physical LUN behind one port, from
+// `start_lba`. The simple descriptor is one element; a stripe has one per
+// column.
+struct SimpleStorage {
+  uint32_t port_id = 0;  // physical target's 24-bit FC port ID (N_Port ID) in the low bits
+  uint16_t lun = 0;
+  uint16_t reserved = 0;
+  uint64_t start_lba = 0;  // physical LBA of the element's first block
+  friend constexpr bool operator==(const SimpleStorage&, const SimpleStorage&) = default;
+};
+static_assert(sizeof(SimpleStorage) == 16);
+static_assert(std::is_trivially_copyable_v<SimpleStorage>);
+static_assert(std::has_unique_object_representations_v<SimpleStorage>);
+using StorageElement = SimpleStorage;
+
+inline constexpr uint32_t kMaxStorageElements = 8;
+inline constexpr uint32_t kMaxStripeColumns = kMaxStorageElements;
+// The largest stripe unit: 2^24 blocks (8 GiB of 512-byte blocks).
+inline constexpr uint32_t kMaxStripeUnitShift = 24;
+
+// RAID 0 over `width` columns: the VSEG's blocks are dealt out in stripe units
+// of 2^unit_shift blocks, round robin. VSEG block b is in unit u = b >> shift
+// at offset b & (unit - 1); the unit lives on column u % width at column
+// block (u / width) * unit + offset, counted from that column's start_lba.
+struct StripeStorage {
+  uint8_t width = 0;       // columns: 1 .. kMaxStripeColumns
+  uint8_t unit_shift = 0;  // stripe unit = 1 << unit_shift blocks
+  std::array<StorageElement, kMaxStripeColumns> columns{};
+
+  constexpr uint64_t unit_blocks() const { return uint64_t{1} << unit_shift; }
+  // Blocks of a VSEG of `vseg_blocks` blocks that column `column` holds.
+  constexpr uint64_t column_blocks(uint64_t vseg_blocks, uint32_t column) const {
+    const uint64_t unit = unit_blocks();
+    const uint64_t row = unit * width;
+    const uint64_t rest = vseg_blocks % row;
+    const uint64_t before = uint64_t{column} * unit;
+    const uint64_t tail = rest > before ? (rest - before < unit ? rest - before : unit) : 0;
+    return vseg_blocks / row * unit + tail;
+  }
+};
+
+// Where a VSEG-relative block lives, from StorageDescriptor::locate.
+enum class LocateStatus : uint8_t {
+  kOk = 0,
+  kUnsupported = 1,  // no storage, a kind without a layout yet, or a malformed payload
+};
+
+struct Location {
+  LocateStatus status = LocateStatus::kUnsupported;
+  uint8_t element = 0;  // index of the element holding the block (a stripe's column)
+  // port_id and lun of that element; start_lba is the physical block itself.
+  StorageElement target;
+  // Blocks from there that stay contiguous on that element: to the end of the
+  // stripe unit, unbounded (~0) for a simple descriptor.
+  uint64_t run = 0;
+};
+
+struct StorageDescriptor {
+  static constexpr size_t kHeaderBytes = 8;
+  static constexpr size_t kElementBytes = 16;
+  static constexpr size_t kPayloadBytes = kHeaderBytes + kMaxStorageElements * kElementBytes;
+
+  StorageKind kind = StorageKind::kNone;
+  std::array<uint8_t, 7> reserved{};
+  std::array<uint8_t, kPayloadBytes> payload{};
+
+  static constexpr StorageDescriptor make_simple(const SimpleStorage& s) {
+    StorageDescriptor d;
+    d.kind = StorageKind::kSimple;
+    d.payload[0] = 1;
+    d.put_element(0, s);
+    return d;
+  }
+  // The simple descriptor; only meaningful when kind == kSimple (else zeros).
+  constexpr SimpleStorage simple() const {
+    return kind == StorageKind::kSimple ? element(0) : SimpleStorage{};
+  }
+
+  // A stripe descriptor; false (and *out untouched) if the width or the unit
+  // is out of range.
+  static constexpr bool make_stripe(const StripeStorage& s, StorageDescriptor* out) {
+    if (s.width == 0 || s.width > kMaxStripeColumns || s.unit_shift > kMaxStripeUnitShift) {
+      return false;
+    }
+    StorageDescriptor d;
+    d.kind = StorageKind::kStripe;
+    d.payload[0] = s.width;
+    d.payload[1] = s.unit_shift;
+    for (uint32_t i = 0; i < s.width; ++i)
+      d.put_element(i, s.columns[i]);
+    *out = d;
+    return true;
+  }
+  // The stripe descriptor; false unless kind == kStripe and it is well formed.
+  constexpr bool stripe(StripeStorage* out) const {
+    if (kind != StorageKind::kStripe || !valid()) return false;
+    StripeStorage s;
+    s.width = payload[0];
+    s.unit_shift = payload[1];
+    for (uint32_t i = 0; i < s.width; ++i)
+      s.columns[i] = element(i);
+    *out = s;
+    return true;
+  }
+
+  // Whether the payload is well formed for its kind. Kinds without a layout
+  // yet are well formed (they fault); an unknown kind is not.
+  constexpr bool valid() const {
+    switch (kind) {
+      case StorageKind::kNone:
+      case StorageKind::kMirror:
+      case StorageKind::kStripeOfMirrors:
+      case StorageKind::kJournal:
+        return true;
+      case StorageKind::kSimple:
+        return payload[0] == 1;
+      case StorageKind::kStripe:
+        return payload[0] >= 1 && payload[0] <= kMaxStripeColumns &&
+               payload[1] <= kMaxStripeUnitShift;
+    }
+    return false;
+  }
+
+  // The storage elements (0 for kinds without a layout): the CP walks them to
+  // learn which disks an entry needs and to fill in their port IDs.
+  constexpr uint32_t element_count() const {
+    return (kind == StorageKind::kSimple || kind == StorageKind::kStripe) && valid() ? payload[0]
+                                                                                     : 0;
+  }
+  constexpr StorageElement element(uint32_t i) const {
+    StorageElement e;
+    if (i >= kMaxStorageElements) return e;
+    const size_t at = kHeaderBytes + i * kElementBytes;
+    e.port_id = static_cast<uint32_t>(load(at, 4));
+    e.lun = static_cast<uint16_t>(load(at + 4, 2));
+    e.reserved = static_cast<uint16_t>(load(at + 6, 2));
+    e.start_lba = load(at + 8, 8);
+    return e;
+  }
+  constexpr void set_element_port_id(uint32_t i, uint32_t port_id) {
+    if (i < kMaxStorageElements) store(kHeaderBytes + i * kElementBytes, 4, port_id & kPortIdMask);
+  }
+
+  // Where VSEG-relative block `vseg_lba` lives: the remap primitive for a
+  // simple descriptor, shift and mask for a stripe.
+  constexpr Location locate(uint64_t vseg_lba) const {
+    Location l;
+    if (!valid()) return l;
+    if (kind == StorageKind::kSimple) {
+      l.status = LocateStatus::kOk;
+      l.target = element(0);
+      l.target.start_lba += vseg_lba;
+      l.run = ~uint64_t{0};
+      return l;
+    }
+    if (kind != StorageKind::kStripe) return l;
+    const uint32_t width = payload[0];
+    const uint32_t shift = payload[1];
+    const uint64_t mask = (uint64_t{1} << shift) - 1;
+    const uint64_t unit = vseg_lba >> shift;
+    const uint64_t offset = vseg_lba & mask;
+    l.status = LocateStatus::kOk;
+    l.element = static_cast<uint8_t>(unit % width);
+    l.target = element(l.element);
+    l.target.start_lba += ((unit / width) << shift) + offset;
+    l.run = mask + 1 - offset;
+    return l;
+  }
+
+  friend constexpr bool operator==(const StorageDescriptor&, const StorageDescriptor&) = default;
+
+ private:
+  constexpr void put_element(uint32_t i, const StorageElement& e) {
+    const size_t at = kHeaderBytes + i * kElementBytes;
+    store(at, 4, e.port_id & kPortIdMask);
+    store(at + 4, 2, e.lun);
+    store(at + 6, 2, e.reserved);
+    store(at + 8, 8, e.start_lba);
+  }
+  constexpr void store(size_t at, size_t n, uint64_t v) {
+    for (size_t i = 0; i < n; ++i)
+      payload[at + i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
+  }
+  constexpr uint64_t load(size_t at, size_t n) const {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i)
+      v = v << 8 | payload[at + i];
+    return v;
+  }
+};
+static_assert(sizeof(StorageDescriptor) == 8 + StorageDescriptor::kPayloadBytes);
+static_assert(std::is_trivially_copyable_v<StorageDescriptor>);
+static_assert(std::has_unique_object_representations_v<StorageDescriptor>);
+
+}  // namespace splitpath::map
