@@ -3,6 +3,7 @@
 // in-flight frame of a mid-sized fabric).
 #include <benchmark/benchmark.h>
 
+#include "fabric_sim/bench/event_chains.h"
 #include "fabric_sim/kernel/kernel.h"
 #include "fabric_sim/kernel/rng.h"
 #include "tests/support/alloc_counter.h"
@@ -10,26 +11,11 @@
 namespace splitpath::sim {
 namespace {
 
-// Each event schedules its successor a pseudo-random delay ahead, so the queue
-// keeps `pending` events and times interleave as they do in a fabric.
-struct Chain {
-  Kernel* kernel;
-  uint64_t state;
-  void on_event(uint64_t) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    kernel->schedule_in<&Chain::on_event>(1 + (state >> 54), this);
-  }
-};
-
 void BM_DesEvents(benchmark::State& state) {
   const auto pending = static_cast<size_t>(state.range(0));
   Kernel kernel;
-  std::vector<Chain> chains(pending, Chain{&kernel, 0});
-  for (size_t i = 0; i < pending; ++i) {
-    chains[i].state = i * 7919 + 1;
-    kernel.schedule_in<&Chain::on_event>(i, &chains[i]);
-  }
-  kernel.run_until(10'000);  // warm up: the heap reaches its working size
+  std::vector<EventChain> chains;
+  start_event_chains(kernel, pending, chains);
   const uint64_t allocs_before = testing::allocation_count();
   const uint64_t events_before = kernel.events_processed();
   SimTime horizon = kernel.now();

@@ -23,6 +23,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "fabric_sim/bench/fragmented_map.h"
 #include "fp_firmware/rmap/rmap_cache.h"
 #include "tests/support/alloc_counter.h"
 
@@ -32,7 +33,9 @@ namespace {
 using map::Extent;
 
 constexpr uint32_t kVsegId = 1;
-constexpr uint64_t kSeed = 0x526D6170;  // "Rmap"
+using sim::bench_map::for_each_extent;
+using sim::bench_map::kSeed;
+using sim::bench_map::SplitMix;
 
 // Allocated bytes of the ordered maps, through their allocator.
 inline uint64_t g_map_bytes = 0;
@@ -61,36 +64,6 @@ using Btree = absl::btree_map<uint64_t, Extent, std::less<uint64_t>,
                               CountingAllocator<std::pair<const uint64_t, Extent>>>;
 using StdMap = std::map<uint64_t, Extent, std::less<uint64_t>,
                         CountingAllocator<std::pair<const uint64_t, Extent>>>;
-
-struct SplitMix {
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n) by multiply-high: no division on the timed path.
-  uint64_t below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
-  }
-};
-
-// Calls f(extent) for the fragmented map of `n` extents; returns its length.
-template <typename F>
-uint64_t for_each_extent(uint64_t n, F&& f) {
-  SplitMix rng{kSeed};
-  uint64_t lba = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    Extent e;
-    e.start = lba;
-    e.length = 1 + rng.below(64);
-    e.redirect_index = static_cast<map::RedirectIndex>(rng.next() & 15);
-    f(e);
-    lba += e.length;
-  }
-  return lba;
-}
 
 struct TrieWorld {
   uint64_t extents = 0;

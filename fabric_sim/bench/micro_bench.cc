@@ -10,6 +10,8 @@
 #include <memory>
 
 #include "absl/container/btree_map.h"
+#include "fabric_sim/bench/event_chains.h"
+#include "fabric_sim/bench/fragmented_map.h"
 #include "fabric_sim/bench/switch_testbed.h"
 #include "fabric_sim/kernel/kernel.h"
 #include "fp_firmware/rmap/rmap_cache.h"
@@ -21,40 +23,12 @@ using map::Extent;
 using Clock = std::chrono::steady_clock;
 
 constexpr uint32_t kVsegId = 1;
-constexpr uint64_t kSeed = 0x526D6170;  // "Rmap", as bench/rmap_bench.cc
+using bench_map::for_each_extent;
+using bench_map::kSeed;
+using bench_map::SplitMix;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-struct SplitMix {
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n) by multiply-high: no division on the timed path.
-  uint64_t below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
-  }
-};
-
-// Calls f(extent) for each extent of the fragmented map; returns its length.
-template <typename F>
-uint64_t for_each_extent(uint64_t n, F&& f) {
-  SplitMix rng{kSeed};
-  uint64_t lba = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    Extent e;
-    e.start = lba;
-    e.length = 1 + rng.below(64);
-    e.redirect_index = static_cast<map::RedirectIndex>(rng.next() & 15);
-    f(e);
-    lba += e.length;
-  }
-  return lba;
 }
 
 // What the ordered maps ask their allocator for (without malloc's overhead).
@@ -163,17 +137,6 @@ RmapBenchRow trie_row(const RmapBenchOptions& o, uint64_t* blocks_out) {
   return row;
 }
 
-// Each event schedules its successor a pseudo-random delay ahead, so the
-// queue keeps its size and times interleave as they do in a fabric.
-struct Chain {
-  Kernel* kernel;
-  uint64_t state;
-  void on_event(uint64_t) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    kernel->schedule_in<&Chain::on_event>(1 + (state >> 54), this);
-  }
-};
-
 }  // namespace
 
 RmapBenchResult run_rmap_bench(const RmapBenchOptions& options) {
@@ -187,12 +150,8 @@ RmapBenchResult run_rmap_bench(const RmapBenchOptions& options) {
 
 double measure_des_events_per_s(uint32_t pending, uint64_t events) {
   Kernel kernel;
-  std::vector<Chain> chains(pending, Chain{&kernel, 0});
-  for (size_t i = 0; i < pending; ++i) {
-    chains[i].state = i * 7919 + 1;
-    kernel.schedule_in<&Chain::on_event>(i, &chains[i]);
-  }
-  kernel.run_until(10'000);  // warm up: the heap reaches its working size
+  std::vector<EventChain> chains;
+  start_event_chains(kernel, pending, chains);
   // Mean delay ahead is 512 ns over `pending` chains: about pending / 512
   // events per simulated ns.
   const uint64_t before = kernel.events_processed();
