@@ -8,9 +8,12 @@
 // skipped with a note.
 //
 // The capture: `frames` frames of FCP traffic between 4 initiators and 4 targets,
-// 8-block READ(10)s (FCP_CMND, two 2 KiB FCP_DATA, FCP_RSP) and WRITE(10)s
-// (FCP_CMND, XFER_RDY, two FCP_DATA, FCP_RSP), 70% reads from a seeded generator,
-// 1 us apart: the same `frames` and `seed` give the same bytes.
+// READ(10)s (FCP_CMND, FCP_DATA frames of up to 2 KiB, FCP_RSP) and WRITE(10)s
+// (FCP_CMND, XFER_RDY, FCP_DATA, FCP_RSP) of `blocks` 512-byte blocks, 70%
+// reads from a seeded generator, 1 us apart: the same options give the same
+// bytes. 8 blocks (the default) make two 2 KiB data frames per I/O; 1 block
+// makes small frames only (about 100 bytes on average); 128 blocks make
+// mostly full 2 KiB data frames.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +27,9 @@ namespace splitpath::sim {
 struct DecodeBenchOptions {
   uint64_t frames = 500000;
   uint64_t seed = 1;
-  std::string path;  // where the capture is written
+  uint32_t blocks = 8;  // per I/O, 1 .. 65535
+  bool tshark = true;   // false: leave tshark out (it reads about 20 thousand frames/s)
+  std::string path;     // where the capture is written
 };
 
 struct DecodeBenchRow {
@@ -41,7 +46,8 @@ struct DecodeBenchResult {
   std::string path;
   uint64_t frames = 0;
   uint64_t file_bytes = 0;
-  std::vector<DecodeBenchRow> rows;  // splitpath first, then tcpdump, tshark
+  std::vector<DecodeBenchRow> rows;    // splitpath first, then tcpdump, tshark
+  double tcpdump_startup_seconds = 0;  // tcpdump on a capture with no records; 0: not run
 };
 
 // Writes the capture to options.path. Fails if it cannot be written.

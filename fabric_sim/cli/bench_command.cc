@@ -35,12 +35,14 @@ bool parse_ports(const std::string& text, std::vector<uint32_t>* out) {
   return !out->empty();
 }
 
-// `splitpath bench decode [--frames N] [--keep FILE] [--seed N]`: the decoder
+// `splitpath bench decode [--frames N] [--blocks N] [--keep FILE] [--seed N]`: the decoder
 // against tcpdump and tshark on one generated capture (decode_bench.h).
 int decode_bench_command(const std::vector<std::string>& args) {
   po::options_description options("splitpath bench decode options");
   options.add_options()("help,h", "show this help")(
       "frames", po::value<uint64_t>()->default_value(500000), "frames in the generated capture")(
+      "blocks", po::value<uint32_t>()->default_value(8),
+      "512-byte blocks per I/O: 1 for small frames only, 128 for mostly 2 KiB data frames")(
       "keep", po::value<std::string>(),
       "write the capture here and keep it (default: a temporary file)")(
       "seed", po::value<uint64_t>()->default_value(1), "random seed of the generated traffic");
@@ -59,8 +61,13 @@ int decode_bench_command(const std::vector<std::string>& args) {
   splitpath::sim::DecodeBenchOptions o;
   o.frames = vm["frames"].as<uint64_t>();
   o.seed = vm["seed"].as<uint64_t>();
+  o.blocks = vm["blocks"].as<uint32_t>();
   if (o.frames < 1 || o.frames > 100000000) {
     std::cerr << "splitpath bench decode: --frames must be from 1 to 100000000\n";
+    return kExitUsage;
+  }
+  if (o.blocks < 1 || o.blocks > 65535) {
+    std::cerr << "splitpath bench decode: --blocks must be from 1 to 65535\n";
     return kExitUsage;
   }
   const bool keep = vm.count("keep") > 0;
