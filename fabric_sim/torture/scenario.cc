@@ -1,11 +1,13 @@
 #include "fabric_sim/torture/scenario.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "fabric_sim/kernel/rng.h"
 #include "fabric_sim/topology/wwn.h"
 #include "fmt/format.h"
+#include "splitpath/fc/frame_header.h"
 #include "splitpath/map/rmap_types.h"
 
 namespace splitpath::sim::torture {
@@ -97,6 +99,7 @@ class Generator {
     disks();
     volumes();
     hosts();
+    feasible_timeouts();
     settings();
     if (out_.topology.isls.empty()) out_.enabled[static_cast<size_t>(FaultKind::kIslLoss)] = false;
     schedule();
@@ -395,6 +398,48 @@ class Generator {
       w.io_timeout_ns = between(r, 30, 300) * kNsPerMs;
       out_.max_io_timeout_ns = std::max(out_.max_io_timeout_ns, w.io_timeout_ns);
     }
+  }
+
+  // An I/O timeout the fabric cannot meet even without faults makes every I/O
+  // time out once the queues fill: each host aborts and reissues, and nothing
+  // completes again (seed 3000353 at 50000 I/Os: 42 x 128 KiB in flight over
+  // slow links moved about 113 MB/s, 49 ms per I/O against a 45 ms timeout).
+  // So no timeout is shorter than twice the time all hosts' I/Os in flight
+  // take through the slowest link (line rate, or BB credits per round trip).
+  // No random draws: scenarios where the floor does not bind are unchanged.
+  void feasible_timeouts() {
+    const Topology& t = out_.topology;
+    double slowest = 1e18;  // bytes per ns
+    auto consider = [&](const LinkParams& l) {
+      const double line = link_megabytes_per_second(l.speed) * 1e-3;
+      const double credits = static_cast<double>(l.bb_credit) *
+                             static_cast<double>(fc::kMaxFrameSize) /
+                             (2.0 * static_cast<double>(l.propagation_ns));
+      slowest = std::min(slowest, std::min(line, credits));
+    };
+    for (const HostConfig& h : t.hosts)
+      consider(h.attach.link);
+    for (const DiskConfig& d : t.disks)
+      consider(d.attach.link);
+    for (const IslConfig& i : t.isls)
+      consider(i.link);
+    double in_flight = 0;  // bytes, every host with every LUN it sees at full depth
+    for (const HostConfig& h : t.hosts)
+      in_flight += static_cast<double>(h.workload.block_size) * h.workload.queue_depth *
+                   static_cast<double>(luns_seen(h));
+    const auto floor = static_cast<SimTime>(std::ceil(2.0 * in_flight / slowest));
+    for (HostConfig& h : out_.topology.hosts) {
+      h.workload.io_timeout_ns = std::max(h.workload.io_timeout_ns, floor);
+      out_.max_io_timeout_ns = std::max(out_.max_io_timeout_ns, h.workload.io_timeout_ns);
+    }
+  }
+
+  size_t luns_seen(const HostConfig& h) const {
+    size_t n = 0;
+    for (const VirtualTargetConfig& vt : out_.topology.virtual_targets)
+      for (const VirtualLunConfig& l : vt.luns)
+        n += l.hosts.empty() || std::find(l.hosts.begin(), l.hosts.end(), h.wwpn) != l.hosts.end();
+    return n;
   }
 
   const VolumeConfig& volume(const std::string& name) const {
