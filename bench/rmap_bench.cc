@@ -37,33 +37,9 @@ using sim::bench_map::for_each_extent;
 using sim::bench_map::kSeed;
 using sim::bench_map::SplitMix;
 
-// Allocated bytes of the ordered maps, through their allocator.
-inline uint64_t g_map_bytes = 0;
-
-template <typename T>
-struct CountingAllocator {
-  using value_type = T;
-  CountingAllocator() = default;
-  template <typename U>
-  CountingAllocator(const CountingAllocator<U>&) {}  // NOLINT(google-explicit-constructor)
-  T* allocate(size_t n) {
-    g_map_bytes += n * sizeof(T);
-    return std::allocator<T>{}.allocate(n);
-  }
-  void deallocate(T* p, size_t n) {
-    g_map_bytes -= n * sizeof(T);
-    std::allocator<T>{}.deallocate(p, n);
-  }
-  template <typename U>
-  bool operator==(const CountingAllocator<U>&) const {
-    return true;
-  }
-};
-
-using Btree = absl::btree_map<uint64_t, Extent, std::less<uint64_t>,
-                              CountingAllocator<std::pair<const uint64_t, Extent>>>;
-using StdMap = std::map<uint64_t, Extent, std::less<uint64_t>,
-                        CountingAllocator<std::pair<const uint64_t, Extent>>>;
+using sim::bench_map::Btree;
+using sim::bench_map::g_map_bytes;
+using sim::bench_map::StdMap;
 
 struct TrieWorld {
   uint64_t extents = 0;

@@ -1,10 +1,19 @@
 // The fragmented map both Rmap benchmarks look up (`splitpath bench` in
 // micro_bench.cc, the Google Benchmark in bench/rmap_bench.cc): contiguous
 // extents of 1..64 blocks from block 0, each naming one of 16 redirect
-// entries, drawn from a fixed seed so every run and both tools see the same map.
+// entries, drawn from a fixed seed so every run and both tools see the same
+// map; and the ordered maps the FP's trie is measured against, which count
+// the bytes they ask their allocator for.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "absl/container/btree_map.h"
 
 #include "splitpath/map/rmap_types.h"
 
@@ -42,5 +51,33 @@ uint64_t for_each_extent(uint64_t n, F&& f) {
   }
   return lba;
 }
+
+// Bytes the ordered maps hold from their allocator (without malloc's overhead).
+inline uint64_t g_map_bytes = 0;
+
+template <typename T>
+struct CountingAllocator {
+  using value_type = T;
+  CountingAllocator() = default;
+  template <typename U>
+  CountingAllocator(const CountingAllocator<U>&) {}  // NOLINT(google-explicit-constructor)
+  T* allocate(size_t n) {
+    g_map_bytes += n * sizeof(T);
+    return std::allocator<T>{}.allocate(n);
+  }
+  void deallocate(T* p, size_t n) {
+    g_map_bytes -= n * sizeof(T);
+    std::allocator<T>{}.deallocate(p, n);
+  }
+  template <typename U>
+  bool operator==(const CountingAllocator<U>&) const {
+    return true;
+  }
+};
+
+using Btree = absl::btree_map<uint64_t, map::Extent, std::less<uint64_t>,
+                              CountingAllocator<std::pair<const uint64_t, map::Extent>>>;
+using StdMap = std::map<uint64_t, map::Extent, std::less<uint64_t>,
+                        CountingAllocator<std::pair<const uint64_t, map::Extent>>>;
 
 }  // namespace splitpath::sim::bench_map

@@ -31,33 +31,9 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// What the ordered maps ask their allocator for (without malloc's overhead).
-uint64_t g_map_bytes = 0;
-
-template <typename T>
-struct CountingAllocator {
-  using value_type = T;
-  CountingAllocator() = default;
-  template <typename U>
-  CountingAllocator(const CountingAllocator<U>&) {}  // NOLINT(google-explicit-constructor)
-  T* allocate(size_t n) {
-    g_map_bytes += n * sizeof(T);
-    return std::allocator<T>{}.allocate(n);
-  }
-  void deallocate(T* p, size_t n) {
-    g_map_bytes -= n * sizeof(T);
-    std::allocator<T>{}.deallocate(p, n);
-  }
-  template <typename U>
-  bool operator==(const CountingAllocator<U>&) const {
-    return true;
-  }
-};
-
-using Btree = absl::btree_map<uint64_t, Extent, std::less<uint64_t>,
-                              CountingAllocator<std::pair<const uint64_t, Extent>>>;
-using StdMap = std::map<uint64_t, Extent, std::less<uint64_t>,
-                        CountingAllocator<std::pair<const uint64_t, Extent>>>;
+using bench_map::Btree;
+using bench_map::g_map_bytes;
+using bench_map::StdMap;
 
 // The best of `rounds` timed rounds of `lookups` lookups at uniform random LBAs
 // of [0, blocks); `find` returns whether the LBA hit an extent, plus a value
