@@ -14,27 +14,8 @@ namespace {
 using fpapi::FaultKind;
 
 // The READ/WRITE fields of a CDB; ok is false for any other command.
-struct RwCommand {
-  bool ok = false;
-  bool write = false;
-  bool fua = false;
-  bool dpo = false;
-  uint64_t lba = 0;
-  uint32_t blocks = 0;
-};
-
-RwCommand decode_rw(const fpapi::UpstreamIo& io) {
-  RwCommand rw;
-  const auto c = fc::decode_cdb(fc::ConstBytes(io.cdb.data(), io.cdb_length));
-  if (!c.ok()) return rw;
-  if (c->kind != fc::ScsiCommandKind::kRead && c->kind != fc::ScsiCommandKind::kWrite) return rw;
-  rw.ok = true;
-  rw.write = c->kind == fc::ScsiCommandKind::kWrite;
-  rw.fua = c->fua;
-  rw.dpo = c->dpo;
-  rw.lba = c->lba;
-  rw.blocks = c->transfer_length;
-  return rw;
+fc::ReadWriteCdb decode_rw(const fpapi::UpstreamIo& io) {
+  return fc::decode_read_write(fc::ConstBytes(io.cdb.data(), io.cdb_length));
 }
 
 }  // namespace
@@ -81,7 +62,7 @@ void FastPath::Impl::on_command(sp_hal_buf* buf, const fc::FrameHeader& h) {
   free_buf(buf);
 
   // Step 1: only READ/WRITE without task management stays on the FP.
-  const RwCommand rw = decode_rw(io);
+  const fc::ReadWriteCdb rw = decode_rw(io);
   if (io.task_management != 0 || !rw.ok) return queue_to_cp(u, FaultKind::kNotReadWrite);
   u.is_write = rw.write ? 1 : 0;
   u.lv_lba = rw.lba;
@@ -154,15 +135,15 @@ void FastPath::Impl::classify_mapped(Upstream& u, bool after_miss) {
     if (buf != nullptr) free_buf(buf);
     return queue_to_cp(u, FaultKind::kCapacity);
   }
-  const RwCommand rw = decode_rw(u.io);
+  const fc::ReadWriteCdb rw = decode_rw(u.io);
   d->remap = 1;
   d->direction = u.is_write ? fpapi::DataDirection::kWrite : fpapi::DataDirection::kRead;
   d->target = loc.target.port_id;
   d->data_length = u.io.data_length;
   uint8_t cdb[fpapi::kCdbSize] = {};
-  const fc::ScsiCommand c = fc::make_rw(u.is_write ? fc::scsi_op::kWrite16 : fc::scsi_op::kRead16,
-                                        loc.target.start_lba, u.blocks, rw.fua, rw.dpo);
-  (void)fc::encode_cdb(c, fc::MutableBytes(cdb, sizeof cdb));
+  static_assert(fpapi::kCdbSize >= 16);
+  fc::encode_read_write16(u.is_write, loc.target.start_lba, u.blocks, rw.fua, rw.dpo,
+                          std::span<uint8_t, 16>(cdb, 16));
   const uint64_t t = now();
   u.state = Upstream::State::kFp;
   u.started_ns = t;

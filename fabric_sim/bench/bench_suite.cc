@@ -4,8 +4,10 @@
 
 #include <filesystem>
 
+#include "fabric_sim/bench/callgrind.h"
 #include "fabric_sim/bench/decode_bench.h"
 #include "fabric_sim/bench/fp_path_bench.h"
+#include "fabric_sim/bench/instruction_figures.h"
 #include "fabric_sim/bench/micro_bench.h"
 #include "fmt/format.h"
 
@@ -263,6 +265,23 @@ absl::Status run_null_e2e(const BenchSuiteOptions& options, BenchSuiteResult* ou
       {"e2e.null.1_port.cp_over_fp_wall_per_io", rate[0] / rate[1], "x", true, false});
   return absl::OkStatus();
 }
+absl::Status run_instructions(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  if (options.splitpath_executable.empty()) {
+    out->notes.push_back("instructions: not measured (no splitpath executable to probe)");
+    return absl::OkStatus();
+  }
+  if (!callgrind_available()) {
+    out->notes.push_back("instructions: not measured (valgrind is not installed)");
+    return absl::OkStatus();
+  }
+  InstructionFigureOptions o;
+  o.splitpath = options.splitpath_executable;
+  o.scratch_dir = options.scratch_dir;
+  auto figures = measure_instruction_figures(o);
+  if (!figures.ok()) return figures.status();
+  out->figures.insert(out->figures.end(), figures->begin(), figures->end());
+  return absl::OkStatus();
+}
 }  // namespace
 
 absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& options) {
@@ -273,6 +292,7 @@ absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& option
   if (auto s = run_null_e2e(options, &out); !s.ok()) return s;
   if (auto s = run_scaling(options, &out); !s.ok()) return s;
   if (auto s = run_decode(options, &out); !s.ok()) return s;
+  if (auto s = run_instructions(options, &out); !s.ok()) return s;
   return out;
 }
 

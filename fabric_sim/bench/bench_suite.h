@@ -9,7 +9,9 @@
 //  - end-to-end simulated 4 KiB I/Os per second of wall time over null disks,
 //    one host on one port and 32 hosts on 32 ports;
 //  - the port-scaling curve in simulated time (FP on versus CP only);
-//  - the trace decoder against tcpdump on one generated capture.
+//  - the trace decoder against tcpdump on generated captures;
+//  - instruction counts under callgrind (instruction_figures.h), when
+//    valgrind is installed and the splitpath executable is known.
 #pragma once
 
 #include <string>
@@ -25,6 +27,9 @@ namespace splitpath::sim {
 struct BenchSuiteOptions {
   bool quick = false;
   std::string scratch_dir;  // where the decode capture is written
+  // The splitpath executable the instruction probes run under callgrind;
+  // empty: no instruction figures (a note says so).
+  std::string splitpath_executable;
 };
 
 struct BenchSuiteResult {

@@ -124,7 +124,7 @@ RmapBenchResult run_rmap_bench(const RmapBenchOptions& options) {
   return out;
 }
 
-double measure_des_events_per_s(uint32_t pending, uint64_t events) {
+WorkTimed measure_des_events(uint32_t pending, uint64_t events) {
   Kernel kernel;
   std::vector<EventChain> chains;
   start_event_chains(kernel, pending, chains);
@@ -139,10 +139,10 @@ double measure_des_events_per_s(uint32_t pending, uint64_t events) {
     kernel.run_until(horizon);
   }
   const double s = seconds_since(start);
-  return static_cast<double>(kernel.events_processed() - before) / s;
+  return {kernel.events_processed() - before, s};
 }
 
-double measure_frames_switched_per_s(uint32_t pairs, uint64_t sim_ns) {
+WorkTimed measure_frames_switched(uint32_t pairs, uint64_t sim_ns) {
   SwitchTestbed bed(pairs);
   Kernel& kernel = bed.kernel();
   kernel.run_until(100 * kNsPerUs);  // warm up the pool and the event heap
@@ -150,7 +150,7 @@ double measure_frames_switched_per_s(uint32_t pairs, uint64_t sim_ns) {
   const auto start = Clock::now();
   kernel.run_until(kernel.now() + sim_ns);
   const double s = seconds_since(start);
-  return static_cast<double>(bed.frames_switched() - before) / s;
+  return {bed.frames_switched() - before, s};
 }
 
 }  // namespace splitpath::sim

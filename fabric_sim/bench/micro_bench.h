@@ -41,12 +41,25 @@ struct RmapBenchResult {
 // extents must be 1 .. 2^32 - 2 (the FP's leaf index is 32 bits).
 RmapBenchResult run_rmap_bench(const RmapBenchOptions& options);
 
-// Events of a kernel keeping `pending` events queued, each scheduling its
-// successor a pseudo-random delay ahead; events per second of wall time.
-double measure_des_events_per_s(uint32_t pending, uint64_t events);
+// Work done in a measured stretch and the wall seconds it took.
+struct WorkTimed {
+  uint64_t units = 0;  // events processed, frames switched
+  double seconds = 0;
+  double per_second() const { return seconds > 0 ? static_cast<double>(units) / seconds : 0; }
+};
 
-// Frames switched per second of wall time by one switch with `pairs` source
-// ports streaming to `pairs` sink ports, over `sim_ns` of simulated time.
-double measure_frames_switched_per_s(uint32_t pairs, uint64_t sim_ns);
+// A kernel keeping `pending` events queued, each scheduling its successor a
+// pseudo-random delay ahead, run for at least `events` events.
+WorkTimed measure_des_events(uint32_t pending, uint64_t events);
+inline double measure_des_events_per_s(uint32_t pending, uint64_t events) {
+  return measure_des_events(pending, events).per_second();
+}
+
+// One switch with `pairs` source ports streaming to `pairs` sink ports, over
+// `sim_ns` of simulated time: the frames it switched.
+WorkTimed measure_frames_switched(uint32_t pairs, uint64_t sim_ns);
+inline double measure_frames_switched_per_s(uint32_t pairs, uint64_t sim_ns) {
+  return measure_frames_switched(pairs, sim_ns).per_second();
+}
 
 }  // namespace splitpath::sim

@@ -14,6 +14,7 @@
 #include "fabric_sim/bench/bench_figures.h"
 #include "fabric_sim/bench/bench_suite.h"
 #include "fabric_sim/bench/decode_bench.h"
+#include "fabric_sim/bench/instruction_figures.h"
 #include "fabric_sim/bench/micro_bench.h"
 #include "fabric_sim/bench/scaling_scenario.h"
 #include "fabric_sim/bench/svg_plot.h"
@@ -137,7 +138,8 @@ int suite_command(const std::vector<std::string>& args) {
       "write scaling.csv, scaling.svg and rmap.csv in this directory")(
       "compare", po::value<std::string>(),
       "flag gated figures more than 10% worse than this baseline; exit 1 if any")(
-      "write-baseline", po::value<std::string>(), "write the figures as a baseline file");
+      "write-baseline", po::value<std::string>(), "write the figures as a baseline file")(
+      "no-instructions", "leave out the instruction counts (measured under valgrind's callgrind)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(options).run(), vm);
@@ -163,6 +165,10 @@ int suite_command(const std::vector<std::string>& args) {
   splitpath::sim::BenchSuiteOptions o;
   o.quick = vm.count("quick") > 0;
   o.scratch_dir = std::filesystem::temp_directory_path().string();
+  if (!vm.count("no-instructions")) {
+    std::error_code ec;
+    o.splitpath_executable = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  }
   auto result = splitpath::sim::run_bench_suite(o);
   if (!result.ok()) {
     std::cerr << "splitpath bench: " << result.status().message() << "\n";
@@ -201,10 +207,31 @@ int suite_command(const std::vector<std::string>& args) {
   return c.regressions.empty() ? 0 : kExitErrors;
 }
 
+// `splitpath bench probe KIND --units N`: one probe of the instruction figures
+// (instruction_figures.h), run under callgrind by the suite.
+int probe_command(const std::vector<std::string>& args) {
+  uint64_t units = 0;
+  if (args.size() != 3 || args[1] != "--units" || !absl::SimpleAtoi(args[2], &units) ||
+      units == 0) {
+    std::cerr << "usage: splitpath bench probe KIND --units N (N >= 1)\n";
+    return kExitUsage;
+  }
+  auto done = splitpath::sim::run_probe(args[0], units);
+  if (!done.ok()) {
+    std::cerr << "splitpath bench probe: " << done.status().message() << "\n";
+    return done.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitErrors;
+  }
+  std::cout << splitpath::sim::probe_units_line(*done);
+  return 0;
+}
+
 }  // namespace
 
 int bench_command(const std::vector<std::string>& args) {
   if (args.empty() || args.front().rfind("--", 0) == 0) return suite_command(args);
+  if (args.front() == "probe") {
+    return probe_command(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
   if (!args.empty() && args.front() == "decode") {
     return decode_bench_command(std::vector<std::string>(args.begin() + 1, args.end()));
   }

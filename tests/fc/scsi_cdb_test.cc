@@ -222,5 +222,76 @@ constexpr bool constexpr_round_trip() {
 }
 static_assert(constexpr_round_trip());
 
+// The FP's READ/WRITE decoder agrees with decode_cdb on every CDB: random
+// bytes behind every opcode of interest (and some others), whole and cut
+// short, so the length, CONTROL and protect checks are all exercised.
+TEST(ScsiCdb, DecodeReadWriteAgreesWithDecodeCdb) {
+  uint64_t rng = 0x5EED;
+  auto next = [&rng] {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+  };
+  const uint8_t opcodes[] = {scsi_op::kRead6,
+                             scsi_op::kRead10,
+                             scsi_op::kRead12,
+                             scsi_op::kRead16,
+                             scsi_op::kWrite6,
+                             scsi_op::kWrite10,
+                             scsi_op::kWrite12,
+                             scsi_op::kWrite16,
+                             scsi_op::kInquiry,
+                             scsi_op::kTestUnitReady,
+                             scsi_op::kSynchronizeCache16,
+                             0xFF};
+  int read_writes = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::array<uint8_t, 16> cdb{};
+    for (auto& b : cdb)
+      b = static_cast<uint8_t>(next());
+    cdb[0] = opcodes[next() % std::size(opcodes)];
+    // Mostly valid CONTROL and protect bits, so most CDBs decode.
+    if (next() % 4 != 0) {
+      for (size_t at : {size_t{5}, size_t{9}, size_t{11}, size_t{15}})
+        cdb[at] &= 0xFA;
+      if (cdb[0] >= 0x20) cdb[1] &= 0x1F;
+    }
+    const size_t length = next() % 8 == 0 ? next() % 17 : 16;
+    const ConstBytes span(cdb.data(), length);
+    const auto full = decode_cdb(span);
+    const ReadWriteCdb rw = decode_read_write(span);
+    const bool is_rw = full.ok() && (full->kind == ScsiCommandKind::kRead ||
+                                     full->kind == ScsiCommandKind::kWrite);
+    ASSERT_EQ(rw.ok, is_rw) << "CDB " << i << " opcode " << int{cdb[0]} << " length " << length;
+    if (!is_rw) continue;
+    ++read_writes;
+    EXPECT_EQ(rw.write, full->kind == ScsiCommandKind::kWrite);
+    EXPECT_EQ(rw.lba, full->lba);
+    EXPECT_EQ(rw.blocks, full->transfer_length);
+    EXPECT_EQ(rw.fua, full->fua);
+    EXPECT_EQ(rw.dpo, full->dpo);
+  }
+  EXPECT_GT(read_writes, 50000);
+}
+
+TEST(ScsiCdb, EncodeReadWrite16IsEncodeCdbOfMakeRw) {
+  for (bool write : {false, true}) {
+    for (uint64_t lba : {uint64_t{0}, uint64_t{0x1234}, uint64_t{0xFEDCBA9876543210}}) {
+      for (uint32_t blocks : {1u, 8u, 0xFFFFFFFFu}) {
+        for (int flags = 0; flags < 4; ++flags) {
+          const bool fua = flags & 1, dpo = flags & 2;
+          std::array<uint8_t, 16> fast{};
+          fast.fill(0xAA);  // every byte must be written
+          encode_read_write16(write, lba, blocks, fua, dpo, fast);
+          const Bytes general =
+              encoded(make_rw(write ? scsi_op::kWrite16 : scsi_op::kRead16, lba, blocks, fua, dpo));
+          EXPECT_EQ(Bytes(fast.begin(), fast.end()), general);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace splitpath::fc

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "fabric_sim/kernel/rng.h"
@@ -67,6 +68,47 @@ TEST(Kernel, HeapOrdersManyRandomEvents) {
       ASSERT_LT(r.seen[i - 1].second, r.seen[i].second) << "same-time events out of order";
     }
   }
+}
+
+// Events scheduled near and far ahead (the two heaps), from ever later
+// instants and by events themselves, run in exactly (time, scheduling order):
+// the order a single sorted queue gives.
+struct Scheduler {
+  Kernel* kernel;
+  Rng* rng;
+  uint64_t next_id = 0;
+  std::vector<std::pair<SimTime, uint64_t>> expected;  // (time, id) of every event scheduled
+  std::vector<std::pair<SimTime, uint64_t>> seen;
+  void schedule() {
+    // Delays around the far horizon and both sides of it, and some at "now".
+    const uint64_t pick = rng->uniform(4);
+    const SimTime delay = pick == 0   ? 0
+                          : pick == 1 ? rng->uniform(2000)
+                          : pick == 2 ? Kernel::kFarHorizon - 1 + rng->uniform(3)
+                                      : Kernel::kFarHorizon + rng->uniform(5 * Kernel::kFarHorizon);
+    const uint64_t id = next_id++;
+    expected.emplace_back(kernel->now() + delay, id);
+    kernel->schedule_in<&Scheduler::on_event>(delay, this, id);
+  }
+  void on_event(uint64_t id) {
+    seen.emplace_back(kernel->now(), id);
+    if (next_id < 20000) schedule();
+    if (next_id < 20000 && rng->uniform(2) == 0) schedule();
+  }
+};
+
+TEST(Kernel, NearAndFarEventsRunInTimeThenSchedulingOrder) {
+  Kernel k;
+  Rng rng(7);
+  Scheduler s{&k, &rng, 0, {}, {}};
+  for (int i = 0; i < 300; ++i)
+    s.schedule();
+  k.run_until(UINT64_MAX);
+  // Ids are handed out in scheduling order, so (time, id) is (time, sequence).
+  std::sort(s.expected.begin(), s.expected.end());
+  EXPECT_EQ(s.seen, s.expected);
+  EXPECT_EQ(s.seen.size(), 20000u);
+  EXPECT_EQ(k.pending(), 0u);
 }
 
 TEST(Rng, SameSeedSameStreamOtherSeedOtherStream) {

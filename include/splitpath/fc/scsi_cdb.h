@@ -375,4 +375,62 @@ constexpr WireResult<ScsiCommand> decode_cdb(ConstBytes cdb) {
   return c;
 }
 
+// The fields of a READ or WRITE (6/10/12/16) CDB, for the per-I/O path: ok is
+// true exactly when decode_cdb would decode `cdb` as kRead or kWrite (same
+// length, CONTROL and RDPROTECT/WRPROTECT checks), and the fields then equal
+// its. It builds no ScsiCommand and no error, which is most of what
+// decode_cdb costs per I/O.
+struct ReadWriteCdb {
+  bool ok = false;
+  bool write = false;
+  bool fua = false;
+  bool dpo = false;
+  uint32_t blocks = 0;
+  uint64_t lba = 0;
+};
+
+constexpr ReadWriteCdb decode_read_write(ConstBytes cdb) {
+  ReadWriteCdb rw;
+  if (cdb.empty()) return rw;
+  const uint8_t* p = cdb.data();
+  switch (p[0]) {
+    case scsi_op::kRead6:
+    case scsi_op::kRead10:
+    case scsi_op::kRead12:
+    case scsi_op::kRead16:
+      break;
+    case scsi_op::kWrite6:
+    case scsi_op::kWrite10:
+    case scsi_op::kWrite12:
+    case scsi_op::kWrite16:
+      rw.write = true;
+      break;
+    default:
+      return rw;
+  }
+  const size_t len = scsi_cdb_length(p[0]);
+  if (cdb.size() < len || !detail::control_ok(p[len - 1])) return rw;
+  if (len == 6) {
+    rw.lba = (uint32_t{p[1] & 0x1Fu} << 16) | load_be16(p + 2);
+    rw.blocks = p[4] == 0 ? 256 : p[4];
+    rw.ok = true;
+    return rw;
+  }
+  if (p[1] & 0xE0) return rw;  // RDPROTECT / WRPROTECT
+  rw.dpo = (p[1] & 0x10) != 0;
+  rw.fua = (p[1] & 0x08) != 0;
+  if (len == 10) {
+    rw.lba = load_be32(p + 2);
+    rw.blocks = load_be16(p + 7);
+  } else if (len == 12) {
+    rw.lba = load_be32(p + 2);
+    rw.blocks = load_be32(p + 6);
+  } else {
+    rw.lba = load_be64(p + 2);
+    rw.blocks = load_be32(p + 10);
+  }
+  rw.ok = true;
+  return rw;
+}
+
 }  // namespace splitpath::fc

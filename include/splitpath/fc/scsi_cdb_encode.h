@@ -331,4 +331,19 @@ constexpr ScsiCommand make_persistent_reserve_out(uint8_t service_action, uint8_
   return c;
 }
 
+// READ(16) or WRITE(16) into `out`, byte for byte what
+// encode_cdb(make_rw(kRead16 or kWrite16, lba, blocks, fua, dpo)) writes
+// (group 0, CONTROL 0), without building a ScsiCommand: the FP's per-I/O
+// remap.
+constexpr void encode_read_write16(bool write, uint64_t lba, uint32_t blocks, bool fua, bool dpo,
+                                   std::span<uint8_t, 16> out) {
+  uint8_t* p = out.data();
+  p[0] = write ? scsi_op::kWrite16 : scsi_op::kRead16;
+  p[1] = static_cast<uint8_t>((dpo ? 0x10 : 0) | (fua ? 0x08 : 0));
+  store_be64(p + 2, lba);
+  store_be32(p + 10, blocks);
+  p[14] = 0;
+  p[15] = 0;
+}
+
 }  // namespace splitpath::fc
