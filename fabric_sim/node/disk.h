@@ -107,6 +107,7 @@ class Disk : public NPort {
   bool visible(const LogicalUnit& lu, fc::FcId initiator) const;
 
   DiskConfig config_;
+  uint64_t device_wwpn_ = 0;  // port 0's WWPN: names the LUs (VPD 0x80, 0x83) on every port
   DiskStats stats_;
   // Shared by every port of a multi-ported disk (one set of LUNs and data).
   std::vector<std::shared_ptr<LogicalUnit>> luns_;

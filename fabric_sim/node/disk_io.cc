@@ -30,7 +30,8 @@ std::optional<uint64_t> Disk::LogicalUnit::first_medium_error(uint64_t lba, uint
 Disk::Disk(Kernel& kernel, FramePool& pool, const DiskConfig& config, uint64_t seed)
     : NPort(kernel, pool, config.name, config.wwpn, derived_wwnn(config), Role::kTarget,
             Rng::derive(seed, config.name)),
-      config_(config) {
+      config_(config),
+      device_wwpn_(config.wwpn) {
   for (const LunConfig& l : config_.luns) {
     luns_.push_back(std::make_shared<LogicalUnit>(l, l.blocks * l.block_size));
   }
@@ -47,6 +48,7 @@ Disk::Disk(Kernel& kernel, FramePool& pool, const DiskConfig& config, uint64_t s
             config.more_ports.at(port - 1).wwpn, first.wwnn(), Role::kTarget,
             Rng::derive(seed, fmt::format("{}/{}", config.name, port))),
       config_(config),
+      device_wwpn_(first.device_wwpn_),
       luns_(first.luns_) {
   config_.wwpn = config.more_ports[port - 1].wwpn;
   config_.attach = config.more_ports[port - 1].attach;
