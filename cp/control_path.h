@@ -87,6 +87,17 @@ struct CpConfig {
   bool fault_every_io = false;
   // Legs (FPDispatchIO) of one CP-owned I/O outstanding at once.
   uint32_t max_legs_per_io = 4;
+  // Multipath: how long a path test (TEST UNIT READY down a path) may take
+  // before the path counts as failed, and how often a failover that found no
+  // path it could test yet (no virtual initiator logged in) tries again.
+  uint64_t path_test_timeout_ns = 20'000'000;
+  uint64_t path_retest_ns = 1'000'000;
+};
+
+// What the CP does when a path of a multipath VSEG fails (figures 11, 12).
+enum class MultipathPolicy : uint8_t {
+  kPerEntry,  // figure 11: the affected Rmap extents move to the alternate path's redirect entry
+  kGlobal,    // figure 12: the redirect entry's storage descriptor moves to the alternate path
 };
 
 // One VSEG of a volume: `blocks` blocks mapped linearly onto a LUN of a
@@ -117,6 +128,10 @@ struct VsegDef {
   uint64_t extent_blocks = 0;
   uint8_t flags = 0;  // map::redirect_flags, e.g. FoW
   std::optional<StripeDef> stripe = std::nullopt;
+  // Multipath (simple VSEGs only): the WWPNs of further ports of the same
+  // device, through which LUN `lun` from `lba` is the same storage. The CP
+  // keeps a redirect entry per path and fails over between them.
+  std::vector<uint64_t> alternate_paths = {};
 };
 
 // A virtual volume (LV, figure 10): its VSEGs in LBA order.
@@ -124,6 +139,7 @@ struct VolumeDef {
   std::string name;
   uint32_t block_size = 512;
   std::vector<VsegDef> vsegs;
+  MultipathPolicy multipath = MultipathPolicy::kPerEntry;  // for VSEGs with alternate_paths
 };
 
 struct LunDef {
@@ -175,6 +191,15 @@ struct CpStats {
   // Now, not a count: virtual-initiator logins wanted and not yet complete
   // (waiting for the disk to appear, or under way).
   uint64_t vi_logins_pending = 0;
+  // Multipath: TEST UNIT READYs sent down paths, paths found failed (gone
+  // from the name server, or the test failed), VSEGs switched to an
+  // alternate path, and failovers that found no working path.
+  uint64_t path_tests = 0;
+  uint64_t paths_failed = 0;
+  uint64_t path_failovers = 0;
+  uint64_t failovers_without_path = 0;
+  // Host I/Os on a failed path ended with ABORTED COMMAND for the host to retry.
+  uint64_t path_failed_ios = 0;
 };
 
 class ControlPath {

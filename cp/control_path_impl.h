@@ -74,6 +74,12 @@ struct Update {
   uint64_t length = 0;
   uint32_t disk = 0;  // with change.storage
   uint64_t began_ns = 0;
+  // Set for a multipath failover (multipath.cc): instead of remap_range,
+  // `apply` changes the metadata and reloads what changed; the path is dead,
+  // so pending I/Os are aborted at once (their hosts get ABORTED COMMAND and
+  // retry) rather than waited for.
+  std::function<void()> apply;
+  bool path_failed = false;
   struct PortDrain {
     bool removed = false;
     bool drained = false;
@@ -81,6 +87,23 @@ struct Update {
     uint64_t started_by_ns = 0;
   };
   std::vector<PortDrain> ports;
+};
+
+// A multipath failover under way for one VSEG: its path `from` failed; the
+// alternates are tested in order, from `next_candidate`.
+struct Failover {
+  uint32_t from = 0;
+  uint32_t next_candidate = 0;
+  uint64_t attempt = 0;   // guards the timers of earlier tests
+  uint32_t retests = 0;   // of the current candidate, waiting for its login
+  bool updating = false;  // the switch is in the update queue
+};
+
+// A TEST UNIT READY the CP sent down a path (an unlinked FPDispatchIO).
+struct PathTest {
+  uint32_t vseg_id = 0;
+  uint32_t path = 0;
+  uint64_t attempt = 0;
 };
 
 struct ControlPath::Impl {
@@ -128,6 +151,11 @@ struct ControlPath::Impl {
   absl::flat_hash_map<uint64_t, CpIo> ios;
   absl::flat_hash_map<uint32_t, Leg> legs;
   uint32_t next_dtag = 1;
+
+  // Multipath failovers by VSEG id, and the path tests out by dtag.
+  absl::flat_hash_map<uint32_t, Failover> failovers;
+  absl::flat_hash_map<uint32_t, PathTest> path_tests;
+  uint64_t next_failover_attempt = 1;
 
   std::deque<Update> updates;  // front: in progress when `update_active`
   bool update_active = false;
@@ -199,6 +227,16 @@ struct ControlPath::Impl {
   bool disk_ready(uint32_t port, uint32_t disk) const;
   uint64_t vi_wwpn(uint32_t port) const;
   void ensure_logins_sized();
+
+  // ---- multipath.cc
+  // The fabric changed at N_Port `port_id` (on_fabric_change): a path of a
+  // multipath VSEG that left the name server has failed.
+  void check_paths(uint32_t port_id);
+  void path_failed(uint32_t vseg_id, uint32_t path);
+  void test_next_path(uint32_t vseg_id);
+  // A CpDispatchIOComplete for a path test: true if it was one.
+  bool on_path_test_complete(const fpapi::CpDispatchIOComplete& c);
+  void switch_to_path(uint32_t vseg_id, uint32_t to);
 
   // ---- restrictive_update.cc
   void change_mapping(const MappingChange& change, std::function<void(bool)> done);

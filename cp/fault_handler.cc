@@ -171,6 +171,15 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
         complete(port, io.utag, 0, {}, 0, 0, /*silent=*/true);
         return;
       }
+      if (update_active && updates.front().path_failed) {
+        // Aborted off a failed path (figure 11): the host retries, and the
+        // retry runs on the alternate path.
+        ++stats.path_failed_ios;
+        complete_check(port, io.utag, fc::sense_key::kAbortedCommand,
+                       fc::asc::kLogicalUnitCommunicationFailure.asc,
+                       fc::asc::kLogicalUnitCommunicationFailure.ascq);
+        return;
+      }
       // Aborted by a restrictive-update drain: the CP reissues it itself,
       // after the update (start_rw holds it while the range is updating).
       start_rw(port, io);
@@ -317,6 +326,7 @@ void ControlPath::Impl::retry_blocked() {
 }
 
 void ControlPath::Impl::on_dispatch_complete(uint32_t port, const fpapi::CpDispatchIOComplete& c) {
+  if (on_path_test_complete(c)) return;
   auto l = legs.find(c.dtag);
   if (l == legs.end()) {
     ++stats.dropped;

@@ -56,6 +56,16 @@ bool Metadata::add_volume(const VolumeDef& def, std::string* error) {
     if (!layout_of(v, what, &l.descriptor, &l.wwpns, &l.ranges, &layout_error)) {
       return fail(layout_error);
     }
+    if (!v.alternate_paths.empty() && v.stripe) {
+      return fail(what + ": alternate paths are for simple VSEGs, not striped ones");
+    }
+    for (uint64_t wwpn : v.alternate_paths) {
+      if (wwpn == 0 || wwpn == v.disk_wwpn ||
+          std::count(v.alternate_paths.begin(), v.alternate_paths.end(), wwpn) > 1) {
+        return fail(absl::StrFormat(
+            "%s: alternate path 0x%016x is 0, the VSEG's disk, or given twice", what, wwpn));
+      }
+    }
     if (v.flags & ~kKnownRedirectFlags) {
       return fail(absl::StrFormat("%s: unknown redirect flags 0x%02x", what, v.flags));
     }
@@ -102,6 +112,7 @@ bool Metadata::add_volume(const VolumeDef& def, std::string* error) {
       disks.push_back(disk_index(wwpn));
     seg.redirect_disk.push_back(disks[0]);
     seg.redirect_disks.push_back(std::move(disks));
+    if (!v.alternate_paths.empty()) add_paths(v, def.multipath, &seg);
     seg.ranges = std::move(layouts[i].ranges);
     const uint64_t step = v.extent_blocks == 0 ? v.blocks : v.extent_blocks;
     for (uint64_t start = 0; start < v.blocks; start += step) {
@@ -214,6 +225,22 @@ const Lun* Metadata::lun(uint32_t target_port_id, uint16_t lun) const {
   for (const Lun& l : t->luns)
     if (l.def.lun == lun) return &l;
   return nullptr;
+}
+
+void Metadata::add_paths(const VsegDef& def, MultipathPolicy policy, Vseg* seg) {
+  Vseg::Multipath mp;
+  mp.policy = policy;
+  mp.path_disks.push_back(seg->redirect_disk[0]);
+  for (uint64_t wwpn : def.alternate_paths) {
+    const uint32_t disk = disk_index(wwpn);
+    map::RedirectEntry entry = seg->redirects[0];
+    entry.descriptor.set_element_port_id(0, 0);  // filled in when the path resolves
+    seg->redirects.push_back(entry);
+    seg->redirect_disk.push_back(disk);
+    seg->redirect_disks.push_back({disk});
+    mp.path_disks.push_back(disk);
+  }
+  seg->multipath = std::move(mp);
 }
 
 uint32_t Metadata::disk_index(uint64_t wwpn) {

@@ -44,6 +44,15 @@ struct Vseg {
   std::vector<std::vector<uint32_t>> redirect_disks;
   // The disk blocks the VSEG was defined on (every column of a stripe).
   std::vector<PhysicalRange> ranges;
+  // A VSEG with alternate paths (figures 11 and 12): redirect entry p goes
+  // through path p (path 0: the VSEG's disk port; then its alternates), except
+  // that under the global policy entry 0 goes through path `active`.
+  struct Multipath {
+    MultipathPolicy policy = MultipathPolicy::kPerEntry;
+    std::vector<uint32_t> path_disks;  // disk index of each path
+    uint32_t active = 0;               // kGlobal: the path entry 0 goes through
+  };
+  std::optional<Multipath> multipath;
 
   // The extent holding VSEG-relative block `lba`, or null.
   const map::Extent* extent_at(uint64_t lba) const;
@@ -135,6 +144,10 @@ class Metadata {
   std::vector<Disk> disks_;
   absl::flat_hash_map<uint64_t, uint32_t> disk_by_wwpn_;
   uint32_t next_vseg_id_ = 1;
+
+  // A redirect entry per alternate path of `def` (a copy of entry 0 through
+  // that port) and seg->multipath.
+  void add_paths(const VsegDef& def, MultipathPolicy policy, Vseg* seg);
 };
 
 }  // namespace splitpath::cp

@@ -14,6 +14,9 @@
 //   4. the metadata changes and the new redirect entries go to every FP whose
 //      virtual initiator is logged into their disk;
 //   5. the held I/Os resume; FPs reload extents on demand.
+// A multipath failover (multipath.cc) is an update whose path has failed: its
+// pending I/Os and the CP's legs are aborted at once instead of waited for,
+// and its own `apply` changes the metadata.
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -93,7 +96,8 @@ void ControlPath::Impl::begin_update() {
     link.send_as(p, fpapi::MsgType::kFpRemoveMapping, m);
   }
   if (!config.skip_drain_for_testing) {
-    later(config.drain_timeout_ns, [this, id = u.id] { abort_stale_legs(id); });
+    // A failed path ends no leg: abort the CP's own legs on it at once.
+    later(u.path_failed ? 0 : config.drain_timeout_ns, [this, id = u.id] { abort_stale_legs(id); });
   }
   maybe_finish_update();  // no ports
 }
@@ -151,7 +155,7 @@ void ControlPath::Impl::poll_drain(uint32_t port) {
       return;
     }
     ++stats.drain_waits;
-    if (!d.aborted && env.now_ns() - u.began_ns >= config.drain_timeout_ns) {
+    if (!d.aborted && (u.path_failed || env.now_ns() - u.began_ns >= config.drain_timeout_ns)) {
       d.aborted = true;
       fpapi::FpAbortPendingIOs a;
       a.req_id = link.next_req_id();
@@ -189,8 +193,13 @@ void ControlPath::Impl::maybe_finish_update() {
   }
   std::vector<map::RedirectIndex> fresh;
   std::string error;
-  const bool ok = metadata.remap_range(u.vseg_id, u.start, u.length, u.change.storage, u.disk,
-                                       u.change.flags, &fresh, &error);
+  bool ok = true;
+  if (u.apply) {
+    u.apply();  // a multipath failover reloads what it changed itself
+  } else {
+    ok = metadata.remap_range(u.vseg_id, u.start, u.length, u.change.storage, u.disk,
+                              u.change.flags, &fresh, &error);
+  }
   if (!ok) spdlog::warn("cp: change_mapping of volume '{}' failed: {}", u.change.volume, error);
   if (ok) {
     const Vseg* seg = metadata.vseg(u.vseg_id);

@@ -83,6 +83,7 @@ void ControlPath::Impl::on_fabric_change(uint32_t port_id) {
     }
   }
   if (unresolved) resolve_disks();
+  check_paths(port_id);
 }
 
 bool ControlPath::Impl::want_login(uint32_t port, uint32_t disk) {

@@ -41,6 +41,12 @@ class Disk : public NPort {
   struct Outcome;
 
   Disk(Kernel& kernel, FramePool& pool, const DiskConfig& config, uint64_t seed);
+  // Port `port` (1 .. config.more_ports.size()) of a multi-ported disk whose
+  // port 0 is `first`: its own N_Port (WWPN more_ports[port - 1].wwpn, the
+  // disk's WWNN), task set and media timing, in front of `first`'s LUNs and
+  // data (and their medium errors and reservations). `first` must outlive it.
+  Disk(Kernel& kernel, FramePool& pool, const DiskConfig& config, uint64_t seed, size_t port,
+       Disk& first);
   ~Disk() override;
 
   const DiskConfig& config() const { return config_; }
@@ -101,8 +107,10 @@ class Disk : public NPort {
   bool visible(const LogicalUnit& lu, fc::FcId initiator) const;
 
   DiskConfig config_;
+  uint64_t device_wwpn_ = 0;  // port 0's WWPN: names the LUs (VPD 0x80, 0x83) on every port
   DiskStats stats_;
-  std::vector<std::unique_ptr<LogicalUnit>> luns_;
+  // Shared by every port of a multi-ported disk (one set of LUNs and data).
+  std::vector<std::shared_ptr<LogicalUnit>> luns_;
   std::vector<std::unique_ptr<Task>> tasks_;
   ExchangeIds rx_ids_{0x0000, 0xFFFE};  // RX_ID -> index in tasks_
   std::vector<uint32_t> free_tasks_;

@@ -6,6 +6,7 @@
 #include "fabric_sim/node/disk.h"
 #include "fabric_sim/node/disk_internal.h"
 #include "fabric_sim/node/fcp_frames.h"
+#include "fmt/format.h"
 #include "splitpath/fc/fcp.h"
 
 namespace splitpath::sim {
@@ -29,10 +30,28 @@ std::optional<uint64_t> Disk::LogicalUnit::first_medium_error(uint64_t lba, uint
 Disk::Disk(Kernel& kernel, FramePool& pool, const DiskConfig& config, uint64_t seed)
     : NPort(kernel, pool, config.name, config.wwpn, derived_wwnn(config), Role::kTarget,
             Rng::derive(seed, config.name)),
-      config_(config) {
+      config_(config),
+      device_wwpn_(config.wwpn) {
   for (const LunConfig& l : config_.luns) {
-    luns_.push_back(std::make_unique<LogicalUnit>(l, l.blocks * l.block_size));
+    luns_.push_back(std::make_shared<LogicalUnit>(l, l.blocks * l.block_size));
   }
+  const uint32_t slots = std::clamp<uint32_t>(config_.queue_depth, 1, kMaxTasks);
+  for (uint32_t i = 0; i < slots; ++i) {
+    tasks_.push_back(std::make_unique<Task>());
+    free_tasks_.push_back(slots - 1 - i);
+  }
+}
+
+Disk::Disk(Kernel& kernel, FramePool& pool, const DiskConfig& config, uint64_t seed, size_t port,
+           Disk& first)
+    : NPort(kernel, pool, fmt::format("{}/{}", config.name, port),
+            config.more_ports.at(port - 1).wwpn, first.wwnn(), Role::kTarget,
+            Rng::derive(seed, fmt::format("{}/{}", config.name, port))),
+      config_(config),
+      device_wwpn_(first.device_wwpn_),
+      luns_(first.luns_) {
+  config_.wwpn = config.more_ports[port - 1].wwpn;
+  config_.attach = config.more_ports[port - 1].attach;
   const uint32_t slots = std::clamp<uint32_t>(config_.queue_depth, 1, kMaxTasks);
   for (uint32_t i = 0; i < slots; ++i) {
     tasks_.push_back(std::make_unique<Task>());

@@ -114,7 +114,9 @@ Disk::Outcome Disk::execute(Task& task, const fc::ScsiCommand& cmd, std::vector<
         return Outcome::good();
       }
       if (!lu) return not_supported_lun();
-      const std::string serial = fmt::format("{:016X}{:04X}", wwpn(), lu->config.lun);
+      // The LU's identity is the device's (its port 0's name) on every port,
+      // so an initiator can tell two ports of one disk (multipath).
+      const std::string serial = fmt::format("{:016X}{:04X}", device_wwpn_, lu->config.lun);
       fc::WireResult<size_t> n = size_t{0};
       switch (cmd.page_code) {
         case fc::vpd_page::kSupportedPages: {
@@ -133,8 +135,8 @@ Disk::Outcome Disk::execute(Task& task, const fc::ScsiCommand& cmd, std::vector<
           // NAA 5 (IEEE registered) for the LU, from the port name and LUN; the
           // target port's own name as a target-port designator.
           fc::VpdDeviceIdentification v;
-          const uint64_t naa =
-              (0x5ull << 60) | ((wwpn() & 0x0FFFFFFFFFFFull) << 12) | (lu->config.lun & 0xFFF);
+          const uint64_t naa = (0x5ull << 60) | ((device_wwpn_ & 0x0FFFFFFFFFFFull) << 12) |
+                               (lu->config.lun & 0xFFF);
           v.designators[v.count++] = fc::make_naa_designator(naa);
           v.designators[v.count++] = fc::make_t10_vendor_designator("SPLITPTH", serial);
           v.designators[v.count++] =

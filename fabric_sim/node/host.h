@@ -31,6 +31,7 @@ struct HostStats {
   uint64_t check_conditions = 0;
   uint64_t other_status = 0;  // BUSY, TASK SET FULL, RESERVATION CONFLICT, ...
   uint64_t timeouts = 0;
+  uint64_t retries = 0;          // job commands sent again (WorkloadConfig::retries)
   uint64_t protocol_errors = 0;  // frames that break the FCP exchange rules
   uint64_t verify_errors = 0;
   LatencyHistogram latency;  // command issue to FCP_RSP, GOOD commands only
@@ -83,6 +84,9 @@ class Host : public NPort {
   const HostStats& stats() const { return stats_; }
   const std::vector<FailedCommand>& failed_commands() const { return failed_; }
   std::vector<DiscoveredLun> luns() const;
+  // What this host's job on its `index`th LUN (the order of luns()) wrote and
+  // had acknowledged, for tests that check the disks; null if no such job.
+  const VerifyMap* job_verify_map(size_t index) const;
   // The N_Port ID of the target with WWPN `wwpn` once this host has logged in to
   // it (PLOGI and PRLI accepted, target role), FcId{0} before or otherwise. The
   // trace replay (fabric_sim/replay/) addresses commands through it.
@@ -130,6 +134,10 @@ class Host : public NPort {
   void on_xfer_rdy(IoSlot& slot, const fc::FrameHeader& h, Frame* frame);
   void on_data_in(IoSlot& slot, const fc::FrameHeader& h, Frame* frame);
   void on_rsp(IoSlot& slot, const fc::FrameHeader& h, Frame* frame);
+  void send_command(IoSlot& slot);  // the job command `slot` holds, on its exchange
+  // Whether a job command ending so is sent again (WorkloadConfig::retries).
+  bool retryable(const IoSlot& slot, uint8_t status, const fc::SenseData* sense) const;
+  void retry(IoSlot& slot);
   void finish(IoSlot& slot, uint8_t status, const fc::SenseData* sense);
   void send_abts(IoSlot& slot);
   IoSlot* slot_for(const fc::FrameHeader& h);

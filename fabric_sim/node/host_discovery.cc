@@ -43,6 +43,10 @@ std::vector<DiscoveredLun> Host::luns() const {
   return out;
 }
 
+const VerifyMap* Host::job_verify_map(size_t index) const {
+  return index < jobs_.size() ? &jobs_[index]->verify : nullptr;
+}
+
 void Host::on_fabric_ready() {
   discover();
 }

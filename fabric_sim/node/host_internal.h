@@ -56,6 +56,7 @@ struct Host::IoSlot {
   uint64_t generation = 0;   // writes
   uint8_t seq_id = 0;
   bool verify_failed = false;
+  uint32_t retries = 0;  // times this command was sent again
   SimTime issued_at = 0;
   std::vector<uint64_t> acked_at_start;  // reads: per unit, reused across commands
 };

@@ -132,20 +132,64 @@ bool Host::issue(Job& job) {
   ++job.outstanding;
   ++outstanding_;
 
+  slot.retries = 0;
+  send_command(slot);
+  return true;
+}
+
+void Host::send_command(IoSlot& slot) {
+  const Job& job = *slot.job;
   fc::FcpCmnd cmnd;
   cmnd.lun = fc::make_lun(job.lun.lun);
-  cmnd.rddata = !write;
-  cmnd.wrdata = write;
+  cmnd.rddata = !slot.write;
+  cmnd.wrdata = slot.write;
   cmnd.fcp_dl = slot.bytes;
-  const fc::ScsiCommand scsi = write ? fc::make_write(lba, blocks) : fc::make_read(lba, blocks);
+  const fc::ScsiCommand scsi =
+      slot.write ? fc::make_write(slot.lba, slot.blocks) : fc::make_read(slot.lba, slot.blocks);
   (void)fc::encode_cdb(scsi, {cmnd.cdb.data(), cmnd.cdb.size()});
   Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataUnsolicitedCmd, job.lun.target, port_id(),
                                   kFctlFcpCmnd, slot.ox_id, fc::kUnassignedXid),
                        fc::fcp_cmnd_size(cmnd));
   (void)fc::encode_fcp_cmnd(cmnd, f->payload());
-  kernel().schedule_in<&Host::on_io_timeout>(w.io_timeout_ns, this, slot.ox_id);
+  kernel().schedule_in<&Host::on_io_timeout>(config_.workload.io_timeout_ns, this, slot.ox_id);
   send(f);
-  return true;
+}
+
+bool Host::retryable(const IoSlot& slot, uint8_t status, const fc::SenseData* sense) const {
+  if (slot.passthrough || slot.retries >= config_.workload.retries) return false;
+  if (status != fc::scsi_status::kCheckCondition || sense == nullptr) return false;
+  // What Linux's scsi_check_sense() answers NEEDS_RETRY / ADD_TO_MLQUEUE for.
+  switch (sense->sense_key) {
+    case fc::sense_key::kAbortedCommand:
+    case fc::sense_key::kUnitAttention:
+      return true;
+    case fc::sense_key::kNotReady:
+      return sense->code.asc == 0x04 && sense->code.ascq == 0x01;  // becoming ready
+    default:
+      return false;
+  }
+}
+
+void Host::retry(IoSlot& slot) {
+  ++slot.retries;
+  ++stats_.retries;
+  // A new exchange for the same command (the old one is over: it has its
+  // FCP_RSP); a write sends the same stamps again.
+  const int32_t index = ox_ids_.slot(slot.ox_id);
+  ox_ids_.release(slot.ox_id);
+  slot.ox_id = static_cast<uint16_t>(ox_ids_.assign(static_cast<uint32_t>(index)));
+  slot.rx_id = fc::kUnassignedXid;
+  slot.transferred = 0;
+  slot.seq_id = 0;
+  slot.verify_failed = false;
+  if (!slot.write) {
+    Job& job = *slot.job;
+    const uint64_t units_per_block = job.lun.block_size / kStampUnit;
+    const uint64_t first_unit = slot.lba * units_per_block;
+    for (uint64_t u = 0; u < slot.acked_at_start.size(); ++u)
+      slot.acked_at_start[u] = job.verify.acknowledged(first_unit + u);
+  }
+  send_command(slot);
 }
 
 void Host::on_fcp_frame(const fc::FrameHeader& h, Frame* frame) {
@@ -303,6 +347,10 @@ void Host::finish(IoSlot& slot, uint8_t status, const fc::SenseData* sense) {
     result.timed_out = status == kTimeoutStatus;
     release_slot(slot);
     done(result);
+    return;
+  }
+  if (retryable(slot, status, sense) && login_state() == LoginState::kReady) {
+    retry(slot);
     return;
   }
   Job& job = *slot.job;

@@ -80,6 +80,15 @@ Link* Fabric::link_of(const std::string& target) const {
   return const_cast<Link*>(sw->port_link(port));
 }
 
+std::vector<Disk*> Fabric::ports_of(const std::string& disk_name) const {
+  std::vector<Disk*> ports;
+  if (Disk* d = disk(disk_name)) ports.push_back(d);
+  for (const auto& p : more_disk_ports_) {
+    if (p->config().name == disk_name) ports.push_back(p.get());
+  }
+  return ports;
+}
+
 absl::Status Fabric::wire(const FabricOptions& options) {
   for (const ZoneConfig& z : topology_.zones)
     zones_.add_zone(z.name, z.members);
@@ -128,6 +137,11 @@ absl::Status Fabric::wire(const FabricOptions& options) {
   for (const DiskConfig& d : topology_.disks) {
     disks_.push_back(std::make_unique<Disk>(kernel_, pool_, d, topology_.seed));
     if (auto s = attach(*disks_.back(), d.attach); !s.ok()) return s;
+    for (size_t p = 1; p <= d.more_ports.size(); ++p) {
+      more_disk_ports_.push_back(
+          std::make_unique<Disk>(kernel_, pool_, d, topology_.seed, p, *disks_.back()));
+      if (auto s = attach(*more_disk_ports_.back(), d.more_ports[p - 1].attach); !s.ok()) return s;
+    }
   }
   SimTime longest_timeout = 0;
   for (const HostConfig& h : topology_.hosts) {
@@ -166,9 +180,11 @@ absl::Status Fabric::wire(const FabricOptions& options) {
   }
 
   // Disks come up at time zero, hosts at their start time; then the faults.
-  for (auto& d : disks_) {
-    kernel_.schedule_at(
-        0, [](void* ctx, uint64_t) { static_cast<Disk*>(ctx)->start(); }, d.get());
+  for (auto* ports : {&disks_, &more_disk_ports_}) {
+    for (auto& d : *ports) {
+      kernel_.schedule_at(
+          0, [](void* ctx, uint64_t) { static_cast<Disk*>(ctx)->start(); }, d.get());
+    }
   }
   for (auto& h : hosts_) {
     kernel_.schedule_at(
@@ -236,13 +252,16 @@ void Fabric::apply_fault(uint64_t index) {
       if (d) d->clear_medium_errors();
       break;
     case FaultKind::kDiskOffline:
-      if (d) d->set_offline(true);
-      break;
     case FaultKind::kDiskOnline:
-      if (d) d->set_offline(false);
-      break;
     case FaultKind::kDiskDelay:
-      if (d) d->set_extra_delay(f.delay_ns);
+      // The device, not one port: every port of a multi-ported disk.
+      for (Disk* port : ports_of(f.target)) {
+        if (f.kind == FaultKind::kDiskDelay) {
+          port->set_extra_delay(f.delay_ns);
+        } else {
+          port->set_offline(f.kind == FaultKind::kDiskOffline);
+        }
+      }
       break;
     case FaultKind::kLinkDown:
     case FaultKind::kLinkUp:

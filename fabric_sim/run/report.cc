@@ -45,6 +45,7 @@ nlohmann::ordered_json make_report(const Fabric& fabric) {
     j["check_conditions"] = s.check_conditions;
     j["other_status"] = s.other_status;
     j["timeouts"] = s.timeouts;
+    j["retries"] = s.retries;
     j["protocol_errors"] = s.protocol_errors;
     j["verify_errors"] = s.verify_errors;
     hosts.push_back(j);

@@ -32,6 +32,11 @@ nlohmann::ordered_json cp_json(const cp::CpStats& s) {
   j["drain_waits"] = s.drain_waits;
   j["aborted_ios"] = s.aborted_ios;
   j["stale_leg_aborts"] = s.stale_leg_aborts;
+  j["path_tests"] = s.path_tests;
+  j["paths_failed"] = s.paths_failed;
+  j["path_failovers"] = s.path_failovers;
+  j["failovers_without_path"] = s.failovers_without_path;
+  j["path_failed_ios"] = s.path_failed_ios;
   j["busy_ns"] = s.busy_ns;
   return j;
 }

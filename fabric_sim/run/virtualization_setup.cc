@@ -6,8 +6,12 @@ namespace splitpath::sim {
 
 std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology& topology) {
   std::map<std::string, uint64_t> disk_wwpns;
-  for (const DiskConfig& d : topology.disks)
+  std::map<std::string, std::vector<uint64_t>> more_port_wwpns;  // multi-ported disks
+  for (const DiskConfig& d : topology.disks) {
     disk_wwpns[d.name] = d.wwpn;
+    for (const DiskPortConfig& p : d.more_ports)
+      more_port_wwpns[d.name].push_back(p.wwpn);
+  }
   std::map<std::string, VirtualizationSetup> setups;
   auto setup_of = [&](const std::string& switch_name) -> VirtualizationSetup& {
     VirtualizationSetup& s = setups[switch_name];
@@ -23,6 +27,8 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
     cp::VolumeDef def;
     def.name = v.name;
     def.block_size = v.block_size;
+    def.multipath = v.multipath == MultipathPolicy::kGlobal ? cp::MultipathPolicy::kGlobal
+                                                            : cp::MultipathPolicy::kPerEntry;
     for (const VsegConfig& seg : v.vsegs) {
       cp::VsegDef d;
       d.blocks = seg.blocks;
@@ -36,6 +42,9 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
         for (const StripeColumnConfig& c : seg.stripe->columns)
           stripe.columns.push_back(cp::StripeColumnDef{disk_wwpns[c.disk], c.lun, c.lba});
         d.stripe = std::move(stripe);
+      } else if (v.multipath != MultipathPolicy::kNone) {
+        // A VSEG on a multi-ported disk may reach it through every port.
+        d.alternate_paths = more_port_wwpns[seg.disk];
       }
       d.flags = static_cast<uint8_t>((seg.fault_on_read ? map::redirect_flags::kFaultOnRead : 0) |
                                      (seg.fault_on_write ? map::redirect_flags::kFaultOnWrite : 0));

@@ -51,11 +51,20 @@ struct LunConfig {
   std::vector<uint64_t> initiators = {};  // WWPNs that may see the LUN; empty: all
 };
 
+// A further port of a multi-ported disk: its own N_Port (WWPN) on its own
+// switch port, in front of the same LUNs and data.
+struct DiskPortConfig {
+  uint64_t wwpn = 0;
+  AttachConfig attach;  // the link parameters are the disk's
+};
+
 struct DiskConfig {
   std::string name;
-  uint64_t wwpn = 0;
-  uint64_t wwnn = 0;  // 0: derived from wwpn
-  AttachConfig attach;
+  uint64_t wwpn = 0;    // of port 0
+  uint64_t wwnn = 0;    // 0: derived from wwpn; every port of the disk shares it
+  AttachConfig attach;  // port 0
+  // Ports 1, 2, ... of a dual- (multi-) ported disk: the paths multipath uses.
+  std::vector<DiskPortConfig> more_ports;
   std::vector<LunConfig> luns;          // at least one
   SimTime latency_ns = 100 * kNsPerUs;  // per command, before data moves
   uint64_t bandwidth_mb_s = 1000;       // media transfer rate
@@ -77,6 +86,10 @@ struct WorkloadConfig {
   uint64_t lba_count = 0;  // 0: to the end of the LUN
   double rate_iops = 0;    // 0: closed loop; otherwise Poisson arrivals at this rate per LUN
   SimTime io_timeout_ns = 2 * kNsPerSec;
+  // Times a command that ends in CHECK CONDITION with ABORTED COMMAND or UNIT
+  // ATTENTION (or NOT READY, becoming ready) is sent again, as Linux's SCSI
+  // mid-layer does (sd uses 5); 0: never, the command fails at once.
+  uint32_t retries = 0;
   // Stamp every unit written and check every unit read against what this host
   // wrote (fio's verify). Off (zeros written, nothing checked) for disks that
   // keep no data (DiskConfig::null_data).
@@ -169,10 +182,19 @@ struct VsegConfig {
 };
 
 // A virtual volume (LV) served by the switch `switch_name`.
+// What the CP does when a path to a multi-ported disk under a volume fails
+// (figures 11 and 12 of the specification).
+enum class MultipathPolicy : uint8_t {
+  kPerEntry,  // figure 11: Rmap extents re-pointed to the alternate path's redirect entry
+  kGlobal,    // figure 12: the redirect entry's storage descriptor changed to the alternate path
+  kNone,      // only the disk's first port is used; a path failure fails I/Os
+};
+
 struct VolumeConfig {
   std::string name;
   std::string switch_name;
   uint32_t block_size = 512;
+  MultipathPolicy multipath = MultipathPolicy::kPerEntry;
   std::vector<VsegConfig> vsegs;  // in LBA order, at least one
 };
 

@@ -201,6 +201,17 @@ class Validator {
     const DiskConfig& d = t_.disks[i];
     const std::string path = fmt::format("disks[{}]", i);
     TOPO_TRY(check_node(d.name, d.wwpn, d.attach, path));
+    for (size_t k = 0; k < d.more_ports.size(); ++k) {
+      const DiskPortConfig& p = d.more_ports[k];
+      const std::string ppath = fmt::format("{}.ports[{}]", path, k + 1);
+      const std::string user = fmt::format("{} (port {})", d.name, k + 1);
+      auto [it, inserted] = wwpns_.emplace(p.wwpn, user);
+      if (!inserted) {
+        return error(ppath, fmt::format("its WWPN {} (the disk's WWPN + {}) is already used by {}",
+                                        format_wwn(p.wwpn), k + 1, it->second));
+      }
+      TOPO_TRY(claim_port(p.attach.port, ppath, user));
+    }
     disks_[d.name] = &d;
     if (d.luns.empty()) return error(path + ".luns", "must list at least one LUN");
     std::map<uint16_t, std::string> luns;

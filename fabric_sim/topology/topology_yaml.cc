@@ -230,26 +230,58 @@ class TopologyReader {
   }
 
   // The keys hosts and disks share: identity and attachment.
+  // `more_ports` (disks only): a `ports` list may replace `port`.
   absl::Status read_node(const YamlMap& m, std::string* name, uint64_t* wwpn, uint64_t* wwnn,
-                         AttachConfig* attach) {
+                         AttachConfig* attach, std::vector<DiskPortConfig>* more_ports = nullptr) {
     const YamlField* f = nullptr;
     TOPO_TRY(r_.require(m, "name", &f));
     TOPO_TRY(r_.name(*f, name));
     *wwpn = wwpn_from_name(*name);
     if ((f = m.get("wwpn"))) TOPO_TRY(r_.wwn(*f, wwpn));
     if ((f = m.get("wwnn"))) TOPO_TRY(r_.wwn(*f, wwnn));
-    TOPO_TRY(r_.require(m, "port", &f));
-    TOPO_TRY(r_.port_ref(*f, &attach->port));
-    return read_link(m, &attach->link);
+    const YamlField* ports = more_ports ? m.get("ports") : nullptr;
+    if (ports) {
+      if ((f = m.get("port"))) return r_.error(*f, "give port or ports, not both");
+      TOPO_TRY(read_disk_ports(*ports, *wwpn, attach, more_ports));
+    } else {
+      TOPO_TRY(r_.require(m, "port", &f));
+      TOPO_TRY(r_.port_ref(*f, &attach->port));
+    }
+    TOPO_TRY(read_link(m, &attach->link));
+    if (more_ports) {
+      for (DiskPortConfig& p : *more_ports)
+        p.attach.link = attach->link;
+    }
+    return absl::OkStatus();
+  }
+
+  // A multi-ported disk's `ports`: 2 to kMaxDiskPorts switch ports; port i
+  // has WWPN wwpn + i (consecutive, as a dual-controller array numbers them).
+  absl::Status read_disk_ports(const YamlField& field, uint64_t wwpn, AttachConfig* attach,
+                               std::vector<DiskPortConfig>* more_ports) {
+    std::vector<YamlField> items;
+    TOPO_TRY(r_.open_list(field, &items));
+    if (items.size() < 2 || items.size() > kMaxDiskPorts) {
+      return r_.error(field, fmt::format("must list 2 to {} ports (got {}); one port: use port",
+                                         kMaxDiskPorts, items.size()));
+    }
+    TOPO_TRY(r_.port_ref(items[0], &attach->port));
+    for (size_t i = 1; i < items.size(); ++i) {
+      DiskPortConfig p;
+      p.wwpn = wwpn + i;
+      TOPO_TRY(r_.port_ref(items[i], &p.attach.port));
+      more_ports->push_back(p);
+    }
+    return absl::OkStatus();
   }
 
   absl::Status read_disk(const YamlField& item, DiskConfig* d) {
     YamlMap m;
     TOPO_TRY(r_.open_map(item,
-                         {"name", "wwpn", "wwnn", "port", "speed", "delay", "bb_credit", "luns",
-                          "latency", "bandwidth", "queue_depth"},
+                         {"name", "wwpn", "wwnn", "port", "ports", "speed", "delay", "bb_credit",
+                          "luns", "latency", "bandwidth", "queue_depth"},
                          &m));
-    TOPO_TRY(read_node(m, &d->name, &d->wwpn, &d->wwnn, &d->attach));
+    TOPO_TRY(read_node(m, &d->name, &d->wwpn, &d->wwnn, &d->attach, &d->more_ports));
     const YamlField* f = nullptr;
     TOPO_TRY(r_.require(m, "luns", &f));
     std::vector<YamlField> luns;
@@ -335,7 +367,7 @@ class TopologyReader {
     YamlMap m;
     TOPO_TRY(r_.open_map(item,
                          {"read_percent", "block_size", "queue_depth", "pattern", "lba_start",
-                          "lba_count", "rate_iops", "io_timeout"},
+                          "lba_count", "rate_iops", "io_timeout", "retries"},
                          &m));
     const YamlField* f = nullptr;
     if ((f = m.get("read_percent"))) TOPO_TRY(r_.unsigned_int(*f, 0, 100, &w->read_percent));
@@ -362,6 +394,7 @@ class TopologyReader {
     if ((f = m.get("lba_count"))) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &w->lba_count));
     if ((f = m.get("rate_iops"))) TOPO_TRY(r_.rate(*f, kMaxRateIops, &w->rate_iops));
     if ((f = m.get("io_timeout"))) TOPO_TRY(r_.time(*f, false, &w->io_timeout_ns));
+    if ((f = m.get("retries"))) TOPO_TRY(r_.unsigned_int(*f, 0, kMaxRetries, &w->retries));
     return absl::OkStatus();
   }
 
@@ -474,7 +507,7 @@ class TopologyReader {
 
   absl::Status read_volume(const YamlField& item, VolumeConfig* v) {
     YamlMap m;
-    TOPO_TRY(r_.open_map(item, {"name", "switch", "block_size", "vsegs"}, &m));
+    TOPO_TRY(r_.open_map(item, {"name", "switch", "block_size", "multipath", "vsegs"}, &m));
     const YamlField* f = nullptr;
     TOPO_TRY(r_.require(m, "name", &f));
     TOPO_TRY(r_.name(*f, &v->name));
@@ -487,6 +520,20 @@ class TopologyReader {
         return r_.error(*f, fmt::format("must be 512 or 4096 (got {})", bs));
       }
       v->block_size = static_cast<uint32_t>(bs);
+    }
+    if ((f = m.get("multipath"))) {
+      std::string text;
+      TOPO_TRY(r_.string(*f, &text));
+      if (text == "per_entry") {
+        v->multipath = MultipathPolicy::kPerEntry;
+      } else if (text == "global") {
+        v->multipath = MultipathPolicy::kGlobal;
+      } else if (text == "none") {
+        v->multipath = MultipathPolicy::kNone;
+      } else {
+        return r_.error(
+            *f, fmt::format("must be per_entry, global or none (got '{}')", quote_got(text)));
+      }
     }
     TOPO_TRY(r_.require(m, "vsegs", &f));
     std::vector<YamlField> vsegs;

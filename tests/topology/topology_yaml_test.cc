@@ -504,7 +504,7 @@ const BadCase kBadCases[] = {
     {"UnknownNestedKey",
      BASE "  - name: host1\n    port: sw0:1\n    workload:\n      blocksize: 4096\n",
      "t.yaml:10: field 'hosts[1].workload.blocksize': unknown key (allowed: read_percent, "
-     "block_size, queue_depth, pattern, lba_start, lba_count, rate_iops, io_timeout)"},
+     "block_size, queue_depth, pattern, lba_start, lba_count, rate_iops, io_timeout, retries)"},
     {"BadSpeed", BASE "  - {name: host1, port: sw0:1,\n     speed: 10G}\n",
      "t.yaml:8: field 'hosts[1].speed': must be one of 8G, 16G, 32G, 64G (got 10G)"},
     {"DuplicateDomain",

@@ -264,7 +264,8 @@ const BadCase kBadCases[] = {
     {"VolumeNoVsegs", VBASE_VOLUMES_LAST "  - {name: vol1, switch: sw0, vsegs: []}\n",
      "t.yaml:16: field 'volumes[1].vsegs': must list at least one VSEG"},
     {"VolumeUnknownKey", VBASE_VOLUMES_LAST "  - {name: vol1, switch: sw0, size: 5, vsegs: []}\n",
-     "t.yaml:16: field 'volumes[1].size': unknown key (allowed: name, switch, block_size, vsegs)"},
+     "t.yaml:16: field 'volumes[1].size': unknown key (allowed: name, switch, block_size, "
+     "multipath, vsegs)"},
     {"VsegUnknownKey",
      VBASE_VOLUMES_LAST "  - name: vol1\n    switch: sw0\n    vsegs:\n      - disk: disk0\n"
                         "        blokcs: 10\n",
