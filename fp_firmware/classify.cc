@@ -9,19 +9,7 @@
 
 namespace splitpath::fp {
 
-namespace {
-
 using fpapi::FaultKind;
-
-// The READ/WRITE fields of a CDB; ok is false for any other command.
-struct RwCommand {
-  bool ok = false;
-  bool write = false;
-  bool fua = false;
-  bool dpo = false;
-  uint64_t lba = 0;
-  uint32_t blocks = 0;
-};
 
 RwCommand decode_rw(const fpapi::UpstreamIo& io) {
   RwCommand rw;
@@ -36,8 +24,6 @@ RwCommand decode_rw(const fpapi::UpstreamIo& io) {
   rw.blocks = c->transfer_length;
   return rw;
 }
-
-}  // namespace
 
 void FastPath::Impl::on_command(sp_hal_buf* buf, const fc::FrameHeader& h) {
   ++stats.commands;
@@ -112,9 +98,10 @@ void FastPath::Impl::classify_mapped(Upstream& u, bool after_miss) {
 
   // Step 4: the extent and its redirect entry, from the FP's caches.
   const RmapLookup l = rmap.lookup(u.vseg_id, u.start);
-  const map::RedirectEntry* r = l.status == map::RmapStatus::kOk
-                                    ? find_redirect(u.vseg_id, l.extent.redirect_index)
-                                    : nullptr;
+  Redirect* slot = l.status == map::RmapStatus::kOk
+                       ? find_redirect_slot(u.vseg_id, l.extent.redirect_index)
+                       : nullptr;
+  const map::RedirectEntry* r = slot != nullptr ? &slot->entry : nullptr;
   if (r == nullptr) {
     if (after_miss) return queue_to_cp(u, FaultKind::kNoMapping);
     ++stats.mapping_misses;
@@ -137,14 +124,22 @@ void FastPath::Impl::classify_mapped(Upstream& u, bool after_miss) {
   if (u.is_write && r->fault_on_write()) return queue_to_cp(u, FaultKind::kFaultOnWrite);
   // Step 7 (116): the storage descriptor locates the first block (remap, or
   // the stripe primitive's shift and mask); kinds the FP cannot serve, sizes
-  // beyond its limits and I/Os crossing a stripe unit go to the CP.
-  const map::Location loc = r->descriptor.locate(u.start);
-  if (loc.status != map::LocateStatus::kOk || u.io.data_length > info.max_transfer_bytes ||
+  // beyond its limits and I/Os crossing a stripe unit go to the CP. A mirror
+  // goes to the write-splitting primitive (write_split.cc).
+  if (u.io.data_length > info.max_transfer_bytes ||
       uint64_t{u.io.data_length} != uint64_t{u.blocks} * u.block_size) {
     return queue_to_cp(u, FaultKind::kCapacity);
   }
+  if (r->descriptor.kind == map::StorageKind::kMirror && r->descriptor.valid()) {
+    return dispatch_mirror(u, *slot);
+  }
+  const map::Location loc = r->descriptor.locate(u.start);
+  if (loc.status != map::LocateStatus::kOk) return queue_to_cp(u, FaultKind::kCapacity);
   if (u.blocks > loc.run) return queue_to_cp(u, FaultKind::kSpansStripeUnits);
+  dispatch_remap(u, loc.target);
+}
 
+void FastPath::Impl::dispatch_remap(Upstream& u, const map::StorageElement& target) {
   // Step 8: remap (a stripe unit is remapped like a simple extent). Both entries exist before the
   // command leaves, stamped with one dispatch time, so a drain that filters by time sees both or
   // neither.
@@ -157,17 +152,17 @@ void FastPath::Impl::classify_mapped(Upstream& u, bool after_miss) {
   const RwCommand rw = decode_rw(u.io);
   d->remap = 1;
   d->direction = u.is_write ? fpapi::DataDirection::kWrite : fpapi::DataDirection::kRead;
-  d->target = loc.target.port_id;
+  d->target = target.port_id;
   d->data_length = u.io.data_length;
   uint8_t cdb[fpapi::kCdbSize] = {};
   const fc::ScsiCommand c = fc::make_rw(u.is_write ? fc::scsi_op::kWrite16 : fc::scsi_op::kRead16,
-                                        loc.target.start_lba, u.blocks, rw.fua, rw.dpo);
+                                        target.start_lba, u.blocks, rw.fua, rw.dpo);
   (void)fc::encode_cdb(c, fc::MutableBytes(cdb, sizeof cdb));
   const uint64_t t = now();
   u.state = Upstream::State::kFp;
   u.started_ns = t;
   d->started_ns = t;
-  send_cmnd(buf, *d, loc.target.lun, std::span<const uint8_t>(cdb, sizeof cdb),
+  send_cmnd(buf, *d, target.lun, std::span<const uint8_t>(cdb, sizeof cdb),
             u.io.task_attribute);
 }
 
