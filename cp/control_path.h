@@ -85,8 +85,13 @@ struct CpConfig {
   // Every redirect entry the CP hands the FPs gets FoR|FoW, so every virtual
   // READ/WRITE is processed by the CP (to measure FP against CP-only).
   bool fault_every_io = false;
-  // Legs (FPDispatchIO) of one CP-owned I/O outstanding at once.
+  // Legs (FPDispatchIO) of one CP-owned I/O outstanding at once (a write to a
+  // mirror dispatches one per side together, so it may exceed this).
   uint32_t max_legs_per_io = 4;
+  // For tests only: no write serialization for mirrors at the CP (several
+  // ports' FPs may hold write authority over one mirror extent, and the CP's
+  // own overlapping writes go out together), to show the sides then differ.
+  bool skip_serialization_for_testing = false;
 };
 
 // One VSEG of a volume: `blocks` blocks mapped linearly onto a LUN of a
@@ -107,8 +112,23 @@ struct StripeDef {
   std::vector<StripeColumnDef> columns;  // 1 .. map::kMaxStripeColumns
 };
 
+// One side of a mirrored VSEG: blocks of LUN `lun` of disk `disk_wwpn` from
+// `lba`, and its read cost (reads go to the cheapest sides, round robin).
+struct MirrorSideDef {
+  uint64_t disk_wwpn = 0;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+  uint8_t read_cost = 0;
+};
+
+// RAID 1: every block on every side (map::MirrorStorage); sides start ALIVE.
+struct MirrorDef {
+  std::vector<MirrorSideDef> sides;  // map::kMinMirrorSides .. map::kMaxMirrorSides
+};
+
 // A VSEG on one disk range (disk_wwpn, lun, lba), or striped over several
-// (`stripe`, and then disk_wwpn, lun and lba are unused).
+// (`stripe`), or mirrored on several (`mirror`); with either, disk_wwpn, lun
+// and lba are unused.
 struct VsegDef {
   uint64_t blocks = 0;
   uint64_t disk_wwpn = 0;
@@ -117,6 +137,7 @@ struct VsegDef {
   uint64_t extent_blocks = 0;
   uint8_t flags = 0;  // map::redirect_flags, e.g. FoW
   std::optional<StripeDef> stripe = std::nullopt;
+  std::optional<MirrorDef> mirror = std::nullopt;
 };
 
 // A virtual volume (LV, figure 10): its VSEGs in LBA order.
@@ -175,6 +196,11 @@ struct CpStats {
   // Now, not a count: virtual-initiator logins wanted and not yet complete
   // (waiting for the disk to appear, or under way).
   uint64_t vi_logins_pending = 0;
+  // Mirror write authority (figure 17): FPRemoveMapping of a mirror extent
+  // from a port's FP so the CP (or another port) may write it, and mirror
+  // writes the CP held back behind an overlapping one of its own.
+  uint64_t mirror_revokes = 0;
+  uint64_t mirror_write_waits = 0;
 };
 
 class ControlPath {

@@ -37,6 +37,12 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
           stripe.columns.push_back(cp::StripeColumnDef{disk_wwpns[c.disk], c.lun, c.lba});
         d.stripe = std::move(stripe);
       }
+      if (seg.mirror) {
+        cp::MirrorDef mirror;
+        for (const MirrorSideConfig& s : seg.mirror->sides)
+          mirror.sides.push_back(cp::MirrorSideDef{disk_wwpns[s.disk], s.lun, s.lba, s.read_cost});
+        d.mirror = std::move(mirror);
+      }
       d.flags = static_cast<uint8_t>((seg.fault_on_read ? map::redirect_flags::kFaultOnRead : 0) |
                                      (seg.fault_on_write ? map::redirect_flags::kFaultOnWrite : 0));
       def.vsegs.push_back(d);
