@@ -79,11 +79,11 @@ struct Leg {
 struct MirrorAuthority {
   enum class State : uint8_t { kNone, kFp, kRevoking, kCp };
   State state = State::kNone;
-  uint32_t port = 0;         // kFp, kRevoking: the FP holding (or losing) it
-  uint32_t cp_holders = 0;   // kCp: CP-owned I/Os writing into it
-  bool give_back = false;    // the CP took it from `port` for a write: re-add it there after
-  uint64_t revoke_id = 0;    // guards replies and timers of an earlier revoke
-  uint64_t began_ns = 0;     // kRevoking: when
+  uint32_t port = 0;        // kFp, kRevoking: the FP holding (or losing) it
+  uint32_t cp_holders = 0;  // kCp: CP-owned I/Os writing into it
+  bool give_back = false;   // the CP took it from `port` for a write: re-add it there after
+  uint64_t revoke_id = 0;   // guards replies and timers of an earlier revoke
+  uint64_t began_ns = 0;    // kRevoking: when
   uint64_t started_by_ns = 0;
   bool aborted = false;
   uint32_t vseg_id = 0;

@@ -253,9 +253,9 @@ void ControlPath::Impl::pump(uint64_t key) {
       std::max<uint32_t>(1, link.max_transfer_bytes(io.port) / io.block_size);
   const uint32_t max_legs = std::max<uint32_t>(1, config.max_legs_per_io);
   while (!io.failed && io.next < io.blocks && io.outstanding < max_legs) {
-    std::optional<LegPlan> plan = plan_leg(metadata, io.lv_id, io.lba + io.next,
-                                           io.blocks - io.next, max_blocks, io.write,
-                                           io.write ? 0 : mirror_read_turn++);
+    std::optional<LegPlan> plan =
+        plan_leg(metadata, io.lv_id, io.lba + io.next, io.blocks - io.next, max_blocks, io.write,
+                 io.write ? 0 : mirror_read_turn++);
     if (!plan) {
       io.failed = true;
       io.status = fc::scsi_status::kCheckCondition;
@@ -288,7 +288,8 @@ void ControlPath::Impl::pump(uint64_t key) {
       d.cdb = leg_cdb(io.write, t.storage.start_lba, plan->blocks, io.fua);
       d.copies = targets.size() > 1 ? static_cast<uint8_t>(targets.size()) : 0;
       link.send(io.port, d);
-      legs[d.dtag] = Leg{key, plan->vseg_id, plan->vseg_lba, plan->blocks, io.write && plan->mirror};
+      legs[d.dtag] =
+          Leg{key, plan->vseg_id, plan->vseg_lba, plan->blocks, io.write && plan->mirror};
       ++io.outstanding;
       ++stats.dispatched;
     }

@@ -50,7 +50,7 @@ struct LegPlan {
   // A write to a mirror: every writable side, the first being disk/storage
   // above (write splitting: each gets the same data). Empty otherwise.
   std::vector<LegTarget> copies;
-  bool mirror = false;  // the entry's descriptor is a mirror
+  bool mirror = false;        // the entry's descriptor is a mirror
   uint64_t extent_start = 0;  // VSEG-relative extent holding the leg
   uint64_t extent_length = 0;
 };

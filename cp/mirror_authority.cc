@@ -65,8 +65,8 @@ bool ControlPath::Impl::grant_mirror_to_fp(uint32_t port, const Vseg& seg, const
 bool ControlPath::Impl::mirror_write_may_go(uint64_t key, CpIo& io, const LegPlan& plan) {
   if (config.skip_serialization_for_testing || !plan.mirror) return true;
   const MirrorExtentKey k{plan.vseg_id, plan.extent_start};
-  const bool held = std::find(io.mirror_holds.begin(), io.mirror_holds.end(), k) !=
-                    io.mirror_holds.end();
+  const bool held =
+      std::find(io.mirror_holds.begin(), io.mirror_holds.end(), k) != io.mirror_holds.end();
   if (!held) {
     MirrorAuthority& a = mirror_authority[k];
     a.vseg_id = plan.vseg_id;

@@ -162,8 +162,7 @@ void FastPath::Impl::dispatch_remap(Upstream& u, const map::StorageElement& targ
   u.state = Upstream::State::kFp;
   u.started_ns = t;
   d->started_ns = t;
-  send_cmnd(buf, *d, target.lun, std::span<const uint8_t>(cdb, sizeof cdb),
-            u.io.task_attribute);
+  send_cmnd(buf, *d, target.lun, std::span<const uint8_t>(cdb, sizeof cdb), u.io.task_attribute);
 }
 
 }  // namespace splitpath::fp

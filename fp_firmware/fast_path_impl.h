@@ -62,7 +62,7 @@ struct Upstream {
   uint16_t legs = 0;  // downstream entries linked
   uint16_t seq_cnt = 0;
   uint16_t reserved2 = 0;
-  uint32_t first_leg = kNone;  // downstream index; legs chain through Downstream::next_leg
+  uint32_t first_leg = kNone;          // downstream index; legs chain through Downstream::next_leg
   uint32_t next_mirror_write = kNone;  // the next entry of mirror_writes
   uint32_t vseg_id = fpapi::kNoTag;
   uint32_t block_size = 512;
@@ -80,7 +80,8 @@ struct Upstream {
 // Its OX_ID names its index (exchange_id()).
 struct Downstream {
   uint8_t active = 0;
-  uint8_t remap = 0;  // 1: the remap of `upstream` (or a side of its write split); 0: an FPDispatchIO leg
+  uint8_t remap =
+      0;  // 1: the remap of `upstream` (or a side of its write split); 0: an FPDispatchIO leg
   fpapi::DataDirection direction = fpapi::DataDirection::kNone;
   uint8_t generation = 0;               // times the entry was handed out (modulo 256)
   uint16_t rx_id = fc::kUnassignedXid;  // the target's, from its first frame

@@ -24,9 +24,9 @@ constexpr uint16_t kSideLun[kSides] = {3, 0, 7};
 constexpr uint64_t kSideStart[kSides] = {50000, 0, 900};
 
 map::MirrorStorage mirror_of(uint32_t sides, std::array<uint8_t, kSides> cost = {0, 0, 0},
-                             std::array<map::SideState, kSides> state = {
-                                 map::SideState::kAlive, map::SideState::kAlive,
-                                 map::SideState::kAlive}) {
+                             std::array<map::SideState, kSides> state = {map::SideState::kAlive,
+                                                                         map::SideState::kAlive,
+                                                                         map::SideState::kAlive}) {
   map::MirrorStorage m;
   m.sides = static_cast<uint8_t>(sides);
   for (uint32_t i = 0; i < sides; ++i) {
@@ -149,8 +149,8 @@ Frame expect_host_xfer_rdy(FpFixture& t, uint32_t offset, uint32_t length) {
 TEST(FpMirror, DescriptorCodec) {
   map::StorageDescriptor d;
   ASSERT_TRUE(map::StorageDescriptor::make_mirror(
-      mirror_of(3, {7, 1, 200}, {map::SideState::kAlive, map::SideState::kDead,
-                                 map::SideState::kResync}),
+      mirror_of(3, {7, 1, 200},
+                {map::SideState::kAlive, map::SideState::kDead, map::SideState::kResync}),
       &d));
   EXPECT_EQ(d.kind, map::StorageKind::kMirror);
   EXPECT_TRUE(d.valid());
@@ -159,7 +159,8 @@ TEST(FpMirror, DescriptorCodec) {
   // Big-endian elements from byte 8; the side field's high byte is the
   // state, the low byte the read cost.
   EXPECT_EQ(d.payload[0], 3);
-  const size_t e2 = map::StorageDescriptor::kHeaderBytes + 2 * map::StorageDescriptor::kElementBytes;
+  const size_t e2 =
+      map::StorageDescriptor::kHeaderBytes + 2 * map::StorageDescriptor::kElementBytes;
   EXPECT_EQ(d.payload[e2 + 1], 0x01);
   EXPECT_EQ(d.payload[e2 + 2], 0x05);
   EXPECT_EQ(d.payload[e2 + 5], 7);    // LUN
@@ -224,8 +225,8 @@ void split_write(uint32_t sides) {
   EXPECT_EQ(x1.h.ox_id, 0x100);
   EXPECT_TRUE(t.tx_idle());
   const std::vector<uint8_t> data = pattern(4096, 9);
-  host_data_to_sides(t, x1, cmnds, rx, 0,
-                     std::vector<uint8_t>(data.begin(), data.begin() + 2048), false);
+  host_data_to_sides(t, x1, cmnds, rx, 0, std::vector<uint8_t>(data.begin(), data.begin() + 2048),
+                     false);
   side_xfer_rdy(t, cmnds[1], rx[1], 2048, 2048);
   t.run();
   const Frame x2 = expect_host_xfer_rdy(t, 2048, 2048);
@@ -264,8 +265,7 @@ TEST(FpMirror, WriteSplitToThreeSides) {
 TEST(FpMirror, DeadSideGetsNoWrite) {
   FpFixture t;
   mirror_up(t, mirror_of(3, {0, 0, 0},
-                         {map::SideState::kAlive, map::SideState::kDead,
-                          map::SideState::kResync}));
+                         {map::SideState::kAlive, map::SideState::kDead, map::SideState::kResync}));
   t.host_rw(0x100, true, kVsegStart, 2);
   t.run();
   std::vector<uint32_t> to;
@@ -374,9 +374,9 @@ TEST(FpMirror, ReadsRoundRobinAmongTheCheapestReadableSides) {
   {
     // The cheapest side is dead: reads go to the next cheapest readable one.
     FpFixture t;
-    mirror_up(t, mirror_of(3, {5, 1, 9},
-                           {map::SideState::kAlive, map::SideState::kDead,
-                            map::SideState::kAlive}));
+    mirror_up(t,
+              mirror_of(3, {5, 1, 9},
+                        {map::SideState::kAlive, map::SideState::kDead, map::SideState::kAlive}));
     EXPECT_EQ(read_sides(t, 3), (std::vector<uint32_t>{0, 0, 0}));
   }
 }

@@ -193,8 +193,8 @@ struct StorageDescriptor {
     for (uint32_t i = 0; i < m.sides; ++i) {
       if (static_cast<uint8_t>(m.side[i].state) > kMaxSideState) return false;
       StorageElement e = m.side[i].storage;
-      e.reserved = static_cast<uint16_t>(static_cast<uint16_t>(m.side[i].state) << 8 |
-                                         m.side[i].read_cost);
+      e.reserved =
+          static_cast<uint16_t>(static_cast<uint16_t>(m.side[i].state) << 8 | m.side[i].read_cost);
       d.put_element(i, e);
     }
     *out = d;
