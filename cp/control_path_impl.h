@@ -249,6 +249,8 @@ struct ControlPath::Impl {
   void mirror_revoked(MirrorExtentKey k, uint64_t revoke_id);
   // FPAddMapping of extent `e` (and its redirect entry if not loaded yet).
   void load_extent(uint32_t port, const Vseg& seg, const map::Extent& e);
+  // Is `io` a WRITE whose first block lies on a mirrored VSEG?
+  bool is_mirror_write(const fpapi::UpstreamIo& io) const;
 
   // ---- restrictive_update.cc
   void change_mapping(const MappingChange& change, std::function<void(bool)> done);

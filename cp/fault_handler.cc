@@ -121,8 +121,11 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
       return;
     case FaultKind::kDownstreamError: {
       // Figure 6: the disk's status and sense go to the host. A GOOD status
-      // here means a transport-level failure (response code, residual).
-      if (q.downstream_status == fc::scsi_status::kGood && q.downstream_residual == 0) {
+      // here means a transport-level failure (response code, residual); for
+      // a write split to a mirror's sides, never GOOD (the other sides were
+      // aborted).
+      if (q.downstream_status == fc::scsi_status::kGood &&
+          (q.downstream_residual == 0 || is_mirror_write(io))) {
         complete_check(port, io.utag, fc::sense_key::kAbortedCommand,
                        fc::asc::kLogicalUnitCommunicationFailure.asc,
                        fc::asc::kLogicalUnitCommunicationFailure.ascq);
@@ -255,7 +258,7 @@ void ControlPath::Impl::pump(uint64_t key) {
   while (!io.failed && io.next < io.blocks && io.outstanding < max_legs) {
     std::optional<LegPlan> plan =
         plan_leg(metadata, io.lv_id, io.lba + io.next, io.blocks - io.next, max_blocks, io.write,
-                 io.write ? 0 : mirror_read_turn++);
+                 io.write ? 0 : mirror_read_turn);
     if (!plan) {
       io.failed = true;
       io.status = fc::scsi_status::kCheckCondition;
@@ -263,7 +266,9 @@ void ControlPath::Impl::pump(uint64_t key) {
                              fc::asc::kInternalTargetFailure.ascq);
       break;
     }
-    // A write to a mirror goes to every writable side (write splitting).
+    // A mirror's reads round robin over its cheapest readable sides; a write
+    // goes to every writable side (write splitting).
+    if (plan->mirror && !io.write) mirror_read_turn = plan->element + 1;
     std::vector<LegTarget> targets = plan->copies;
     if (targets.empty()) targets.push_back(LegTarget{plan->disk, plan->storage});
     bool logged_in = true;

@@ -59,6 +59,7 @@ std::optional<LegPlan> plan_leg(const Metadata& metadata, uint32_t lv_id, uint64
       std::min({blocks, e->end() - rel, loc.run, uint64_t{std::max(max_blocks, 1u)}});
   p.blocks = static_cast<uint32_t>(n);
   p.redirect_index = e->redirect_index;
+  p.element = loc.element;
   p.disk = copies.empty() ? disks[loc.element] : copies[0].disk;
   p.storage = loc.target;
   p.copies = std::move(copies);

@@ -51,6 +51,7 @@ struct LegPlan {
   // above (write splitting: each gets the same data). Empty otherwise.
   std::vector<LegTarget> copies;
   bool mirror = false;        // the entry's descriptor is a mirror
+  uint32_t element = 0;       // the element disk/storage are (a stripe column, a mirror side)
   uint64_t extent_start = 0;  // VSEG-relative extent holding the leg
   uint64_t extent_length = 0;
 };

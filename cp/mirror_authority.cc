@@ -39,6 +39,18 @@ void ControlPath::Impl::load_extent(uint32_t port, const Vseg& seg, const map::E
   link.send_as(port, fpapi::MsgType::kFpAddMapping, m);
 }
 
+bool ControlPath::Impl::is_mirror_write(const fpapi::UpstreamIo& io) const {
+  const Lun* lun = metadata.lun(io.target_id, io.lun);
+  const size_t n =
+      std::min<size_t>(io.cdb_length ? io.cdb_length : fpapi::kCdbSize, fpapi::kCdbSize);
+  const std::optional<RwRequest> rw = decode_rw(std::span<const uint8_t>(io.cdb.data(), n));
+  if (!lun || !rw || !rw->write) return false;
+  const Vseg* seg = metadata.vseg_at(lun->lv_id, rw->lba);
+  if (!seg) return false;
+  const map::Extent* e = seg->extent_at(rw->lba - seg->descriptor.virtual_start_lba);
+  return e && is_mirror(*seg, e->redirect_index);
+}
+
 bool ControlPath::Impl::grant_mirror_to_fp(uint32_t port, const Vseg& seg, const map::Extent& e) {
   if (config.skip_serialization_for_testing || !is_mirror(seg, e.redirect_index)) return true;
   MirrorAuthority& a = mirror_authority[{seg.descriptor.id, e.start}];
