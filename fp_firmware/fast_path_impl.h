@@ -80,8 +80,13 @@ struct Upstream {
 // Its OX_ID names its index (exchange_id()).
 struct Downstream {
   uint8_t active = 0;
-  uint8_t remap =
-      0;  // 1: the remap of `upstream` (or a side of its write split); 0: an FPDispatchIO leg
+  // 1: the remap of `upstream` (or a side of its write split); 0: an
+  // FPDispatchIO leg.
+  uint8_t remap : 1 = 0;
+  // Write splitting: the legs of `upstream` with the same upstream_offset and
+  // data_length that all receive the same host data (the sides of a mirror),
+  // `copies` of them; 0 or 1: this leg alone.
+  uint8_t copies : 7 = 0;
   fpapi::DataDirection direction = fpapi::DataDirection::kNone;
   uint8_t generation = 0;               // times the entry was handed out (modulo 256)
   uint16_t rx_id = fc::kUnassignedXid;  // the target's, from its first frame
@@ -93,18 +98,14 @@ struct Downstream {
   uint32_t upstream_offset = 0;
   uint32_t data_length = 0;
   uint32_t bytes = 0;  // data moved so far
-  // Write splitting: the legs of `upstream` with the same upstream_offset and
-  // data_length that all receive the same host data (the sides of a mirror),
-  // `copies` of them; 0 or 1: this leg alone. The host is asked (XFER_RDY)
-  // only for data every copy is ready for: `ready_end` is the end of what
-  // this leg's target asked for, `granted` the end of what the host was
-  // asked for (both leg-relative, the same in every copy).
-  uint8_t copies = 0;
-  uint8_t reserved[3] = {};
+  // Copies: the end of what this leg's target asked for (leg-relative). The
+  // host is asked only for data every copy is ready for, as soon as it is:
+  // what it was asked for is the smallest ready_end of the group (the entry
+  // stays 48 bytes: this field fills the padding before started_ns).
   uint32_t ready_end = 0;
-  uint32_t granted = 0;
   uint64_t started_ns = 0;
 };
+static_assert(sizeof(Downstream) == 48, "the downstream table's size is part of the footprint");
 
 // One exposed (target, LUN). Its initiators are initiators_per_exposure
 // slots of Impl::initiators starting at index * initiators_per_exposure.

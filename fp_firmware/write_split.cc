@@ -135,23 +135,25 @@ void FastPath::Impl::on_write_leg_xfer_rdy(sp_hal_buf* buf, Downstream& d, Upstr
     transmit(buf);
     return;
   }
-  const uint64_t asked = uint64_t{offset} + length;
-  const uint32_t end = asked < d.data_length ? static_cast<uint32_t>(asked) : d.data_length;
-  if (end > d.ready_end) d.ready_end = end;
+  // What the host was asked for so far: the group's smallest ready_end
+  // (0 until every copy is dispatched).
   uint32_t members = 0;
-  uint32_t ready = d.ready_end;
+  uint32_t from = d.ready_end;
   for (uint32_t i = u.first_leg; i != kNone; i = down[i].next_leg) {
     if (!same_group(down[i], d)) continue;
     ++members;
-    if (down[i].ready_end < ready) ready = down[i].ready_end;
+    if (down[i].ready_end < from) from = down[i].ready_end;
   }
-  if (members < d.copies || ready <= d.granted) {
+  const uint64_t asked = uint64_t{offset} + length;
+  const uint32_t end = asked < d.data_length ? static_cast<uint32_t>(asked) : d.data_length;
+  if (end > d.ready_end) d.ready_end = end;
+  uint32_t ready = d.ready_end;
+  for (uint32_t i = u.first_leg; i != kNone; i = down[i].next_leg) {
+    if (same_group(down[i], d) && down[i].ready_end < ready) ready = down[i].ready_end;
+  }
+  if (members < d.copies || ready <= from) {
     free_buf(buf);  // a copy is not ready yet (or not dispatched yet): wait for it
     return;
-  }
-  const uint32_t from = d.granted;
-  for (uint32_t i = u.first_leg; i != kNone; i = down[i].next_leg) {
-    if (same_group(down[i], d)) down[i].granted = ready;
   }
   fc::store_be32(p, d.upstream_offset + from);
   fc::store_be32(p + 4, ready - from);
