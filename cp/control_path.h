@@ -85,8 +85,13 @@ struct CpConfig {
   // Every redirect entry the CP hands the FPs gets FoR|FoW, so every virtual
   // READ/WRITE is processed by the CP (to measure FP against CP-only).
   bool fault_every_io = false;
-  // Legs (FPDispatchIO) of one CP-owned I/O outstanding at once.
+  // Legs (FPDispatchIO) of one CP-owned I/O outstanding at once (a write to a
+  // mirror dispatches one per side together, so it may exceed this).
   uint32_t max_legs_per_io = 4;
+  // For tests only: no write serialization for mirrors at the CP (several
+  // ports' FPs may hold write authority over one mirror extent, and the CP's
+  // own overlapping writes go out together), to show the sides then differ.
+  bool skip_serialization_for_testing = false;
   // Multipath: how long a path test (TEST UNIT READY down a path) may take
   // before the path counts as failed, and how often a failover that found no
   // path it could test yet (no virtual initiator logged in) tries again.
@@ -118,8 +123,23 @@ struct StripeDef {
   std::vector<StripeColumnDef> columns;  // 1 .. map::kMaxStripeColumns
 };
 
+// One side of a mirrored VSEG: blocks of LUN `lun` of disk `disk_wwpn` from
+// `lba`, and its read cost (reads go to the cheapest sides, round robin).
+struct MirrorSideDef {
+  uint64_t disk_wwpn = 0;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+  uint8_t read_cost = 0;
+};
+
+// RAID 1: every block on every side (map::MirrorStorage); sides start ALIVE.
+struct MirrorDef {
+  std::vector<MirrorSideDef> sides;  // map::kMinMirrorSides .. map::kMaxMirrorSides
+};
+
 // A VSEG on one disk range (disk_wwpn, lun, lba), or striped over several
-// (`stripe`, and then disk_wwpn, lun and lba are unused).
+// (`stripe`), or mirrored on several (`mirror`); with either, disk_wwpn, lun
+// and lba are unused.
 struct VsegDef {
   uint64_t blocks = 0;
   uint64_t disk_wwpn = 0;
@@ -132,6 +152,7 @@ struct VsegDef {
   // device, through which LUN `lun` from `lba` is the same storage. The CP
   // keeps a redirect entry per path and fails over between them.
   std::vector<uint64_t> alternate_paths = {};
+  std::optional<MirrorDef> mirror = std::nullopt;
 };
 
 // A virtual volume (LV, figure 10): its VSEGs in LBA order.
@@ -200,6 +221,11 @@ struct CpStats {
   uint64_t failovers_without_path = 0;
   // Host I/Os on a failed path ended with ABORTED COMMAND for the host to retry.
   uint64_t path_failed_ios = 0;
+  // Mirror write authority (figure 17): FPRemoveMapping of a mirror extent
+  // from a port's FP so the CP (or another port) may write it, and mirror
+  // writes the CP held back behind an overlapping one of its own.
+  uint64_t mirror_revokes = 0;
+  uint64_t mirror_write_waits = 0;
 };
 
 class ControlPath {

@@ -5,6 +5,8 @@
 //   virtual_target.cc     host ELS/ABTS as virtual target, target commands
 //   virtual_initiator.cc  resolving backing disks, PLOGI/PRLI from each port
 //   restrictive_update.cc change_mapping (revoke, drain, change, reload)
+//   mirror_authority.cc   who may write a mirror extent: one FP or the CP
+//                         (serialization, figure 17)
 // Everything runs on the CP's one thread of control (the environment's event
 // loop); nothing here locks.
 #pragma once
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -21,6 +24,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "cp/control_path.h"
 #include "cp/fp_link.h"
+#include "cp/io_split.h"
 #include "cp/metadata.h"
 #include "splitpath/fpapi.h"
 
@@ -55,6 +59,8 @@ struct CpIo {
   std::vector<uint8_t> sense;
   uint8_t residual_flags = 0;
   uint32_t residual = 0;
+  // Mirror extents (MirrorExtentKey) this I/O holds write authority over.
+  std::vector<std::pair<uint32_t, uint64_t>> mirror_holds;
 };
 
 struct Leg {
@@ -62,7 +68,29 @@ struct Leg {
   uint32_t vseg_id = 0;
   uint64_t start = 0;  // VSEG-relative
   uint64_t blocks = 0;
+  bool mirror_write = false;  // one side's copy of a write to a mirror
 };
+
+// Write authority over one extent of a mirrored VSEG (figures 16-17): at most
+// one holder at a time, one port's FP (which then serializes its own writes,
+// figure 16) or the CP (which serializes its own, figure 17). Taking it from
+// an FP revokes the extent there (FPRemoveMapping) and waits for that FP's
+// I/Os into it to drain.
+struct MirrorAuthority {
+  enum class State : uint8_t { kNone, kFp, kRevoking, kCp };
+  State state = State::kNone;
+  uint32_t port = 0;        // kFp, kRevoking: the FP holding (or losing) it
+  uint32_t cp_holders = 0;  // kCp: CP-owned I/Os writing into it
+  bool give_back = false;   // the CP took it from `port` for a write: re-add it there after
+  uint64_t revoke_id = 0;   // guards replies and timers of an earlier revoke
+  uint64_t began_ns = 0;    // kRevoking: when
+  uint64_t started_by_ns = 0;
+  bool aborted = false;
+  uint32_t vseg_id = 0;
+  uint64_t start = 0;  // the extent, VSEG-relative
+  uint64_t length = 0;
+};
+using MirrorExtentKey = std::pair<uint32_t, uint64_t>;  // (VSEG id, extent start)
 
 // One restrictive update in progress (FPAPI.md, "Restrictive update").
 struct Update {
@@ -156,6 +184,9 @@ struct ControlPath::Impl {
   absl::flat_hash_map<uint32_t, Failover> failovers;
   absl::flat_hash_map<uint32_t, PathTest> path_tests;
   uint64_t next_failover_attempt = 1;
+  std::map<MirrorExtentKey, MirrorAuthority> mirror_authority;
+  uint64_t next_revoke_id = 1;
+  uint32_t mirror_read_turn = 0;  // CP-owned reads of mirrors: round robin
 
   std::deque<Update> updates;  // front: in progress when `update_active`
   bool update_active = false;
@@ -237,6 +268,25 @@ struct ControlPath::Impl {
   // A CpDispatchIOComplete for a path test: true if it was one.
   bool on_path_test_complete(const fpapi::CpDispatchIOComplete& c);
   void switch_to_path(uint32_t vseg_id, uint32_t to);
+  // ---- mirror_authority.cc
+  // A miss from `port` on extent `e` of `seg`: may the FP have it? Always for
+  // other kinds; for a mirror, if no one else holds write authority (else the
+  // I/O is queued and the holder FP's is revoked).
+  bool grant_mirror_to_fp(uint32_t port, const Vseg& seg, const map::Extent& e);
+  // Before a CP-owned write leg into a mirror extent: true if `io` holds (or
+  // now takes) the authority and no other CP write into the range is out;
+  // false if it must wait (blocked; retried when that changes).
+  bool mirror_write_may_go(uint64_t key, CpIo& io, const LegPlan& plan);
+  // The I/O is done: its authority holds end (given back to the FP it was
+  // taken from, FPAddMapping).
+  void release_mirror_holds(CpIo& io);
+  void revoke_mirror(MirrorAuthority& a, bool give_back);
+  void poll_mirror_drain(MirrorExtentKey k, uint64_t revoke_id);
+  void mirror_revoked(MirrorExtentKey k, uint64_t revoke_id);
+  // FPAddMapping of extent `e` (and its redirect entry if not loaded yet).
+  void load_extent(uint32_t port, const Vseg& seg, const map::Extent& e);
+  // Is `io` a WRITE whose first block lies on a mirrored VSEG?
+  bool is_mirror_write(const fpapi::UpstreamIo& io) const;
 
   // ---- restrictive_update.cc
   void change_mapping(const MappingChange& change, std::function<void(bool)> done);

@@ -76,17 +76,10 @@ void ControlPath::Impl::on_miss(uint32_t port, const fpapi::CpMappingMiss& miss)
                              : nullptr;
   // The FP caches the whole extent: it must not overlap a range being
   // updated, and its disk must be logged in from this port.
+  // A mirror extent goes to one FP at a time (mirror_authority.cc).
   if (e && !updating(seg->descriptor.id, e->start, e->length) &&
-      entry_ready(port, *seg, e->redirect_index)) {
-    if (!loaded_redirects.contains(redirect_key(port, seg->descriptor.id, e->redirect_index))) {
-      send_redirect(port, *seg, e->redirect_index, fpapi::MsgType::kFpAddMapping);
-    }
-    fpapi::FpMapping m;
-    m.req_id = fpapi::kNoTag;
-    m.kind = fpapi::MappingKind::kExtent;
-    m.vseg.id = seg->descriptor.id;
-    m.extent = *e;
-    link.send_as(port, fpapi::MsgType::kFpAddMapping, m);
+      entry_ready(port, *seg, e->redirect_index) && grant_mirror_to_fp(port, *seg, *e)) {
+    load_extent(port, *seg, *e);
     reply.action = fpapi::MissAction::kContinue;
   }
   link.send(port, reply);
@@ -128,8 +121,11 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
       return;
     case FaultKind::kDownstreamError: {
       // Figure 6: the disk's status and sense go to the host. A GOOD status
-      // here means a transport-level failure (response code, residual).
-      if (q.downstream_status == fc::scsi_status::kGood && q.downstream_residual == 0) {
+      // here means a transport-level failure (response code, residual); for
+      // a write split to a mirror's sides, never GOOD (the other sides were
+      // aborted).
+      if (q.downstream_status == fc::scsi_status::kGood &&
+          (q.downstream_residual == 0 || is_mirror_write(io))) {
         complete_check(port, io.utag, fc::sense_key::kAbortedCommand,
                        fc::asc::kLogicalUnitCommunicationFailure.asc,
                        fc::asc::kLogicalUnitCommunicationFailure.ascq);
@@ -156,7 +152,9 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
           }
         }
         const bool stale = it->second.stale && !by_host;
+        release_mirror_holds(it->second);
         ios.erase(it);
+        retry_blocked();
         if (stale) {
           complete_check(port, io.utag, fc::sense_key::kAbortedCommand,
                          fc::asc::kLogicalUnitCommunicationTimeout.asc,
@@ -268,7 +266,8 @@ void ControlPath::Impl::pump(uint64_t key) {
   const uint32_t max_legs = std::max<uint32_t>(1, config.max_legs_per_io);
   while (!io.failed && io.next < io.blocks && io.outstanding < max_legs) {
     std::optional<LegPlan> plan =
-        plan_leg(metadata, io.lv_id, io.lba + io.next, io.blocks - io.next, max_blocks);
+        plan_leg(metadata, io.lv_id, io.lba + io.next, io.blocks - io.next, max_blocks, io.write,
+                 io.write ? 0 : mirror_read_turn);
     if (!plan) {
       io.failed = true;
       io.status = fc::scsi_status::kCheckCondition;
@@ -276,26 +275,39 @@ void ControlPath::Impl::pump(uint64_t key) {
                              fc::asc::kInternalTargetFailure.ascq);
       break;
     }
-    if (updating(plan->vseg_id, plan->vseg_lba, plan->blocks) || !want_login(io.port, plan->disk)) {
+    // A mirror's reads round robin over its cheapest readable sides; a write
+    // goes to every writable side (write splitting).
+    if (plan->mirror && !io.write) mirror_read_turn = plan->element + 1;
+    std::vector<LegTarget> targets = plan->copies;
+    if (targets.empty()) targets.push_back(LegTarget{plan->disk, plan->storage});
+    bool logged_in = true;
+    for (const LegTarget& t : targets)
+      logged_in = want_login(io.port, t.disk) && logged_in;
+    if (updating(plan->vseg_id, plan->vseg_lba, plan->blocks) || !logged_in ||
+        (io.write && !mirror_write_may_go(key, io, *plan))) {
       io.blocked = true;
       break;
     }
-    fpapi::FpDispatchIO d;
-    d.dtag = next_dtag++;
-    if (next_dtag == fpapi::kNoTag) next_dtag = 1;
-    d.utag = io.io.utag;
-    d.upstream_offset = static_cast<uint32_t>(io.next * io.block_size);
-    d.target_id = plan->storage.port_id;
-    d.lun = plan->storage.lun;
-    d.direction = io.write ? fpapi::DataDirection::kWrite : fpapi::DataDirection::kRead;
-    d.cdb_length = 16;
-    d.data_length = plan->blocks * io.block_size;
-    d.cdb = leg_cdb(io.write, plan->storage.start_lba, plan->blocks, io.fua);
-    link.send(io.port, d);
-    legs[d.dtag] = Leg{key, plan->vseg_id, plan->vseg_lba, plan->blocks};
-    ++io.outstanding;
+    for (const LegTarget& t : targets) {
+      fpapi::FpDispatchIO d;
+      d.dtag = next_dtag++;
+      if (next_dtag == fpapi::kNoTag) next_dtag = 1;
+      d.utag = io.io.utag;
+      d.upstream_offset = static_cast<uint32_t>(io.next * io.block_size);
+      d.target_id = t.storage.port_id;
+      d.lun = t.storage.lun;
+      d.direction = io.write ? fpapi::DataDirection::kWrite : fpapi::DataDirection::kRead;
+      d.cdb_length = 16;
+      d.data_length = plan->blocks * io.block_size;
+      d.cdb = leg_cdb(io.write, t.storage.start_lba, plan->blocks, io.fua);
+      d.copies = targets.size() > 1 ? static_cast<uint8_t>(targets.size()) : 0;
+      link.send(io.port, d);
+      legs[d.dtag] =
+          Leg{key, plan->vseg_id, plan->vseg_lba, plan->blocks, io.write && plan->mirror};
+      ++io.outstanding;
+      ++stats.dispatched;
+    }
     io.next += plan->blocks;
-    ++stats.dispatched;
   }
   if (io.outstanding == 0 && (io.failed || io.next >= io.blocks)) finish(key);
 }
@@ -310,6 +322,7 @@ void ControlPath::Impl::finish(uint64_t key) {
   } else {
     complete(io.port, io.io.utag, fc::scsi_status::kGood, {}, io.residual_flags, io.residual);
   }
+  release_mirror_holds(io);
 }
 
 void ControlPath::Impl::retry_blocked() {
@@ -333,10 +346,12 @@ void ControlPath::Impl::on_dispatch_complete(uint32_t port, const fpapi::CpDispa
     return;
   }
   const uint64_t key = l->second.io_key;
+  const bool mirror_write = l->second.mirror_write;
   legs.erase(l);
   auto it = ios.find(key);
   if (it == ios.end() || it->second.port != port) {
     ++stats.dropped;
+    if (mirror_write) retry_blocked();
     maybe_finish_update();
     return;
   }
@@ -360,6 +375,7 @@ void ControlPath::Impl::on_dispatch_complete(uint32_t port, const fpapi::CpDispa
     }
   }
   pump(key);
+  if (mirror_write) retry_blocked();  // CP writes held behind this one's blocks
   maybe_finish_update();
 }
 

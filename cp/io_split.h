@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "cp/metadata.h"
 #include "splitpath/fpapi.h"
@@ -26,9 +27,18 @@ struct RwRequest {
 // malformed.
 std::optional<RwRequest> decode_rw(std::span<const uint8_t> cdb);
 
+// One element a leg goes to: a disk (index into Metadata::disks()) and that
+// element's port_id and lun, start_lba being the leg's first physical block.
+struct LegTarget {
+  uint32_t disk = 0;
+  map::StorageElement storage;
+};
+
 // The first leg of volume blocks [lba, lba + blocks) of LV `lv_id`: at most
 // `max_blocks` (at least 1), ending at the VSEG's and the extent's end and
-// at the end of a stripe unit.
+// at the end of a stripe unit. A read of a mirror goes to one readable side
+// (`read_turn` picks among the cheapest, round robin); a write to a mirror
+// to every writable side (`copies`).
 struct LegPlan {
   uint32_t vseg_id = 0;
   uint64_t vseg_lba = 0;  // VSEG-relative first block
@@ -37,11 +47,20 @@ struct LegPlan {
   uint32_t disk = 0;  // index into Metadata::disks() of the element the leg goes to
   // That element's port_id and lun; start_lba is the leg's first physical block.
   map::StorageElement storage;
+  // A write to a mirror: every writable side, the first being disk/storage
+  // above (write splitting: each gets the same data). Empty otherwise.
+  std::vector<LegTarget> copies;
+  bool mirror = false;        // the entry's descriptor is a mirror
+  uint32_t element = 0;       // the element disk/storage are (a stripe column, a mirror side)
+  uint64_t extent_start = 0;  // VSEG-relative extent holding the leg
+  uint64_t extent_length = 0;
 };
 // nullopt if no VSEG or extent holds `lba`, or the redirect entry's
-// descriptor cannot locate it (no storage, a kind without a layout yet).
+// descriptor cannot locate it (no storage, a kind without a layout yet, a
+// mirror without a readable or writable side).
 std::optional<LegPlan> plan_leg(const Metadata& metadata, uint32_t lv_id, uint64_t lba,
-                                uint64_t blocks, uint32_t max_blocks);
+                                uint64_t blocks, uint32_t max_blocks, bool write = false,
+                                uint32_t read_turn = 0);
 
 // The READ(16)/WRITE(16) CDB of a leg at physical block `lba`.
 std::array<uint8_t, fpapi::kCdbSize> leg_cdb(bool write, uint64_t lba, uint32_t blocks, bool fua);

@@ -242,5 +242,81 @@ TEST(CpMetadata, BadStripesAreRejectedPrecisely) {
   EXPECT_TRUE(m.add_volume(w, &error)) << error;
 }
 
+// Two sides (A from LBA 100, B LUN 1 from LBA 0, read costs 2 and 1) and a
+// third side C from 700 with cost 1.
+Metadata mirrored(std::vector<MirrorSideDef> sides = {
+                      {kDisk, 0, 100, 2}, {kDisk + 1, 1, 0, 1}, {kDisk + 2, 0, 700, 1}}) {
+  Metadata m;
+  VolumeDef v;
+  v.name = "m";
+  VsegDef d;
+  d.blocks = 480;
+  d.extent_blocks = 160;
+  d.mirror = MirrorDef{std::move(sides)};
+  v.vsegs = {d};
+  std::string error;
+  EXPECT_TRUE(m.add_volume(v, &error)) << error;
+  return m;
+}
+
+TEST(CpIoSplit, MirrorWritesGoToEverySideAndReadsToTheCheapest) {
+  Metadata m = mirrored();
+  const uint32_t lv = m.volume("m")->lv_id;
+  const uint32_t a = m.disk_index(kDisk), b = m.disk_index(kDisk + 1), c = m.disk_index(kDisk + 2);
+  // A write: one copy per side, at each side's LBA; cut at the extent.
+  auto p = plan_leg(m, lv, 150, 40, 64, /*write=*/true);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->mirror);
+  EXPECT_EQ(p->blocks, 10u);
+  EXPECT_EQ(p->extent_start, 0u);
+  ASSERT_EQ(p->copies.size(), 3u);
+  EXPECT_EQ(p->copies[0].disk, a);
+  EXPECT_EQ(p->copies[0].storage.start_lba, 250u);
+  EXPECT_EQ(p->copies[1].disk, b);
+  EXPECT_EQ(p->copies[1].storage.lun, 1u);
+  EXPECT_EQ(p->copies[1].storage.start_lba, 150u);
+  EXPECT_EQ(p->copies[2].storage.start_lba, 850u);
+  // Reads: the cost-1 sides B and C, round robin by turn; never A.
+  std::vector<uint32_t> disks;
+  for (uint32_t turn = 0; turn < 4; ++turn) {
+    p = plan_leg(m, lv, 200, 8, 64, /*write=*/false, turn);
+    ASSERT_TRUE(p);
+    EXPECT_TRUE(p->copies.empty());
+    disks.push_back(p->disk);
+  }
+  // read_turn is the side to start from: the cheapest readable at or after it.
+  EXPECT_EQ(disks, (std::vector<uint32_t>{b, b, c, b}));
+  EXPECT_EQ(p->element, 1u);
+  EXPECT_EQ(p->storage.start_lba, 200u);  // side B from LBA 0
+}
+
+TEST(CpMetadata, BadMirrorsAreRejectedPrecisely) {
+  auto reject = [](std::vector<MirrorSideDef> sides, bool stripe = false) {
+    Metadata m;
+    VolumeDef v;
+    v.name = "m";
+    VsegDef d;
+    d.blocks = 480;
+    d.mirror = MirrorDef{std::move(sides)};
+    if (stripe) d.stripe = StripeDef{16, {{kDisk + 5, 0, 0}}};
+    v.vsegs = {d};
+    std::string error;
+    EXPECT_FALSE(m.add_volume(v, &error));
+    return error;
+  };
+  EXPECT_EQ(reject({{kDisk, 0, 0, 0}}), "volume 'm' VSEG 0: mirror has 1 sides (2 to 8)");
+  EXPECT_EQ(reject(std::vector<MirrorSideDef>(9, {kDisk, 0, 0, 0})),
+            "volume 'm' VSEG 0: mirror has 9 sides (2 to 8)");
+  EXPECT_EQ(reject({{kDisk, 0, 0, 0}, {0, 0, 0, 0}}),
+            "volume 'm' VSEG 0: mirror side 1: disk_wwpn is 0");
+  EXPECT_EQ(reject({{kDisk, 0, 0, 0}, {kDisk, 0, 479, 0}}),
+            "volume 'm' VSEG 0: mirror side 1 overlaps side 0 on disk 0x500a000000000001 LUN 0");
+  EXPECT_EQ(reject({{kDisk, 0, 0, 0}, {kDisk, 0, 480, 0}}, true),
+            "volume 'm' VSEG 0: both stripe and mirror");
+  // Sides of one disk that do not overlap are fine.
+  Metadata ok = mirrored({{kDisk, 0, 0, 0}, {kDisk, 0, 480, 0}});
+  EXPECT_EQ(ok.volumes().size(), 1u);
+}
+
 }  // namespace
 }  // namespace splitpath::cp

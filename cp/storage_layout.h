@@ -1,5 +1,5 @@
-// The physical layout of a VSEG definition: its storage descriptor (simple or
-// stripe), checked with precise errors, and the disk ranges it occupies (for
+// The physical layout of a VSEG definition: its storage descriptor (simple,
+// stripe or mirror), checked with precise errors, and the disk ranges it occupies (for
 // the CP's overlap checks). The descriptor's internals stay in
 // splitpath/map/storage_descriptor.h; this unit only builds one from a
 // VsegDef.
@@ -34,5 +34,12 @@ struct PhysicalRange {
 bool layout_of(const VsegDef& def, const std::string& what, map::StorageDescriptor* descriptor,
                std::vector<uint64_t>* disk_wwpns, std::vector<PhysicalRange>* ranges,
                std::string* error);
+
+// The same for a mirrored VSEG (def.mirror): 2 to 8 sides, each holding all
+// `def.blocks` blocks (so the sides are the same size), none with disk_wwpn
+// 0 or past the end of LBAs, no two sharing blocks. Sides start ALIVE.
+bool mirror_layout_of(const VsegDef& def, const std::string& what,
+                      map::StorageDescriptor* descriptor, std::vector<uint64_t>* disk_wwpns,
+                      std::vector<PhysicalRange>* ranges, std::string* error);
 
 }  // namespace splitpath::cp

@@ -9,16 +9,11 @@
 
 namespace splitpath::fp {
 
-namespace {
-
 using fpapi::FaultKind;
 
-// The READ/WRITE fields of a CDB; ok is false for any other command.
-fc::ReadWriteCdb decode_rw(const fpapi::UpstreamIo& io) {
+RwCommand decode_rw(const fpapi::UpstreamIo& io) {
   return fc::decode_read_write(fc::ConstBytes(io.cdb.data(), io.cdb_length));
 }
-
-}  // namespace
 
 void FastPath::Impl::on_command(sp_hal_buf* buf, const fc::FrameHeader& h) {
   ++stats.commands;
@@ -93,9 +88,10 @@ void FastPath::Impl::classify_mapped(Upstream& u, bool after_miss) {
 
   // Step 4: the extent and its redirect entry, from the FP's caches.
   const RmapLookup l = rmap.lookup(u.vseg_id, u.start);
-  const map::RedirectEntry* r = l.status == map::RmapStatus::kOk
-                                    ? find_redirect(u.vseg_id, l.extent.redirect_index)
-                                    : nullptr;
+  Redirect* slot = l.status == map::RmapStatus::kOk
+                       ? find_redirect_slot(u.vseg_id, l.extent.redirect_index)
+                       : nullptr;
+  const map::RedirectEntry* r = slot != nullptr ? &slot->entry : nullptr;
   if (r == nullptr) {
     if (after_miss) return queue_to_cp(u, FaultKind::kNoMapping);
     ++stats.mapping_misses;
@@ -118,14 +114,22 @@ void FastPath::Impl::classify_mapped(Upstream& u, bool after_miss) {
   if (u.is_write && r->fault_on_write()) return queue_to_cp(u, FaultKind::kFaultOnWrite);
   // Step 7 (116): the storage descriptor locates the first block (remap, or
   // the stripe primitive's shift and mask); kinds the FP cannot serve, sizes
-  // beyond its limits and I/Os crossing a stripe unit go to the CP.
-  const map::Location loc = r->descriptor.locate(u.start);
-  if (loc.status != map::LocateStatus::kOk || u.io.data_length > info.max_transfer_bytes ||
+  // beyond its limits and I/Os crossing a stripe unit go to the CP. A mirror
+  // goes to the write-splitting primitive (write_split.cc).
+  if (u.io.data_length > info.max_transfer_bytes ||
       uint64_t{u.io.data_length} != uint64_t{u.blocks} * u.block_size) {
     return queue_to_cp(u, FaultKind::kCapacity);
   }
+  if (r->descriptor.kind == map::StorageKind::kMirror && r->descriptor.valid()) {
+    return dispatch_mirror(u, *slot);
+  }
+  const map::Location loc = r->descriptor.locate(u.start);
+  if (loc.status != map::LocateStatus::kOk) return queue_to_cp(u, FaultKind::kCapacity);
   if (u.blocks > loc.run) return queue_to_cp(u, FaultKind::kSpansStripeUnits);
+  dispatch_remap(u, loc.target);
+}
 
+void FastPath::Impl::dispatch_remap(Upstream& u, const map::StorageElement& target) {
   // Step 8: remap (a stripe unit is remapped like a simple extent). Both entries exist before the
   // command leaves, stamped with one dispatch time, so a drain that filters by time sees both or
   // neither.
@@ -138,18 +142,17 @@ void FastPath::Impl::classify_mapped(Upstream& u, bool after_miss) {
   const fc::ReadWriteCdb rw = decode_rw(u.io);
   d->remap = 1;
   d->direction = u.is_write ? fpapi::DataDirection::kWrite : fpapi::DataDirection::kRead;
-  d->target = loc.target.port_id;
+  d->target = target.port_id;
   d->data_length = u.io.data_length;
   uint8_t cdb[fpapi::kCdbSize] = {};
   static_assert(fpapi::kCdbSize >= 16);
-  fc::encode_read_write16(u.is_write, loc.target.start_lba, u.blocks, rw.fua, rw.dpo,
+  fc::encode_read_write16(u.is_write, target.start_lba, u.blocks, rw.fua, rw.dpo,
                           std::span<uint8_t, 16>(cdb, 16));
   const uint64_t t = now();
   u.state = Upstream::State::kFp;
   u.started_ns = t;
   d->started_ns = t;
-  send_cmnd(buf, *d, loc.target.lun, std::span<const uint8_t>(cdb, sizeof cdb),
-            u.io.task_attribute);
+  send_cmnd(buf, *d, target.lun, std::span<const uint8_t>(cdb, sizeof cdb), u.io.task_attribute);
 }
 
 }  // namespace splitpath::fp

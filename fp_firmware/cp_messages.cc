@@ -170,7 +170,9 @@ CpResult FastPath::Impl::on_cp_message(uint32_t raw_type, std::span<const uint8_
       fpapi::FpDispatchIO m;
       if (!fpapi::decode(p, &m)) return CpResult::kDone;
       Upstream* u = nullptr;
-      bool ok = m.cdb_length > 0 && m.cdb_length <= fpapi::kCdbSize;
+      bool ok = m.cdb_length > 0 && m.cdb_length <= fpapi::kCdbSize &&
+                (m.copies <= 1 || (m.copies <= map::kMaxMirrorSides && m.utag != fpapi::kNoTag &&
+                                   m.direction == fpapi::DataDirection::kWrite));
       if (m.utag != fpapi::kNoTag) {
         u = up_by_utag(m.utag);
         ok = ok && u != nullptr && u->state == Upstream::State::kCp &&
@@ -197,6 +199,7 @@ CpResult FastPath::Impl::on_cp_message(uint32_t raw_type, std::span<const uint8_
       d->target = m.target_id & map::kPortIdMask;
       d->data_length = m.data_length;
       d->upstream_offset = m.upstream_offset;
+      d->copies = m.copies;
       send_cmnd(buf, *d, m.lun, std::span<const uint8_t>(m.cdb.data(), m.cdb_length), 0);
       return CpResult::kDone;
     }

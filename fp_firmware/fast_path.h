@@ -57,6 +57,10 @@ struct FastPathConfig {
   // the cached extents, so the FP keeps dispatching with a mapping the CP has
   // revoked (the torture harness shows its revocation checker notices).
   bool ignore_remove_mapping_for_testing = false;
+  // For tests only: a write to a mirror overlapping an outstanding one is
+  // split anyway instead of faulting for serialization (figure 16), to show
+  // the sides then differ.
+  bool skip_serialization_for_testing = false;
 };
 
 // Why init() failed.

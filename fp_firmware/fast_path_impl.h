@@ -12,6 +12,7 @@
 #include "fp_firmware/fast_path.h"
 #include "splitpath/fc/fcp.h"
 #include "splitpath/fc/frame_header.h"
+#include "splitpath/fc/scsi_cdb.h"
 #include "splitpath/fpapi.h"
 #include "splitpath/hal.h"
 #include "splitpath/map/rmap_types.h"
@@ -30,6 +31,10 @@ inline constexpr uint32_t kFctlRsp = fc::fctl::kExchangeContext | fc::fctl::kLas
                                      fc::fctl::kEndSequence | fc::fctl::kSequenceInitiative;
 inline constexpr uint32_t kFctlAbts = fc::fctl::kSequenceInitiative | fc::fctl::kEndSequence;
 
+// The READ/WRITE fields of a CDB; ok is false for any other command.
+using RwCommand = fc::ReadWriteCdb;
+RwCommand decode_rw(const fpapi::UpstreamIo& io);  // classify.cc
+
 // One upstream I/O: a host exchange to a virtual target. Its index is the
 // RX_ID the FP gives the host; its utag is (generation << 16) | index, so a
 // stale utag from the CP never names a reused entry.
@@ -43,12 +48,16 @@ struct Upstream {
   State state = State::kFree;
   uint8_t is_write = 0;
   uint8_t seq_id = 0;  // SEQ_ID of the next data sequence the FP sends the host
-  uint8_t reserved = 0;
+  // Linked into FastPath::Impl::mirror_writes (a write to a mirror the FP
+  // split, or faulted for serialization): what later mirror writes on this FP
+  // are serialized against.
+  uint8_t in_mirror_writes = 0;
   uint16_t generation = 0;
   uint16_t legs = 0;  // downstream entries linked
   uint16_t seq_cnt = 0;
   uint16_t reserved2 = 0;
-  uint32_t first_leg = kNone;  // downstream index; legs chain through Downstream::next_leg
+  uint32_t first_leg = kNone;          // downstream index; legs chain through Downstream::next_leg
+  uint32_t next_mirror_write = kNone;  // the next entry of mirror_writes
   uint32_t vseg_id = fpapi::kNoTag;
   uint32_t block_size = 512;
   uint32_t blocks = 0;
@@ -65,7 +74,13 @@ struct Upstream {
 // Its OX_ID names its index (exchange_id()).
 struct Downstream {
   uint8_t active = 0;
-  uint8_t remap = 0;  // 1: the remap of `upstream`; 0: an FPDispatchIO leg
+  // 1: the remap of `upstream` (or a side of its write split); 0: an
+  // FPDispatchIO leg.
+  uint8_t remap : 1 = 0;
+  // Write splitting: the legs of `upstream` with the same upstream_offset and
+  // data_length that all receive the same host data (the sides of a mirror),
+  // `copies` of them; 0 or 1: this leg alone.
+  uint8_t copies : 7 = 0;
   fpapi::DataDirection direction = fpapi::DataDirection::kNone;
   uint8_t generation = 0;               // times the entry was handed out (modulo 256)
   uint16_t rx_id = fc::kUnassignedXid;  // the target's, from its first frame
@@ -77,8 +92,14 @@ struct Downstream {
   uint32_t upstream_offset = 0;
   uint32_t data_length = 0;
   uint32_t bytes = 0;  // data moved so far
+  // Copies: the end of what this leg's target asked for (leg-relative). The
+  // host is asked only for data every copy is ready for, as soon as it is:
+  // what it was asked for is the smallest ready_end of the group (the entry
+  // stays 48 bytes: this field fills the padding before started_ns).
+  uint32_t ready_end = 0;
   uint64_t started_ns = 0;
 };
+static_assert(sizeof(Downstream) == 48, "the downstream table's size is part of the footprint");
 
 // One exposed (target, LUN). Its initiators are initiators_per_exposure
 // slots of Impl::initiators starting at index * initiators_per_exposure.
@@ -105,7 +126,8 @@ struct Vseg {
 struct Redirect {
   uint32_t vseg_id = 0;
   map::RedirectIndex index = 0;
-  uint16_t used = 0;
+  uint8_t used = 0;
+  uint8_t read_turn = 0;  // a mirror's next read side in round robin
   map::RedirectEntry entry;
 };
 
@@ -140,6 +162,8 @@ struct FastPath::Impl {
   uint32_t down_count = 0;
   uint32_t down_free = kNone;
   uint32_t down_free_tail = kNone;
+
+  uint32_t mirror_writes = kNone;  // upstream entries with in_mirror_writes, newest first
 
   Exposure* exposures = nullptr;  // compact: [0, exposure_count)
   uint32_t exposure_count = 0;
@@ -236,6 +260,7 @@ struct FastPath::Impl {
   const Vseg* vseg_for_lba(uint32_t lv_id, uint64_t lv_lba) const;
   const Vseg* find_vseg(uint32_t vseg_id) const;
   const map::RedirectEntry* find_redirect(uint32_t vseg_id, map::RedirectIndex index) const;
+  Redirect* find_redirect_slot(uint32_t vseg_id, map::RedirectIndex index);
   fpapi::ApiStatus mapping(fpapi::MsgType type, const fpapi::FpMapping& m, uint32_t* value);
 
   // --- frames.cc ---
@@ -258,6 +283,30 @@ struct FastPath::Impl {
   // Figure 7 from the VSEG lookup on (steps 3-8); `after_miss`: the CP has
   // answered CONTINUE, so another miss queues the I/O (kNoMapping).
   void classify_mapped(Upstream& u, bool after_miss);
+  // Step 8 for a simple or striped entry: one downstream I/O to `target`.
+  void dispatch_remap(Upstream& u, const map::StorageElement& target);
+
+  // --- write_split.cc ---
+  // Step 8 for a mirror: a read to one side (round robin among the cheapest
+  // readable ones), a write to every writable side, after the serialization
+  // check (step 120, figure 16).
+  void dispatch_mirror(Upstream& u, Redirect& r);
+  // Does [start, start + blocks) of `vseg_id` overlap a write in mirror_writes?
+  bool overlaps_mirror_write(uint32_t vseg_id, uint64_t start, uint32_t blocks) const;
+  void add_mirror_write(Upstream& u);
+  void remove_mirror_write(Upstream& u);
+  // A write leg's XFER_RDY: relayed as is, or for copies, held until every
+  // copy is ready and then one XFER_RDY to the host for what they all want.
+  void on_write_leg_xfer_rdy(sp_hal_buf* buf, Downstream& d, Upstream& u, uint32_t offset,
+                             uint32_t length);
+  // A host data frame for `count` legs: one copy of it for each (from the
+  // buffer pool), or, without buffers, the I/O fails cleanly.
+  void fan_out_host_data(sp_hal_buf* buf, Upstream& u, const uint32_t* legs, uint32_t count,
+                         uint32_t offset, uint32_t n);
+  // A leg of a group of copies ended without success: its sibling copies
+  // cannot finish (they wait for data the host is never asked for), so they
+  // are aborted too.
+  void abort_copies_of(const Downstream& d);
 
   // --- relay.cc ---
   void on_frame(sp_hal_buf* buf);

@@ -23,6 +23,7 @@ void FastPath::Impl::up_release(Upstream& u) {
   // Legs still linked are abandoned with the I/O.
   while (u.first_leg != kNone)
     abort_leg(down[u.first_leg]);
+  if (u.in_mirror_writes) remove_mirror_write(u);
   u.state = Upstream::State::kFree;
   u.first_leg = kNone;
   const uint32_t self = up_index(u);

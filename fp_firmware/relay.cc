@@ -75,19 +75,20 @@ void FastPath::Impl::on_host_frame(sp_hal_buf* buf, const fc::FrameHeader& h) {
   if (u == nullptr) return drop(buf);
   const uint32_t offset = fc::fcp_data_relative_offset(h);
   const uint32_t n = payload_length(buf);
-  for (uint32_t i = u->first_leg; i != kNone; i = down[i].next_leg) {
-    Downstream& d = down[i];
+  // The leg holding these bytes, or every copy of a split write.
+  uint32_t legs[map::kMaxMirrorSides];
+  uint32_t count = 0;
+  for (uint32_t i = u->first_leg; i != kNone && count < map::kMaxMirrorSides;
+       i = down[i].next_leg) {
+    const Downstream& d = down[i];
     if (d.direction != fpapi::DataDirection::kWrite || offset < d.upstream_offset ||
         uint64_t{offset} + n > uint64_t{d.upstream_offset} + d.data_length) {
       continue;
     }
-    readdress(buf->data, d.target, vi, d.ox_id, d.rx_id);
-    set_relative_offset(buf->data, offset - d.upstream_offset);
-    d.bytes += n;
-    stats.write_bytes += n;
-    transmit(buf);
-    return;
+    legs[count++] = i;
+    if (d.copies <= 1) break;
   }
+  if (count > 0) return fan_out_host_data(buf, *u, legs, count, offset, n);
   // Data the CP asked for (FPGetData) goes to it in chunks.
   if (offset >= u->get_offset && uint64_t{offset} + n <= u->get_end) {
     for (uint32_t done = 0; done < n; done += fpapi::kMaxChunk) {
@@ -118,9 +119,7 @@ void FastPath::Impl::on_downstream_frame(sp_hal_buf* buf, const fc::FrameHeader&
       if (!x.ok() || u == nullptr || d.direction != fpapi::DataDirection::kWrite) {
         return drop(buf);
       }
-      readdress(buf->data, u->io.initiator, u->io.target_id, u->io.ox_id, up_rx);
-      fc::store_be32(payload(buf), x->relative_offset + d.upstream_offset);
-      transmit(buf);
+      on_write_leg_xfer_rdy(buf, d, *u, x->relative_offset, x->burst_length);
       return;
     }
     case fc::rctl::kDeviceDataSolicitedData: {
@@ -153,6 +152,10 @@ void FastPath::Impl::on_downstream_frame(sp_hal_buf* buf, const fc::FrameHeader&
   if (d.remap) {
     down_release(d);
     if (u == nullptr) return drop(buf);
+    if (completes_on_fp(rsp) && u->legs > 0) {
+      free_buf(buf);  // other sides of a split write are still writing
+      return;
+    }
     if (completes_on_fp(rsp)) {
       readdress(buf->data, u->io.initiator, u->io.target_id, u->io.ox_id, up_rx);
       transmit(buf);
@@ -161,6 +164,8 @@ void FastPath::Impl::on_downstream_frame(sp_hal_buf* buf, const fc::FrameHeader&
       return;
     }
     free_buf(buf);
+    while (u->first_leg != kNone)
+      abort_leg(down[u->first_leg]);  // the other sides of a split write
     queue_to_cp(*u, fpapi::FaultKind::kDownstreamError, &rsp);
     return;
   }
@@ -179,6 +184,7 @@ void FastPath::Impl::on_downstream_frame(sp_hal_buf* buf, const fc::FrameHeader&
   c.bytes_transferred = d.bytes;
   c.sense.assign(rsp.sense_bytes());
   free_buf(buf);
+  if (c.transport_error || !completes_on_fp(rsp) || d.bytes != d.data_length) abort_copies_of(d);
   down_release(d);
   post(c);
 }

@@ -119,12 +119,17 @@ const Vseg* FastPath::Impl::find_vseg(uint32_t vseg_id) const {
 
 const map::RedirectEntry* FastPath::Impl::find_redirect(uint32_t vseg_id,
                                                         map::RedirectIndex index) const {
+  const Redirect* r = const_cast<Impl*>(this)->find_redirect_slot(vseg_id, index);
+  return r != nullptr ? &r->entry : nullptr;
+}
+
+Redirect* FastPath::Impl::find_redirect_slot(uint32_t vseg_id, map::RedirectIndex index) {
   const uint32_t mask = redirect_hash_size - 1;
   for (uint32_t h = redirect_hash_of(vseg_id, index) & mask;; h = (h + 1) & mask) {
     const uint32_t slot = redirect_hash[h];
     if (slot == kNone) return nullptr;
-    const Redirect& r = redirects[slot];
-    if (r.vseg_id == vseg_id && r.index == index) return &r.entry;
+    Redirect& r = redirects[slot];
+    if (r.vseg_id == vseg_id && r.index == index) return &r;
   }
 }
 
@@ -173,6 +178,7 @@ fpapi::ApiStatus put_redirect(FastPath::Impl& s, uint32_t vseg_id, map::Redirect
     ++slot;
   Redirect& r = s.redirects[slot];
   r.used = 1;
+  r.read_turn = 0;
   r.vseg_id = vseg_id;
   r.index = index;
   r.entry = entry;

@@ -46,6 +46,12 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
         // A VSEG on a multi-ported disk may reach it through every port.
         d.alternate_paths = more_port_wwpns[seg.disk];
       }
+      if (seg.mirror) {
+        cp::MirrorDef mirror;
+        for (const MirrorSideConfig& s : seg.mirror->sides)
+          mirror.sides.push_back(cp::MirrorSideDef{disk_wwpns[s.disk], s.lun, s.lba, s.read_cost});
+        d.mirror = std::move(mirror);
+      }
       d.flags = static_cast<uint8_t>((seg.fault_on_read ? map::redirect_flags::kFaultOnRead : 0) |
                                      (seg.fault_on_write ? map::redirect_flags::kFaultOnWrite : 0));
       def.vsegs.push_back(d);

@@ -167,9 +167,24 @@ struct StripeConfig {
   std::vector<StripeColumnConfig> columns;
 };
 
+// One side of a mirrored VSEG: LUN `lun` of disk `disk` from `lba`; reads go
+// to the sides of the lowest `read_cost`, round robin.
+struct MirrorSideConfig {
+  std::string disk;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+  uint8_t read_cost = 0;
+};
+
+// RAID 1: every block of the VSEG on every side.
+struct MirrorConfig {
+  std::vector<MirrorSideConfig> sides;
+};
+
 // One VSEG of a volume (figure 10): `blocks` blocks of LUN `lun` of disk
-// `disk` from `lba`, or striped over `stripe`'s columns (then disk, lun and
-// lba are not given), its Rmap cut into extents of `extent_blocks` (0: one).
+// `disk` from `lba`, or striped over `stripe`'s columns, or mirrored on
+// `mirror`'s sides (then disk, lun and lba are not given), its Rmap cut into
+// extents of `extent_blocks` (0: one).
 struct VsegConfig {
   std::string disk;  // disk name
   uint16_t lun = 0;
@@ -179,6 +194,7 @@ struct VsegConfig {
   bool fault_on_read = false;
   bool fault_on_write = false;
   std::optional<StripeConfig> stripe = std::nullopt;
+  std::optional<MirrorConfig> mirror = std::nullopt;
 };
 
 // A virtual volume (LV) served by the switch `switch_name`.

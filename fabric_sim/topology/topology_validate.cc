@@ -433,6 +433,13 @@ class Validator {
                                  st.column_blocks(g.blocks, static_cast<uint32_t>(c)),
                                  fmt::format("{}.columns[{}]", spath, c), gpath + ".blocks"});
         }
+      } else if (g.mirror) {
+        // Every side holds the whole VSEG: the sides are the same size.
+        for (size_t s = 0; s < g.mirror->sides.size(); ++s) {
+          const MirrorSideConfig& side = g.mirror->sides[s];
+          ranges.push_back(Range{side.disk, side.lun, side.lba, g.blocks,
+                                 fmt::format("{}.mirror.sides[{}]", gpath, s), gpath + ".blocks"});
+        }
       } else {
         ranges.push_back(Range{g.disk, g.lun, g.lba, g.blocks, gpath, gpath + ".blocks"});
       }

@@ -20,6 +20,7 @@
 #include "fabric_sim/topology/units.h"
 #include "fabric_sim/topology/wwn.h"
 #include "fabric_sim/topology/yaml_fields.h"
+#include "splitpath/map/storage_descriptor.h"
 
 #define TOPO_TRY(expr)                 \
   do {                                 \
@@ -548,11 +549,22 @@ class TopologyReader {
   absl::Status read_vseg(const YamlField& item, VsegConfig* vseg) {
     YamlMap m;
     TOPO_TRY(r_.open_map(item,
-                         {"disk", "lun", "lba", "stripe", "blocks", "extent_blocks",
+                         {"disk", "lun", "lba", "stripe", "mirror", "blocks", "extent_blocks",
                           "fault_on_read", "fault_on_write"},
                          &m));
     const YamlField* f = nullptr;
-    if ((f = m.get("stripe"))) {
+    if (m.get("stripe") && (f = m.get("mirror"))) {
+      return r_.error(*f, "a VSEG is striped or mirrored, not both");
+    }
+    if ((f = m.get("mirror"))) {
+      for (const char* own : {"disk", "lun", "lba"}) {
+        if (const YamlField* o = m.get(own)) {
+          return r_.error(*o, "a mirrored VSEG names its disks in mirror.sides");
+        }
+      }
+      vseg->mirror.emplace();
+      TOPO_TRY(read_mirror(*f, &*vseg->mirror));
+    } else if ((f = m.get("stripe"))) {
       // The columns name the disks: a striped VSEG has no disk of its own.
       for (const char* own : {"disk", "lun", "lba"}) {
         if (const YamlField* o = m.get(own)) {
@@ -595,6 +607,34 @@ class TopologyReader {
       TOPO_TRY(r_.string(*g, &col.disk));
       if ((g = c.get("lun"))) TOPO_TRY(r_.unsigned_int(*g, 0, kMaxLun, &col.lun));
       if ((g = c.get("lba"))) TOPO_TRY(r_.unsigned_int(*g, 0, ~0ull, &col.lba));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status read_mirror(const YamlField& item, MirrorConfig* mirror) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"sides"}, &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "sides", &f));
+    std::vector<YamlField> sides;
+    TOPO_TRY(r_.open_list(*f, &sides));
+    if (sides.size() < map::kMinMirrorSides || sides.size() > map::kMaxMirrorSides) {
+      return r_.error(*f, fmt::format("must list {} to {} sides (got {})", map::kMinMirrorSides,
+                                      map::kMaxMirrorSides, sides.size()));
+    }
+    mirror->sides.resize(sides.size());
+    for (size_t i = 0; i < sides.size(); ++i) {
+      YamlMap s;
+      TOPO_TRY(r_.open_map(sides[i], {"disk", "lun", "lba", "read_cost"}, &s));
+      MirrorSideConfig& side = mirror->sides[i];
+      const YamlField* g = nullptr;
+      TOPO_TRY(r_.require(s, "disk", &g));
+      TOPO_TRY(r_.string(*g, &side.disk));
+      if ((g = s.get("lun"))) TOPO_TRY(r_.unsigned_int(*g, 0, kMaxLun, &side.lun));
+      if ((g = s.get("lba"))) TOPO_TRY(r_.unsigned_int(*g, 0, ~0ull, &side.lba));
+      uint64_t cost = 0;
+      if ((g = s.get("read_cost"))) TOPO_TRY(r_.unsigned_int(*g, 0, 255, &cost));
+      side.read_cost = static_cast<uint8_t>(cost);
     }
     return absl::OkStatus();
   }

@@ -444,6 +444,10 @@ enum class DataDirection : uint8_t { kNone = 0, kRead = 1, kWrite = 2 };
 // disk and the host directly through the FP: data byte i of the downstream I/O
 // is byte upstream_offset + i of the host's. The CP splits a host I/O into
 // several linked dispatches this way. Unlinked dispatches carry no data.
+// Write splitting: `copies` > 1 linked WRITE dispatches with the same
+// upstream_offset and data_length (the sides of a mirror) all receive the same
+// host data; the FP asks the host for data only once all `copies` are
+// dispatched and ready for it, and a copy failing aborts the others.
 // Completion: CpDispatchIOComplete with the same dtag.
 struct FpDispatchIO {
   uint32_t dtag = 0;
@@ -455,10 +459,11 @@ struct FpDispatchIO {
   uint8_t cdb_length = 0;
   uint32_t data_length = 0;
   std::array<uint8_t, kCdbSize> cdb{};
+  uint8_t copies = 0;  // 0 or 1: this leg alone; 2 .. map::kMaxMirrorSides: write splitting
   template <class V>
   constexpr void fields(V& v) {
     v(dtag), v(utag), v(upstream_offset), v(target_id), v(lun), v(direction), v(cdb_length),
-        v(data_length), v(cdb);
+        v(data_length), v(cdb), v(copies);
   }
 };
 

@@ -270,6 +270,7 @@ const BadCase kBadCases[] = {
      VBASE_VOLUMES_LAST "  - name: vol1\n    switch: sw0\n    vsegs:\n      - disk: disk0\n"
                         "        blokcs: 10\n",
      "t.yaml:20: field 'volumes[1].vsegs[0].blokcs': unknown key (allowed: disk, lun, lba, stripe, "
+     "mirror, "
      "blocks, extent_blocks, fault_on_read, fault_on_write)"},
     {"VsegMissingBlocks",
      VBASE_VOLUMES_LAST "  - {name: vol1, switch: sw0, vsegs: [{disk: disk0}]}\n",

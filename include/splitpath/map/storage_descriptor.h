@@ -8,14 +8,18 @@
 //
 // Payload layout, every integer big-endian, so the bytes an FP API message
 // carries mean the same on every byte order:
-//   byte 0      element count (simple 1; stripe: its width)
+//   byte 0      element count (simple 1; stripe: its width; mirror: its sides)
 //   byte 1      stripe: log2 of the stripe unit in blocks
 //   bytes 2-7   reserved (zero); later kinds: sides per column (stripe of
 //               mirrors), journal pointer flags
 //   bytes 8...  the elements, 16 bytes each: port_id (32), lun (16),
-//               reserved (16; a mirror side's state and read cost later),
-//               start_lba (64)
-// Kinds with no layout yet (mirror, stripe of mirrors, journal) keep their tag
+//               side (16: a mirror side's state in the high byte, its read
+//               cost in the low byte; zero for other kinds), start_lba (64)
+// A mirror (RAID 1) keeps one copy of every VSEG block on each side, at the
+// side's start_lba + the VSEG block: `locate` answers kUnsupported for it
+// (no single element holds a written block), `side` locates a block on one
+// side and `read_side` picks the side a read goes to.
+// Kinds with no layout yet (stripe of mirrors, journal) keep their tag
 // values; `locate` answers kUnsupported for them, so the FP faults them to the
 // CP (kCapacity) and never mis-maps.
 //
@@ -34,7 +38,7 @@ enum class StorageKind : uint8_t {
   kNone = 0,  // no storage: every I/O through this entry faults
   kSimple = 1,
   kStripe = 2,           // RAID 0: the striping primitive
-  kMirror = 3,           // RAID 1 (no layout yet: faults)
+  kMirror = 3,           // RAID 1: the write-splitting primitive
   kStripeOfMirrors = 4,  // RAID 10 (no layout yet: faults)
   kJournal = 5,          // data device plus journal device (no layout yet: faults)
 };
@@ -47,7 +51,7 @@ constexpr uint32_t kPortIdMask = 0x00FFFFFF;
 struct SimpleStorage {
   uint32_t port_id = 0;  // physical target's 24-bit FC port ID (N_Port ID) in the low bits
   uint16_t lun = 0;
-  uint16_t reserved = 0;
+  uint16_t reserved = 0;   // a mirror side's state and read cost (MirrorSide)
   uint64_t start_lba = 0;  // physical LBA of the element's first block
   friend constexpr bool operator==(const SimpleStorage&, const SimpleStorage&) = default;
 };
@@ -80,6 +84,39 @@ struct StripeStorage {
     const uint64_t tail = rest > before ? (rest - before < unit ? rest - before : unit) : 0;
     return vseg_blocks / row * unit + tail;
   }
+};
+
+// A mirror side's state. Writes go to every writable side, reads to readable
+// ones. Values are wire values (the high byte of an element's side field).
+enum class SideState : uint8_t {
+  kAlive = 0,   // readable and writable
+  kDead = 1,    // neither: out of the mirror until resynchronized
+  kResync = 2,  // being resynchronized: writable, not yet readable
+};
+inline constexpr uint8_t kMaxSideState = 2;
+constexpr bool side_readable(SideState s) {
+  return s == SideState::kAlive;
+}
+constexpr bool side_writable(SideState s) {
+  return s == SideState::kAlive || s == SideState::kResync;
+}
+
+inline constexpr uint32_t kMinMirrorSides = 2;
+inline constexpr uint32_t kMaxMirrorSides = kMaxStorageElements;
+
+// One side of a mirror: its storage, its state, and its read cost (reads
+// go to the readable sides of the lowest cost).
+struct MirrorSide {
+  StorageElement storage;  // storage.reserved is ignored: state and read_cost hold it
+  SideState state = SideState::kAlive;
+  uint8_t read_cost = 0;
+};
+
+// RAID 1 over `sides` sides: VSEG block b is at side s's start_lba + b on
+// every side.
+struct MirrorStorage {
+  uint8_t sides = 0;  // kMinMirrorSides .. kMaxMirrorSides
+  std::array<MirrorSide, kMaxMirrorSides> side{};
 };
 
 // Where a VSEG-relative block lives, from StorageDescriptor::locate.
@@ -146,12 +183,82 @@ struct StorageDescriptor {
     return true;
   }
 
+  // A mirror descriptor; false (and *out untouched) if the side count or a
+  // side's state is out of range.
+  static constexpr bool make_mirror(const MirrorStorage& m, StorageDescriptor* out) {
+    if (m.sides < kMinMirrorSides || m.sides > kMaxMirrorSides) return false;
+    StorageDescriptor d;
+    d.kind = StorageKind::kMirror;
+    d.payload[0] = m.sides;
+    for (uint32_t i = 0; i < m.sides; ++i) {
+      if (static_cast<uint8_t>(m.side[i].state) > kMaxSideState) return false;
+      StorageElement e = m.side[i].storage;
+      e.reserved =
+          static_cast<uint16_t>(static_cast<uint16_t>(m.side[i].state) << 8 | m.side[i].read_cost);
+      d.put_element(i, e);
+    }
+    *out = d;
+    return true;
+  }
+  // The mirror descriptor; false unless kind == kMirror and it is well formed.
+  constexpr bool mirror(MirrorStorage* out) const {
+    if (kind != StorageKind::kMirror || !valid()) return false;
+    MirrorStorage m;
+    m.sides = payload[0];
+    for (uint32_t i = 0; i < m.sides; ++i)
+      m.side[i] = side(i);
+    *out = m;
+    return true;
+  }
+  // Side `i` of a mirror (its storage's reserved field zeroed).
+  constexpr MirrorSide side(uint32_t i) const {
+    MirrorSide s;
+    s.storage = element(i);
+    s.state = static_cast<SideState>(s.storage.reserved >> 8);
+    s.read_cost = static_cast<uint8_t>(s.storage.reserved & 0xFF);
+    s.storage.reserved = 0;
+    return s;
+  }
+  constexpr uint32_t mirror_sides() const {
+    return kind == StorageKind::kMirror && valid() ? payload[0] : 0;
+  }
+  // Where VSEG block `vseg_lba` lives on side `i` of a mirror (kUnsupported
+  // for other kinds or a side out of range); run is unbounded.
+  constexpr Location locate_side(uint32_t i, uint64_t vseg_lba) const {
+    Location l;
+    if (i >= mirror_sides()) return l;
+    l.status = LocateStatus::kOk;
+    l.element = static_cast<uint8_t>(i);
+    l.target = side(i).storage;
+    l.target.start_lba += vseg_lba;
+    l.run = ~uint64_t{0};
+    return l;
+  }
+  // The side a read goes to: the readable sides of the lowest read cost, in
+  // round robin: the first of them at or after `turn` (modulo the sides),
+  // so a caller advancing `turn` past each answer spreads reads over them.
+  // -1 if no side is readable.
+  constexpr int read_side(uint32_t turn) const {
+    const uint32_t n = mirror_sides();
+    int best_cost = 256;
+    for (uint32_t i = 0; i < n; ++i) {
+      const MirrorSide s = side(i);
+      if (side_readable(s.state) && s.read_cost < best_cost) best_cost = s.read_cost;
+    }
+    if (best_cost == 256) return -1;
+    for (uint32_t k = 0; k < n; ++k) {
+      const uint32_t i = (turn + k) % n;
+      const MirrorSide s = side(i);
+      if (side_readable(s.state) && s.read_cost == best_cost) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
   // Whether the payload is well formed for its kind. Kinds without a layout
   // yet are well formed (they fault); an unknown kind is not.
   constexpr bool valid() const {
     switch (kind) {
       case StorageKind::kNone:
-      case StorageKind::kMirror:
       case StorageKind::kStripeOfMirrors:
       case StorageKind::kJournal:
         return true;
@@ -160,6 +267,13 @@ struct StorageDescriptor {
       case StorageKind::kStripe:
         return payload[0] >= 1 && payload[0] <= kMaxStripeColumns &&
                payload[1] <= kMaxStripeUnitShift;
+      case StorageKind::kMirror: {
+        if (payload[0] < kMinMirrorSides || payload[0] > kMaxMirrorSides) return false;
+        for (uint32_t i = 0; i < payload[0]; ++i) {
+          if (payload[kHeaderBytes + i * kElementBytes + 6] > kMaxSideState) return false;
+        }
+        return true;
+      }
     }
     return false;
   }
@@ -167,8 +281,11 @@ struct StorageDescriptor {
   // The storage elements (0 for kinds without a layout): the CP walks them to
   // learn which disks an entry needs and to fill in their port IDs.
   constexpr uint32_t element_count() const {
-    return (kind == StorageKind::kSimple || kind == StorageKind::kStripe) && valid() ? payload[0]
-                                                                                     : 0;
+    return (kind == StorageKind::kSimple || kind == StorageKind::kStripe ||
+            kind == StorageKind::kMirror) &&
+                   valid()
+               ? payload[0]
+               : 0;
   }
   constexpr StorageElement element(uint32_t i) const {
     StorageElement e;
