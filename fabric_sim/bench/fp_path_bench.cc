@@ -26,6 +26,7 @@ using fpapi::MsgType;
 // The port's neighbours, as in fp_firmware/fp_test_fixture.h.
 constexpr uint32_t kHost = 0x010100;
 constexpr uint32_t kDisk = 0x010200;
+constexpr uint32_t kDisk2 = 0x010300;   // the stripe's second column, the mirror's second side
 constexpr uint32_t kTarget = 0x01FF80;  // a virtual target
 constexpr uint32_t kVi = 0x0100FF;      // the FP's virtual initiator
 constexpr uint32_t kLv = 1;
@@ -41,6 +42,48 @@ constexpr uint32_t kFctlCmnd =
 constexpr uint32_t kFctlRsp = fc::fctl::kExchangeContext | fc::fctl::kLastSequence |
                               fc::fctl::kEndSequence | fc::fctl::kSequenceInitiative;
 constexpr uint32_t kFctlDataIn = fc::fctl::kRelativeOffsetPresent | fc::fctl::kExchangeContext;
+constexpr uint32_t kFctlDataOut = fc::fctl::kRelativeOffsetPresent;
+constexpr uint32_t kFctlXferRdy =
+    fc::fctl::kExchangeContext | fc::fctl::kEndSequence | fc::fctl::kSequenceInitiative;
+
+// The redirect entry's descriptor for `primitive`.
+map::StorageDescriptor descriptor_for(FpPrimitive primitive, uint16_t lun) {
+  map::SimpleStorage first;
+  first.port_id = kDisk;
+  first.lun = lun;
+  first.start_lba = 50000;
+  map::SimpleStorage second = first;
+  second.port_id = kDisk2;
+  map::StorageDescriptor d;
+  switch (primitive) {
+    case FpPrimitive::kRemap:
+      return map::StorageDescriptor::make_simple(first);
+    case FpPrimitive::kStripe: {
+      // A unit of one extent (64 blocks): a 4 KiB I/O inside an extent stays
+      // inside a unit.
+      map::StripeStorage s;
+      s.width = 2;
+      s.unit_shift = 6;
+      s.columns[0] = first;
+      s.columns[1] = second;
+      (void)map::StorageDescriptor::make_stripe(s, &d);
+      return d;
+    }
+    case FpPrimitive::kMirror: {
+      map::MirrorStorage m;
+      m.sides = 2;
+      m.side[0].storage = first;
+      m.side[1].storage = second;
+      (void)map::StorageDescriptor::make_mirror(m, &d);
+      return d;
+    }
+  }
+  return d;
+}
+
+bool is_disk(uint32_t id) {
+  return id == kDisk || id == kDisk2;
+}
 
 fc::FrameHeader header(uint8_t r_ctl, uint32_t d_id, uint32_t s_id, uint32_t f_ctl, uint16_t ox_id,
                        uint16_t rx_id, uint32_t parameter = 0) {
@@ -99,11 +142,7 @@ class Bench {
       m.kind = fpapi::MappingKind::kRedirect;
       m.vseg.id = kVsegId;
       m.redirect_index = r;
-      map::SimpleStorage st;
-      st.port_id = kDisk;
-      st.lun = r;
-      st.start_lba = 50000;
-      m.redirect.descriptor = map::StorageDescriptor::make_simple(st);
+      m.redirect.descriptor = descriptor_for(o.primitive, r);
       if (auto s = call(m, MsgType::kFpAddMapping, MsgType::kFpReply); !s.ok()) return s;
     }
     for (uint32_t i = 0; i < o.extents; ++i) {
@@ -119,13 +158,14 @@ class Bench {
     return absl::OkStatus();
   }
 
-  // Host FCP_CMND bytes for a READ of 4 KiB at LV block `lba`.
-  std::vector<uint8_t> read_cmnd(uint16_t ox_id, uint64_t lba) {
+  // Host FCP_CMND bytes for a READ or WRITE of 4 KiB at LV block `lba`.
+  std::vector<uint8_t> cmnd(uint16_t ox_id, uint64_t lba, bool write) {
     fc::FcpCmnd c;
     c.lun = fc::make_lun(0);
-    c.rddata = true;
+    c.rddata = !write;
+    c.wrdata = write;
     c.fcp_dl = kIoBlocks * kBlock;
-    (void)fc::encode_cdb(fc::make_read(lba, kIoBlocks),
+    (void)fc::encode_cdb(write ? fc::make_write(lba, kIoBlocks) : fc::make_read(lba, kIoBlocks),
                          fc::MutableBytes(c.cdb.data(), c.cdb.size()));
     std::vector<uint8_t> p(fc::fcp_cmnd_size(c));
     (void)fc::encode_fcp_cmnd(c, p);
@@ -153,13 +193,14 @@ class Bench {
     return std::chrono::duration<double>(Clock::now() - start).count();
   }
 
-  // Takes every transmitted frame; the headers of those going to `d_id`.
-  std::vector<fc::FrameHeader> drain(uint32_t d_id) {
+  // Takes every transmitted frame; the headers of those `to` accepts.
+  template <class To>
+  std::vector<fc::FrameHeader> drain(To&& to) {
     std::vector<fc::FrameHeader> out;
     hal::sim::TxFrameView v;
     while (port_->tx_front(&v)) {
       auto h = fc::decode_frame_header(fc::ConstBytes(v.data, v.length));
-      if (h.ok() && h->d_id.value == d_id) out.push_back(*h);
+      if (h.ok() && to(h->d_id.value)) out.push_back(*h);
       port_->pop_tx();
     }
     return out;
@@ -205,6 +246,18 @@ class Bench {
 
 }  // namespace
 
+const char* fp_primitive_name(FpPrimitive p) {
+  switch (p) {
+    case FpPrimitive::kRemap:
+      return "remap";
+    case FpPrimitive::kStripe:
+      return "stripe";
+    case FpPrimitive::kMirror:
+      return "mirror";
+  }
+  return "?";
+}
+
 absl::StatusOr<FpPathBenchResult> run_fp_path_bench(const FpPathBenchOptions& o) {
   if (o.extents < 1 || o.batch < 1 || o.batch > 32 || o.ios < o.batch) {
     return absl::InvalidArgumentError("fp path bench: extents >= 1, batch 1..32, ios >= batch");
@@ -212,8 +265,9 @@ absl::StatusOr<FpPathBenchResult> run_fp_path_bench(const FpPathBenchOptions& o)
   auto bench = std::make_unique<Bench>();
   if (auto s = bench->init(o); !s.ok()) return s;
 
-  // The frames of one batch, built before the clock starts: a random 4 KiB
-  // READ inside a random extent per I/O, the disk's data and response per I/O.
+  // The frames of each step, built before the clock starts: a random 4 KiB
+  // I/O inside a random extent per command, then what the disks (and for a
+  // WRITE the host) answer.
   const std::vector<uint8_t> data(kDataFrame, 0);
   uint64_t rng = o.seed * 0x9E3779B97F4A7C15ull + 1;
   auto next = [&rng](uint64_t n) {
@@ -222,51 +276,109 @@ absl::StatusOr<FpPathBenchResult> run_fp_path_bench(const FpPathBenchOptions& o)
     rng ^= rng << 17;
     return rng % n;
   };
-  FpPathBenchResult r;
+  auto to_host = [](uint32_t id) { return id == kHost; };
+  auto to_disk = [](uint32_t id) { return is_disk(id); };
+  // Pushes `frames`, polls the firmware (timed) and returns what it sent `to`;
+  // fails unless that is `expected` frames.
   double decide_s = 0, relay_s = 0;
+  auto step = [&](const std::vector<std::vector<uint8_t>>& frames, double* seconds, auto&& to,
+                  size_t expected,
+                  const char* what) -> absl::StatusOr<std::vector<fc::FrameHeader>> {
+    for (const auto& f : frames) {
+      if (!bench->push(f)) return absl::InternalError(fmt::format("receive ring refused {}", what));
+    }
+    *seconds += bench->timed_poll();
+    std::vector<fc::FrameHeader> out = bench->drain(to);
+    if (out.size() != expected) {
+      return absl::InternalError(
+          fmt::format("{}: {} frames out of the FP, {} expected", what, out.size(), expected));
+    }
+    return out;
+  };
+  const uint32_t sides = o.primitive == FpPrimitive::kMirror && o.write ? 2 : 1;
+  const uint32_t frames_per_io = kIoBlocks * kBlock / kDataFrame;
+  FpPathBenchResult r;
   const uint64_t batches = o.ios / o.batch;
   uint16_t ox = 0;
   for (uint64_t b = 0; b < batches; ++b) {
     std::vector<std::vector<uint8_t>> cmnds;
+    std::vector<uint64_t> lbas;
     for (uint32_t k = 0; k < o.batch; ++k) {
-      const uint64_t lba = kVsegStart + next(o.extents) * kExtentBlocks +
-                           next(kExtentBlocks / kIoBlocks) * kIoBlocks;
-      cmnds.push_back(bench->read_cmnd(static_cast<uint16_t>(ox++ % 0x8000), lba));
+      // No two I/Os of a batch on the same blocks: overlapping mirror writes
+      // would fault for serialization, which is not the figure.
+      uint64_t lba = 0;
+      do {
+        lba = kVsegStart + next(o.extents) * kExtentBlocks +
+              next(kExtentBlocks / kIoBlocks) * kIoBlocks;
+      } while (o.extents * (kExtentBlocks / kIoBlocks) > o.batch &&
+               std::find(lbas.begin(), lbas.end(), lba) != lbas.end());
+      lbas.push_back(lba);
+      cmnds.push_back(bench->cmnd(static_cast<uint16_t>(ox++ % 0x8000), lba, o.write));
     }
-    for (const auto& f : cmnds) {
-      if (!bench->push(f)) return absl::InternalError("receive ring refused a command");
-    }
-    decide_s += bench->timed_poll();
-    const std::vector<fc::FrameHeader> down = bench->drain(kDisk);
-    if (down.size() != o.batch) {
-      return absl::InternalError(
-          fmt::format("{} of {} commands dispatched downstream", down.size(), o.batch));
-    }
-    std::vector<std::vector<uint8_t>> replies;
-    for (size_t k = 0; k < down.size(); ++k) {
-      const uint16_t rx = static_cast<uint16_t>(0x100 + k);
-      for (uint32_t off = 0; off < kIoBlocks * kBlock; off += kDataFrame) {
-        const bool last = off + kDataFrame == kIoBlocks * kBlock;
-        replies.push_back(Bench::frame(
-            header(fc::rctl::kDeviceDataSolicitedData, kVi, kDisk,
-                   kFctlDataIn | (last ? fc::fctl::kEndSequence : 0u), down[k].ox_id, rx, off),
-            data));
-      }
+    auto down = step(cmnds, &decide_s, to_disk, o.batch * sides, "commands");
+    if (!down.ok()) return down.status();
+    // The disks' exchange IDs: one per downstream command.
+    auto disk_rx = [](size_t k) { return static_cast<uint16_t>(0x100 + k); };
+    auto rsp_frames = [&](const std::vector<fc::FrameHeader>& legs) {
+      std::vector<std::vector<uint8_t>> out;
       fc::FcpRsp rsp;
       rsp.scsi_status = fc::scsi_status::kGood;
       std::vector<uint8_t> p(fc::fcp_rsp_size(rsp));
       (void)fc::encode_fcp_rsp(rsp, p);
-      replies.push_back(Bench::frame(
-          header(fc::rctl::kDeviceDataCommandStatus, kVi, kDisk, kFctlRsp, down[k].ox_id, rx), p));
-    }
-    for (const auto& f : replies) {
-      if (!bench->push(f)) return absl::InternalError("receive ring refused a response");
-    }
-    relay_s += bench->timed_poll();
-    const std::vector<fc::FrameHeader> up = bench->drain(kHost);
-    if (up.size() != 3 * o.batch) {
-      return absl::InternalError(
-          fmt::format("{} of {} frames relayed to the host", up.size(), 3 * o.batch));
+      for (size_t k = 0; k < legs.size(); ++k) {
+        out.push_back(Bench::frame(header(fc::rctl::kDeviceDataCommandStatus, kVi,
+                                          legs[k].d_id.value, kFctlRsp, legs[k].ox_id, disk_rx(k)),
+                                   p));
+      }
+      return out;
+    };
+    if (!o.write) {
+      std::vector<std::vector<uint8_t>> replies;
+      for (size_t k = 0; k < down->size(); ++k) {
+        const fc::FrameHeader& leg = (*down)[k];
+        for (uint32_t off = 0; off < kIoBlocks * kBlock; off += kDataFrame) {
+          const bool last = off + kDataFrame == kIoBlocks * kBlock;
+          replies.push_back(
+              Bench::frame(header(fc::rctl::kDeviceDataSolicitedData, kVi, leg.d_id.value,
+                                  kFctlDataIn | (last ? fc::fctl::kEndSequence : 0u), leg.ox_id,
+                                  disk_rx(k), off),
+                           data));
+        }
+      }
+      for (auto& f : rsp_frames(*down))
+        replies.push_back(std::move(f));
+      auto up = step(replies, &relay_s, to_host, (frames_per_io + 1) * o.batch, "read relay");
+      if (!up.ok()) return up.status();
+    } else {
+      // Every side asks for all the data at once.
+      std::vector<std::vector<uint8_t>> ready;
+      std::vector<uint8_t> x(fc::kFcpXferRdySize);
+      (void)fc::encode_fcp_xfer_rdy(fc::FcpXferRdy{0, kIoBlocks * kBlock}, x);
+      for (size_t k = 0; k < down->size(); ++k) {
+        const fc::FrameHeader& leg = (*down)[k];
+        ready.push_back(Bench::frame(header(fc::rctl::kDeviceDataDataDescriptor, kVi,
+                                            leg.d_id.value, kFctlXferRdy, leg.ox_id, disk_rx(k)),
+                                     x));
+      }
+      auto host_ready = step(ready, &relay_s, to_host, o.batch, "XFER_RDY relay");
+      if (!host_ready.ok()) return host_ready.status();
+      std::vector<std::vector<uint8_t>> host_data;
+      for (const fc::FrameHeader& xr : *host_ready) {
+        for (uint32_t off = 0; off < kIoBlocks * kBlock; off += kDataFrame) {
+          const bool last = off + kDataFrame == kIoBlocks * kBlock;
+          host_data.push_back(Bench::frame(
+              header(fc::rctl::kDeviceDataSolicitedData, kTarget, kHost,
+                     kFctlDataOut |
+                         (last ? fc::fctl::kEndSequence | fc::fctl::kSequenceInitiative : 0u),
+                     xr.ox_id, xr.rx_id, off),
+              data));
+        }
+      }
+      auto copies =
+          step(host_data, &relay_s, to_disk, o.batch * sides * frames_per_io, "write data relay");
+      if (!copies.ok()) return copies.status();
+      auto up = step(rsp_frames(*down), &relay_s, to_host, o.batch, "write completion");
+      if (!up.ok()) return up.status();
     }
     bench->advance(10'000);
   }

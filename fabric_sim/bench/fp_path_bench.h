@@ -9,6 +9,14 @@
 // Frames are pushed into the receive ring and taken from the transmit ring
 // outside the timed polls, so the figures are the firmware's work (and the HAL
 // calls it makes), in batches of `batch` I/Os.
+//
+// The redirect entries use one primitive (FpPrimitive): remap (a simple
+// descriptor), stripe (two columns; every I/O inside one stripe unit) or
+// write split (a two-sided mirror: a READ goes to one side, a WRITE to both,
+// the FP gating the host's data on both sides' XFER_RDYs, copying every data
+// frame and completing on both GOOD responses). A WRITE's relay and
+// completion are the disks' XFER_RDYs, the host's two 2 KiB FCP_DATA and the
+// disks' responses.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +25,14 @@
 
 namespace splitpath::sim {
 
+enum class FpPrimitive : uint8_t { kRemap, kStripe, kMirror };
+
+// "remap", "stripe", "mirror".
+const char* fp_primitive_name(FpPrimitive p);
+
 struct FpPathBenchOptions {
+  FpPrimitive primitive = FpPrimitive::kRemap;
+  bool write = false;       // 4 KiB WRITEs instead of READs
   uint32_t extents = 4096;  // in the FP's Rmap, each 64 blocks
   uint64_t ios = 200'000;
   uint32_t batch = 32;  // I/Os in flight per timed poll, at most 32

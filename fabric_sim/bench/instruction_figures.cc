@@ -29,6 +29,16 @@ struct Probe {
 
 constexpr Probe kProbes[] = {
     {"instructions.fp.per_io", "fp", 3200, "*FastPath::poll*", "instructions/I/O (FP poll)"},
+    {"instructions.fp.remap.write.per_io", "fp-remap-write", 3200, "*FastPath::poll*",
+     "instructions/I/O (FP poll)"},
+    {"instructions.fp.stripe.read.per_io", "fp-stripe-read", 3200, "*FastPath::poll*",
+     "instructions/I/O (FP poll)"},
+    {"instructions.fp.stripe.write.per_io", "fp-stripe-write", 3200, "*FastPath::poll*",
+     "instructions/I/O (FP poll)"},
+    {"instructions.fp.mirror.read.per_io", "fp-mirror-read", 3200, "*FastPath::poll*",
+     "instructions/I/O (FP poll)"},
+    {"instructions.fp.mirror.write.per_io", "fp-mirror-write", 3200, "*FastPath::poll*",
+     "instructions/I/O (FP poll)"},
     {"instructions.e2e.null.1_port.fp.per_io", "e2e", 2000, "", "instructions/I/O"},
     {"instructions.e2e.null.1_port.cp_only.per_io", "e2e-cp", 10000, "", "instructions/I/O"},
     {"instructions.des.per_event", "des", 200000, "", "instructions/event"},
@@ -92,11 +102,25 @@ absl::StatusOr<double> decode_per_frame(const InstructionFigureOptions& o) {
   return per_unit(m[0], m[1], "decode");
 }
 
+// "fp" (remap READs) or "fp-PRIMITIVE-read|write".
+bool parse_fp_probe(const std::string& kind, FpPathBenchOptions* o) {
+  if (kind == "fp") return true;
+  for (FpPrimitive p : {FpPrimitive::kRemap, FpPrimitive::kStripe, FpPrimitive::kMirror}) {
+    for (bool write : {false, true}) {
+      if (kind == fmt::format("fp-{}-{}", fp_primitive_name(p), write ? "write" : "read")) {
+        o->primitive = p;
+        o->write = write;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<uint64_t> run_probe(const std::string& kind, uint64_t units) {
-  if (kind == "fp") {
-    FpPathBenchOptions o;
+  if (FpPathBenchOptions o; parse_fp_probe(kind, &o)) {
     o.ios = units;
     auto r = run_fp_path_bench(o);
     if (!r.ok()) return r.status();
@@ -118,7 +142,9 @@ absl::StatusOr<uint64_t> run_probe(const std::string& kind, uint64_t units) {
   if (kind == "des") return measure_des_events(1024, units).units;
   if (kind == "switch") return measure_frames_switched(8, units * kNsPerUs).units;
   return absl::InvalidArgumentError(
-      fmt::format("unknown probe '{}' (fp, e2e, e2e-cp, des, switch)", kind));
+      fmt::format("unknown probe '{}' (fp, fp-remap|stripe|mirror-read|write, e2e, e2e-cp, des, "
+                  "switch)",
+                  kind));
 }
 
 std::string probe_units_line(uint64_t units) {

@@ -7,6 +7,8 @@
 // re-executing the splitpath binary under valgrind:
 //  - fp: the FP's poll() per 4 KiB READ of fp_path_bench.h (decision,
 //    dispatch, relay and completion; the harness around it is not counted);
+//    fp-remap-write and fp-stripe|mirror-read|write: the same per READ or
+//    WRITE through each primitive (remap, stripe, write split);
 //  - e2e / e2e-cp: the whole program per end-to-end 4 KiB I/O over null
 //    disks, one host on one port, FP on / every I/O forced to the CP;
 //  - des: per DES kernel event with 1024 pending;

@@ -30,9 +30,12 @@ TEST(InstructionProbe, RefusesAnUnknownKindAndCountsItsWork) {
   auto events = run_probe("des", 5000);
   ASSERT_TRUE(events.ok()) << events.status();
   EXPECT_GE(*events, 5000u);
-  auto ios = run_probe("fp", 64);
-  ASSERT_TRUE(ios.ok()) << ios.status();
-  EXPECT_EQ(*ios, 64u);
+  for (const char* kind : {"fp", "fp-remap-write", "fp-stripe-read", "fp-mirror-write"}) {
+    auto ios = run_probe(kind, 64);
+    ASSERT_TRUE(ios.ok()) << kind << ": " << ios.status();
+    EXPECT_EQ(*ios, 64u) << kind;
+  }
+  EXPECT_FALSE(run_probe("fp-raid5-read", 64).ok());
 }
 
 // Instruction counts are deterministic for one build: the baseline's, taken
@@ -56,6 +59,9 @@ TEST(InstructionFigures, MeasuredOnTheSplitpathBinaryMatchTheBaseline) {
   EXPECT_GT(value["instructions.des.per_event"], 10);
   EXPECT_GT(value["instructions.switch.per_frame"], 10);
   EXPECT_GT(value["instructions.decode.small.per_frame"], 10);
+  // Write splitting does a remap's work per side and copies every data frame.
+  EXPECT_GT(value["instructions.fp.mirror.write.per_io"],
+            1.5 * value["instructions.fp.remap.write.per_io"]);
 
   auto baseline = read_baseline(SPLITPATH_BASELINE);
   ASSERT_TRUE(baseline.ok()) << baseline.status();

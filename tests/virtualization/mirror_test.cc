@@ -20,6 +20,7 @@
 #include "fabric_sim/topology/topology_yaml.h"
 #include "splitpath/fc/scsi_sense.h"
 #include "tests/support/virtual_testbed.h"
+#include "tests/virtualization/port_fp_totals.h"
 
 namespace splitpath::testing {
 namespace {
@@ -65,30 +66,6 @@ zones:
   - {name: z0, members: [host0, host1, vt0]}
 )";
 }
-
-uint64_t sum(const sim::SwitchVirtualizationStats& s, uint64_t sim::PortFpStats::*field) {
-  uint64_t n = 0;
-  for (const auto& p : s.ports)
-    n += p.*field;
-  return n;
-}
-uint64_t faults(const sim::SwitchVirtualizationStats& s, FaultKind k) {
-  uint64_t n = 0;
-  for (const auto& p : s.ports)
-    n += p.faults[static_cast<size_t>(k)];
-  return n;
-}
-
-struct Rng {
-  uint64_t x;
-  uint64_t next() {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  }
-  uint64_t below(uint64_t n) { return next() % n; }
-};
 
 // Every block of side `s` of the volume, straight from its disk's store.
 std::vector<uint8_t> side_image(VirtualTestbed& tb, uint32_t s) {

@@ -13,6 +13,7 @@
 
 #include "fabric_sim/topology/topology_yaml.h"
 #include "tests/support/virtual_testbed.h"
+#include "tests/virtualization/port_fp_totals.h"
 
 namespace splitpath::testing {
 namespace {
@@ -74,31 +75,6 @@ Place place_of(uint64_t b) {
 bool crosses_unit(uint64_t lba, uint32_t blocks) {
   return lba / kUnit != (lba + blocks - 1) / kUnit;
 }
-
-uint64_t sum(const sim::SwitchVirtualizationStats& s, uint64_t sim::PortFpStats::*field) {
-  uint64_t n = 0;
-  for (const auto& p : s.ports)
-    n += p.*field;
-  return n;
-}
-uint64_t faults(const sim::SwitchVirtualizationStats& s, FaultKind k) {
-  uint64_t n = 0;
-  for (const auto& p : s.ports)
-    n += p.faults[static_cast<size_t>(k)];
-  return n;
-}
-
-// A small deterministic generator (xorshift).
-struct Rng {
-  uint64_t x;
-  uint64_t next() {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  }
-  uint64_t below(uint64_t n) { return next() % n; }
-};
 
 TEST(Stripe, EveryBlockLandsOnItsColumnAndInUnitIosStayOnTheFastPath) {
   VirtualTestbed tb(stripe_yaml());
