@@ -27,6 +27,7 @@ bool set_broken(const std::string& name, BrokenMechanisms* b) {
     b->fp_ignores_revocation = true;
   } else if (name == "disk-ordering") {
     b->disk_late_writes = true;
+
   } else {
     return false;
   }
@@ -70,6 +71,7 @@ int torture_command(const std::vector<std::string>& args) {
       "runs", po::value<uint64_t>()->default_value(1), "number of runs")(
       "ops", po::value<uint64_t>()->default_value(20000), "host I/Os per run")(
       "json", "print one JSON object: runs and totals")(
+      "describe", "print each seed's scenario (topology, workloads, faults) instead of running it")(
       "break", po::value<std::string>(),
       "disable a mechanism to show the checkers notice: drain | fp-revocation | disk-ordering")(
       "all-faults", "enable every fault kind (instead of a random subset per run)")(
@@ -139,6 +141,11 @@ int torture_command(const std::vector<std::string>& args) {
   for (uint64_t i = 0; i < runs; ++i) {
     TortureOptions o = base;
     o.seed = fresh ? (uint64_t{device()} << 32 | device()) : next_seed++;
+    if (vm.count("describe")) {
+      std::cout << describe_scenario(
+          generate_scenario(o.seed, o.ops, o.all_fault_kinds, o.without_kinds));
+      continue;
+    }
     auto r = run_torture(o);
     if (!r.ok()) {
       std::cerr << "splitpath torture: seed " << o.seed << ": " << r.status().message() << "\n";
@@ -158,6 +165,7 @@ int torture_command(const std::vector<std::string>& args) {
       break;
     }
   }
+  if (vm.count("describe")) return 0;
   if (json) {
     nlohmann::ordered_json out;
     out["runs"] = runs_json;

@@ -62,6 +62,8 @@ class Fabric {
   // Ports 1, 2, ... of multi-ported disks (DiskConfig::more_ports), each a Disk
   // in front of its port 0's LUNs; disks() holds the ports 0.
   const std::vector<std::unique_ptr<Disk>>& more_disk_ports() const { return more_disk_ports_; }
+  // Every port of disk `disk_name` (port 0 first); empty if no such disk.
+  std::vector<Disk*> ports_of(const std::string& disk_name) const;
   Switch* switch_named(const std::string& name) const;
   // The link of a node, or the link plugged into "switch:port".
   Link* link_of(const std::string& target) const;
@@ -76,8 +78,6 @@ class Fabric {
   absl::Status wire(const FabricOptions& options);
   void compute_routes();
   void apply_fault(uint64_t index);
-  // Every port of disk `disk_name` (port 0 first); empty if no such disk.
-  std::vector<Disk*> ports_of(const std::string& disk_name) const;
 
   Topology topology_;
   Kernel kernel_;

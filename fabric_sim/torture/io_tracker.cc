@@ -38,13 +38,14 @@ class IoTracker::SwitchTap : public FrameTap {
 };
 
 IoTracker::IoTracker(const TortureScenario& scenario, Fabric& fabric, DurabilityChecker& durability,
-                     RevocationChecker& revocation, ProgressChecker& progress, EventLog& log,
-                     PcapWriter* capture)
+                     RevocationChecker& revocation, ProgressChecker& progress,
+                     MirrorChecker& mirror, EventLog& log, PcapWriter* capture)
     : scenario_(scenario),
       fabric_(fabric),
       durability_(durability),
       revocation_(revocation),
       progress_(progress),
+      mirror_(mirror),
       log_(log),
       capture_(capture) {}
 
@@ -214,9 +215,15 @@ void IoTracker::end_io(HostIo& io, SimTime at, bool good, const char* how) {
   log_.log(at, "END {} {:06x} ox {:04x} {}", io.write ? "WRITE" : "READ", io.host, io.ox_id, how);
   if (io.write) {
     durability_.end_write(io, good, at);
+    mirror_.end_write(io, good);
   } else {
     report(durability_.end_read(io, good, at));
   }
+}
+
+void IoTracker::end_open_writes() {
+  for (const auto& [k, io] : exchanges_)
+    if (io.write) mirror_.end_write(io, false);
 }
 
 void IoTracker::abandon_host(uint32_t host_id, SimTime now) {

@@ -21,6 +21,7 @@
 #include "fabric_sim/run/fabric.h"
 #include "fabric_sim/torture/durability_checker.h"
 #include "fabric_sim/torture/event_log.h"
+#include "fabric_sim/torture/mirror_checker.h"
 #include "fabric_sim/torture/progress_checker.h"
 #include "fabric_sim/torture/revocation_checker.h"
 #include "fabric_sim/torture/scenario.h"
@@ -39,14 +40,17 @@ struct TrackerCounters {
 class IoTracker {
  public:
   IoTracker(const TortureScenario& scenario, Fabric& fabric, DurabilityChecker& durability,
-            RevocationChecker& revocation, ProgressChecker& progress, EventLog& log,
-            PcapWriter* capture);
+            RevocationChecker& revocation, ProgressChecker& progress, MirrorChecker& mirror,
+            EventLog& log, PcapWriter* capture);
   ~IoTracker();
 
   // Installs one tap per switch (replacing any other).
   void attach();
   // The harness takes `host`'s link down: its open I/Os end without frames.
   void abandon_host(uint32_t host_id, SimTime now);
+  // The run is over: writes still open count as failed for the mirror
+  // checker (their data may have reached some sides only).
+  void end_open_writes();
   // The first violation any checker reported, once.
   const std::optional<Violation>& violation() const { return violation_; }
   const TrackerCounters& counters() const { return counters_; }
@@ -75,6 +79,7 @@ class IoTracker {
   DurabilityChecker& durability_;
   RevocationChecker& revocation_;
   ProgressChecker& progress_;
+  MirrorChecker& mirror_;
   EventLog& log_;
   PcapWriter* capture_;
   std::vector<std::unique_ptr<SwitchTap>> taps_;

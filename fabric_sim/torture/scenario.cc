@@ -39,11 +39,11 @@ const char* fault_kind_name(FaultKind kind) {
 }
 
 PlaceElement VsegPlace::element(size_t i) const {
-  return striped() ? columns[i] : PlaceElement{disk, lun, lba};
+  return striped() ? columns[i] : mirrored() ? sides[i] : PlaceElement{disk, lun, lba};
 }
 
 uint64_t VsegPlace::element_blocks(size_t i, uint64_t vseg_blocks) const {
-  if (!striped()) return vseg_blocks;
+  if (!striped()) return vseg_blocks;  // the one element, or every side, holds all
   const uint64_t unit = uint64_t{1} << unit_shift;
   const uint64_t row = unit * columns.size();
   const uint64_t rest = vseg_blocks % row;
@@ -52,6 +52,7 @@ uint64_t VsegPlace::element_blocks(size_t i, uint64_t vseg_blocks) const {
 }
 
 PlaceElement VsegPlace::locate(uint64_t block) const {
+  if (mirrored()) return PlaceElement{sides[0].disk, sides[0].lun, sides[0].lba + block};
   if (!striped()) return PlaceElement{disk, lun, lba + block};
   const uint64_t unit = block >> unit_shift;
   const uint64_t offset = block & ((uint64_t{1} << unit_shift) - 1);
@@ -99,6 +100,8 @@ class Generator {
     disks();
     volumes();
     hosts();
+    hot_spot();
+    multipath();
     feasible_timeouts();
     settings();
     if (out_.topology.isls.empty()) out_.enabled[static_cast<size_t>(FaultKind::kIslLoss)] = false;
@@ -213,6 +216,9 @@ class Generator {
     // scenario without stripes is the one it was before stripes existed.
     Rng stripes = stream("stripes");
     const bool striping = stripes.uniform(5) < 2;
+    // Mirrors likewise, after the stripes' draws.
+    Rng mirrors = stream("mirrors");
+    const bool mirroring = mirrors.uniform(5) < 2;
     bool any_4k = false;
     for (const DiskConfig& d : out_.topology.disks)
       any_4k = any_4k || d.luns.size() > 1;
@@ -258,6 +264,8 @@ class Generator {
           tv.place[0] = home;
           tv.place[1] = allocate(r, vol.block_size, seg.blocks);
           if (striping && stripes.uniform(2) == 0) stripe(stripes, vol.block_size, &seg, &tv);
+          if (mirroring && !tv.place[0].striped() && mirrors.uniform(2) == 0)
+            mirror(mirrors, vol.block_size, &seg, &tv);
           out_.vsegs.push_back(tv);
           vol.vsegs.push_back(seg);
           volume_lba += seg.blocks;
@@ -283,11 +291,7 @@ class Generator {
   // come from the upper half of each LUN, which allocate() never reaches. The VSEG's unstriped home
   // stays allocated, unused.
   void stripe(Rng& r, uint32_t block_size, VsegConfig* seg, TortureVseg* tv) {
-    std::vector<std::pair<size_t, uint16_t>> luns;
-    for (size_t i = 0; i < out_.topology.disks.size(); ++i) {
-      for (const LunConfig& l : out_.topology.disks[i].luns)
-        if (l.block_size == block_size) luns.emplace_back(i, l.lun);
-    }
+    std::vector<std::pair<size_t, uint16_t>> luns = luns_of(block_size);
     for (size_t i = luns.size(); i > 1; --i)
       std::swap(luns[i - 1], luns[r.uniform(i)]);
     const size_t width = 1 + r.uniform(8);
@@ -301,15 +305,9 @@ class Generator {
     home.columns.resize(width);
     for (size_t c = 0; c < width; ++c) {
       const auto [disk, lun] = luns[c % luns.size()];
-      auto next = stripe_free_.find({disk, lun});
-      if (next == stripe_free_.end()) {
-        uint64_t lun_blocks = 0;
-        for (const LunConfig& l : out_.topology.disks[disk].luns)
-          if (l.lun == lun) lun_blocks = l.blocks;
-        next = stripe_free_.emplace(std::pair{disk, lun}, lun_blocks / 2 + r.uniform(1024)).first;
-      }
-      home.columns[c] = PlaceElement{out_.topology.disks[disk].name, lun, next->second};
-      next->second += home.element_blocks(c, seg->blocks) + r.uniform(64);
+      uint64_t& next = upper_free(r, disk, lun);
+      home.columns[c] = PlaceElement{out_.topology.disks[disk].name, lun, next};
+      next += home.element_blocks(c, seg->blocks) + r.uniform(64);
     }
     StripeConfig config;
     config.unit_bytes = uint64_t{block_size} << shift;
@@ -319,6 +317,55 @@ class Generator {
     seg->disk.clear();
     seg->lun = 0;
     seg->lba = 0;
+  }
+
+  // Mirrors the VSEG on 2-3 sides, on different disks as long as there are
+  // disks with LUNs of the volume's block size, from the upper halves of the
+  // LUNs like stripe columns; read costs mostly equal, sometimes one side
+  // cheaper. The VSEG's unmirrored home stays allocated, unused.
+  void mirror(Rng& r, uint32_t block_size, VsegConfig* seg, TortureVseg* tv) {
+    std::vector<std::pair<size_t, uint16_t>> luns = luns_of(block_size);
+    for (size_t i = luns.size(); i > 1; --i)
+      std::swap(luns[i - 1], luns[r.uniform(i)]);
+    const size_t sides = 2 + r.uniform(2);
+    const bool costs = r.uniform(3) == 0;
+    MirrorConfig config;
+    for (size_t i = 0; i < sides; ++i) {
+      const auto [disk, lun] = luns[i % luns.size()];
+      uint64_t& next = upper_free(r, disk, lun);
+      PlaceElement side{out_.topology.disks[disk].name, lun, next};
+      next += seg->blocks + r.uniform(64);
+      tv->place[0].sides.push_back(side);
+      config.sides.push_back(MirrorSideConfig{side.disk, side.lun, side.lba,
+                                              static_cast<uint8_t>(costs ? r.uniform(3) : 0)});
+    }
+    seg->mirror = std::move(config);
+    seg->disk.clear();
+    seg->lun = 0;
+    seg->lba = 0;
+  }
+
+  // The LUNs (disk index, LUN) with blocks of `block_size`.
+  std::vector<std::pair<size_t, uint16_t>> luns_of(uint32_t block_size) const {
+    std::vector<std::pair<size_t, uint16_t>> luns;
+    for (size_t i = 0; i < out_.topology.disks.size(); ++i) {
+      for (const LunConfig& l : out_.topology.disks[i].luns)
+        if (l.block_size == block_size) luns.emplace_back(i, l.lun);
+    }
+    return luns;
+  }
+
+  // The next free block of the upper half of a LUN, which allocate() never
+  // reaches (stripe columns and mirror sides come from there).
+  uint64_t& upper_free(Rng& r, size_t disk, uint16_t lun) {
+    auto next = stripe_free_.find({disk, lun});
+    if (next == stripe_free_.end()) {
+      uint64_t lun_blocks = 0;
+      for (const LunConfig& l : out_.topology.disks[disk].luns)
+        if (l.lun == lun) lun_blocks = l.blocks;
+      next = stripe_free_.emplace(std::pair{disk, lun}, lun_blocks / 2 + r.uniform(1024)).first;
+    }
+    return next->second;
   }
 
   void hosts() {
@@ -400,6 +447,50 @@ class Generator {
     }
   }
 
+  // With mirrors, in half the scenarios every host works a small region at
+  // the start of its LUNs (at least 16 of its I/Os), so that writes from
+  // several hosts race on the same mirror blocks: what write serialization
+  // (figures 16-17) is for. From its own stream, after the hosts' draws.
+  void hot_spot() {
+    if (std::none_of(out_.vsegs.begin(), out_.vsegs.end(),
+                     [](const TortureVseg& v) { return v.place[0].mirrored(); }))
+      return;
+    Rng r = stream("mirrors/hot_spot");
+    if (r.uniform(2) != 0) return;
+    for (HostConfig& h : out_.topology.hosts) {
+      WorkloadConfig& w = h.workload;
+      const uint64_t blocks = std::max<uint64_t>(64, uint64_t{w.block_size} / 512 * 16);
+      w.lba_count = std::min(w.lba_start + w.lba_count, blocks);
+      w.lba_start = 0;
+      w.read_percent = std::min<uint32_t>(w.read_percent, 50);
+    }
+  }
+
+  // Multipath (figures 11-12), from its own stream after every other part of
+  // the topology, so scenarios without it are the ones they were: in two
+  // scenarios of five, each disk gets a second port with probability 1/2
+  // (WWPN + 1, as the topology file numbers them), each volume a random
+  // policy (per entry, global, or none: a path failure then fails I/Os), and
+  // each host 0 or 5 retries of ABORTED COMMAND (as Linux's sd retries).
+  void multipath() {
+    Rng r = stream("multipath");
+    if (r.uniform(5) >= 2) return;
+    Topology& t = out_.topology;
+    for (DiskConfig& d : t.disks) {
+      if (r.uniform(2) != 0) continue;
+      DiskPortConfig port;
+      port.wwpn = d.wwpn + 1;
+      port.attach = AttachConfig{node_port(r), d.attach.link};
+      d.more_ports.push_back(port);
+    }
+    const MultipathPolicy policies[] = {MultipathPolicy::kPerEntry, MultipathPolicy::kGlobal,
+                                        MultipathPolicy::kNone};
+    for (VolumeConfig& v : t.volumes)
+      v.multipath = policies[r.uniform(3)];
+    for (HostConfig& h : t.hosts)
+      h.workload.retries = r.uniform(2) == 0 ? 5 : 0;
+  }
+
   // An I/O timeout the fabric cannot meet even without faults makes every I/O
   // time out once the queues fill: each host aborts and reissues, and nothing
   // completes again (seed 3000353 at 50000 I/Os: 42 x 128 KiB in flight over
@@ -476,6 +567,9 @@ class Generator {
 
   void schedule() {
     Rng r = stream("schedule");
+    // Which port of a multi-ported disk loses its link: its own stream, so
+    // that scenarios without multipath keep their schedules.
+    Rng paths = stream("multipath/faults");
     const FaultKind dynamic[] = {FaultKind::kDiskFailure,  FaultKind::kMediumError,
                                  FaultKind::kHostLinkLoss, FaultKind::kDiskLinkLoss,
                                  FaultKind::kIslLoss,      FaultKind::kSlowDisk,
@@ -492,10 +586,14 @@ class Generator {
       op.at_ios = r.uniform(std::max<uint64_t>(1, ops_ * 9 / 10));
       switch (op.kind) {
         case FaultKind::kDiskFailure:
-        case FaultKind::kDiskLinkLoss:
-          op.target = t.disks[r.uniform(t.disks.size())].name;
+        case FaultKind::kDiskLinkLoss: {
+          const DiskConfig& d = t.disks[r.uniform(t.disks.size())];
+          op.target = d.name;
           op.duration_ns = between(r, 1, 60) * kNsPerMs;
+          if (op.kind == FaultKind::kDiskLinkLoss && !d.more_ports.empty())
+            op.port = static_cast<uint32_t>(paths.uniform(d.more_ports.size() + 1));
           break;
+        }
         case FaultKind::kSlowDisk:
           op.target = t.disks[r.uniform(t.disks.size())].name;
           op.delay_ns = between(r, 100, 5000) * kNsPerUs;
@@ -525,6 +623,14 @@ class Generator {
         case FaultKind::kRangeMove:
         case FaultKind::kFlagChange: {
           op.vseg = r.uniform(out_.vsegs.size());
+          // Restrictive updates of a mirror's ranges are not combined with
+          // its write authority yet (cp/README.md): mirrors get none. The
+          // redraws happen only in scenarios with mirrors.
+          if (!std::any_of(out_.vsegs.begin(), out_.vsegs.end(),
+                           [](const TortureVseg& v) { return !v.place[0].mirrored(); }))
+            continue;
+          while (out_.vsegs[op.vseg].place[0].mirrored())
+            op.vseg = r.uniform(out_.vsegs.size());
           const TortureVseg& v = out_.vsegs[op.vseg];
           const VsegConfig& seg = vseg_config(v);
           uint64_t start = r.uniform(v.blocks);
@@ -570,7 +676,8 @@ class Generator {
   TortureScenario out_;
   std::vector<uint32_t> next_node_port_;
   std::map<std::pair<size_t, uint16_t>, uint64_t> next_free_;
-  std::map<std::pair<size_t, uint16_t>, uint64_t> stripe_free_;  // stripe columns: upper halves
+  // Stripe columns and mirror sides: the upper halves of the LUNs.
+  std::map<std::pair<size_t, uint16_t>, uint64_t> stripe_free_;
 };
 
 }  // namespace
@@ -604,6 +711,18 @@ std::string describe_scenario(const TortureScenario& s) {
       "\n  fp: table_memory {} B, max_transfer {} B, policy {}, window {}, {}, hal {}\n",
       t.fp.table_memory_bytes, t.fp.max_transfer_bytes, t.fp.rmap_policy, t.fp.working_set_window,
       t.fp.enabled ? "enabled" : "disabled", t.fp.hal);
+  for (const DiskConfig& d : t.disks) {
+    if (d.more_ports.empty()) continue;
+    out += fmt::format("  {}: ports {}:{}", d.name, d.attach.port.switch_name, d.attach.port.port);
+    for (const DiskPortConfig& p : d.more_ports)
+      out += fmt::format(", {}:{}", p.attach.port.switch_name, p.attach.port.port);
+    out += "\n";
+  }
+  for (const VolumeConfig& v : t.volumes) {
+    if (v.multipath == MultipathPolicy::kPerEntry) continue;
+    out += fmt::format("  {}: multipath {}\n", v.name,
+                       v.multipath == MultipathPolicy::kGlobal ? "global" : "none");
+  }
   for (const TortureVseg& v : s.vsegs) {
     std::string home =
         fmt::format("{} LUN {} LBA {}", v.place[0].disk, v.place[0].lun, v.place[0].lba);
@@ -613,6 +732,12 @@ std::string describe_scenario(const TortureScenario& s) {
         home += fmt::format(" {} LUN {} LBA {};", c.disk, c.lun, c.lba);
       home.pop_back();
     }
+    if (v.place[0].mirrored()) {
+      home = "a mirror of";
+      for (const PlaceElement& side : v.place[0].sides)
+        home += fmt::format(" {} LUN {} LBA {};", side.disk, side.lun, side.lba);
+      home.pop_back();
+    }
     out += fmt::format("  {} blocks [{}, {}) at {} (shadow {} LUN {} LBA {})\n",
                        t.volumes[v.volume].name, v.volume_lba, v.volume_lba + v.blocks, home,
                        v.place[1].disk, v.place[1].lun, v.place[1].lba);
@@ -620,10 +745,11 @@ std::string describe_scenario(const TortureScenario& s) {
   for (const HostConfig& h : t.hosts) {
     const WorkloadConfig& w = h.workload;
     out += fmt::format(
-        "  {} on {}:{}: {}% reads, {} B, qd {}, {}, region [{}, +{}), timeout {} ms{}\n", h.name,
+        "  {} on {}:{}: {}% reads, {} B, qd {}, {}, region [{}, +{}), timeout {} ms{}{}\n", h.name,
         h.attach.port.switch_name, h.attach.port.port, w.read_percent, w.block_size, w.queue_depth,
         w.pattern == AccessPattern::kRandom ? "random" : "sequential", w.lba_start, w.lba_count,
-        w.io_timeout_ns / kNsPerMs, w.rate_iops > 0 ? fmt::format(", {} IOPS", w.rate_iops) : "");
+        w.io_timeout_ns / kNsPerMs, w.rate_iops > 0 ? fmt::format(", {} IOPS", w.rate_iops) : "",
+        w.retries > 0 ? fmt::format(", {} retries", w.retries) : "");
   }
   return out;
 }

@@ -45,22 +45,25 @@ struct PlaceElement {
 // a shadow area of the same size the harness moves ranges to and back. A
 // striped VSEG's own place is its stripe (RAID 0): VSEG block b is in stripe
 // unit u = b >> unit_shift, on column u mod N at column block
-// ((u / N) << unit_shift) + (b & (2^unit_shift - 1)). Shadow areas are never
-// striped.
+// ((u / N) << unit_shift) + (b & (2^unit_shift - 1)). A mirrored VSEG's own
+// place is its sides (RAID 1): VSEG block b is at every side's lba + b.
+// Shadow areas are never striped or mirrored.
 struct VsegPlace {
   std::string disk;
   uint16_t lun = 0;
   uint64_t lba = 0;  // disk block of VSEG block 0 (unstriped)
   uint8_t unit_shift = 0;
   std::vector<PlaceElement> columns;  // empty: not striped
+  std::vector<PlaceElement> sides;    // empty: not mirrored
 
   bool striped() const { return !columns.empty(); }
-  // The elements: one, or the columns.
-  size_t elements() const { return striped() ? columns.size() : 1; }
+  bool mirrored() const { return !sides.empty(); }
+  // The elements: one, the columns or the sides.
+  size_t elements() const { return striped() ? columns.size() : mirrored() ? sides.size() : 1; }
   PlaceElement element(size_t i) const;
   // Blocks of a VSEG of `vseg_blocks` blocks on element `i`.
   uint64_t element_blocks(size_t i, uint64_t vseg_blocks) const;
-  // The disk block of VSEG block `block`.
+  // The disk block of VSEG block `block` (a mirror: on its first side).
   PlaceElement locate(uint64_t block) const;
   // The VSEG block at block `element_block` of element `i` (the inverse).
   uint64_t block_at(size_t i, uint64_t element_block) const;
@@ -79,6 +82,7 @@ struct PlannedOp {
   uint64_t at_ios = 0;
   FaultKind kind = FaultKind::kDiskFailure;
   std::string target;  // disk or host name, or ISL end "switch:port"
+  uint32_t port = 0;   // disk link loss: which port of a multi-ported disk
   uint16_t lun = 0;
   uint64_t lba = 0;    // medium errors: disk LBA; updates: volume LBA
   uint64_t count = 0;  // blocks

@@ -17,6 +17,11 @@ nlohmann::ordered_json run_json(const TortureRunResult& r) {
   j["host_verify_errors"] = r.host_verify_errors;
   j["striped_vsegs"] = r.striped_vsegs;
   j["spans_stripe_units"] = r.spans_stripe_units;
+  j["mirrored_vsegs"] = r.mirrored_vsegs;
+  j["serializations"] = r.serializations;
+  j["mirror_blocks_compared"] = r.mirror_blocks_compared;
+  j["multipath_disks"] = r.multipath_disks;
+  j["path_failovers"] = r.path_failovers;
   j["events"] = r.events;
   j["sim_seconds"] = static_cast<double>(r.sim_ns) / 1e9;
   j["fault_kinds"] = r.fault_kinds;
@@ -37,10 +42,12 @@ std::string run_line(const TortureRunResult& r) {
   return fmt::format(
       "seed {}: {} I/Os ({} errors), {:.3f} s simulated, {} faults, {} updates, {} units "
       "checked, {} downstream commands checked, {} striped VSEGs, {} spans_stripe_units, "
-      "{:.2f} s wall: {}\n",
+      "{} mirrored VSEGs, {} serializations, {} mirror blocks compared, {} multipath disks, {} "
+      "path failovers, {:.2f} s wall: {}\n",
       r.seed, r.ios_completed, r.io_errors, static_cast<double>(r.sim_ns) / 1e9, r.faults_injected,
       r.updates, r.units_checked, r.downstream_checked, r.striped_vsegs, r.spans_stripe_units,
-      r.wall_seconds,
+      r.mirrored_vsegs, r.serializations, r.mirror_blocks_compared, r.multipath_disks,
+      r.path_failovers, r.wall_seconds,
       r.violations.empty() ? "ok" : "VIOLATION of " + r.violations.front().invariant);
 }
 
@@ -64,6 +71,10 @@ void CampaignTotals::add(const TortureRunResult& r) {
   faults += r.faults_injected;
   striped_runs += r.striped_vsegs > 0 ? 1 : 0;
   spans_stripe_units += r.spans_stripe_units;
+  mirrored_runs += r.mirrored_vsegs > 0 ? 1 : 0;
+  multipath_runs += r.multipath_disks > 0 ? 1 : 0;
+  serializations += r.serializations;
+  path_failovers += r.path_failovers;
   sim_seconds += static_cast<double>(r.sim_ns) / 1e9;
   wall_seconds += r.wall_seconds;
 }
@@ -84,6 +95,10 @@ nlohmann::ordered_json totals_json(const CampaignTotals& t) {
   j["faults_injected"] = t.faults;
   j["striped_runs"] = t.striped_runs;
   j["spans_stripe_units"] = t.spans_stripe_units;
+  j["mirrored_runs"] = t.mirrored_runs;
+  j["serializations"] = t.serializations;
+  j["multipath_runs"] = t.multipath_runs;
+  j["path_failovers"] = t.path_failovers;
   j["sim_seconds"] = t.sim_seconds;
   j["wall_seconds"] = t.wall_seconds;
   j["ios_per_wall_minute"] = t.ios_per_wall_minute();
@@ -94,10 +109,12 @@ nlohmann::ordered_json totals_json(const CampaignTotals& t) {
 std::string totals_line(const CampaignTotals& t) {
   return fmt::format(
       "{} runs, {} with a violation: {} I/Os, {} faults, {} runs with stripes, {} "
-      "spans_stripe_units, {:.1f} s simulated in {:.1f} s wall "
+      "spans_stripe_units, {} runs with mirrors, {} serializations, {} runs with multipath, {} "
+      "path failovers, {:.1f} s simulated in {:.1f} s wall "
       "({:.0f} I/Os and {:.4f} simulated hours per wall minute)\n",
-      t.runs, t.failed_runs, t.ios, t.faults, t.striped_runs, t.spans_stripe_units, t.sim_seconds,
-      t.wall_seconds, t.ios_per_wall_minute(), t.sim_hours_per_wall_minute());
+      t.runs, t.failed_runs, t.ios, t.faults, t.striped_runs, t.spans_stripe_units, t.mirrored_runs,
+      t.serializations, t.multipath_runs, t.path_failovers, t.sim_seconds, t.wall_seconds,
+      t.ios_per_wall_minute(), t.sim_hours_per_wall_minute());
 }
 
 }  // namespace splitpath::sim::torture

@@ -13,7 +13,8 @@ namespace splitpath::sim::torture {
 
 // seed, ios_completed, io_errors, faults_injected, updates, units_checked,
 // downstream_checked, short_reads, host_verify_errors, striped_vsegs,
-// spans_stripe_units, events, sim_seconds, fault_kinds,
+// spans_stripe_units, mirrored_vsegs, serializations, mirror_blocks_compared,
+// multipath_disks, path_failovers, events, sim_seconds, fault_kinds,
 // violations [{invariant, at_ns, summary, history}]. No wall time: the object
 // depends on the seed and options only.
 nlohmann::ordered_json run_json(const TortureRunResult& r);
@@ -28,6 +29,10 @@ struct CampaignTotals {
   uint64_t faults = 0;
   uint64_t striped_runs = 0;  // runs with at least one striped VSEG
   uint64_t spans_stripe_units = 0;
+  uint64_t mirrored_runs = 0;   // runs with at least one mirrored VSEG
+  uint64_t multipath_runs = 0;  // runs with at least one multi-ported disk
+  uint64_t serializations = 0;
+  uint64_t path_failovers = 0;
   double sim_seconds = 0;
   double wall_seconds = 0;
   void add(const TortureRunResult& r);

@@ -24,6 +24,7 @@
 #include "fabric_sim/torture/durability_checker.h"
 #include "fabric_sim/torture/event_log.h"
 #include "fabric_sim/torture/io_tracker.h"
+#include "fabric_sim/torture/mirror_checker.h"
 #include "fabric_sim/torture/placement.h"
 #include "fabric_sim/torture/progress_checker.h"
 #include "fabric_sim/torture/revocation_checker.h"
@@ -60,7 +61,8 @@ class Runner {
         placement_(scenario_),
         durability_(kIndeterminate,
                     [this](size_t volume, uint64_t unit) { return unit_notes(volume, unit); }),
-        revocation_(scenario_, placement_, [this](size_t vseg) { return vseg_notes(vseg); }) {}
+        revocation_(scenario_, placement_, [this](size_t vseg) { return vseg_notes(vseg); }),
+        mirror_(scenario_) {}
 
   absl::StatusOr<TortureRunResult> run();
 
@@ -89,6 +91,7 @@ class Runner {
   DurabilityChecker durability_;
   RevocationChecker revocation_;
   ProgressChecker progress_;
+  MirrorChecker mirror_;
   EventLog log_;
   std::unique_ptr<PcapWriter> capture_;
   std::unique_ptr<Fabric> fabric_;
@@ -242,23 +245,29 @@ void Runner::change_mapping(const PlannedOp& op) {
 void Runner::fire(const PlannedOp& op) {
   ++faults_injected_;
   Kernel& k = fabric_->kernel();
-  log_.log(k.now(), "FAULT {} {} lun {} lba {} count {} for {} ns", fault_kind_name(op.kind),
-           op.target, op.lun, op.lba, op.count, op.duration_ns);
+  log_.log(k.now(), "FAULT {} {} port {} lun {} lba {} count {} for {} ns",
+           fault_kind_name(op.kind), op.target, op.port, op.lun, op.lba, op.count, op.duration_ns);
   if (op.kind == FaultKind::kRangeMove || op.kind == FaultKind::kFlagChange) {
     change_mapping(op);
     return;
   }
   switch (op.kind) {
+    // Disk faults hit the device: every port of a multi-ported disk.
     case FaultKind::kDiskFailure:
-      if (begin_fault("offline:" + op.target)) fabric_->disk(op.target)->set_offline(true);
+      if (begin_fault("offline:" + op.target)) {
+        for (Disk* port : fabric_->ports_of(op.target))
+          port->set_offline(true);
+      }
       break;
     case FaultKind::kMediumError:
       begin_fault("medium:" + op.target);
-      fabric_->disk(op.target)->add_medium_error(op.lun, op.lba, op.count);
+      for (Disk* port : fabric_->ports_of(op.target))
+        port->add_medium_error(op.lun, op.lba, op.count);
       break;
     case FaultKind::kSlowDisk:
       begin_fault("slow:" + op.target);
-      fabric_->disk(op.target)->set_extra_delay(op.delay_ns);
+      for (Disk* port : fabric_->ports_of(op.target))
+        port->set_extra_delay(op.delay_ns);
       break;
     case FaultKind::kHostLinkLoss:
       if (begin_fault("link:" + op.target)) {
@@ -267,6 +276,9 @@ void Runner::fire(const PlannedOp& op) {
       }
       break;
     case FaultKind::kDiskLinkLoss:
+      if (begin_fault(fmt::format("link:{}#{}", op.target, op.port)))
+        fabric_->ports_of(op.target)[op.port]->link()->set_up(false);
+      break;
     case FaultKind::kIslLoss:
       if (begin_fault("link:" + op.target)) fabric_->link_of(op.target)->set_up(false);
       break;
@@ -283,16 +295,28 @@ void Runner::heal(uint64_t index) {
   log_.log(fabric_->kernel().now(), "HEAL {} {}", fault_kind_name(op.kind), op.target);
   switch (op.kind) {
     case FaultKind::kDiskFailure:
-      if (end_fault("offline:" + op.target)) fabric_->disk(op.target)->set_offline(false);
+      if (end_fault("offline:" + op.target)) {
+        for (Disk* port : fabric_->ports_of(op.target))
+          port->set_offline(false);
+      }
       break;
     case FaultKind::kMediumError:
-      if (end_fault("medium:" + op.target)) fabric_->disk(op.target)->clear_medium_errors();
+      if (end_fault("medium:" + op.target)) {
+        for (Disk* port : fabric_->ports_of(op.target))
+          port->clear_medium_errors();
+      }
       break;
     case FaultKind::kSlowDisk:
-      if (end_fault("slow:" + op.target)) fabric_->disk(op.target)->set_extra_delay(0);
+      if (end_fault("slow:" + op.target)) {
+        for (Disk* port : fabric_->ports_of(op.target))
+          port->set_extra_delay(0);
+      }
+      break;
+    case FaultKind::kDiskLinkLoss:
+      if (end_fault(fmt::format("link:{}#{}", op.target, op.port)))
+        fabric_->ports_of(op.target)[op.port]->link()->set_up(true);
       break;
     case FaultKind::kHostLinkLoss:
-    case FaultKind::kDiskLinkLoss:
     case FaultKind::kIslLoss:
       if (end_fault("link:" + op.target)) fabric_->link_of(op.target)->set_up(true);
       break;
@@ -372,7 +396,7 @@ absl::StatusOr<TortureRunResult> Runner::run() {
       d->set_late_writes_for_testing(kLateWrite);
   }
   tracker_ = std::make_unique<IoTracker>(scenario_, *fabric_, durability_, revocation_, progress_,
-                                         log_, capture_.get());
+                                         mirror_, log_, capture_.get());
   tracker_->attach();
   Kernel& k = fabric_->kernel();
   k.schedule_in<&Runner::tick>(kTick, this);
@@ -404,6 +428,10 @@ absl::StatusOr<TortureRunResult> Runner::run() {
     fail(v);
   }
   if (auto v = tracker_->violation(); v && !violation_) fail(*v);
+  if (!violation_) {
+    tracker_->end_open_writes();
+    if (auto v = mirror_.check(*fabric_, k.now())) fail(*v);
+  }
   if (capture_) {
     if (auto s = capture_->close(); !s.ok()) return s;
   }
@@ -417,13 +445,19 @@ absl::StatusOr<TortureRunResult> Runner::run() {
     r.host_verify_errors += s.verify_errors;
   }
   r.faults_injected = faults_injected_;
-  for (const TortureVseg& v : scenario_.vsegs)
+  for (const TortureVseg& v : scenario_.vsegs) {
     r.striped_vsegs += v.place[0].striped() ? 1 : 0;
+    r.mirrored_vsegs += v.place[0].mirrored() ? 1 : 0;
+  }
+  r.mirror_blocks_compared = mirror_.blocks_compared();
+  for (const DiskConfig& d : scenario_.topology.disks)
+    r.multipath_disks += d.more_ports.empty() ? 0 : 1;
   for (const auto& sw : fabric_->switches()) {
     if (!sw->virtualization()) continue;
-    r.spans_stripe_units +=
-        sw->virtualization_stats()
-            .cp.faults[static_cast<size_t>(fpapi::FaultKind::kSpansStripeUnits)];
+    const cp::CpStats cp = sw->virtualization_stats().cp;
+    r.spans_stripe_units += cp.faults[static_cast<size_t>(fpapi::FaultKind::kSpansStripeUnits)];
+    r.serializations += cp.faults[static_cast<size_t>(fpapi::FaultKind::kSerialization)];
+    r.path_failovers += cp.path_failovers;
   }
   for (const UpdateRecord& u : updates_)
     r.updates += u.ok ? 1 : 0;

@@ -29,7 +29,12 @@ struct TortureRunResult {
   // I/Os the FPs faulted to their CPs for crossing stripe units
   // (fpapi::FaultKind::kSpansStripeUnits), all switches.
   uint64_t spans_stripe_units = 0;
-  uint64_t events = 0;  // kernel events
+  uint64_t mirrored_vsegs = 0;          // VSEGs of the scenario laid out as mirrors
+  uint64_t serializations = 0;          // writes faulted for serialization (kSerialization)
+  uint64_t mirror_blocks_compared = 0;  // mirror blocks whose sides the end check compared
+  uint64_t multipath_disks = 0;         // disks with more than one port
+  uint64_t path_failovers = 0;          // multipath failovers the CPs made
+  uint64_t events = 0;                  // kernel events
   SimTime sim_ns = 0;
   double wall_seconds = 0;
   std::vector<std::string> fault_kinds;  // the kinds this run enabled (swarm)

@@ -14,6 +14,7 @@ namespace splitpath::sim::torture {
 inline constexpr const char* kDurability = "durability";  // acknowledged writes are read back
 inline constexpr const char* kRevocation = "revocation";  // no dispatch with a revoked mapping
 inline constexpr const char* kProgress = "progress";      // every I/O ends; no deadlock
+inline constexpr const char* kMirror = "mirror";          // the sides of a mirror agree
 
 struct Violation {
   std::string invariant;  // one of the names above

@@ -1,0 +1,88 @@
+#include "fabric_sim/torture/mirror_checker.h"
+
+#include <algorithm>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fabric_sim/node/block_stamp.h"
+#include "fmt/format.h"
+
+namespace splitpath::sim::torture {
+
+namespace {
+
+std::string describe_unit(const uint8_t* unit) {
+  BlockStamp stamp;
+  switch (read_stamp(std::span<const uint8_t, kStampUnit>(unit, kStampUnit), &stamp)) {
+    case StampCheck::kValid:
+      return fmt::format("the write of {:016x} generation {}", stamp.writer, stamp.generation);
+    case StampCheck::kZero:
+      return "zeros";
+    case StampCheck::kCorrupt:
+      break;
+  }
+  return "no valid stamp";
+}
+
+}  // namespace
+
+void MirrorChecker::end_write(const HostIo& io, bool acknowledged) {
+  if (acknowledged) return;
+  if (failed_.size() <= io.volume) failed_.resize(io.volume + 1);
+  std::vector<uint8_t>& units = failed_[io.volume];
+  if (units.size() < io.first_unit + io.units) units.resize(io.first_unit + io.units);
+  std::fill_n(units.begin() + static_cast<std::ptrdiff_t>(io.first_unit), io.units, 1);
+}
+
+bool MirrorChecker::failed_unit(size_t volume, uint64_t unit) const {
+  return volume < failed_.size() && unit < failed_[volume].size() && failed_[volume][unit] != 0;
+}
+
+std::optional<Violation> MirrorChecker::check(const Fabric& fabric, SimTime now) {
+  for (const TortureVseg& v : scenario_.vsegs) {
+    const VsegPlace& place = v.place[0];
+    if (!place.mirrored()) continue;
+    const VolumeConfig& vol = scenario_.topology.volumes[v.volume];
+    const uint32_t bs = vol.block_size;
+    const uint64_t per_block = bs / kStampUnit;
+    std::vector<uint8_t> first(bs);
+    std::vector<uint8_t> other(bs);
+    for (uint64_t b = 0; b < v.blocks; ++b) {
+      const uint64_t unit = (v.volume_lba + b) * per_block;
+      bool skip = false;
+      for (uint64_t u = 0; u < per_block; ++u)
+        skip = skip || failed_unit(v.volume, unit + u);
+      if (skip) {
+        ++skipped_;
+        continue;
+      }
+      ++compared_;
+      const PlaceElement& s0 = place.sides[0];
+      fabric.disk(s0.disk)->store(s0.lun)->read((s0.lba + b) * bs, first);
+      for (size_t i = 1; i < place.sides.size(); ++i) {
+        const PlaceElement& si = place.sides[i];
+        fabric.disk(si.disk)->store(si.lun)->read((si.lba + b) * bs, other);
+        if (other == first) continue;
+        Violation out;
+        out.invariant = kMirror;
+        out.at = now;
+        out.summary = fmt::format(
+            "volume {} LBA {}: mirror side {} ({} LUN {} LBA {}) differs from side 0 ({} LUN {} "
+            "LBA {}), and no write to the block failed",
+            vol.name, v.volume_lba + b, i, si.disk, si.lun, si.lba + b, s0.disk, s0.lun,
+            s0.lba + b);
+        for (uint64_t u = 0; u < per_block; ++u) {
+          const auto at = static_cast<size_t>(u * kStampUnit);
+          out.history.push_back(fmt::format("unit {}: side 0 holds {}, side {} holds {}", unit + u,
+                                            describe_unit(first.data() + at), i,
+                                            describe_unit(other.data() + at)));
+        }
+        return out;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace splitpath::sim::torture
