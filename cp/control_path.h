@@ -161,6 +161,10 @@ struct VolumeDef {
   uint32_t block_size = 512;
   std::vector<VsegDef> vsegs;
   MultipathPolicy multipath = MultipathPolicy::kPerEntry;  // for VSEGs with alternate_paths
+  // When the first path (the disk's own port) is back in the name server
+  // after a failover, test it and switch back to it (dm-multipath's
+  // "failback immediate"); false: stay on the alternate ("manual").
+  bool failback = false;
 };
 
 struct LunDef {
@@ -218,6 +222,7 @@ struct CpStats {
   uint64_t path_tests = 0;
   uint64_t paths_failed = 0;
   uint64_t path_failovers = 0;
+  uint64_t path_failbacks = 0;  // switches back to the first path once it returned
   uint64_t failovers_without_path = 0;
   // Host I/Os on a failed path ended with ABORTED COMMAND for the host to retry.
   uint64_t path_failed_ios = 0;

@@ -125,6 +125,9 @@ struct Failover {
   uint64_t attempt = 0;   // guards the timers of earlier tests
   uint32_t retests = 0;   // of the current candidate, waiting for its login
   bool updating = false;  // the switch is in the update queue
+  // A failback: `from` is the alternate in use and path 0, back in the name
+  // server, the only candidate; the switch drains normally (nothing failed).
+  bool failback = false;
 };
 
 // A TEST UNIT READY the CP sent down a path (an unlinked FPDispatchIO).
@@ -264,6 +267,9 @@ struct ControlPath::Impl {
   // multipath VSEG that left the name server has failed.
   void check_paths(uint32_t port_id);
   void path_failed(uint32_t vseg_id, uint32_t path);
+  // With VolumeDef::failback, if path 0 of the VSEG is in the name server and
+  // some of its extents use another path, test path 0 and switch back.
+  void maybe_fail_back(uint32_t vseg_id);
   void test_next_path(uint32_t vseg_id);
   // A CpDispatchIOComplete for a path test: true if it was one.
   bool on_path_test_complete(const fpapi::CpDispatchIOComplete& c);

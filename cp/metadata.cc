@@ -112,7 +112,7 @@ bool Metadata::add_volume(const VolumeDef& def, std::string* error) {
       disks.push_back(disk_index(wwpn));
     seg.redirect_disk.push_back(disks[0]);
     seg.redirect_disks.push_back(std::move(disks));
-    if (!v.alternate_paths.empty()) add_paths(v, def.multipath, &seg);
+    if (!v.alternate_paths.empty()) add_paths(v, def, &seg);
     seg.ranges = std::move(layouts[i].ranges);
     const uint64_t step = v.extent_blocks == 0 ? v.blocks : v.extent_blocks;
     for (uint64_t start = 0; start < v.blocks; start += step) {
@@ -227,9 +227,10 @@ const Lun* Metadata::lun(uint32_t target_port_id, uint16_t lun) const {
   return nullptr;
 }
 
-void Metadata::add_paths(const VsegDef& def, MultipathPolicy policy, Vseg* seg) {
+void Metadata::add_paths(const VsegDef& def, const VolumeDef& volume, Vseg* seg) {
   Vseg::Multipath mp;
-  mp.policy = policy;
+  mp.policy = volume.multipath;
+  mp.failback = volume.failback;
   mp.path_disks.push_back(seg->redirect_disk[0]);
   for (uint64_t wwpn : def.alternate_paths) {
     const uint32_t disk = disk_index(wwpn);

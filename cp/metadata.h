@@ -51,6 +51,7 @@ struct Vseg {
     MultipathPolicy policy = MultipathPolicy::kPerEntry;
     std::vector<uint32_t> path_disks;  // disk index of each path
     uint32_t active = 0;               // kGlobal: the path entry 0 goes through
+    bool failback = false;             // VolumeDef::failback
   };
   std::optional<Multipath> multipath;
 
@@ -147,7 +148,7 @@ class Metadata {
 
   // A redirect entry per alternate path of `def` (a copy of entry 0 through
   // that port) and seg->multipath.
-  void add_paths(const VsegDef& def, MultipathPolicy policy, Vseg* seg);
+  void add_paths(const VsegDef& def, const VolumeDef& volume, Vseg* seg);
 };
 
 }  // namespace splitpath::cp

@@ -18,6 +18,12 @@
 //   3. the held I/Os and the hosts' retries then run on the new path, through
 //      the FPs again once they reload the extents.
 // No path answering leaves the VSEG as it was (failovers_without_path).
+//
+// Failback (VolumeDef::failback, dm-multipath's "failback immediate"): when
+// the first path's N_Port is back in the name server and extents of the VSEG
+// still use another path, the CP tests the first path the same way and, if it
+// answers, switches back with a restrictive update that drains normally (the
+// path in use still works, so nothing is aborted).
 #include <algorithm>
 
 #include "cp/control_path_impl.h"
@@ -34,19 +40,44 @@ constexpr uint32_t kMaxRetests = 100;
 
 void ControlPath::Impl::check_paths(uint32_t port_id) {
   std::vector<std::pair<uint32_t, uint32_t>> failed;  // (vseg, path)
+  std::vector<uint32_t> returned;                     // VSEGs whose first path is back
   for (const auto& [id, seg] : metadata.vsegs()) {
     if (!seg.multipath) continue;
     const std::vector<uint32_t>& paths = seg.multipath->path_disks;
     for (uint32_t p = 0; p < paths.size(); ++p) {
       const Disk& d = metadata.disks()[paths[p]];
       if (d.port_id != (port_id & map::kPortIdMask)) continue;
-      if (env.find_port_id(d.wwpn)) continue;  // registered (again): the path is there
+      if (env.find_port_id(d.wwpn)) {  // registered (again): the path is there
+        if (p == 0) returned.push_back(id);
+        continue;
+      }
       if (extents_on_path(seg, p).length == 0) continue;
       failed.emplace_back(id, p);
     }
   }
   for (const auto& [vseg_id, path] : failed)
     path_failed(vseg_id, path);
+  for (uint32_t vseg_id : returned)
+    maybe_fail_back(vseg_id);
+}
+
+void ControlPath::Impl::maybe_fail_back(uint32_t vseg_id) {
+  const Vseg* seg = metadata.vseg(vseg_id);
+  if (!seg || !seg->multipath || !seg->multipath->failback) return;
+  const Disk& first = metadata.disks()[seg->multipath->path_disks[0]];
+  if (!first.port_id || !env.find_port_id(first.wwpn)) return;
+  std::optional<uint32_t> in_use;
+  for (uint32_t p = 1; p < seg->multipath->path_disks.size() && !in_use; ++p) {
+    if (extents_on_path(*seg, p).length > 0) in_use = p;
+  }
+  if (!in_use) return;
+  auto [it, inserted] = failovers.try_emplace(vseg_id);
+  if (!inserted) return;  // a failover is under way; its end looks again
+  it->second.from = *in_use;
+  it->second.failback = true;
+  spdlog::info("cp: VSEG {} path 0 is back; testing it to fail back from path {}", vseg_id,
+               *in_use);
+  test_next_path(vseg_id);
 }
 
 void ControlPath::Impl::path_failed(uint32_t vseg_id, uint32_t path) {
@@ -66,7 +97,7 @@ void ControlPath::Impl::test_next_path(uint32_t vseg_id) {
   const std::vector<uint32_t>& paths = seg->multipath->path_disks;
   f.attempt = next_failover_attempt++;
   const uint64_t attempt = f.attempt;
-  while (f.next_candidate < paths.size()) {
+  while (f.next_candidate < paths.size() && !(f.failback && f.next_candidate > 0)) {
     const uint32_t path = f.next_candidate;
     const uint32_t disk = paths[path];
     const Disk& d = metadata.disks()[disk];
@@ -128,8 +159,12 @@ void ControlPath::Impl::test_next_path(uint32_t vseg_id) {
     });
     return;
   }
-  ++stats.failovers_without_path;
-  spdlog::warn("cp: VSEG {}: no alternate path answers; I/Os on its failed path fail", vseg_id);
+  if (f.failback) {
+    spdlog::info("cp: VSEG {}: path 0 does not answer; staying on path {}", vseg_id, f.from);
+  } else {
+    ++stats.failovers_without_path;
+    spdlog::warn("cp: VSEG {}: no alternate path answers; I/Os on its failed path fail", vseg_id);
+  }
   failovers.erase(it);
 }
 
@@ -160,6 +195,7 @@ void ControlPath::Impl::switch_to_path(uint32_t vseg_id, uint32_t to) {
   const Vseg* seg = metadata.vseg(vseg_id);
   if (it == failovers.end() || !seg) return;
   const uint32_t from = it->second.from;
+  const bool failback = it->second.failback;
   it->second.updating = true;
   const PathRange range = extents_on_path(*seg, from);
   if (range.length == 0) {  // an update since moved every extent off it
@@ -175,8 +211,8 @@ void ControlPath::Impl::switch_to_path(uint32_t vseg_id, uint32_t to) {
   u.vseg_id = vseg_id;
   u.start = range.start;
   u.length = range.length;
-  u.path_failed = true;
-  u.apply = [this, vseg_id, from, to] {
+  u.path_failed = !failback;
+  u.apply = [this, vseg_id, from, to, failback] {
     Vseg* s = metadata.vseg(vseg_id);
     if (!s || !s->multipath) return;
     const uint32_t to_disk = s->multipath->path_disks[to];
@@ -188,13 +224,18 @@ void ControlPath::Impl::switch_to_path(uint32_t vseg_id, uint32_t to) {
         if (disk_ready(p, to_disk)) send_redirect(p, *s, index, fpapi::MsgType::kFpReplaceMapping);
       }
     }
-    ++stats.path_failovers;
-    spdlog::info("cp: VSEG {} switched from path {} to path {} ({}: {} extents, {} entries)",
-                 vseg_id, from, to,
+    ++(failback ? stats.path_failbacks : stats.path_failovers);
+    spdlog::info("cp: VSEG {} {} from path {} to path {} ({}: {} extents, {} entries)", vseg_id,
+                 failback ? "failed back" : "switched", from, to,
                  s->multipath->policy == MultipathPolicy::kGlobal ? "global" : "per entry",
                  done.extents_moved, done.changed.size());
   };
-  u.done = [this, vseg_id](bool) { failovers.erase(vseg_id); };
+  // Once done, the first path may be back (a failover) or extents may still
+  // use a third path (per entry, after two failovers): look again.
+  u.done = [this, vseg_id](bool) {
+    failovers.erase(vseg_id);
+    maybe_fail_back(vseg_id);
+  };
   updates.push_back(std::move(u));
   if (!update_active) begin_update();
 }

@@ -35,6 +35,7 @@ nlohmann::ordered_json cp_json(const cp::CpStats& s) {
   j["path_tests"] = s.path_tests;
   j["paths_failed"] = s.paths_failed;
   j["path_failovers"] = s.path_failovers;
+  j["path_failbacks"] = s.path_failbacks;
   j["failovers_without_path"] = s.failovers_without_path;
   j["path_failed_ios"] = s.path_failed_ios;
   j["busy_ns"] = s.busy_ns;

@@ -29,6 +29,7 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
     def.block_size = v.block_size;
     def.multipath = v.multipath == MultipathPolicy::kGlobal ? cp::MultipathPolicy::kGlobal
                                                             : cp::MultipathPolicy::kPerEntry;
+    def.failback = v.failback;
     for (const VsegConfig& seg : v.vsegs) {
       cp::VsegDef d;
       d.blocks = seg.blocks;

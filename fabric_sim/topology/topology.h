@@ -211,6 +211,9 @@ struct VolumeConfig {
   std::string switch_name;
   uint32_t block_size = 512;
   MultipathPolicy multipath = MultipathPolicy::kPerEntry;
+  // After a failover, switch back to the disk's first port once it returns
+  // (`failback: immediate`); false (`manual`, the default): stay.
+  bool failback = false;
   std::vector<VsegConfig> vsegs;  // in LBA order, at least one
 };
 

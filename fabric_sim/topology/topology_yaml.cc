@@ -508,7 +508,8 @@ class TopologyReader {
 
   absl::Status read_volume(const YamlField& item, VolumeConfig* v) {
     YamlMap m;
-    TOPO_TRY(r_.open_map(item, {"name", "switch", "block_size", "multipath", "vsegs"}, &m));
+    TOPO_TRY(
+        r_.open_map(item, {"name", "switch", "block_size", "multipath", "failback", "vsegs"}, &m));
     const YamlField* f = nullptr;
     TOPO_TRY(r_.require(m, "name", &f));
     TOPO_TRY(r_.name(*f, &v->name));
@@ -535,6 +536,14 @@ class TopologyReader {
         return r_.error(
             *f, fmt::format("must be per_entry, global or none (got '{}')", quote_got(text)));
       }
+    }
+    if ((f = m.get("failback"))) {
+      std::string text;
+      TOPO_TRY(r_.string(*f, &text));
+      if (text != "immediate" && text != "manual") {
+        return r_.error(*f, fmt::format("must be immediate or manual (got '{}')", quote_got(text)));
+      }
+      v->failback = text == "immediate";
     }
     TOPO_TRY(r_.require(m, "vsegs", &f));
     std::vector<YamlField> vsegs;

@@ -470,7 +470,8 @@ class Generator {
   // the topology, so scenarios without it are the ones they were: in two
   // scenarios of five, each disk gets a second port with probability 1/2
   // (WWPN + 1, as the topology file numbers them), each volume a random
-  // policy (per entry, global, or none: a path failure then fails I/Os), and
+  // policy (per entry, global, or none: a path failure then fails I/Os) and
+  // failback (immediate or manual), and
   // each host 0 or 5 retries of ABORTED COMMAND (as Linux's sd retries).
   void multipath() {
     Rng r = stream("multipath");
@@ -485,8 +486,10 @@ class Generator {
     }
     const MultipathPolicy policies[] = {MultipathPolicy::kPerEntry, MultipathPolicy::kGlobal,
                                         MultipathPolicy::kNone};
-    for (VolumeConfig& v : t.volumes)
+    for (VolumeConfig& v : t.volumes) {
       v.multipath = policies[r.uniform(3)];
+      v.failback = r.uniform(2) == 0;
+    }
     for (HostConfig& h : t.hosts)
       h.workload.retries = r.uniform(2) == 0 ? 5 : 0;
   }
@@ -719,9 +722,12 @@ std::string describe_scenario(const TortureScenario& s) {
     out += "\n";
   }
   for (const VolumeConfig& v : t.volumes) {
-    if (v.multipath == MultipathPolicy::kPerEntry) continue;
-    out += fmt::format("  {}: multipath {}\n", v.name,
-                       v.multipath == MultipathPolicy::kGlobal ? "global" : "none");
+    if (v.multipath == MultipathPolicy::kPerEntry && !v.failback) continue;
+    out += fmt::format("  {}: multipath {}{}\n", v.name,
+                       v.multipath == MultipathPolicy::kGlobal ? "global"
+                       : v.multipath == MultipathPolicy::kNone ? "none"
+                                                               : "per entry",
+                       v.failback ? ", failback immediate" : "");
   }
   for (const TortureVseg& v : s.vsegs) {
     std::string home =

@@ -42,8 +42,10 @@ constexpr const char* kDualPorted =
     "{name: disk0, wwpn: 0x5000000000000100, ports: [sw0:4, sw0:5], luns: [{lun: 0, size: 1MiB}]}";
 
 TEST(MultipathYaml, DualPortedDiskPolicyAndRetries) {
-  absl::StatusOr<Topology> t = parse_topology_yaml(
-      yaml(kDualPorted, "\n    multipath: global", "{lba_count: 100, retries: 5}"), "t.yaml");
+  absl::StatusOr<Topology> t =
+      parse_topology_yaml(yaml(kDualPorted, "\n    multipath: global\n    failback: immediate",
+                               "{lba_count: 100, retries: 5}"),
+                          "t.yaml");
   ASSERT_TRUE(t.ok()) << t.status();
   const DiskConfig& d = t->disks[0];
   EXPECT_EQ(d.attach.port.port, 4u);
@@ -52,6 +54,7 @@ TEST(MultipathYaml, DualPortedDiskPolicyAndRetries) {
   EXPECT_EQ(d.more_ports[0].attach.port.port, 5u);
   EXPECT_EQ(d.more_ports[0].wwpn, 0x5000000000000101u);
   EXPECT_EQ(t->volumes[0].multipath, MultipathPolicy::kGlobal);
+  EXPECT_TRUE(t->volumes[0].failback);
   EXPECT_EQ(t->hosts[0].workload.retries, 5u);
 }
 
@@ -61,6 +64,7 @@ TEST(MultipathYaml, Defaults) {
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_TRUE(t->disks[0].more_ports.empty());
   EXPECT_EQ(t->volumes[0].multipath, MultipathPolicy::kPerEntry);
+  EXPECT_FALSE(t->volumes[0].failback);
   EXPECT_EQ(t->hosts[0].workload.retries, 0u);
 }
 
@@ -88,6 +92,9 @@ TEST(MultipathYaml, ErrorsNameFileLineAndField) {
   EXPECT_EQ(error_of(yaml(kDualPorted, "\n    multipath: sideways")),
             "t.yaml:10: field 'volumes[0].multipath': must be per_entry, global or none (got "
             "'sideways')");
+  EXPECT_EQ(error_of(yaml(kDualPorted, "\n    failback: sometimes")),
+            "t.yaml:10: field 'volumes[0].failback': must be immediate or manual (got "
+            "'sometimes')");
   EXPECT_EQ(error_of(yaml(kDualPorted, "", "{lba_count: 100, retries: 101}")),
             "t.yaml:6: field 'hosts[0].workload.retries': must be an integer in 0..100 (got 101)");
 }

@@ -211,6 +211,74 @@ TEST_P(MultipathFailover, PathsFailInTurn) {
   EXPECT_GT(r.after.fraction(), 0.9);
 }
 
+// Port 0 comes back at 32 ms. With `failback: immediate` the CP tests it and
+// moves the VSEG back with a drained (not aborted) update: port 0 carries the
+// I/O again, port 1 none after, and the host sees no error from the failback
+// (no retry after 32 ms). With `manual` the VSEG stays on port 1.
+struct FailbackRun {
+  std::unique_ptr<sim::Fabric> fabric;
+  uint64_t retries_at_up = 0;
+  uint64_t port0_at_up = 0;
+  uint64_t port1_at_40ms = 0;
+  Counts after;  // 40-60 ms
+};
+
+FailbackRun run_failback(const std::string& policy, bool failback) {
+  std::string yaml = multipath_yaml(policy, "2s", "  - {at: 32ms, kind: link_up, target: disk0}\n");
+  if (failback) {
+    const std::string key = "    multipath: " + policy + "\n";
+    yaml.replace(yaml.find(key), key.size(), key + "    failback: immediate\n");
+  }
+  FailbackRun r;
+  auto topology = sim::parse_topology_yaml(yaml, "failback.yaml");
+  EXPECT_TRUE(topology.ok()) << topology.status();
+  if (!topology.ok()) return r;
+  auto fabric = sim::Fabric::build(*topology, {});
+  EXPECT_TRUE(fabric.ok()) << fabric.status();
+  if (!fabric.ok()) return r;
+  r.fabric = std::move(*fabric);
+  sim::Fabric& f = *r.fabric;
+  f.run_until(32 * kNsPerMs);
+  r.retries_at_up = f.host("host0")->stats().retries;
+  r.port0_at_up = f.disk("disk0")->stats().commands;
+  f.run_until(40 * kNsPerMs);
+  r.port1_at_40ms = f.more_disk_ports().at(0)->stats().commands;
+  const Counts c40 = counts(f);
+  f.run_until(60 * kNsPerMs);
+  r.after = counts(f) - c40;
+  EXPECT_TRUE(f.run().ok());
+  return r;
+}
+
+TEST_P(MultipathFailover, FailsBackToTheFirstPathOnceItReturns) {
+  FailbackRun r = run_failback(GetParam(), /*failback=*/true);
+  ASSERT_NE(r.fabric, nullptr);
+  sim::Fabric& f = *r.fabric;
+  const cp::CpStats cp = f.switch_named("sw0")->virtualization_stats().cp;
+  EXPECT_EQ(cp.path_failovers, 1u);
+  EXPECT_EQ(cp.path_failbacks, 1u);
+  const auto json = sim::virtualization_json(f.switch_named("sw0")->virtualization_stats());
+  EXPECT_EQ(json["cp"]["path_failbacks"].get<uint64_t>(), 1u);
+  EXPECT_TRUE(f.host("host0")->failed_commands().empty())
+      << f.host("host0")->failed_commands().size() << " commands failed";
+  EXPECT_EQ(f.host("host0")->stats().verify_errors, 0u);
+  EXPECT_EQ(f.host("host0")->stats().retries, r.retries_at_up) << "the failback failed I/Os";
+  expect_acknowledged_writes_on_disk(f);
+  // Port 0 carries the I/O again, port 1 none once the failback is done.
+  EXPECT_GT(f.disk("disk0")->stats().commands, r.port0_at_up + 1000);
+  EXPECT_EQ(f.more_disk_ports().at(0)->stats().commands, r.port1_at_40ms);
+  EXPECT_GT(r.after.fraction(), 0.95);
+}
+
+TEST_P(MultipathFailover, WithManualFailbackTheVsegStaysOnTheAlternate) {
+  FailbackRun r = run_failback(GetParam(), /*failback=*/false);
+  ASSERT_NE(r.fabric, nullptr);
+  sim::Fabric& f = *r.fabric;
+  EXPECT_EQ(f.switch_named("sw0")->virtualization_stats().cp.path_failbacks, 0u);
+  EXPECT_EQ(f.disk("disk0")->stats().commands, r.port0_at_up);
+  EXPECT_GT(f.more_disk_ports().at(0)->stats().commands, r.port1_at_40ms + 500);
+}
+
 INSTANTIATE_TEST_SUITE_P(Policies, MultipathFailover, ::testing::Values("per_entry", "global"));
 
 // The control: without multipath the same fault strands the I/Os on the dead
