@@ -108,21 +108,6 @@ enum class MultipathPolicy : uint8_t {
 // One VSEG of a volume: `blocks` blocks mapped linearly onto a LUN of a
 // physical disk, its Rmap cut into extents of `extent_blocks` (0: one extent)
 // that share one redirect entry.
-// One column of a striped VSEG: blocks of LUN `lun` of disk `disk_wwpn` from
-// `lba`.
-struct StripeColumnDef {
-  uint64_t disk_wwpn = 0;
-  uint16_t lun = 0;
-  uint64_t lba = 0;
-};
-
-// RAID 0 over the columns: stripe units of `unit_blocks` blocks (a power of
-// two) dealt out round robin (map::StripeStorage).
-struct StripeDef {
-  uint64_t unit_blocks = 0;
-  std::vector<StripeColumnDef> columns;  // 1 .. map::kMaxStripeColumns
-};
-
 // One side of a mirrored VSEG: blocks of LUN `lun` of disk `disk_wwpn` from
 // `lba`, and its read cost (reads go to the cheapest sides, round robin).
 struct MirrorSideDef {
@@ -135,6 +120,25 @@ struct MirrorSideDef {
 // RAID 1: every block on every side (map::MirrorStorage); sides start ALIVE.
 struct MirrorDef {
   std::vector<MirrorSideDef> sides;  // map::kMinMirrorSides .. map::kMaxMirrorSides
+};
+
+// One column of a striped VSEG: blocks of LUN `lun` of disk `disk_wwpn` from
+// `lba`, or (`mirror`, then disk_wwpn, lun and lba are unused) a mirror whose
+// every side holds the column's blocks: a stripe of mirrors (RAID 10).
+struct StripeColumnDef {
+  uint64_t disk_wwpn = 0;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+  std::optional<MirrorDef> mirror = std::nullopt;
+};
+
+// RAID 0 over the columns: stripe units of `unit_blocks` blocks (a power of
+// two) dealt out round robin (map::StripeStorage); RAID 10 when the columns
+// are mirrors (map::StripeOfMirrorsStorage: all columns mirrors of the same
+// number of sides, columns x sides at most map::kMaxStorageElements).
+struct StripeDef {
+  uint64_t unit_blocks = 0;
+  std::vector<StripeColumnDef> columns;  // 1 .. map::kMaxStripeColumns
 };
 
 // A VSEG on one disk range (disk_wwpn, lun, lba), or striped over several

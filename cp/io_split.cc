@@ -33,22 +33,41 @@ std::optional<LegPlan> plan_leg(const Metadata& metadata, uint32_t lv_id, uint64
   const std::vector<uint32_t>& disks = seg->redirect_disks[e->redirect_index];
   std::vector<LegTarget> copies;
   map::Location loc = entry.descriptor.locate(rel);
-  const bool mirror = entry.descriptor.mirror_sides() > 0;
+  // The mirror the leg writes (or reads one side of): the descriptor itself,
+  // or a stripe of mirrors' column holding `rel`, its sides being elements
+  // first .. first + sides - 1 and `side_lba` the column block.
+  map::StorageDescriptor m = entry.descriptor;
+  uint64_t side_lba = rel;
+  uint32_t first = 0;
+  uint64_t run = ~uint64_t{0};
+  if (entry.descriptor.kind == map::StorageKind::kStripeOfMirrors) {
+    const map::Location col = entry.descriptor.locate_column(rel);
+    if (col.status != map::LocateStatus::kOk) return std::nullopt;
+    m = entry.descriptor.column_mirror(col.element);
+    side_lba = col.target.start_lba;
+    first = col.element * entry.descriptor.sides_per_column();
+    run = col.run;
+  }
+  const bool mirror = m.mirror_sides() > 0;
   if (mirror && !write) {
-    const int side = entry.descriptor.read_side(read_turn);
-    if (side >= 0) loc = entry.descriptor.locate_side(static_cast<uint32_t>(side), rel);
+    const int side = m.read_side(read_turn);
+    if (side >= 0) {
+      loc = m.locate_side(static_cast<uint32_t>(side), side_lba);
+      loc.element = static_cast<uint8_t>(first + static_cast<uint32_t>(side));
+      loc.run = run;
+    }
   } else if (mirror) {
-    for (uint32_t i = 0; i < entry.descriptor.mirror_sides(); ++i) {
-      if (!map::side_writable(entry.descriptor.side(i).state) || i >= disks.size()) continue;
-      copies.push_back(LegTarget{disks[i], entry.descriptor.locate_side(i, rel).target});
+    for (uint32_t i = 0; i < m.mirror_sides(); ++i) {
+      if (!map::side_writable(m.side(i).state) || first + i >= disks.size()) continue;
+      copies.push_back(LegTarget{disks[first + i], m.locate_side(i, side_lba).target});
     }
     if (!copies.empty()) {
-      loc = entry.descriptor.locate_side(0, rel);  // status and run: any side's
-      loc.element = 0;
+      loc = m.locate_side(0, side_lba);  // status: any side's
+      loc.element = static_cast<uint8_t>(first);
       loc.target = copies[0].storage;
+      loc.run = run;
     }
   }
-  if (loc.status != map::LocateStatus::kOk || loc.element >= disks.size()) return std::nullopt;
   LegPlan p;
   p.mirror = mirror;
   p.extent_start = e->start;

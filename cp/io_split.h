@@ -38,7 +38,8 @@ struct LegTarget {
 // `max_blocks` (at least 1), ending at the VSEG's and the extent's end and
 // at the end of a stripe unit. A read of a mirror goes to one readable side
 // (`read_turn` picks among the cheapest, round robin); a write to a mirror
-// to every writable side (`copies`).
+// to every writable side (`copies`). A stripe of mirrors is a mirror per
+// column: the leg goes to the sides of the column holding its first block.
 struct LegPlan {
   uint32_t vseg_id = 0;
   uint64_t vseg_lba = 0;  // VSEG-relative first block
@@ -50,7 +51,7 @@ struct LegPlan {
   // A write to a mirror: every writable side, the first being disk/storage
   // above (write splitting: each gets the same data). Empty otherwise.
   std::vector<LegTarget> copies;
-  bool mirror = false;        // the entry's descriptor is a mirror
+  bool mirror = false;        // the entry's descriptor is a mirror or a stripe of mirrors
   uint32_t element = 0;       // the element disk/storage are (a stripe column, a mirror side)
   uint64_t extent_start = 0;  // VSEG-relative extent holding the leg
   uint64_t extent_length = 0;

@@ -318,5 +318,114 @@ TEST(CpMetadata, BadMirrorsAreRejectedPrecisely) {
   EXPECT_EQ(ok.volumes().size(), 1u);
 }
 
+// Two columns of two sides (disks A, B | C, D), 16-block units.
+Metadata raid10(std::vector<StripeColumnDef> columns = {}) {
+  if (columns.empty()) {
+    columns = {{0, 0, 0, MirrorDef{{{kDisk, 0, 100, 0}, {kDisk + 1, 1, 0, 0}}}},
+               {0, 0, 0, MirrorDef{{{kDisk + 2, 0, 700, 0}, {kDisk + 3, 0, 50, 0}}}}};
+  }
+  Metadata m;
+  VolumeDef v;
+  v.name = "r";
+  VsegDef d;
+  d.blocks = 480;
+  d.extent_blocks = 240;
+  d.stripe = StripeDef{16, std::move(columns)};
+  v.vsegs = {d};
+  std::string error;
+  EXPECT_TRUE(m.add_volume(v, &error)) << error;
+  return m;
+}
+
+TEST(CpIoSplit, StripeOfMirrorsLegsGoToTheSidesOfTheirColumn) {
+  Metadata m = raid10();
+  const uint32_t lv = m.volume("r")->lv_id;
+  const uint32_t a = m.disk_index(kDisk), b = m.disk_index(kDisk + 1);
+  const uint32_t c = m.disk_index(kDisk + 2), d = m.disk_index(kDisk + 3);
+  // Every element's disk is listed, column-major.
+  const Vseg* seg = m.vseg_at(lv, 0);
+  ASSERT_TRUE(seg);
+  EXPECT_EQ(seg->redirect_disks[0], (std::vector<uint32_t>{a, b, c, d}));
+  EXPECT_EQ(seg->redirects[0].descriptor.kind, map::StorageKind::kStripeOfMirrors);
+  // A write at 20..40: unit 1 (column 1, column block 4) up to 31, to C and D.
+  auto p = plan_leg(m, lv, 20, 20, 64, /*write=*/true);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->mirror);
+  EXPECT_EQ(p->blocks, 12u);
+  ASSERT_EQ(p->copies.size(), 2u);
+  EXPECT_EQ(p->copies[0].disk, c);
+  EXPECT_EQ(p->copies[0].storage.start_lba, 704u);
+  EXPECT_EQ(p->copies[1].disk, d);
+  EXPECT_EQ(p->copies[1].storage.start_lba, 54u);
+  EXPECT_EQ(p->disk, c);
+  // Then unit 2 (column 0, second row): A and B at column block 16.
+  p = plan_leg(m, lv, 32, 8, 64, /*write=*/true);
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->copies.size(), 2u);
+  EXPECT_EQ(p->copies[0].disk, a);
+  EXPECT_EQ(p->copies[0].storage.start_lba, 116u);
+  EXPECT_EQ(p->copies[1].disk, b);
+  EXPECT_EQ(p->copies[1].storage.lun, 1u);
+  EXPECT_EQ(p->copies[1].storage.start_lba, 16u);
+  // Reads: one side of the column, round robin by turn.
+  std::vector<uint32_t> disks;
+  for (uint32_t turn = 0; turn < 3; ++turn) {
+    p = plan_leg(m, lv, 48 + 2, 30, 64, /*write=*/false, turn);
+    ASSERT_TRUE(p);
+    EXPECT_TRUE(p->copies.empty());
+    EXPECT_EQ(p->blocks, 14u);
+    disks.push_back(p->disk);
+    EXPECT_EQ(p->storage.start_lba, (p->disk == c ? 700u : 50u) + 16 + 2);
+  }
+  EXPECT_EQ(disks, (std::vector<uint32_t>{c, d, c}));
+  // Port IDs reach the elements.
+  m.set_disk_port_id(d, 0x010D00);
+  p = plan_leg(m, lv, 16, 1, 64, /*write=*/true);
+  EXPECT_EQ(p->copies[1].storage.port_id, 0x010D00u);
+}
+
+TEST(CpMetadata, BadStripesOfMirrorsAreRejectedPrecisely) {
+  auto reject = [](std::vector<StripeColumnDef> columns, uint64_t unit = 16) {
+    Metadata m;
+    VolumeDef v;
+    v.name = "r";
+    VsegDef d;
+    d.blocks = 480;
+    d.stripe = StripeDef{unit, std::move(columns)};
+    v.vsegs = {d};
+    std::string error;
+    EXPECT_FALSE(m.add_volume(v, &error));
+    return error;
+  };
+  auto mirror = [](uint64_t disk, uint32_t sides, uint64_t lba = 0) {
+    MirrorDef md;
+    for (uint32_t i = 0; i < sides; ++i)
+      md.sides.push_back({disk + i, 0, lba, 0});
+    return StripeColumnDef{0, 0, 0, md};
+  };
+  EXPECT_EQ(reject({mirror(kDisk, 2), mirror(kDisk + 10, 1)}),
+            "volume 'r' VSEG 0: stripe column 1: mirror has 1 sides (at least 2)");
+  EXPECT_EQ(reject({mirror(kDisk, 2), mirror(kDisk + 10, 3)}),
+            "volume 'r' VSEG 0: stripe column 1 has 3 sides but column 0 has 2 (every column the "
+            "same)");
+  EXPECT_EQ(reject({mirror(kDisk, 3), mirror(kDisk + 10, 3), mirror(kDisk + 20, 3)}),
+            "volume 'r' VSEG 0: stripe of mirrors has 3 columns x 3 sides = 9 disks (at most 8)");
+  EXPECT_EQ(reject({mirror(kDisk, 2), {kDisk + 10, 0, 0}}),
+            "volume 'r' VSEG 0: stripe column 1 is not a mirror but other columns are (all "
+            "columns the same form)");
+  EXPECT_EQ(reject({mirror(kDisk, 2), mirror(kDisk + 10, 2)}, 24),
+            "volume 'r' VSEG 0: stripe unit of 24 blocks is not a power of two from 1 to 16777216");
+  EXPECT_EQ(reject({mirror(kDisk, 2), mirror(0, 2)}),
+            "volume 'r' VSEG 0: stripe column 1 mirror side 0: disk_wwpn is 0");
+  // Column 1's side 0 is disk kDisk from LBA 200: column 0's side 0 holds
+  // blocks [0, 240) of it.
+  EXPECT_EQ(reject({mirror(kDisk, 2), mirror(kDisk, 2, 200)}),
+            "volume 'r' VSEG 0: stripe column 1 mirror side 0 overlaps column 0 side 0 on disk "
+            "0x500a000000000001 LUN 0");
+  // Columns that share a disk without sharing blocks are fine.
+  Metadata ok = raid10({mirror(kDisk, 2), mirror(kDisk, 2, 240)});
+  EXPECT_EQ(ok.volumes().size(), 1u);
+}
+
 }  // namespace
 }  // namespace splitpath::cp

@@ -22,7 +22,7 @@ namespace splitpath::cp {
 namespace {
 
 bool is_mirror(const Vseg& seg, map::RedirectIndex index) {
-  return index < seg.redirects.size() && seg.redirects[index].descriptor.mirror_sides() > 0;
+  return index < seg.redirects.size() && seg.redirects[index].descriptor.mirrored();
 }
 
 }  // namespace

@@ -27,6 +27,10 @@ bool layout_of(const VsegDef& def, const std::string& what, map::StorageDescript
     return true;
   }
   const StripeDef& s = *def.stripe;
+  for (const StripeColumnDef& col : s.columns) {
+    if (col.mirror)
+      return stripe_of_mirrors_layout_of(def, what, descriptor, disk_wwpns, ranges, error);
+  }
   if (s.columns.empty() || s.columns.size() > map::kMaxStripeColumns) {
     return fail(absl::StrFormat("stripe has %u columns (1 to %u)", s.columns.size(),
                                 map::kMaxStripeColumns));
@@ -58,6 +62,87 @@ bool layout_of(const VsegDef& def, const std::string& what, map::StorageDescript
     ranges->push_back(r);
   }
   if (!map::StorageDescriptor::make_stripe(st, descriptor)) return fail("stripe is malformed");
+  return true;
+}
+
+bool stripe_of_mirrors_layout_of(const VsegDef& def, const std::string& what,
+                                 map::StorageDescriptor* descriptor,
+                                 std::vector<uint64_t>* disk_wwpns,
+                                 std::vector<PhysicalRange>* ranges, std::string* error) {
+  auto fail = [&](std::string msg) {
+    if (error) *error = absl::StrFormat("%s: %s", what, msg);
+    return false;
+  };
+  disk_wwpns->clear();
+  ranges->clear();
+  const StripeDef& s = *def.stripe;
+  if (s.columns.empty()) return fail("stripe of mirrors has no columns");
+  for (size_t c = 0; c < s.columns.size(); ++c) {
+    if (!s.columns[c].mirror) {
+      return fail(absl::StrFormat(
+          "stripe column %u is not a mirror but other columns are (all columns the same form)", c));
+    }
+  }
+  const size_t sides = s.columns[0].mirror->sides.size();
+  for (size_t c = 0; c < s.columns.size(); ++c) {
+    const size_t n = s.columns[c].mirror->sides.size();
+    if (n < map::kMinMirrorSides) {
+      return fail(absl::StrFormat("stripe column %u: mirror has %u sides (at least %u)", c, n,
+                                  map::kMinMirrorSides));
+    }
+    if (n != sides) {
+      return fail(absl::StrFormat(
+          "stripe column %u has %u sides but column 0 has %u (every column the same)", c, n,
+          sides));
+    }
+  }
+  if (s.columns.size() * sides > map::kMaxStorageElements) {
+    return fail(absl::StrFormat(
+        "stripe of mirrors has %u columns x %u sides = %u disks (at most %u)", s.columns.size(),
+        sides, s.columns.size() * sides, map::kMaxStorageElements));
+  }
+  if (!std::has_single_bit(s.unit_blocks) ||
+      s.unit_blocks > (uint64_t{1} << map::kMaxStripeUnitShift)) {
+    return fail(absl::StrFormat("stripe unit of %u blocks is not a power of two from 1 to %u",
+                                s.unit_blocks, uint64_t{1} << map::kMaxStripeUnitShift));
+  }
+  map::StripeOfMirrorsStorage st;
+  st.columns = static_cast<uint8_t>(s.columns.size());
+  st.sides = static_cast<uint8_t>(sides);
+  st.unit_shift = static_cast<uint8_t>(std::countr_zero(s.unit_blocks));
+  std::vector<std::pair<size_t, size_t>> owner;  // (column, side) of each range
+  for (size_t c = 0; c < s.columns.size(); ++c) {
+    // Every side of the column holds all its blocks: the sides are the same size.
+    const uint64_t n = st.column_blocks(def.blocks, static_cast<uint32_t>(c));
+    st.column[c].sides = st.sides;
+    for (size_t i = 0; i < sides; ++i) {
+      const MirrorSideDef& side = s.columns[c].mirror->sides[i];
+      if (side.disk_wwpn == 0) {
+        return fail(absl::StrFormat("stripe column %u mirror side %u: disk_wwpn is 0", c, i));
+      }
+      if (side.lba + n < side.lba) {
+        return fail(
+            absl::StrFormat("stripe column %u mirror side %u: lba + blocks overflows", c, i));
+      }
+      const PhysicalRange r{side.disk_wwpn, side.lun, side.lba, n};
+      for (size_t o = 0; o < ranges->size(); ++o) {
+        if (r.overlaps((*ranges)[o])) {
+          return fail(absl::StrFormat(
+              "stripe column %u mirror side %u overlaps column %u side %u on disk 0x%016x LUN %u",
+              c, i, owner[o].first, owner[o].second, side.disk_wwpn, side.lun));
+        }
+      }
+      st.column[c].side[i].storage = map::StorageElement{0, side.lun, 0, side.lba};
+      st.column[c].side[i].state = map::SideState::kAlive;
+      st.column[c].side[i].read_cost = side.read_cost;
+      disk_wwpns->push_back(side.disk_wwpn);
+      ranges->push_back(r);
+      owner.emplace_back(c, i);
+    }
+  }
+  if (!map::StorageDescriptor::make_stripe_of_mirrors(st, descriptor)) {
+    return fail("stripe of mirrors is malformed");
+  }
   return true;
 }
 

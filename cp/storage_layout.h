@@ -1,6 +1,6 @@
 // The physical layout of a VSEG definition: its storage descriptor (simple,
-// stripe or mirror), checked with precise errors, and the disk ranges it occupies (for
-// the CP's overlap checks). The descriptor's internals stay in
+// stripe, mirror or stripe of mirrors), checked with precise errors, and the disk ranges it
+// occupies (for the CP's overlap checks). The descriptor's internals stay in
 // splitpath/map/storage_descriptor.h; this unit only builds one from a
 // VsegDef.
 #pragma once
@@ -34,6 +34,17 @@ struct PhysicalRange {
 bool layout_of(const VsegDef& def, const std::string& what, map::StorageDescriptor* descriptor,
                std::vector<uint64_t>* disk_wwpns, std::vector<PhysicalRange>* ranges,
                std::string* error);
+
+// The same for a stripe of mirrors (def.stripe with mirror columns): every
+// column a mirror of the same 2 or more sides, columns x sides at most 8, a
+// unit that is a power of two up to 2^24 blocks, each side of a column
+// holding all the column's blocks (so a column's sides are the same size),
+// none with disk_wwpn 0 or past the end of LBAs, no two elements sharing
+// blocks. Sides start ALIVE.
+bool stripe_of_mirrors_layout_of(const VsegDef& def, const std::string& what,
+                                 map::StorageDescriptor* descriptor,
+                                 std::vector<uint64_t>* disk_wwpns,
+                                 std::vector<PhysicalRange>* ranges, std::string* error);
 
 // The same for a mirrored VSEG (def.mirror): 2 to 8 sides, each holding all
 // `def.blocks` blocks (so the sides are the same size), none with disk_wwpn

@@ -1,6 +1,8 @@
 // Classification of an FCP_CMND to a virtual target (figure 7, in the order
 // FPAPI.md gives) and the remap and stripe primitives (the descriptor's
-// locate() gives the physical target of an I/O inside one stripe unit). The first failed check
+// locate() gives the physical target of an I/O inside one stripe unit; a
+// stripe of mirrors picks the column the same way and hands it to the
+// write-splitting primitive). The first failed check
 // hands the I/O to the CP (CpQueueIO); a missing extent or redirect entry asks the CP
 // (CpMappingMiss) and holds the I/O until its reply.
 #include "fp_firmware/fast_path_impl.h"
@@ -121,7 +123,15 @@ void FastPath::Impl::classify_mapped(Upstream& u, bool after_miss) {
     return queue_to_cp(u, FaultKind::kCapacity);
   }
   if (r->descriptor.kind == map::StorageKind::kMirror && r->descriptor.valid()) {
-    return dispatch_mirror(u, *slot);
+    return dispatch_mirror(u, *slot, r->descriptor, u.start);
+  }
+  if (r->descriptor.kind == map::StorageKind::kStripeOfMirrors && r->descriptor.valid()) {
+    // RAID 10: the stripe's shift and mask pick the column, whose sides are
+    // written (or one read) like a mirror's.
+    const map::Location col = r->descriptor.locate_column(u.start);
+    if (u.blocks > col.run) return queue_to_cp(u, FaultKind::kSpansStripeUnits);
+    return dispatch_mirror(u, *slot, r->descriptor.column_mirror(col.element),
+                           col.target.start_lba);
   }
   const map::Location loc = r->descriptor.locate(u.start);
   if (loc.status != map::LocateStatus::kOk) return queue_to_cp(u, FaultKind::kCapacity);

@@ -288,9 +288,12 @@ struct FastPath::Impl {
 
   // --- write_split.cc ---
   // Step 8 for a mirror: a read to one side (round robin among the cheapest
-  // readable ones), a write to every writable side, after the serialization
-  // check (step 120, figure 16).
-  void dispatch_mirror(Upstream& u, Redirect& r);
+  // readable ones, r's read_turn), a write to every writable side, after the
+  // serialization check (step 120, figure 16). `mirror` is r's descriptor, or
+  // for a stripe of mirrors the column the I/O falls in (column_mirror);
+  // `side_lba` is the I/O's first block on each side (VSEG or column block).
+  void dispatch_mirror(Upstream& u, Redirect& r, const map::StorageDescriptor& mirror,
+                       uint64_t side_lba);
   // Does [start, start + blocks) of `vseg_id` overlap a write in mirror_writes?
   bool overlaps_mirror_write(uint32_t vseg_id, uint64_t start, uint32_t blocks) const;
   void add_mirror_write(Upstream& u);

@@ -10,6 +10,9 @@
 //   to every side (one copy per extra side from the HAL buffer pool), and the
 //   host gets GOOD once every side has; a side failing aborts the others and
 //   hands the I/O to the CP.
+// A stripe of mirrors (RAID 10) comes here with the column its I/O falls in,
+// viewed as a mirror; serialization compares VSEG blocks, so it covers every
+// column of the VSEG at once.
 // The same XFER_RDY gating and fan-out serve FPDispatchIO legs the CP sends
 // as copies (FpDispatchIO::copies): the CP's own writes to a mirror.
 #include <cstring>
@@ -64,15 +67,15 @@ void FastPath::Impl::remove_mirror_write(Upstream& u) {
   u.next_mirror_write = kNone;
 }
 
-void FastPath::Impl::dispatch_mirror(Upstream& u, Redirect& r) {
-  const map::StorageDescriptor& desc = r.entry.descriptor;
+void FastPath::Impl::dispatch_mirror(Upstream& u, Redirect& r, const map::StorageDescriptor& desc,
+                                     uint64_t side_lba) {
   const uint32_t sides = desc.mirror_sides();
   if (!u.is_write) {
     const int side = desc.read_side(r.read_turn);
     // No readable side: the CP decides (a later issue handles dead sides).
     if (side < 0) return queue_to_cp(u, fpapi::FaultKind::kCapacity);
     r.read_turn = static_cast<uint8_t>((static_cast<uint32_t>(side) + 1) % sides);
-    return dispatch_remap(u, desc.locate_side(static_cast<uint32_t>(side), u.start).target);
+    return dispatch_remap(u, desc.locate_side(static_cast<uint32_t>(side), side_lba).target);
   }
 
   // Step 120 (figure 16): a write overlapping an outstanding one is the CP's
@@ -110,7 +113,7 @@ void FastPath::Impl::dispatch_mirror(Upstream& u, Redirect& r) {
   add_mirror_write(u);
   for (uint32_t i = 0; i < count; ++i) {
     Downstream& d = *legs[i];
-    const map::Location loc = desc.locate_side(writable[i], u.start);
+    const map::Location loc = desc.locate_side(writable[i], side_lba);
     d.remap = 1;
     d.direction = fpapi::DataDirection::kWrite;
     d.target = loc.target.port_id;

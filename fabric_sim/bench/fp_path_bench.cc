@@ -77,6 +77,23 @@ map::StorageDescriptor descriptor_for(FpPrimitive primitive, uint16_t lun) {
       (void)map::StorageDescriptor::make_mirror(m, &d);
       return d;
     }
+    case FpPrimitive::kRaid10: {
+      // Units of one extent, as for the stripe; column 1's sides further on
+      // the same two disks.
+      map::StripeOfMirrorsStorage s;
+      s.columns = 2;
+      s.sides = 2;
+      s.unit_shift = 6;
+      for (uint32_t c = 0; c < 2; ++c) {
+        s.column[c].sides = 2;
+        s.column[c].side[0].storage = first;
+        s.column[c].side[1].storage = second;
+        s.column[c].side[0].storage.start_lba += c * (uint64_t{1} << 30);
+        s.column[c].side[1].storage.start_lba += c * (uint64_t{1} << 30);
+      }
+      (void)map::StorageDescriptor::make_stripe_of_mirrors(s, &d);
+      return d;
+    }
   }
   return d;
 }
@@ -254,6 +271,8 @@ const char* fp_primitive_name(FpPrimitive p) {
       return "stripe";
     case FpPrimitive::kMirror:
       return "mirror";
+    case FpPrimitive::kRaid10:
+      return "raid10";
   }
   return "?";
 }
@@ -295,7 +314,9 @@ absl::StatusOr<FpPathBenchResult> run_fp_path_bench(const FpPathBenchOptions& o)
     }
     return out;
   };
-  const uint32_t sides = o.primitive == FpPrimitive::kMirror && o.write ? 2 : 1;
+  const uint32_t sides =
+      (o.primitive == FpPrimitive::kMirror || o.primitive == FpPrimitive::kRaid10) && o.write ? 2
+                                                                                              : 1;
   const uint32_t frames_per_io = kIoBlocks * kBlock / kDataFrame;
   FpPathBenchResult r;
   const uint64_t batches = o.ios / o.batch;

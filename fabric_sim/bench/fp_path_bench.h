@@ -14,7 +14,8 @@
 // descriptor), stripe (two columns; every I/O inside one stripe unit) or
 // write split (a two-sided mirror: a READ goes to one side, a WRITE to both,
 // the FP gating the host's data on both sides' XFER_RDYs, copying every data
-// frame and completing on both GOOD responses). A WRITE's relay and
+// frame and completing on both GOOD responses), or RAID 10 (two columns,
+// each a mirror of the two disks: write splitting on the I/O's column). A WRITE's relay and
 // completion are the disks' XFER_RDYs, the host's two 2 KiB FCP_DATA and the
 // disks' responses.
 #pragma once
@@ -25,9 +26,9 @@
 
 namespace splitpath::sim {
 
-enum class FpPrimitive : uint8_t { kRemap, kStripe, kMirror };
+enum class FpPrimitive : uint8_t { kRemap, kStripe, kMirror, kRaid10 };
 
-// "remap", "stripe", "mirror".
+// "remap", "stripe", "mirror", "raid10".
 const char* fp_primitive_name(FpPrimitive p);
 
 struct FpPathBenchOptions {

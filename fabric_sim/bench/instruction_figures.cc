@@ -105,7 +105,8 @@ absl::StatusOr<double> decode_per_frame(const InstructionFigureOptions& o) {
 // "fp" (remap READs) or "fp-PRIMITIVE-read|write".
 bool parse_fp_probe(const std::string& kind, FpPathBenchOptions* o) {
   if (kind == "fp") return true;
-  for (FpPrimitive p : {FpPrimitive::kRemap, FpPrimitive::kStripe, FpPrimitive::kMirror}) {
+  for (FpPrimitive p :
+       {FpPrimitive::kRemap, FpPrimitive::kStripe, FpPrimitive::kMirror, FpPrimitive::kRaid10}) {
     for (bool write : {false, true}) {
       if (kind == fmt::format("fp-{}-{}", fp_primitive_name(p), write ? "write" : "read")) {
         o->primitive = p;

@@ -12,6 +12,12 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
     for (const DiskPortConfig& p : d.more_ports)
       more_port_wwpns[d.name].push_back(p.wwpn);
   }
+  auto mirror_def = [&](const MirrorConfig& m) {
+    cp::MirrorDef def;
+    for (const MirrorSideConfig& s : m.sides)
+      def.sides.push_back(cp::MirrorSideDef{disk_wwpns[s.disk], s.lun, s.lba, s.read_cost});
+    return def;
+  };
   std::map<std::string, VirtualizationSetup> setups;
   auto setup_of = [&](const std::string& switch_name) -> VirtualizationSetup& {
     VirtualizationSetup& s = setups[switch_name];
@@ -40,19 +46,17 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
       if (seg.stripe) {
         cp::StripeDef stripe;
         stripe.unit_blocks = seg.stripe->unit_bytes / v.block_size;
-        for (const StripeColumnConfig& c : seg.stripe->columns)
-          stripe.columns.push_back(cp::StripeColumnDef{disk_wwpns[c.disk], c.lun, c.lba});
+        for (const StripeColumnConfig& c : seg.stripe->columns) {
+          cp::StripeColumnDef col{disk_wwpns[c.disk], c.lun, c.lba};
+          if (c.mirror) col.mirror = mirror_def(*c.mirror);
+          stripe.columns.push_back(std::move(col));
+        }
         d.stripe = std::move(stripe);
       } else if (v.multipath != MultipathPolicy::kNone) {
         // A VSEG on a multi-ported disk may reach it through every port.
         d.alternate_paths = more_port_wwpns[seg.disk];
       }
-      if (seg.mirror) {
-        cp::MirrorDef mirror;
-        for (const MirrorSideConfig& s : seg.mirror->sides)
-          mirror.sides.push_back(cp::MirrorSideDef{disk_wwpns[s.disk], s.lun, s.lba, s.read_cost});
-        d.mirror = std::move(mirror);
-      }
+      if (seg.mirror) d.mirror = mirror_def(*seg.mirror);
       d.flags = static_cast<uint8_t>((seg.fault_on_read ? map::redirect_flags::kFaultOnRead : 0) |
                                      (seg.fault_on_write ? map::redirect_flags::kFaultOnWrite : 0));
       def.vsegs.push_back(d);

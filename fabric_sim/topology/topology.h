@@ -153,20 +153,6 @@ struct CpSettings {
   SimTime fault_cost_ns = 20 * kNsPerUs;      // extra CP time per I/O fault
 };
 
-// One column of a striped VSEG: LUN `lun` of disk `disk` from `lba`.
-struct StripeColumnConfig {
-  std::string disk;
-  uint16_t lun = 0;
-  uint64_t lba = 0;
-};
-
-// RAID 0: stripe units of `unit_bytes` (a power-of-two number of the volume's
-// blocks) dealt out round robin over the columns.
-struct StripeConfig {
-  uint64_t unit_bytes = 0;
-  std::vector<StripeColumnConfig> columns;
-};
-
 // One side of a mirrored VSEG: LUN `lun` of disk `disk` from `lba`; reads go
 // to the sides of the lowest `read_cost`, round robin.
 struct MirrorSideConfig {
@@ -179,6 +165,24 @@ struct MirrorSideConfig {
 // RAID 1: every block of the VSEG on every side.
 struct MirrorConfig {
   std::vector<MirrorSideConfig> sides;
+};
+
+// One column of a striped VSEG: LUN `lun` of disk `disk` from `lba`, or a
+// mirror (`mirror`; then disk, lun and lba are not given) whose every side
+// holds the column's blocks: a stripe of mirrors (RAID 10).
+struct StripeColumnConfig {
+  std::string disk;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+  std::optional<MirrorConfig> mirror = std::nullopt;
+};
+
+// RAID 0: stripe units of `unit_bytes` (a power-of-two number of the volume's
+// blocks) dealt out round robin over the columns; RAID 10 when the columns
+// are mirrors (all of them, with the same number of sides).
+struct StripeConfig {
+  uint64_t unit_bytes = 0;
+  std::vector<StripeColumnConfig> columns;
 };
 
 // One VSEG of a volume (figure 10): `blocks` blocks of LUN `lun` of disk

@@ -429,9 +429,19 @@ class Validator {
         st.unit_shift = static_cast<uint8_t>(std::countr_zero(unit));
         for (size_t c = 0; c < g.stripe->columns.size(); ++c) {
           const StripeColumnConfig& col = g.stripe->columns[c];
-          ranges.push_back(Range{col.disk, col.lun, col.lba,
-                                 st.column_blocks(g.blocks, static_cast<uint32_t>(c)),
-                                 fmt::format("{}.columns[{}]", spath, c), gpath + ".blocks"});
+          const uint64_t n = st.column_blocks(g.blocks, static_cast<uint32_t>(c));
+          if (!col.mirror) {
+            ranges.push_back(Range{col.disk, col.lun, col.lba, n,
+                                   fmt::format("{}.columns[{}]", spath, c), gpath + ".blocks"});
+            continue;
+          }
+          // A stripe of mirrors: every side of the column holds its blocks.
+          for (size_t s = 0; s < col.mirror->sides.size(); ++s) {
+            const MirrorSideConfig& side = col.mirror->sides[s];
+            ranges.push_back(Range{side.disk, side.lun, side.lba, n,
+                                   fmt::format("{}.columns[{}].mirror.sides[{}]", spath, c, s),
+                                   gpath + ".blocks"});
+          }
         }
       } else if (g.mirror) {
         // Every side holds the whole VSEG: the sides are the same size.

@@ -609,9 +609,37 @@ class TopologyReader {
     stripe->columns.resize(columns.size());
     for (size_t i = 0; i < columns.size(); ++i) {
       YamlMap c;
-      TOPO_TRY(r_.open_map(columns[i], {"disk", "lun", "lba"}, &c));
+      TOPO_TRY(r_.open_map(columns[i], {"disk", "lun", "lba", "mirror"}, &c));
       StripeColumnConfig& col = stripe->columns[i];
       const YamlField* g = nullptr;
+      if ((g = c.get("mirror"))) {
+        // A stripe of mirrors (RAID 10): the column's sides name its disks.
+        for (const char* own : {"disk", "lun", "lba"}) {
+          if (const YamlField* o = c.get(own)) {
+            return r_.error(*o, "a mirrored column names its disks in mirror.sides");
+          }
+        }
+        if (i > 0 && !stripe->columns[0].mirror) {
+          return r_.error(*g, "column 0 is a plain column: all columns are mirrors or none");
+        }
+        col.mirror.emplace();
+        TOPO_TRY(read_mirror(*g, &*col.mirror));
+        const size_t sides = col.mirror->sides.size();
+        if (i > 0 && sides != stripe->columns[0].mirror->sides.size()) {
+          return r_.error(
+              *g, fmt::format("has {} sides but column 0 has {} (every column the same)", sides,
+                              stripe->columns[0].mirror->sides.size()));
+        }
+        if (columns.size() * sides > map::kMaxStorageElements) {
+          return r_.error(
+              *f, fmt::format("{} columns of {} sides make {} disks (at most {})", columns.size(),
+                              sides, columns.size() * sides, map::kMaxStorageElements));
+        }
+        continue;
+      }
+      if (i > 0 && stripe->columns[0].mirror) {
+        return r_.error(columns[i], "column 0 is a mirror: all columns are mirrors or none");
+      }
       TOPO_TRY(r_.require(c, "disk", &g));
       TOPO_TRY(r_.string(*g, &col.disk));
       if ((g = c.get("lun"))) TOPO_TRY(r_.unsigned_int(*g, 0, kMaxLun, &col.lun));

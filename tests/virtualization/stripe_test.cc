@@ -195,7 +195,7 @@ TEST(Stripe, TopologyErrorsNameFileLineAndField) {
             "stripe.columns");
   EXPECT_EQ(error_of(with_stripe("{disk: disk2, lba: 2048}", "{disk: disk2, lba: 2048, size: 5}")),
             "test.yaml:22: field 'volumes[0].vsegs[0].stripe.columns[2].size': unknown key "
-            "(allowed: disk, lun, lba)");
+            "(allowed: disk, lun, lba, mirror)");
 }
 
 }  // namespace

@@ -8,10 +8,11 @@
 //
 // Payload layout, every integer big-endian, so the bytes an FP API message
 // carries mean the same on every byte order:
-//   byte 0      element count (simple 1; stripe: its width; mirror: its sides)
-//   byte 1      stripe: log2 of the stripe unit in blocks
-//   bytes 2-7   reserved (zero); later kinds: sides per column (stripe of
-//               mirrors), journal pointer flags
+//   byte 0      element count (simple 1; stripe: its width; mirror: its sides;
+//               stripe of mirrors: columns x sides per column)
+//   byte 1      stripe, stripe of mirrors: log2 of the stripe unit in blocks
+//   byte 2      stripe of mirrors: sides per column
+//   bytes 3-7   reserved (zero); later kinds: journal pointer flags
 //   bytes 8...  the elements, 16 bytes each: port_id (32), lun (16),
 //               side (16: a mirror side's state in the high byte, its read
 //               cost in the low byte; zero for other kinds), start_lba (64)
@@ -19,9 +20,15 @@
 // side's start_lba + the VSEG block: `locate` answers kUnsupported for it
 // (no single element holds a written block), `side` locates a block on one
 // side and `read_side` picks the side a read goes to.
-// Kinds with no layout yet (stripe of mirrors, journal) keep their tag
-// values; `locate` answers kUnsupported for them, so the FP faults them to the
-// CP (kCapacity) and never mis-maps.
+// A stripe of mirrors (RAID 10) is a stripe whose columns are mirrors, every
+// column with the same number of sides; its elements are column-major (side
+// s of column c is element c * sides + s). `locate_column` finds the column
+// and the column block by the stripe's shift and mask, and `column_mirror`
+// views that column as a mirror descriptor, so the mirror accessors
+// (`read_side`, `locate_side`) serve it; `locate` answers kUnsupported.
+// Kinds with no layout yet (journal) keep their tag values; `locate` answers
+// kUnsupported for them, so the FP faults them to the CP (kCapacity) and
+// never mis-maps.
 //
 // Firmware-safe: standard library only, no exceptions, no heap.
 #pragma once
@@ -39,7 +46,7 @@ enum class StorageKind : uint8_t {
   kSimple = 1,
   kStripe = 2,           // RAID 0: the striping primitive
   kMirror = 3,           // RAID 1: the write-splitting primitive
-  kStripeOfMirrors = 4,  // RAID 10 (no layout yet: faults)
+  kStripeOfMirrors = 4,  // RAID 10: striping over mirrors (write splitting per column)
   kJournal = 5,          // data device plus journal device (no layout yet: faults)
 };
 
@@ -65,6 +72,18 @@ inline constexpr uint32_t kMaxStripeColumns = kMaxStorageElements;
 // The largest stripe unit: 2^24 blocks (8 GiB of 512-byte blocks).
 inline constexpr uint32_t kMaxStripeUnitShift = 24;
 
+// Blocks of a VSEG of `vseg_blocks` blocks that column `column` of a stripe
+// of `width` columns and units of 2^unit_shift blocks holds.
+constexpr uint64_t stripe_column_blocks(uint32_t width, uint32_t unit_shift, uint64_t vseg_blocks,
+                                        uint32_t column) {
+  const uint64_t unit = uint64_t{1} << unit_shift;
+  const uint64_t row = unit * width;
+  const uint64_t rest = vseg_blocks % row;
+  const uint64_t before = uint64_t{column} * unit;
+  const uint64_t tail = rest > before ? (rest - before < unit ? rest - before : unit) : 0;
+  return vseg_blocks / row * unit + tail;
+}
+
 // RAID 0 over `width` columns: the VSEG's blocks are dealt out in stripe units
 // of 2^unit_shift blocks, round robin. VSEG block b is in unit u = b >> shift
 // at offset b & (unit - 1); the unit lives on column u % width at column
@@ -77,12 +96,7 @@ struct StripeStorage {
   constexpr uint64_t unit_blocks() const { return uint64_t{1} << unit_shift; }
   // Blocks of a VSEG of `vseg_blocks` blocks that column `column` holds.
   constexpr uint64_t column_blocks(uint64_t vseg_blocks, uint32_t column) const {
-    const uint64_t unit = unit_blocks();
-    const uint64_t row = unit * width;
-    const uint64_t rest = vseg_blocks % row;
-    const uint64_t before = uint64_t{column} * unit;
-    const uint64_t tail = rest > before ? (rest - before < unit ? rest - before : unit) : 0;
-    return vseg_blocks / row * unit + tail;
+    return stripe_column_blocks(width, unit_shift, vseg_blocks, column);
   }
 };
 
@@ -117,6 +131,24 @@ struct MirrorSide {
 struct MirrorStorage {
   uint8_t sides = 0;  // kMinMirrorSides .. kMaxMirrorSides
   std::array<MirrorSide, kMaxMirrorSides> side{};
+};
+
+// RAID 10: a stripe (as StripeStorage) whose `columns` are each a mirror of
+// `sides` sides (as MirrorStorage). VSEG block b is in column c at column
+// block k as for a stripe; it is at side s's start_lba + k on every side s
+// of column c. columns x sides is at most kMaxStorageElements.
+inline constexpr uint32_t kMaxStripeOfMirrorsColumns = kMaxStorageElements / kMinMirrorSides;
+struct StripeOfMirrorsStorage {
+  uint8_t columns = 0;     // 1 .. kMaxStripeOfMirrorsColumns
+  uint8_t sides = 0;       // per column: kMinMirrorSides .. and columns x sides <= 8
+  uint8_t unit_shift = 0;  // stripe unit = 1 << unit_shift blocks
+  std::array<MirrorStorage, kMaxStripeOfMirrorsColumns> column{};  // column[c].sides == sides
+
+  constexpr uint64_t unit_blocks() const { return uint64_t{1} << unit_shift; }
+  // Blocks of a VSEG of `vseg_blocks` blocks that each side of column `c` holds.
+  constexpr uint64_t column_blocks(uint64_t vseg_blocks, uint32_t c) const {
+    return stripe_column_blocks(columns, unit_shift, vseg_blocks, c);
+  }
 };
 
 // Where a VSEG-relative block lives, from StorageDescriptor::locate.
@@ -192,10 +224,7 @@ struct StorageDescriptor {
     d.payload[0] = m.sides;
     for (uint32_t i = 0; i < m.sides; ++i) {
       if (static_cast<uint8_t>(m.side[i].state) > kMaxSideState) return false;
-      StorageElement e = m.side[i].storage;
-      e.reserved =
-          static_cast<uint16_t>(static_cast<uint16_t>(m.side[i].state) << 8 | m.side[i].read_cost);
-      d.put_element(i, e);
+      d.put_element(i, side_element(m.side[i]));
     }
     *out = d;
     return true;
@@ -254,12 +283,93 @@ struct StorageDescriptor {
     return -1;
   }
 
+  // A stripe-of-mirrors descriptor; false (and *out untouched) if the
+  // columns, the sides per column, the unit or a side's state is out of
+  // range, or a column's side count differs from `sides`.
+  static constexpr bool make_stripe_of_mirrors(const StripeOfMirrorsStorage& s,
+                                               StorageDescriptor* out) {
+    if (s.columns == 0 || s.columns > kMaxStripeOfMirrorsColumns || s.sides < kMinMirrorSides ||
+        uint32_t{s.columns} * s.sides > kMaxStorageElements || s.unit_shift > kMaxStripeUnitShift) {
+      return false;
+    }
+    StorageDescriptor d;
+    d.kind = StorageKind::kStripeOfMirrors;
+    d.payload[0] = static_cast<uint8_t>(s.columns * s.sides);
+    d.payload[1] = s.unit_shift;
+    d.payload[2] = s.sides;
+    for (uint32_t c = 0; c < s.columns; ++c) {
+      if (s.column[c].sides != s.sides) return false;
+      for (uint32_t i = 0; i < s.sides; ++i) {
+        if (static_cast<uint8_t>(s.column[c].side[i].state) > kMaxSideState) return false;
+        d.put_element(c * s.sides + i, side_element(s.column[c].side[i]));
+      }
+    }
+    *out = d;
+    return true;
+  }
+  // The stripe-of-mirrors descriptor; false unless kind == kStripeOfMirrors
+  // and it is well formed.
+  constexpr bool stripe_of_mirrors(StripeOfMirrorsStorage* out) const {
+    if (kind != StorageKind::kStripeOfMirrors || !valid()) return false;
+    StripeOfMirrorsStorage s;
+    s.sides = payload[2];
+    s.columns = static_cast<uint8_t>(payload[0] / s.sides);
+    s.unit_shift = payload[1];
+    for (uint32_t c = 0; c < s.columns; ++c) {
+      if (!column_mirror(c).mirror(&s.column[c])) return false;
+    }
+    *out = s;
+    return true;
+  }
+  // Column `c` of a stripe of mirrors as a mirror descriptor (its sides'
+  // start_lba count column blocks, from locate_column); kind kNone for other
+  // kinds or a column out of range.
+  constexpr StorageDescriptor column_mirror(uint32_t c) const {
+    StorageDescriptor d;
+    if (kind != StorageKind::kStripeOfMirrors || !valid()) return d;
+    const uint32_t sides = payload[2];
+    if (c >= payload[0] / sides) return d;
+    d.kind = StorageKind::kMirror;
+    d.payload[0] = static_cast<uint8_t>(sides);
+    for (uint32_t i = 0; i < sides; ++i)
+      d.put_element(i, element(c * sides + i));
+    return d;
+  }
+  // A stripe of mirrors' sides per column (0 for other kinds).
+  constexpr uint32_t sides_per_column() const {
+    return kind == StorageKind::kStripeOfMirrors && valid() ? payload[2] : 0;
+  }
+  // Whether writes go to several sides: a mirror or a stripe of mirrors.
+  constexpr bool mirrored() const {
+    return (kind == StorageKind::kMirror || kind == StorageKind::kStripeOfMirrors) && valid();
+  }
+  // The stripe column holding VSEG block `vseg_lba` (a stripe or a stripe of
+  // mirrors; kUnsupported otherwise): element is the column, target.start_lba
+  // the block within the column (from its start_lba; port_id and lun zero),
+  // run the blocks to the end of the stripe unit.
+  constexpr Location locate_column(uint64_t vseg_lba) const {
+    Location l;
+    if (!valid()) return l;
+    uint32_t width = 0;
+    if (kind == StorageKind::kStripe) width = payload[0];
+    if (kind == StorageKind::kStripeOfMirrors) width = payload[0] / payload[2];
+    if (width == 0) return l;
+    const uint32_t shift = payload[1];
+    const uint64_t mask = (uint64_t{1} << shift) - 1;
+    const uint64_t unit = vseg_lba >> shift;
+    const uint64_t offset = vseg_lba & mask;
+    l.status = LocateStatus::kOk;
+    l.element = static_cast<uint8_t>(unit % width);
+    l.target.start_lba = ((unit / width) << shift) + offset;
+    l.run = mask + 1 - offset;
+    return l;
+  }
+
   // Whether the payload is well formed for its kind. Kinds without a layout
   // yet are well formed (they fault); an unknown kind is not.
   constexpr bool valid() const {
     switch (kind) {
       case StorageKind::kNone:
-      case StorageKind::kStripeOfMirrors:
       case StorageKind::kJournal:
         return true;
       case StorageKind::kSimple:
@@ -267,13 +377,13 @@ struct StorageDescriptor {
       case StorageKind::kStripe:
         return payload[0] >= 1 && payload[0] <= kMaxStripeColumns &&
                payload[1] <= kMaxStripeUnitShift;
-      case StorageKind::kMirror: {
-        if (payload[0] < kMinMirrorSides || payload[0] > kMaxMirrorSides) return false;
-        for (uint32_t i = 0; i < payload[0]; ++i) {
-          if (payload[kHeaderBytes + i * kElementBytes + 6] > kMaxSideState) return false;
-        }
-        return true;
-      }
+      case StorageKind::kMirror:
+        return payload[0] >= kMinMirrorSides && payload[0] <= kMaxMirrorSides &&
+               side_states_valid();
+      case StorageKind::kStripeOfMirrors:
+        return payload[2] >= kMinMirrorSides && payload[0] >= payload[2] &&
+               payload[0] <= kMaxStorageElements && payload[0] % payload[2] == 0 &&
+               payload[1] <= kMaxStripeUnitShift && side_states_valid();
     }
     return false;
   }
@@ -282,7 +392,7 @@ struct StorageDescriptor {
   // learn which disks an entry needs and to fill in their port IDs.
   constexpr uint32_t element_count() const {
     return (kind == StorageKind::kSimple || kind == StorageKind::kStripe ||
-            kind == StorageKind::kMirror) &&
+            kind == StorageKind::kMirror || kind == StorageKind::kStripeOfMirrors) &&
                    valid()
                ? payload[0]
                : 0;
@@ -314,22 +424,28 @@ struct StorageDescriptor {
       return l;
     }
     if (kind != StorageKind::kStripe) return l;
-    const uint32_t width = payload[0];
-    const uint32_t shift = payload[1];
-    const uint64_t mask = (uint64_t{1} << shift) - 1;
-    const uint64_t unit = vseg_lba >> shift;
-    const uint64_t offset = vseg_lba & mask;
-    l.status = LocateStatus::kOk;
-    l.element = static_cast<uint8_t>(unit % width);
+    l = locate_column(vseg_lba);
+    const uint64_t column_lba = l.target.start_lba;
     l.target = element(l.element);
-    l.target.start_lba += ((unit / width) << shift) + offset;
-    l.run = mask + 1 - offset;
+    l.target.start_lba += column_lba;
     return l;
   }
 
   friend constexpr bool operator==(const StorageDescriptor&, const StorageDescriptor&) = default;
 
  private:
+  static constexpr StorageElement side_element(const MirrorSide& s) {
+    StorageElement e = s.storage;
+    e.reserved = static_cast<uint16_t>(static_cast<uint16_t>(s.state) << 8 | s.read_cost);
+    return e;
+  }
+  // Every element's side state (byte 6 of the element) is a known one.
+  constexpr bool side_states_valid() const {
+    for (uint32_t i = 0; i < payload[0]; ++i) {
+      if (payload[kHeaderBytes + i * kElementBytes + 6] > kMaxSideState) return false;
+    }
+    return true;
+  }
   constexpr void put_element(uint32_t i, const StorageElement& e) {
     const size_t at = kHeaderBytes + i * kElementBytes;
     store(at, 4, e.port_id & kPortIdMask);
