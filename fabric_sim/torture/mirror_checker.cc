@@ -42,7 +42,7 @@ bool MirrorChecker::failed_unit(size_t volume, uint64_t unit) const {
 std::optional<Violation> MirrorChecker::check(const Fabric& fabric, SimTime now) {
   for (const TortureVseg& v : scenario_.vsegs) {
     const VsegPlace& place = v.place[0];
-    if (!place.mirrored()) continue;
+    if (!place.split_writes()) continue;
     const VolumeConfig& vol = scenario_.topology.volumes[v.volume];
     const uint32_t bs = vol.block_size;
     const uint64_t per_block = bs / kStampUnit;
@@ -58,11 +58,12 @@ std::optional<Violation> MirrorChecker::check(const Fabric& fabric, SimTime now)
         continue;
       }
       ++compared_;
-      const PlaceElement& s0 = place.sides[0];
-      fabric.disk(s0.disk)->store(s0.lun)->read((s0.lba + b) * bs, first);
-      for (size_t i = 1; i < place.sides.size(); ++i) {
-        const PlaceElement& si = place.sides[i];
-        fabric.disk(si.disk)->store(si.lun)->read((si.lba + b) * bs, other);
+      const std::vector<PlaceElement> copies = place.copies_of(b);
+      const PlaceElement& s0 = copies[0];
+      fabric.disk(s0.disk)->store(s0.lun)->read(s0.lba * bs, first);
+      for (size_t i = 1; i < copies.size(); ++i) {
+        const PlaceElement& si = copies[i];
+        fabric.disk(si.disk)->store(si.lun)->read(si.lba * bs, other);
         if (other == first) continue;
         Violation out;
         out.invariant = kMirror;
@@ -70,8 +71,7 @@ std::optional<Violation> MirrorChecker::check(const Fabric& fabric, SimTime now)
         out.summary = fmt::format(
             "volume {} LBA {}: mirror side {} ({} LUN {} LBA {}) differs from side 0 ({} LUN {} "
             "LBA {}), and no write to the block failed",
-            vol.name, v.volume_lba + b, i, si.disk, si.lun, si.lba + b, s0.disk, s0.lun,
-            s0.lba + b);
+            vol.name, v.volume_lba + b, i, si.disk, si.lun, si.lba, s0.disk, s0.lun, s0.lba);
         for (uint64_t u = 0; u < per_block; ++u) {
           const auto at = static_cast<size_t>(u * kStampUnit);
           out.history.push_back(fmt::format("unit {}: side 0 holds {}, side {} holds {}", unit + u,

@@ -39,15 +39,17 @@ const char* fault_kind_name(FaultKind kind) {
 }
 
 PlaceElement VsegPlace::element(size_t i) const {
+  if (raid10()) return column_sides[i / sides_per_column()][i % sides_per_column()];
   return striped() ? columns[i] : mirrored() ? sides[i] : PlaceElement{disk, lun, lba};
 }
 
 uint64_t VsegPlace::element_blocks(size_t i, uint64_t vseg_blocks) const {
   if (!striped()) return vseg_blocks;  // the one element, or every side, holds all
+  const size_t column = i / sides_per_column();
   const uint64_t unit = uint64_t{1} << unit_shift;
   const uint64_t row = unit * columns.size();
   const uint64_t rest = vseg_blocks % row;
-  const uint64_t before = i * unit;
+  const uint64_t before = column * unit;
   return vseg_blocks / row * unit + (rest > before ? std::min(unit, rest - before) : 0);
 }
 
@@ -61,11 +63,29 @@ PlaceElement VsegPlace::locate(uint64_t block) const {
   return e;
 }
 
+std::vector<PlaceElement> VsegPlace::copies_of(uint64_t block) const {
+  if (mirrored()) {
+    std::vector<PlaceElement> out;
+    for (const PlaceElement& s : sides)
+      out.push_back(PlaceElement{s.disk, s.lun, s.lba + block});
+    return out;
+  }
+  if (!raid10()) return {locate(block)};
+  const PlaceElement first = locate(block);
+  const size_t column = (block >> unit_shift) % columns.size();
+  const uint64_t column_block = first.lba - columns[column].lba;
+  std::vector<PlaceElement> out;
+  for (const PlaceElement& s : column_sides[column])
+    out.push_back(PlaceElement{s.disk, s.lun, s.lba + column_block});
+  return out;
+}
+
 uint64_t VsegPlace::block_at(size_t i, uint64_t element_block) const {
   if (!striped()) return element_block;
+  const size_t column = i / sides_per_column();
   const uint64_t row = element_block >> unit_shift;
   const uint64_t offset = element_block & ((uint64_t{1} << unit_shift) - 1);
-  return ((row * columns.size() + i) << unit_shift) + offset;
+  return ((row * columns.size() + column) << unit_shift) + offset;
 }
 
 namespace {
@@ -266,6 +286,10 @@ class Generator {
           if (striping && stripes.uniform(2) == 0) stripe(stripes, vol.block_size, &seg, &tv);
           if (mirroring && !tv.place[0].striped() && mirrors.uniform(2) == 0)
             mirror(mirrors, vol.block_size, &seg, &tv);
+          // A stripe of up to 4 columns may become a stripe of mirrors.
+          if (mirroring && tv.place[0].striped() && tv.place[0].columns.size() <= 4 &&
+              mirrors.uniform(2) == 0)
+            mirror_columns(mirrors, vol.block_size, &seg, &tv);
           out_.vsegs.push_back(tv);
           vol.vsegs.push_back(seg);
           volume_lba += seg.blocks;
@@ -343,6 +367,35 @@ class Generator {
     seg->disk.clear();
     seg->lun = 0;
     seg->lba = 0;
+  }
+
+  // RAID 10: each column of the striped VSEG gets a second side (a third
+  // with 2 columns or fewer, sometimes), on another disk when there is one,
+  // from the upper halves of the LUNs.
+  void mirror_columns(Rng& r, uint32_t block_size, VsegConfig* seg, TortureVseg* tv) {
+    VsegPlace& home = tv->place[0];
+    const size_t per = home.columns.size() <= 2 && r.uniform(3) == 0 ? 3 : 2;
+    const std::vector<std::pair<size_t, uint16_t>> luns = luns_of(block_size);
+    home.column_sides.resize(home.columns.size());
+    for (size_t c = 0; c < home.columns.size(); ++c) {
+      std::vector<PlaceElement>& sides = home.column_sides[c];
+      sides.push_back(home.columns[c]);
+      const uint64_t blocks = home.element_blocks(c, seg->blocks);
+      for (size_t s = 1; s < per; ++s) {
+        const auto [disk, lun] = luns[r.uniform(luns.size())];
+        uint64_t& next = upper_free(r, disk, lun);
+        sides.push_back(PlaceElement{out_.topology.disks[disk].name, lun, next});
+        next += blocks + r.uniform(64);
+      }
+      StripeColumnConfig& column = seg->stripe->columns[c];
+      MirrorConfig m;
+      for (const PlaceElement& side : sides)
+        m.sides.push_back(MirrorSideConfig{side.disk, side.lun, side.lba, 0});
+      column.mirror = std::move(m);
+      column.disk.clear();
+      column.lun = 0;
+      column.lba = 0;
+    }
   }
 
   // The LUNs (disk index, LUN) with blocks of `block_size`.
@@ -453,7 +506,7 @@ class Generator {
   // (figures 16-17) is for. From its own stream, after the hosts' draws.
   void hot_spot() {
     if (std::none_of(out_.vsegs.begin(), out_.vsegs.end(),
-                     [](const TortureVseg& v) { return v.place[0].mirrored(); }))
+                     [](const TortureVseg& v) { return v.place[0].split_writes(); }))
       return;
     Rng r = stream("mirrors/hot_spot");
     if (r.uniform(2) != 0) return;
@@ -630,9 +683,9 @@ class Generator {
           // its write authority yet (cp/README.md): mirrors get none. The
           // redraws happen only in scenarios with mirrors.
           if (!std::any_of(out_.vsegs.begin(), out_.vsegs.end(),
-                           [](const TortureVseg& v) { return !v.place[0].mirrored(); }))
+                           [](const TortureVseg& v) { return !v.place[0].split_writes(); }))
             continue;
-          while (out_.vsegs[op.vseg].place[0].mirrored())
+          while (out_.vsegs[op.vseg].place[0].split_writes())
             op.vseg = r.uniform(out_.vsegs.size());
           const TortureVseg& v = out_.vsegs[op.vseg];
           const VsegConfig& seg = vseg_config(v);
@@ -737,6 +790,17 @@ std::string describe_scenario(const TortureScenario& s) {
       for (const PlaceElement& c : v.place[0].columns)
         home += fmt::format(" {} LUN {} LBA {};", c.disk, c.lun, c.lba);
       home.pop_back();
+    }
+    if (v.place[0].raid10()) {
+      home = fmt::format("a stripe of {}-block units over mirrors of",
+                         uint64_t{1} << v.place[0].unit_shift);
+      for (const std::vector<PlaceElement>& column : v.place[0].column_sides) {
+        home += " (";
+        for (const PlaceElement& side : column)
+          home += fmt::format("{} LUN {} LBA {}, ", side.disk, side.lun, side.lba);
+        home.resize(home.size() - 2);
+        home += ")";
+      }
     }
     if (v.place[0].mirrored()) {
       home = "a mirror of";

@@ -46,25 +46,37 @@ struct PlaceElement {
 // striped VSEG's own place is its stripe (RAID 0): VSEG block b is in stripe
 // unit u = b >> unit_shift, on column u mod N at column block
 // ((u / N) << unit_shift) + (b & (2^unit_shift - 1)). A mirrored VSEG's own
-// place is its sides (RAID 1): VSEG block b is at every side's lba + b.
-// Shadow areas are never striped or mirrored.
+// place is its sides (RAID 1): VSEG block b is at every side's lba + b. A
+// stripe of mirrors (RAID 10) is a stripe whose column c is mirrored on
+// column_sides[c] (the first of them columns[c]): the column block is on
+// every side of the column. Shadow areas are never striped or mirrored.
 struct VsegPlace {
   std::string disk;
   uint16_t lun = 0;
   uint64_t lba = 0;  // disk block of VSEG block 0 (unstriped)
   uint8_t unit_shift = 0;
-  std::vector<PlaceElement> columns;  // empty: not striped
-  std::vector<PlaceElement> sides;    // empty: not mirrored
+  std::vector<PlaceElement> columns;                    // empty: not striped
+  std::vector<PlaceElement> sides;                      // empty: not mirrored
+  std::vector<std::vector<PlaceElement>> column_sides;  // empty: not RAID 10
 
   bool striped() const { return !columns.empty(); }
   bool mirrored() const { return !sides.empty(); }
-  // The elements: one, the columns or the sides.
-  size_t elements() const { return striped() ? columns.size() : mirrored() ? sides.size() : 1; }
+  bool raid10() const { return !column_sides.empty(); }
+  // Writes go to several copies (a mirror or a stripe of mirrors).
+  bool split_writes() const { return mirrored() || raid10(); }
+  size_t sides_per_column() const { return raid10() ? column_sides[0].size() : 1; }
+  // The elements: one, the columns (RAID 10: every side of every column,
+  // column-major) or the sides.
+  size_t elements() const {
+    return striped() ? columns.size() * sides_per_column() : mirrored() ? sides.size() : 1;
+  }
   PlaceElement element(size_t i) const;
   // Blocks of a VSEG of `vseg_blocks` blocks on element `i`.
   uint64_t element_blocks(size_t i, uint64_t vseg_blocks) const;
   // The disk block of VSEG block `block` (a mirror: on its first side).
   PlaceElement locate(uint64_t block) const;
+  // Every disk block holding VSEG block `block`: one, or one per side.
+  std::vector<PlaceElement> copies_of(uint64_t block) const;
   // The VSEG block at block `element_block` of element `i` (the inverse).
   uint64_t block_at(size_t i, uint64_t element_block) const;
 };

@@ -447,7 +447,7 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   r.faults_injected = faults_injected_;
   for (const TortureVseg& v : scenario_.vsegs) {
     r.striped_vsegs += v.place[0].striped() ? 1 : 0;
-    r.mirrored_vsegs += v.place[0].mirrored() ? 1 : 0;
+    r.mirrored_vsegs += v.place[0].split_writes() ? 1 : 0;
   }
   r.mirror_blocks_compared = mirror_.blocks_compared();
   for (const DiskConfig& d : scenario_.topology.disks)

@@ -29,7 +29,7 @@ struct TortureRunResult {
   // I/Os the FPs faulted to their CPs for crossing stripe units
   // (fpapi::FaultKind::kSpansStripeUnits), all switches.
   uint64_t spans_stripe_units = 0;
-  uint64_t mirrored_vsegs = 0;          // VSEGs of the scenario laid out as mirrors
+  uint64_t mirrored_vsegs = 0;          // VSEGs laid out as mirrors or stripes of mirrors
   uint64_t serializations = 0;          // writes faulted for serialization (kSerialization)
   uint64_t mirror_blocks_compared = 0;  // mirror blocks whose sides the end check compared
   uint64_t multipath_disks = 0;         // disks with more than one port
