@@ -141,6 +141,35 @@ struct StripeDef {
   std::vector<StripeColumnDef> columns;  // 1 .. map::kMaxStripeColumns
 };
 
+// A journaled VSEG (the write-journaling primitive): its blocks on the data
+// range (disk_wwpn, lun, lba), and a journal area of `area_blocks` blocks of
+// LUN `journal_lun` of disk `journal_wwpn` from `journal_lba`, carved into
+// journals of `journal_blocks` blocks each. Every port FP writing the VSEG
+// gets a journal of its own, the CP one for its own writes; full ones are
+// sealed for a consumer (ControlPath::sealed_journals).
+struct JournalDef {
+  uint64_t disk_wwpn = 0;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+  uint64_t journal_wwpn = 0;
+  uint16_t journal_lun = 0;
+  uint64_t journal_lba = 0;
+  uint64_t area_blocks = 0;
+  uint32_t journal_blocks = 0;
+};
+
+// A journal of a journaled VSEG: `blocks` blocks of LUN `lun` of disk
+// `disk_wwpn` from `lba`, its records tagged with `journal_id`
+// (splitpath/map/journal_record.h).
+struct JournalInfo {
+  uint32_t vseg_id = 0;
+  uint16_t journal_id = 0;
+  uint64_t disk_wwpn = 0;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+  uint32_t blocks = 0;
+};
+
 // A VSEG on one disk range (disk_wwpn, lun, lba), or striped over several
 // (`stripe`), or mirrored on several (`mirror`); with either, disk_wwpn, lun
 // and lba are unused.
@@ -157,6 +186,7 @@ struct VsegDef {
   // keeps a redirect entry per path and fails over between them.
   std::vector<uint64_t> alternate_paths = {};
   std::optional<MirrorDef> mirror = std::nullopt;
+  std::optional<JournalDef> journal = std::nullopt;  // then disk_wwpn, lun and lba are unused
 };
 
 // A virtual volume (LV, figure 10): its VSEGs in LBA order.
@@ -235,6 +265,11 @@ struct CpStats {
   // writes the CP held back behind an overlapping one of its own.
   uint64_t mirror_revokes = 0;
   uint64_t mirror_write_waits = 0;
+  // Journals (the write-journaling primitive): journals sealed full and
+  // replaced (a port FP's after kJournalFull, or the CP's own), and sealed
+  // journals reused before a consumer released them (their records lost).
+  uint64_t journal_swaps = 0;
+  uint64_t journals_recycled = 0;
 };
 
 class ControlPath {
@@ -269,6 +304,15 @@ class ControlPath {
   void change_mapping(const MappingChange& change, std::function<void(bool)> done);
 
   const CpStats& stats() const;
+  // Journaled VSEGs: the journals sealed full, oldest first, not yet
+  // released (a consumer reads their records, then releases them for
+  // reuse); and the journals in use (each port FP's and the CP's, plus full
+  // ones whose writes are still out), whose records so far are valid.
+  std::vector<JournalInfo> sealed_journals() const;
+  std::vector<JournalInfo> active_journals() const;
+  // Returns a sealed journal to its VSEG's free journals; false if unknown.
+  bool release_journal(uint32_t vseg_id, uint16_t journal_id);
+
   // The N_Port ID fabricated for a virtual target, 0 if unknown.
   uint32_t target_port_id(const std::string& target_name) const;
 

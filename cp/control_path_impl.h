@@ -5,8 +5,10 @@
 //   virtual_target.cc     host ELS/ABTS as virtual target, target commands
 //   virtual_initiator.cc  resolving backing disks, PLOGI/PRLI from each port
 //   restrictive_update.cc change_mapping (revoke, drain, change, reload)
-//   mirror_authority.cc   who may write a mirror extent: one FP or the CP
-//                         (serialization, figure 17)
+//   mirror_authority.cc   who may write a mirror (or journaled) extent: one
+//                         FP or the CP (serialization, figure 17)
+//   journal.cc            journaled VSEGs' journals: one per port FP and one
+//                         for the CP, swapped when full, sealed for a consumer
 // Everything runs on the CP's one thread of control (the environment's event
 // loop); nothing here locks.
 #pragma once
@@ -69,6 +71,36 @@ struct Leg {
   uint64_t start = 0;  // VSEG-relative
   uint64_t blocks = 0;
   bool mirror_write = false;  // one side's copy of a write to a mirror
+  bool cp_journal = false;    // a record in the CP's journal `journal_id`
+  uint16_t journal_id = 0;
+};
+
+// One journal of a journaled VSEG's area: journal_blocks blocks from `lba`.
+struct CpJournal {
+  uint16_t id = 0;
+  uint64_t lba = 0;
+};
+
+// The journals of one journaled VSEG (journal.cc).
+struct JournalSet {
+  std::deque<uint64_t> free;           // first blocks of unused journals
+  std::deque<CpJournal> sealed;        // full, oldest first, until released
+  std::map<uint32_t, CpJournal> port;  // each port FP's journal
+  // A port whose journal is being swapped: its entry was removed, the CP
+  // waits for the FP's I/Os into the VSEG to drain.
+  struct Swap {
+    uint64_t id = 0;
+    uint64_t started_by_ns = 0;
+  };
+  std::map<uint32_t, Swap> swapping;
+  // The CP's own journal: its pointer and next sequence number, and the
+  // record legs out in each CP journal (a full one is sealed once it has none).
+  std::optional<CpJournal> cp;
+  uint32_t cp_used = 0;
+  uint32_t cp_seq = 0;
+  std::map<uint16_t, uint32_t> cp_legs_out;
+  std::vector<CpJournal> cp_full;  // full, legs still out
+  uint16_t next_id = 1;
 };
 
 // Write authority over one extent of a mirrored VSEG (figures 16-17): at most
@@ -189,7 +221,9 @@ struct ControlPath::Impl {
   uint64_t next_failover_attempt = 1;
   std::map<MirrorExtentKey, MirrorAuthority> mirror_authority;
   uint64_t next_revoke_id = 1;
-  uint32_t mirror_read_turn = 0;  // CP-owned reads of mirrors: round robin
+  uint32_t mirror_read_turn = 0;            // CP-owned reads of mirrors: round robin
+  std::map<uint32_t, JournalSet> journals;  // by VSEG id
+  uint64_t next_swap_id = 1;
 
   std::deque<Update> updates;  // front: in progress when `update_active`
   bool update_active = false;
@@ -293,6 +327,32 @@ struct ControlPath::Impl {
   void load_extent(uint32_t port, const Vseg& seg, const map::Extent& e);
   // Is `io` a WRITE whose first block lies on a mirrored VSEG?
   bool is_mirror_write(const fpapi::UpstreamIo& io) const;
+
+  // ---- journal.cc
+  // The journals of a journaled VSEG (its free list carved on first use).
+  JournalSet& journal_set(const Vseg& seg);
+  // An unused journal with a new id: a free one, else the oldest sealed one
+  // (journals_recycled); nullopt if every journal is in use.
+  std::optional<CpJournal> take_journal(const Vseg& seg);
+  // The entry `port`'s FP gets: for a journaled VSEG, its descriptor names
+  // that port's journal (taken now if it has none, or if the FP may have
+  // lost the entry and with it its pointer); FoR|FoW if no journal is free.
+  void patch_journal(uint32_t port, const Vseg& seg, map::RedirectIndex index,
+                     map::RedirectEntry* entry);
+  // kJournalFull from `port` (step 122): swap its journal (remove the entry,
+  // wait for its I/Os to drain, seal, give it a new one); the faulted write
+  // is the CP's.
+  void on_journal_full(uint32_t port, const fpapi::UpstreamIo& io);
+  void poll_journal_drain(uint32_t vseg_id, uint32_t port, uint64_t swap_id);
+  // Is `port`'s journal of `vseg_id` being swapped? (Its misses are queued.)
+  bool journal_swapping(uint32_t port, uint32_t vseg_id) const;
+  // A CP-owned write leg of `blocks` into journaled `seg`: where its record
+  // goes in the CP's journal (*lba) and its header; false if no journal is
+  // free (the I/O waits).
+  bool cp_journal_record(const Vseg& seg, const CpIo& io, const LegPlan& plan, uint64_t* lba,
+                         map::JournalRecordHeader* header);
+  // A record leg in the CP's journal `id` ended.
+  void cp_journal_leg_done(uint32_t vseg_id, uint16_t id);
 
   // ---- restrictive_update.cc
   void change_mapping(const MappingChange& change, std::function<void(bool)> done);

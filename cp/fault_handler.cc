@@ -53,6 +53,7 @@ void ControlPath::Impl::send_redirect(uint32_t port, const Vseg& seg, map::Redir
   m.redirect_index = index;
   m.vseg.id = seg.descriptor.id;
   m.redirect = fp_redirect(seg, index);
+  patch_journal(port, seg, index, &m.redirect);
   link.send_as(port, type, m);
   loaded_redirects.insert(redirect_key(port, seg.descriptor.id, index));
 }
@@ -77,8 +78,10 @@ void ControlPath::Impl::on_miss(uint32_t port, const fpapi::CpMappingMiss& miss)
   // The FP caches the whole extent: it must not overlap a range being
   // updated, and its disk must be logged in from this port.
   // A mirror extent goes to one FP at a time (mirror_authority.cc).
+  // A port whose journal is being swapped waits for its new one.
   if (e && !updating(seg->descriptor.id, e->start, e->length) &&
-      entry_ready(port, *seg, e->redirect_index) && grant_mirror_to_fp(port, *seg, *e)) {
+      !journal_swapping(port, seg->descriptor.id) && entry_ready(port, *seg, e->redirect_index) &&
+      grant_mirror_to_fp(port, *seg, *e)) {
     load_extent(port, *seg, *e);
     reply.action = fpapi::MissAction::kContinue;
   }
@@ -119,6 +122,9 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
       complete_check(port, io.utag, fc::sense_key::kIllegalRequest,
                      fc::asc::kLogicalUnitNotSupported.asc, fc::asc::kLogicalUnitNotSupported.ascq);
       return;
+    case FaultKind::kJournalFull:
+      on_journal_full(port, io);
+      return;
     case FaultKind::kDownstreamError: {
       // Figure 6: the disk's status and sense go to the host. A GOOD status
       // here means a transport-level failure (response code, residual); for
@@ -146,6 +152,7 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
         // The CP owned it: forget its legs (the FP has aborted them).
         for (auto l = legs.begin(); l != legs.end();) {
           if (l->second.io_key == key) {
+            if (l->second.cp_journal) cp_journal_leg_done(l->second.vseg_id, l->second.journal_id);
             legs.erase(l++);
           } else {
             ++l;
@@ -288,7 +295,25 @@ void ControlPath::Impl::pump(uint64_t key) {
       io.blocked = true;
       break;
     }
-    for (const LegTarget& t : targets) {
+    // A write to a journaled VSEG: a data leg, and a record in the CP's own
+    // journal that the FP prepends the header block to.
+    uint64_t record_lba = 0;
+    map::JournalRecordHeader record;
+    const Vseg* jseg = plan->journal ? metadata.vseg(plan->vseg_id) : nullptr;
+    if (plan->journal && (!jseg || !jseg->journal_area || targets.size() != 2)) {
+      io.failed = true;
+      io.status = fc::scsi_status::kCheckCondition;
+      io.sense = fixed_sense(fc::sense_key::kHardwareError, fc::asc::kInternalTargetFailure.asc,
+                             fc::asc::kInternalTargetFailure.ascq);
+      break;
+    }
+    if (plan->journal && !cp_journal_record(*jseg, io, *plan, &record_lba, &record)) {
+      io.blocked = true;  // no journal free: retried when one is released
+      break;
+    }
+    for (size_t ti = 0; ti < targets.size(); ++ti) {
+      const LegTarget& t = targets[ti];
+      const bool journal_leg = plan->journal && ti == 1;
       fpapi::FpDispatchIO d;
       d.dtag = next_dtag++;
       if (next_dtag == fpapi::kNoTag) next_dtag = 1;
@@ -301,9 +326,15 @@ void ControlPath::Impl::pump(uint64_t key) {
       d.data_length = plan->blocks * io.block_size;
       d.cdb = leg_cdb(io.write, t.storage.start_lba, plan->blocks, io.fua);
       d.copies = targets.size() > 1 ? static_cast<uint8_t>(targets.size()) : 0;
+      if (journal_leg) {
+        d.cdb = leg_cdb(true, record_lba, plan->blocks + 1, io.fua);
+        d.journal = 1;
+        map::encode_journal_header(record, d.journal_header.data());
+      }
       link.send(io.port, d);
       legs[d.dtag] =
-          Leg{key, plan->vseg_id, plan->vseg_lba, plan->blocks, io.write && plan->mirror};
+          Leg{key,         plan->vseg_id,    plan->vseg_lba, plan->blocks, io.write && plan->mirror,
+              journal_leg, record.journal_id};
       ++io.outstanding;
       ++stats.dispatched;
     }
@@ -347,6 +378,7 @@ void ControlPath::Impl::on_dispatch_complete(uint32_t port, const fpapi::CpDispa
   }
   const uint64_t key = l->second.io_key;
   const bool mirror_write = l->second.mirror_write;
+  if (l->second.cp_journal) cp_journal_leg_done(l->second.vseg_id, l->second.journal_id);
   legs.erase(l);
   auto it = ios.find(key);
   if (it == ios.end() || it->second.port != port) {

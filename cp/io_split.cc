@@ -49,7 +49,21 @@ std::optional<LegPlan> plan_leg(const Metadata& metadata, uint32_t lv_id, uint64
     run = col.run;
   }
   const bool mirror = m.mirror_sides() > 0;
-  if (mirror && !write) {
+  map::JournalStorage journal;
+  const bool journaled = entry.descriptor.journal(&journal) && disks.size() >= 2;
+  if (journaled) {
+    // Reads: the data element. Writes: the data element and the journal
+    // (its first block: the CP picks where the record goes).
+    loc.status = map::LocateStatus::kOk;
+    loc.element = 0;
+    loc.target = journal.data;
+    loc.target.start_lba += rel;
+    loc.run = write ? journal.capacity_blocks - 1 : ~uint64_t{0};
+    if (write) {
+      copies.push_back(LegTarget{disks[0], loc.target});
+      copies.push_back(LegTarget{disks[1], journal.journal});
+    }
+  } else if (mirror && !write) {
     const int side = m.read_side(read_turn);
     if (side >= 0) {
       loc = m.locate_side(static_cast<uint32_t>(side), side_lba);
@@ -69,7 +83,8 @@ std::optional<LegPlan> plan_leg(const Metadata& metadata, uint32_t lv_id, uint64
     }
   }
   LegPlan p;
-  p.mirror = mirror;
+  p.mirror = mirror || (journaled && write);
+  p.journal = journaled && write;
   p.extent_start = e->start;
   p.extent_length = e->length;
   p.vseg_id = seg->descriptor.id;

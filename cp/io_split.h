@@ -51,7 +51,11 @@ struct LegPlan {
   // A write to a mirror: every writable side, the first being disk/storage
   // above (write splitting: each gets the same data). Empty otherwise.
   std::vector<LegTarget> copies;
-  bool mirror = false;        // the entry's descriptor is a mirror or a stripe of mirrors
+  // The entry's descriptor is a mirror or a stripe of mirrors, or this is a
+  // write to a journal (split like one: serialized, copies = the data element
+  // and the journal element).
+  bool mirror = false;
+  bool journal = false;       // a write to a journaled VSEG: copies[1] is the journal
   uint32_t element = 0;       // the element disk/storage are (a stripe column, a mirror side)
   uint64_t extent_start = 0;  // VSEG-relative extent holding the leg
   uint64_t extent_length = 0;

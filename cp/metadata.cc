@@ -56,6 +56,9 @@ bool Metadata::add_volume(const VolumeDef& def, std::string* error) {
     if (!layout_of(v, what, &l.descriptor, &l.wwpns, &l.ranges, &layout_error)) {
       return fail(layout_error);
     }
+    if (!v.alternate_paths.empty() && v.journal) {
+      return fail(what + ": alternate paths are for simple VSEGs, not journaled ones");
+    }
     if (!v.alternate_paths.empty() && v.stripe) {
       return fail(what + ": alternate paths are for simple VSEGs, not striped ones");
     }
@@ -113,6 +116,11 @@ bool Metadata::add_volume(const VolumeDef& def, std::string* error) {
     seg.redirect_disk.push_back(disks[0]);
     seg.redirect_disks.push_back(std::move(disks));
     if (!v.alternate_paths.empty()) add_paths(v, def, &seg);
+    if (v.journal) {
+      seg.journal_area =
+          Vseg::JournalArea{v.journal->journal_wwpn, v.journal->journal_lun, v.journal->journal_lba,
+                            v.journal->area_blocks, v.journal->journal_blocks};
+    }
     seg.ranges = std::move(layouts[i].ranges);
     const uint64_t step = v.extent_blocks == 0 ? v.blocks : v.extent_blocks;
     for (uint64_t start = 0; start < v.blocks; start += step) {

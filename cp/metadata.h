@@ -54,6 +54,15 @@ struct Vseg {
     bool failback = false;             // VolumeDef::failback
   };
   std::optional<Multipath> multipath;
+  // A journaled VSEG: its journal area, carved into journals (journal.cc).
+  struct JournalArea {
+    uint64_t wwpn = 0;
+    uint16_t lun = 0;
+    uint64_t lba = 0;
+    uint64_t blocks = 0;
+    uint32_t journal_blocks = 0;
+  };
+  std::optional<JournalArea> journal_area;
 
   // The extent holding VSEG-relative block `lba`, or null.
   const map::Extent* extent_at(uint64_t lba) const;

@@ -21,8 +21,12 @@ namespace splitpath::cp {
 
 namespace {
 
+// A VSEG whose writes are split (a mirror, or a journal: its records must
+// replay in the order the writes were made).
 bool is_mirror(const Vseg& seg, map::RedirectIndex index) {
-  return index < seg.redirects.size() && seg.redirects[index].descriptor.mirrored();
+  return index < seg.redirects.size() &&
+         (seg.redirects[index].descriptor.mirrored() ||
+          seg.redirects[index].descriptor.kind == map::StorageKind::kJournal);
 }
 
 }  // namespace

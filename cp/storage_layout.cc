@@ -17,7 +17,9 @@ bool layout_of(const VsegDef& def, const std::string& what, map::StorageDescript
   disk_wwpns->clear();
   ranges->clear();
   if (def.stripe && def.mirror) return fail("both stripe and mirror");
+  if (def.journal && (def.stripe || def.mirror)) return fail("journaled and striped or mirrored");
   if (def.mirror) return mirror_layout_of(def, what, descriptor, disk_wwpns, ranges, error);
+  if (def.journal) return journal_layout_of(def, what, descriptor, disk_wwpns, ranges, error);
   if (!def.stripe) {
     if (def.disk_wwpn == 0) return fail("disk_wwpn is 0");
     if (def.lba + def.blocks < def.lba) return fail("lba + blocks overflows");
@@ -183,6 +185,46 @@ bool mirror_layout_of(const VsegDef& def, const std::string& what,
     ranges->push_back(r);
   }
   if (!map::StorageDescriptor::make_mirror(ms, descriptor)) return fail("mirror is malformed");
+  return true;
+}
+
+bool journal_layout_of(const VsegDef& def, const std::string& what,
+                       map::StorageDescriptor* descriptor, std::vector<uint64_t>* disk_wwpns,
+                       std::vector<PhysicalRange>* ranges, std::string* error) {
+  auto fail = [&](std::string msg) {
+    if (error) *error = absl::StrFormat("%s: %s", what, msg);
+    return false;
+  };
+  disk_wwpns->clear();
+  ranges->clear();
+  const JournalDef& j = *def.journal;
+  if (j.disk_wwpn == 0) return fail("journal data disk_wwpn is 0");
+  if (j.journal_wwpn == 0) return fail("journal disk_wwpn is 0");
+  if (j.lba + def.blocks < j.lba) return fail("journal data lba + blocks overflows");
+  if (j.journal_lba + j.area_blocks < j.journal_lba) {
+    return fail("journal area lba + blocks overflows");
+  }
+  if (j.journal_blocks < map::kMinJournalBlocks) {
+    return fail(absl::StrFormat("journal_blocks %u is below %u (one record of one block)",
+                                j.journal_blocks, map::kMinJournalBlocks));
+  }
+  // Each port FP, the CP and a spare for swaps need one at least.
+  if (j.area_blocks / j.journal_blocks < 2) {
+    return fail(absl::StrFormat("journal area of %u blocks holds fewer than 2 journals of %u",
+                                j.area_blocks, j.journal_blocks));
+  }
+  const PhysicalRange data{j.disk_wwpn, j.lun, j.lba, def.blocks};
+  const PhysicalRange area{j.journal_wwpn, j.journal_lun, j.journal_lba, j.area_blocks};
+  if (data.overlaps(area)) return fail("journal area overlaps the data range");
+  map::JournalStorage js;
+  js.data = map::StorageElement{0, j.lun, 0, j.lba};
+  js.journal = map::StorageElement{0, j.journal_lun, 0, j.journal_lba};
+  js.capacity_blocks = j.journal_blocks;
+  if (!map::StorageDescriptor::make_journal(js, descriptor)) return fail("journal is malformed");
+  disk_wwpns->push_back(j.disk_wwpn);
+  disk_wwpns->push_back(j.journal_wwpn);
+  ranges->push_back(data);
+  ranges->push_back(area);
   return true;
 }
 

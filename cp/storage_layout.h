@@ -53,4 +53,13 @@ bool mirror_layout_of(const VsegDef& def, const std::string& what,
                       map::StorageDescriptor* descriptor, std::vector<uint64_t>* disk_wwpns,
                       std::vector<PhysicalRange>* ranges, std::string* error);
 
+// The same for a journaled VSEG (def.journal): the descriptor names the data
+// range and the first journal of the area (the CP gives each FP its own);
+// ranges: the data range and the whole journal area. False if a disk_wwpn
+// is 0, a range overflows, a journal cannot hold one record, the area holds
+// fewer than 2 journals, or the area overlaps the data.
+bool journal_layout_of(const VsegDef& def, const std::string& what,
+                       map::StorageDescriptor* descriptor, std::vector<uint64_t>* disk_wwpns,
+                       std::vector<PhysicalRange>* ranges, std::string* error);
+
 }  // namespace splitpath::cp

@@ -133,6 +133,9 @@ void FastPath::Impl::classify_mapped(Upstream& u, bool after_miss) {
     return dispatch_mirror(u, *slot, r->descriptor.column_mirror(col.element),
                            col.target.start_lba);
   }
+  if (r->descriptor.kind == map::StorageKind::kJournal && r->descriptor.valid()) {
+    return dispatch_journal(u, *slot);
+  }
   const map::Location loc = r->descriptor.locate(u.start);
   if (loc.status != map::LocateStatus::kOk) return queue_to_cp(u, FaultKind::kCapacity);
   if (u.blocks > loc.run) return queue_to_cp(u, FaultKind::kSpansStripeUnits);

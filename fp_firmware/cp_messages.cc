@@ -172,12 +172,14 @@ CpResult FastPath::Impl::on_cp_message(uint32_t raw_type, std::span<const uint8_
       Upstream* u = nullptr;
       bool ok = m.cdb_length > 0 && m.cdb_length <= fpapi::kCdbSize &&
                 (m.copies <= 1 || (m.copies <= map::kMaxMirrorSides && m.utag != fpapi::kNoTag &&
-                                   m.direction == fpapi::DataDirection::kWrite));
+                                   m.direction == fpapi::DataDirection::kWrite)) &&
+                (m.journal == 0 || m.copies >= 2);
       if (m.utag != fpapi::kNoTag) {
         u = up_by_utag(m.utag);
         ok = ok && u != nullptr && u->state == Upstream::State::kCp &&
              u->legs < config.max_legs_per_io &&
-             uint64_t{m.upstream_offset} + m.data_length <= u->io.data_length;
+             uint64_t{m.upstream_offset} + m.data_length <= u->io.data_length &&
+             (m.journal == 0 || u->block_size >= map::kJournalHeaderBytes);
       } else {
         ok = ok && (m.direction == fpapi::DataDirection::kNone || m.data_length == 0);
       }
@@ -185,6 +187,13 @@ CpResult FastPath::Impl::on_cp_message(uint32_t raw_type, std::span<const uint8_
       sp_hal_buf* buf = ok ? alloc_buf() : nullptr;
       if (ok && buf == nullptr) return CpResult::kRetry;
       Downstream* d = ok ? down_alloc(u) : nullptr;
+      // A journal leg's header block waits in a buffer of its own.
+      if (d != nullptr && m.journal != 0 &&
+          !hold_journal_header(*d, m.journal_header.data(), u->block_size)) {
+        down_release(*d);
+        free_buf(buf);
+        return CpResult::kRetry;
+      }
       if (d == nullptr) {
         if (buf != nullptr) free_buf(buf);
         fpapi::CpDispatchIOComplete c;

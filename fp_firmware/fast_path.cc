@@ -27,7 +27,7 @@ uint32_t pow2_at_least(uint32_t n) {
 // The byte offsets of every fixed table in table memory, in carving order.
 struct Layout {
   size_t impl = 0, up = 0, down = 0, exposures = 0, initiators = 0, targets = 0, vsegs = 0,
-         redirects = 0, redirect_hash = 0, outbox = 0, held = 0, end = 0;
+         redirects = 0, redirect_hash = 0, outbox = 0, journal_headers = 0, held = 0, end = 0;
   uint32_t redirect_hash_size = 0;
 };
 
@@ -50,6 +50,7 @@ Layout layout_for(const FastPathConfig& c) {
   l.redirect_hash_size = pow2_at_least(c.redirect_capacity * 2);
   l.redirect_hash = take(sizeof(uint32_t) * l.redirect_hash_size);
   l.outbox = take(sizeof(OutMsg) * c.outbox_capacity);
+  l.journal_headers = take(sizeof(sp_hal_buf*) * c.downstream_capacity);
   l.held = take(sizeof(sp_hal_buf*) * c.held_frame_capacity);
   l.end = at;
   return l;
@@ -122,6 +123,9 @@ InitStatus FastPath::init(const sp_hal* c_hal, const FastPathConfig& config) {
   p->redirect_hash = reinterpret_cast<uint32_t*>(mem + l.redirect_hash);
   p->redirect_hash_size = l.redirect_hash_size;
   p->outbox = reinterpret_cast<OutMsg*>(mem + l.outbox);
+  p->journal_headers = reinterpret_cast<sp_hal_buf**>(mem + l.journal_headers);
+  for (uint32_t i = 0; i < config.downstream_capacity; ++i)
+    p->journal_headers[i] = nullptr;
   p->held = reinterpret_cast<sp_hal_buf**>(mem + l.held);
 
   for (uint32_t i = 0; i < config.upstream_capacity; ++i) {

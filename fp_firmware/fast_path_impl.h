@@ -77,10 +77,14 @@ struct Downstream {
   // 1: the remap of `upstream` (or a side of its write split); 0: an
   // FPDispatchIO leg.
   uint8_t remap : 1 = 0;
+  // A journal leg: its wire offsets are the host's plus one header block
+  // (Impl::journal_headers holds the header until the target asks for it).
+  uint8_t journal : 1 = 0;
   // Write splitting: the legs of `upstream` with the same upstream_offset and
-  // data_length that all receive the same host data (the sides of a mirror),
-  // `copies` of them; 0 or 1: this leg alone.
-  uint8_t copies : 7 = 0;
+  // data_length that all receive the same host data (the sides of a mirror,
+  // or a journal's data and journal legs), `copies` of them; 0 or 1: this
+  // leg alone.
+  uint8_t copies : 6 = 0;
   fpapi::DataDirection direction = fpapi::DataDirection::kNone;
   uint8_t generation = 0;               // times the entry was handed out (modulo 256)
   uint16_t rx_id = fc::kUnassignedXid;  // the target's, from its first frame
@@ -128,6 +132,11 @@ struct Redirect {
   map::RedirectIndex index = 0;
   uint8_t used = 0;
   uint8_t read_turn = 0;  // a mirror's next read side in round robin
+  uint16_t reserved = 0;
+  // A journal's pointer: blocks of it used, and the next record's sequence
+  // number; both 0 when the CP adds the entry or replaces its descriptor.
+  uint32_t journal_used = 0;
+  uint32_t journal_seq = 0;
   map::RedirectEntry entry;
 };
 
@@ -183,6 +192,10 @@ struct FastPath::Impl {
   uint32_t out_head = 0;
   uint32_t out_count = 0;
   uint64_t outbox_lost = 0;  // messages dropped because the outbox was full
+
+  // Per downstream entry: a journal leg's header block, built at dispatch
+  // and sent when the target first asks for data (null otherwise).
+  sp_hal_buf** journal_headers = nullptr;
 
   sp_hal_buf** held = nullptr;  // ring of frames waiting for the transmit ring
   uint32_t held_head = 0;
@@ -298,6 +311,20 @@ struct FastPath::Impl {
   bool overlaps_mirror_write(uint32_t vseg_id, uint64_t start, uint32_t blocks) const;
   void add_mirror_write(Upstream& u);
   void remove_mirror_write(Upstream& u);
+  // Step 8 for a journal (journal.cc): a read remapped to the data device; a
+  // write, after the serialization check, as a data leg and a journal leg
+  // (a record: header block then the data) at the journal pointer, or
+  // kJournalFull when the record does not fit.
+  void dispatch_journal(Upstream& u, Redirect& r);
+  // Builds a journal leg's header block (`header`: kJournalHeaderBytes,
+  // then zeros to `block_size`) in a buffer held for the leg; false if no
+  // buffer is free.
+  bool hold_journal_header(Downstream& d, const uint8_t* header, uint32_t block_size);
+  // A journal leg's XFER_RDY for wire bytes [offset, offset + length): sends
+  // the header if asked for; the host-data part, in host offsets, in
+  // *host_offset and *host_length (length 0: nothing of the host's).
+  void journal_leg_xfer_rdy(Downstream& d, const Upstream& u, uint32_t offset, uint32_t length,
+                            uint32_t* host_offset, uint32_t* host_length);
   // A write leg's XFER_RDY: relayed as is, or for copies, held until every
   // copy is ready and then one XFER_RDY to the host for what they all want.
   void on_write_leg_xfer_rdy(sp_hal_buf* buf, Downstream& d, Upstream& u, uint32_t offset,

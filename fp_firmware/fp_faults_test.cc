@@ -234,12 +234,13 @@ TEST(FpFaults, TransferAboveTheFpLimitIsCapacity) {
   expect_fault(t, FaultKind::kCapacity, 0x24);
 }
 
-TEST(FpFaults, NonSimpleDescriptorIsCapacity) {
+TEST(FpFaults, EntryWithoutStorageIsCapacity) {
   FpFixture t;
   t.bring_up();
   fpapi::FpMapping m = FpFixture::redirect_mapping(kVsegId, 0);
-  // A kind without a layout yet (a mirror has one now: fp_mirror_test).
-  m.redirect.descriptor.kind = map::StorageKind::kJournal;
+  // Every kind with a layout is served by a primitive; an entry with no
+  // storage behind it is one the FP cannot serve.
+  m.redirect.descriptor = map::StorageDescriptor{};
   t.call_ok(m, MsgType::kFpReplaceMapping);
   t.host_rw(0x25, false, kVsegStart, 1);
   expect_fault(t, FaultKind::kCapacity, 0x25);

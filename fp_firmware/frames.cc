@@ -63,7 +63,8 @@ void FastPath::Impl::send_cmnd(sp_hal_buf* buf, const Downstream& d, uint16_t lu
   c.rddata = d.direction == fpapi::DataDirection::kRead;
   c.wrdata = d.direction == fpapi::DataDirection::kWrite;
   (void)fc::set_fcp_cdb(c, cdb);
-  c.fcp_dl = d.data_length;
+  // A journal leg also carries its header block (the upstream's block size).
+  c.fcp_dl = d.data_length + (d.journal && d.upstream != kNone ? up[d.upstream].block_size : 0);
   uint8_t* p = start_frame(buf, fc::rctl::kDeviceDataUnsolicitedCmd, fc::fc_type::kFcp, d.target,
                            vi, kFctlCmnd, d.ox_id, fc::kUnassignedXid);
   const auto n = fc::encode_fcp_cmnd(c, fc::MutableBytes(p, buf->capacity - buf->length));

@@ -88,6 +88,11 @@ void FastPath::Impl::down_release(Downstream& d) {
       }
     }
   }
+  if (journal_headers[down_index(d)] != nullptr) {
+    free_buf(journal_headers[down_index(d)]);
+    journal_headers[down_index(d)] = nullptr;
+  }
+  d.journal = 0;
   d.active = 0;
   d.upstream = kNone;
   d.next_leg = kNone;

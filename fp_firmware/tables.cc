@@ -168,8 +168,13 @@ void erase_redirect(FastPath::Impl& s, uint32_t slot) {
 
 fpapi::ApiStatus put_redirect(FastPath::Impl& s, uint32_t vseg_id, map::RedirectIndex index,
                               const map::RedirectEntry& entry) {
-  if (const map::RedirectEntry* e = s.find_redirect(vseg_id, index)) {
-    *const_cast<map::RedirectEntry*>(e) = entry;
+  if (Redirect* cached = s.find_redirect_slot(vseg_id, index)) {
+    // A new journal (another descriptor) starts at its first block.
+    if (!(cached->entry.descriptor == entry.descriptor)) {
+      cached->journal_used = 0;
+      cached->journal_seq = 0;
+    }
+    cached->entry = entry;
     return fpapi::ApiStatus::kOk;
   }
   if (s.redirect_count == s.config.redirect_capacity) return fpapi::ApiStatus::kFull;
@@ -179,6 +184,8 @@ fpapi::ApiStatus put_redirect(FastPath::Impl& s, uint32_t vseg_id, map::Redirect
   Redirect& r = s.redirects[slot];
   r.used = 1;
   r.read_turn = 0;
+  r.journal_used = 0;
+  r.journal_seq = 0;
   r.vseg_id = vseg_id;
   r.index = index;
   r.entry = entry;

@@ -131,6 +131,14 @@ void FastPath::Impl::dispatch_mirror(Upstream& u, Redirect& r, const map::Storag
 void FastPath::Impl::on_write_leg_xfer_rdy(sp_hal_buf* buf, Downstream& d, Upstream& u,
                                            uint32_t offset, uint32_t length) {
   uint8_t* p = buf->data + fc::kFrameHeaderSize;
+  if (d.journal) {
+    // The header block first; what is left is in the host's offsets.
+    journal_leg_xfer_rdy(d, u, offset, length, &offset, &length);
+    if (length == 0) {
+      free_buf(buf);
+      return;
+    }
+  }
   readdress(buf->data, u.io.initiator, u.io.target_id, u.io.ox_id, up_rx_id(u));
   if (d.copies <= 1) {
     fc::store_be32(p, offset + d.upstream_offset);
@@ -188,7 +196,7 @@ void FastPath::Impl::fan_out_host_data(sp_hal_buf* buf, Upstream& u, const uint3
   for (uint32_t i = 0; i < count; ++i) {
     Downstream& d = down[legs[i]];
     readdress(bufs[i]->data, d.target, vi, d.ox_id, d.rx_id);
-    set_relative_offset(bufs[i]->data, offset - d.upstream_offset);
+    set_relative_offset(bufs[i]->data, offset - d.upstream_offset + (d.journal ? u.block_size : 0));
     d.bytes += n;
     stats.write_bytes += n;
     transmit(bufs[i]);

@@ -199,8 +199,8 @@ absl::Status run_fp_path(const BenchSuiteOptions& options, BenchSuiteResult* out
     absl::StatusOr<FpPathBenchResult> best = absl::UnknownError("not run");
   };
   std::vector<Case> cases;
-  for (FpPrimitive p :
-       {FpPrimitive::kRemap, FpPrimitive::kStripe, FpPrimitive::kMirror, FpPrimitive::kRaid10}) {
+  for (FpPrimitive p : {FpPrimitive::kRemap, FpPrimitive::kStripe, FpPrimitive::kMirror,
+                        FpPrimitive::kRaid10, FpPrimitive::kJournal}) {
     for (bool write : {false, true})
       cases.push_back({p, write});
   }

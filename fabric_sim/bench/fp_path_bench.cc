@@ -94,6 +94,16 @@ map::StorageDescriptor descriptor_for(FpPrimitive primitive, uint16_t lun) {
       (void)map::StorageDescriptor::make_stripe_of_mirrors(s, &d);
       return d;
     }
+    case FpPrimitive::kJournal: {
+      // A journal that never fills in a run: no kJournalFull in the figure.
+      map::JournalStorage j;
+      j.data = first;
+      j.journal = second;
+      j.journal_id = 1;
+      j.capacity_blocks = 0xFFFFFFFF;
+      (void)map::StorageDescriptor::make_journal(j, &d);
+      return d;
+    }
   }
   return d;
 }
@@ -273,6 +283,8 @@ const char* fp_primitive_name(FpPrimitive p) {
       return "mirror";
     case FpPrimitive::kRaid10:
       return "raid10";
+    case FpPrimitive::kJournal:
+      return "journal";
   }
   return "?";
 }
@@ -314,9 +326,9 @@ absl::StatusOr<FpPathBenchResult> run_fp_path_bench(const FpPathBenchOptions& o)
     }
     return out;
   };
-  const uint32_t sides =
-      (o.primitive == FpPrimitive::kMirror || o.primitive == FpPrimitive::kRaid10) && o.write ? 2
-                                                                                              : 1;
+  const bool split = o.primitive == FpPrimitive::kMirror || o.primitive == FpPrimitive::kRaid10 ||
+                     o.primitive == FpPrimitive::kJournal;
+  const uint32_t sides = split && o.write ? 2 : 1;
   const uint32_t frames_per_io = kIoBlocks * kBlock / kDataFrame;
   FpPathBenchResult r;
   const uint64_t batches = o.ios / o.batch;
@@ -371,15 +383,19 @@ absl::StatusOr<FpPathBenchResult> run_fp_path_bench(const FpPathBenchOptions& o)
       auto up = step(replies, &relay_s, to_host, (frames_per_io + 1) * o.batch, "read relay");
       if (!up.ok()) return up.status();
     } else {
-      // Every side asks for all the data at once.
+      // Every side asks for all the data at once (a journal's record: its
+      // header block too, which the FP sends it then).
       std::vector<std::vector<uint8_t>> ready;
       std::vector<uint8_t> x(fc::kFcpXferRdySize);
+      std::vector<uint8_t> record_x(fc::kFcpXferRdySize);
       (void)fc::encode_fcp_xfer_rdy(fc::FcpXferRdy{0, kIoBlocks * kBlock}, x);
+      (void)fc::encode_fcp_xfer_rdy(fc::FcpXferRdy{0, (kIoBlocks + 1) * kBlock}, record_x);
       for (size_t k = 0; k < down->size(); ++k) {
         const fc::FrameHeader& leg = (*down)[k];
+        const bool record = o.primitive == FpPrimitive::kJournal && leg.d_id.value == kDisk2;
         ready.push_back(Bench::frame(header(fc::rctl::kDeviceDataDataDescriptor, kVi,
                                             leg.d_id.value, kFctlXferRdy, leg.ox_id, disk_rx(k)),
-                                     x));
+                                     record ? record_x : x));
       }
       auto host_ready = step(ready, &relay_s, to_host, o.batch, "XFER_RDY relay");
       if (!host_ready.ok()) return host_ready.status();

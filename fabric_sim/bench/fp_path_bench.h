@@ -17,7 +17,10 @@
 // frame and completing on both GOOD responses), or RAID 10 (two columns,
 // each a mirror of the two disks: write splitting on the I/O's column). A WRITE's relay and
 // completion are the disks' XFER_RDYs, the host's two 2 KiB FCP_DATA and the
-// disks' responses.
+// disks' responses. A journal (the write-journaling primitive: a READ goes to
+// the data device; a WRITE to the data device and, with the header block the
+// FP builds, as a record to the journal on the second disk) is measured like
+// the mirror.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +29,9 @@
 
 namespace splitpath::sim {
 
-enum class FpPrimitive : uint8_t { kRemap, kStripe, kMirror, kRaid10 };
+enum class FpPrimitive : uint8_t { kRemap, kStripe, kMirror, kRaid10, kJournal };
 
-// "remap", "stripe", "mirror", "raid10".
+// "remap", "stripe", "mirror", "raid10", "journal".
 const char* fp_primitive_name(FpPrimitive p);
 
 struct FpPathBenchOptions {

@@ -105,8 +105,8 @@ absl::StatusOr<double> decode_per_frame(const InstructionFigureOptions& o) {
 // "fp" (remap READs) or "fp-PRIMITIVE-read|write".
 bool parse_fp_probe(const std::string& kind, FpPathBenchOptions* o) {
   if (kind == "fp") return true;
-  for (FpPrimitive p :
-       {FpPrimitive::kRemap, FpPrimitive::kStripe, FpPrimitive::kMirror, FpPrimitive::kRaid10}) {
+  for (FpPrimitive p : {FpPrimitive::kRemap, FpPrimitive::kStripe, FpPrimitive::kMirror,
+                        FpPrimitive::kRaid10, FpPrimitive::kJournal}) {
     for (bool write : {false, true}) {
       if (kind == fmt::format("fp-{}-{}", fp_primitive_name(p), write ? "write" : "read")) {
         o->primitive = p;
@@ -142,10 +142,10 @@ absl::StatusOr<uint64_t> run_probe(const std::string& kind, uint64_t units) {
   }
   if (kind == "des") return measure_des_events(1024, units).units;
   if (kind == "switch") return measure_frames_switched(8, units * kNsPerUs).units;
-  return absl::InvalidArgumentError(
-      fmt::format("unknown probe '{}' (fp, fp-remap|stripe|mirror-read|write, e2e, e2e-cp, des, "
-                  "switch)",
-                  kind));
+  return absl::InvalidArgumentError(fmt::format(
+      "unknown probe '{}' (fp, fp-remap|stripe|mirror|journal-read|write, e2e, e2e-cp, des, "
+      "switch)",
+      kind));
 }
 
 std::string probe_units_line(uint64_t units) {

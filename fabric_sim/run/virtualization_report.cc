@@ -38,6 +38,8 @@ nlohmann::ordered_json cp_json(const cp::CpStats& s) {
   j["path_failbacks"] = s.path_failbacks;
   j["failovers_without_path"] = s.failovers_without_path;
   j["path_failed_ios"] = s.path_failed_ios;
+  j["journal_swaps"] = s.journal_swaps;
+  j["journals_recycled"] = s.journals_recycled;
   j["busy_ns"] = s.busy_ns;
   return j;
 }

@@ -52,9 +52,20 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
           stripe.columns.push_back(std::move(col));
         }
         d.stripe = std::move(stripe);
-      } else if (v.multipath != MultipathPolicy::kNone) {
+      } else if (v.multipath != MultipathPolicy::kNone && !seg.journal) {
         // A VSEG on a multi-ported disk may reach it through every port.
         d.alternate_paths = more_port_wwpns[seg.disk];
+      }
+      if (seg.journal) {
+        const JournalConfig& j = *seg.journal;
+        d.journal = cp::JournalDef{disk_wwpns[j.disk],
+                                   j.lun,
+                                   j.lba,
+                                   disk_wwpns[j.journal_disk],
+                                   j.journal_lun,
+                                   j.journal_lba,
+                                   j.area_blocks,
+                                   static_cast<uint32_t>(j.journal_blocks)};
       }
       if (seg.mirror) d.mirror = mirror_def(*seg.mirror);
       d.flags = static_cast<uint8_t>((seg.fault_on_read ? map::redirect_flags::kFaultOnRead : 0) |

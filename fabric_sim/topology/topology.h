@@ -185,6 +185,23 @@ struct StripeConfig {
   std::vector<StripeColumnConfig> columns;
 };
 
+// A journaled VSEG (the write-journaling primitive): its blocks on LUN
+// `lun` of disk `disk` from `lba` (the data device), and every write also
+// recorded in a journal: the area of `area_blocks` blocks of LUN
+// `journal_lun` of disk `journal_disk` from `journal_lba`, carved into
+// journals of `journal_blocks` blocks (one per port FP, one for the CP,
+// swapped when full).
+struct JournalConfig {
+  std::string disk;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+  std::string journal_disk;
+  uint16_t journal_lun = 0;
+  uint64_t journal_lba = 0;
+  uint64_t area_blocks = 0;
+  uint64_t journal_blocks = 0;
+};
+
 // One VSEG of a volume (figure 10): `blocks` blocks of LUN `lun` of disk
 // `disk` from `lba`, or striped over `stripe`'s columns, or mirrored on
 // `mirror`'s sides (then disk, lun and lba are not given), its Rmap cut into
@@ -199,6 +216,7 @@ struct VsegConfig {
   bool fault_on_write = false;
   std::optional<StripeConfig> stripe = std::nullopt;
   std::optional<MirrorConfig> mirror = std::nullopt;
+  std::optional<JournalConfig> journal = std::nullopt;
 };
 
 // A virtual volume (LV) served by the switch `switch_name`.

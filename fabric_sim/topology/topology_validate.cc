@@ -443,6 +443,14 @@ class Validator {
                                    gpath + ".blocks"});
           }
         }
+      } else if (g.journal) {
+        // The data device holds the VSEG; the journal area is its own size.
+        const std::string jpath = gpath + ".journal";
+        ranges.push_back(Range{g.journal->disk, g.journal->lun, g.journal->lba, g.blocks,
+                               jpath + ".data", gpath + ".blocks"});
+        ranges.push_back(Range{g.journal->journal_disk, g.journal->journal_lun,
+                               g.journal->journal_lba, g.journal->area_blocks, jpath + ".journal",
+                               jpath + ".journal.blocks"});
       } else if (g.mirror) {
         // Every side holds the whole VSEG: the sides are the same size.
         for (size_t s = 0; s < g.mirror->sides.size(); ++s) {

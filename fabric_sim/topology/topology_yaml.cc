@@ -558,14 +558,26 @@ class TopologyReader {
   absl::Status read_vseg(const YamlField& item, VsegConfig* vseg) {
     YamlMap m;
     TOPO_TRY(r_.open_map(item,
-                         {"disk", "lun", "lba", "stripe", "mirror", "blocks", "extent_blocks",
-                          "fault_on_read", "fault_on_write"},
+                         {"disk", "lun", "lba", "stripe", "mirror", "journal", "blocks",
+                          "extent_blocks", "fault_on_read", "fault_on_write"},
                          &m));
     const YamlField* f = nullptr;
     if (m.get("stripe") && (f = m.get("mirror"))) {
       return r_.error(*f, "a VSEG is striped or mirrored, not both");
     }
-    if ((f = m.get("mirror"))) {
+    if ((m.get("stripe") || m.get("mirror")) && (f = m.get("journal"))) {
+      return r_.error(*f, "a journaled VSEG is not striped or mirrored too");
+    }
+    if ((f = m.get("journal"))) {
+      for (const char* own : {"disk", "lun", "lba"}) {
+        if (const YamlField* o = m.get(own)) {
+          return r_.error(*o,
+                          "a journaled VSEG names its disks in journal.data and journal.journal");
+        }
+      }
+      vseg->journal.emplace();
+      TOPO_TRY(read_journal(*f, &*vseg->journal));
+    } else if ((f = m.get("mirror"))) {
       for (const char* own : {"disk", "lun", "lba"}) {
         if (const YamlField* o = m.get(own)) {
           return r_.error(*o, "a mirrored VSEG names its disks in mirror.sides");
@@ -644,6 +656,37 @@ class TopologyReader {
       TOPO_TRY(r_.string(*g, &col.disk));
       if ((g = c.get("lun"))) TOPO_TRY(r_.unsigned_int(*g, 0, kMaxLun, &col.lun));
       if ((g = c.get("lba"))) TOPO_TRY(r_.unsigned_int(*g, 0, ~0ull, &col.lba));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status read_journal(const YamlField& item, JournalConfig* j) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"data", "journal", "journal_blocks"}, &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "data", &f));
+    YamlMap d;
+    TOPO_TRY(r_.open_map(*f, {"disk", "lun", "lba"}, &d));
+    const YamlField* g = nullptr;
+    TOPO_TRY(r_.require(d, "disk", &g));
+    TOPO_TRY(r_.string(*g, &j->disk));
+    if ((g = d.get("lun"))) TOPO_TRY(r_.unsigned_int(*g, 0, kMaxLun, &j->lun));
+    if ((g = d.get("lba"))) TOPO_TRY(r_.unsigned_int(*g, 0, ~0ull, &j->lba));
+    TOPO_TRY(r_.require(m, "journal", &f));
+    YamlMap a;
+    TOPO_TRY(r_.open_map(*f, {"disk", "lun", "lba", "blocks"}, &a));
+    TOPO_TRY(r_.require(a, "disk", &g));
+    TOPO_TRY(r_.string(*g, &j->journal_disk));
+    if ((g = a.get("lun"))) TOPO_TRY(r_.unsigned_int(*g, 0, kMaxLun, &j->journal_lun));
+    if ((g = a.get("lba"))) TOPO_TRY(r_.unsigned_int(*g, 0, ~0ull, &j->journal_lba));
+    TOPO_TRY(r_.require(a, "blocks", &g));
+    TOPO_TRY(r_.unsigned_int(*g, 0, ~0ull, &j->area_blocks));
+    TOPO_TRY(r_.require(m, "journal_blocks", &f));
+    TOPO_TRY(r_.unsigned_int(*f, map::kMinJournalBlocks, 0xFFFFFFFFull, &j->journal_blocks));
+    if (j->area_blocks / j->journal_blocks < 2) {
+      return r_.error(*g, fmt::format("must hold at least 2 journals of journal_blocks {} (got {} "
+                                      "blocks)",
+                                      j->journal_blocks, j->area_blocks));
     }
     return absl::OkStatus();
   }

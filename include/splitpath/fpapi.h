@@ -31,6 +31,7 @@
 #include <type_traits>
 
 #include "splitpath/fc/wire.h"
+#include "splitpath/map/journal_record.h"
 #include "splitpath/map/rmap_types.h"
 
 namespace splitpath::fpapi {
@@ -173,7 +174,8 @@ enum class FaultKind : uint8_t {
   kDownstreamError = 10,   // figure 6: a downstream I/O did not end GOOD
   kAborted = 11,           // FPAbortPendingIOs ended it
   kSpansStripeUnits = 12,  // step 116 for a stripe: the I/O crosses a stripe unit
-  kCount = 13,
+  kJournalFull = 13,       // step 122: the write's record does not fit in the FP's journal
+  kCount = 14,
 };
 
 constexpr const char* fault_kind_name(FaultKind k) {
@@ -204,6 +206,8 @@ constexpr const char* fault_kind_name(FaultKind k) {
       return "aborted";
     case FaultKind::kSpansStripeUnits:
       return "spans_stripe_units";
+    case FaultKind::kJournalFull:
+      return "journal_full";
     case FaultKind::kCount:
       break;
   }
@@ -460,10 +464,17 @@ struct FpDispatchIO {
   uint32_t data_length = 0;
   std::array<uint8_t, kCdbSize> cdb{};
   uint8_t copies = 0;  // 0 or 1: this leg alone; 2 .. map::kMaxMirrorSides: write splitting
+  // A journal leg (the write-journaling primitive): the FP writes one header
+  // block of the upstream's block size, `journal_header` (an encoded
+  // map::JournalRecordHeader) then zeros, at leg offset 0, and the host's
+  // bytes [upstream_offset, + data_length) after it. data_length counts the
+  // host's bytes only; the CDB covers 1 + data blocks. Needs copies >= 2.
+  uint8_t journal = 0;
+  std::array<uint8_t, map::kJournalHeaderBytes> journal_header{};
   template <class V>
   constexpr void fields(V& v) {
     v(dtag), v(utag), v(upstream_offset), v(target_id), v(lun), v(direction), v(cdb_length),
-        v(data_length), v(cdb), v(copies);
+        v(data_length), v(cdb), v(copies), v(journal), v(journal_header);
   }
 };
 

@@ -108,12 +108,15 @@ TEST(VirtualizationJson, SumsPortsAndKeepsEveryField) {
   EXPECT_EQ(total, 300u);
 
   const ordered_json& cp = j["cp"];
-  EXPECT_EQ(keys(cp),
-            (std::vector<std::string>{
-                "messages", "mapping_misses", "queued_ios", "faults", "completed_ios",
-                "error_completions", "dispatched", "target_commands", "els_answered", "updates",
-                "drain_waits", "aborted_ios", "stale_leg_aborts", "path_tests", "paths_failed",
-                "path_failovers", "failovers_without_path", "path_failed_ios", "busy_ns"}));
+  EXPECT_EQ(keys(cp), (std::vector<std::string>{
+                          "messages",         "mapping_misses",  "queued_ios",
+                          "faults",           "completed_ios",   "error_completions",
+                          "dispatched",       "target_commands", "els_answered",
+                          "updates",          "drain_waits",     "aborted_ios",
+                          "stale_leg_aborts", "path_tests",      "paths_failed",
+                          "path_failovers",   "path_failbacks",  "failovers_without_path",
+                          "path_failed_ios",  "journal_swaps",   "journals_recycled",
+                          "busy_ns"}));
   EXPECT_EQ(cp["messages"], 123u);
   EXPECT_EQ(cp["mapping_misses"], 50u);
   EXPECT_EQ(cp["queued_ios"], 300u);

@@ -265,12 +265,12 @@ const BadCase kBadCases[] = {
      "t.yaml:16: field 'volumes[1].vsegs': must list at least one VSEG"},
     {"VolumeUnknownKey", VBASE_VOLUMES_LAST "  - {name: vol1, switch: sw0, size: 5, vsegs: []}\n",
      "t.yaml:16: field 'volumes[1].size': unknown key (allowed: name, switch, block_size, "
-     "multipath, vsegs)"},
+     "multipath, failback, vsegs)"},
     {"VsegUnknownKey",
      VBASE_VOLUMES_LAST "  - name: vol1\n    switch: sw0\n    vsegs:\n      - disk: disk0\n"
                         "        blokcs: 10\n",
      "t.yaml:20: field 'volumes[1].vsegs[0].blokcs': unknown key (allowed: disk, lun, lba, stripe, "
-     "mirror, "
+     "mirror, journal, "
      "blocks, extent_blocks, fault_on_read, fault_on_write)"},
     {"VsegMissingBlocks",
      VBASE_VOLUMES_LAST "  - {name: vol1, switch: sw0, vsegs: [{disk: disk0}]}\n",

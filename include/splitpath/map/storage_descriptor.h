@@ -9,10 +9,12 @@
 // Payload layout, every integer big-endian, so the bytes an FP API message
 // carries mean the same on every byte order:
 //   byte 0      element count (simple 1; stripe: its width; mirror: its sides;
-//               stripe of mirrors: columns x sides per column)
+//               stripe of mirrors: columns x sides per column; journal 2)
 //   byte 1      stripe, stripe of mirrors: log2 of the stripe unit in blocks
 //   byte 2      stripe of mirrors: sides per column
-//   bytes 3-7   reserved (zero); later kinds: journal pointer flags
+//   bytes 2-3   journal: the journal id (the generation the CP gave it)
+//   bytes 4-7   journal: the journal's capacity in blocks
+//               (bytes a kind does not use are reserved, zero)
 //   bytes 8...  the elements, 16 bytes each: port_id (32), lun (16),
 //               side (16: a mirror side's state in the high byte, its read
 //               cost in the low byte; zero for other kinds), start_lba (64)
@@ -26,9 +28,11 @@
 // and the column block by the stripe's shift and mask, and `column_mirror`
 // views that column as a mirror descriptor, so the mirror accessors
 // (`read_side`, `locate_side`) serve it; `locate` answers kUnsupported.
-// Kinds with no layout yet (journal) keep their tag values; `locate` answers
-// kUnsupported for them, so the FP faults them to the CP (kCapacity) and
-// never mis-maps.
+// A journal (the write-journaling primitive) is element 0, the data device
+// (VSEG block b at its start_lba + b, as a simple descriptor), and element 1,
+// the journal: `capacity` blocks from its start_lba, filled by records
+// (splitpath/map/journal_record.h). `locate` answers kUnsupported for it
+// (a write goes to both); `journal` reads it back.
 //
 // Firmware-safe: standard library only, no exceptions, no heap.
 #pragma once
@@ -47,7 +51,7 @@ enum class StorageKind : uint8_t {
   kStripe = 2,           // RAID 0: the striping primitive
   kMirror = 3,           // RAID 1: the write-splitting primitive
   kStripeOfMirrors = 4,  // RAID 10: striping over mirrors (write splitting per column)
-  kJournal = 5,          // data device plus journal device (no layout yet: faults)
+  kJournal = 5,          // data device plus journal: the write-journaling primitive
 };
 
 constexpr uint32_t kPortIdMask = 0x00FFFFFF;
@@ -149,6 +153,20 @@ struct StripeOfMirrorsStorage {
   constexpr uint64_t column_blocks(uint64_t vseg_blocks, uint32_t c) const {
     return stripe_column_blocks(columns, unit_shift, vseg_blocks, c);
   }
+};
+
+// The smallest journal: one record of one block (its header and the block).
+inline constexpr uint32_t kMinJournalBlocks = 2;
+
+// The write-journaling primitive: every write goes to `data` (VSEG block b at
+// data.start_lba + b) and, as a record, to the journal: `capacity_blocks`
+// blocks of `journal` from journal.start_lba. `journal_id` tells this journal's
+// records from older ones left in the same blocks.
+struct JournalStorage {
+  StorageElement data;
+  StorageElement journal;
+  uint16_t journal_id = 0;
+  uint32_t capacity_blocks = 0;
 };
 
 // Where a VSEG-relative block lives, from StorageDescriptor::locate.
@@ -364,14 +382,44 @@ struct StorageDescriptor {
     l.run = mask + 1 - offset;
     return l;
   }
+  // A journal descriptor; false (and *out untouched) if the journal cannot
+  // hold one record.
+  static constexpr bool make_journal(const JournalStorage& j, StorageDescriptor* out) {
+    if (j.capacity_blocks < kMinJournalBlocks) return false;
+    StorageDescriptor d;
+    d.kind = StorageKind::kJournal;
+    d.payload[0] = 2;
+    d.store(2, 2, j.journal_id);
+    d.store(4, 4, j.capacity_blocks);
+    StorageElement data = j.data;
+    StorageElement journal = j.journal;
+    data.reserved = 0;
+    journal.reserved = 0;
+    d.put_element(0, data);
+    d.put_element(1, journal);
+    *out = d;
+    return true;
+  }
+  // The journal descriptor; false unless kind == kJournal and it is well formed.
+  constexpr bool journal(JournalStorage* out) const {
+    if (kind != StorageKind::kJournal || !valid()) return false;
+    JournalStorage j;
+    j.data = element(0);
+    j.journal = element(1);
+    j.journal_id = static_cast<uint16_t>(load(2, 2));
+    j.capacity_blocks = static_cast<uint32_t>(load(4, 4));
+    *out = j;
+    return true;
+  }
 
-  // Whether the payload is well formed for its kind. Kinds without a layout
-  // yet are well formed (they fault); an unknown kind is not.
+  // Whether the payload is well formed for its kind (kNone is: it faults);
+  // an unknown kind is not.
   constexpr bool valid() const {
     switch (kind) {
       case StorageKind::kNone:
-      case StorageKind::kJournal:
         return true;
+      case StorageKind::kJournal:
+        return payload[0] == 2 && load(4, 4) >= kMinJournalBlocks;
       case StorageKind::kSimple:
         return payload[0] == 1;
       case StorageKind::kStripe:
@@ -392,7 +440,8 @@ struct StorageDescriptor {
   // learn which disks an entry needs and to fill in their port IDs.
   constexpr uint32_t element_count() const {
     return (kind == StorageKind::kSimple || kind == StorageKind::kStripe ||
-            kind == StorageKind::kMirror || kind == StorageKind::kStripeOfMirrors) &&
+            kind == StorageKind::kMirror || kind == StorageKind::kStripeOfMirrors ||
+            kind == StorageKind::kJournal) &&
                    valid()
                ? payload[0]
                : 0;

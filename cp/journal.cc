@@ -1,0 +1,272 @@
+// The journals of journaled VSEGs (the write-journaling primitive, figure 32
+// and step 122 of figure 7). A VSEG's journal area is carved into journals of
+// journal_blocks blocks. Each port FP writing the VSEG gets one of its own
+// (the redirect entry sent to that port names it), and the CP has one for its
+// own writes. When an FP's record does not fit (kJournalFull), the CP:
+//   1. does the faulted write itself, into its own journal (ordered against
+//      the FPs' writes by write authority, as for mirrors: mirror_authority.cc);
+//   2. revokes that port's redirect entry (FPRemoveMapping): its misses are
+//      queued to the CP meanwhile;
+//   3. waits for the FP's I/Os into the VSEG dispatched before the revoke to
+//      drain (FPQueryPendingIOs), so every record of the journal is written;
+//   4. seals the journal (kept for a consumer: ControlPath::sealed_journals)
+//      and sends the entry again naming an empty journal, which resets the
+//      FP's pointer.
+// The CP's own journal is swapped at dispatch when a record does not fit; it
+// is sealed once its last record leg has ended.
+// When no journal is free, the oldest sealed one is reused
+// (journals_recycled): its records are lost to a consumer that has not read
+// them, so areas should hold enough journals (tests size them so that this
+// never happens).
+#include <algorithm>
+
+#include "cp/control_path_impl.h"
+
+namespace splitpath::cp {
+
+JournalSet& ControlPath::Impl::journal_set(const Vseg& seg) {
+  auto [it, added] = journals.try_emplace(seg.descriptor.id);
+  if (added && seg.journal_area) {
+    const Vseg::JournalArea& a = *seg.journal_area;
+    for (uint64_t k = 0; k < a.blocks / a.journal_blocks; ++k)
+      it->second.free.push_back(a.lba + k * a.journal_blocks);
+  }
+  return it->second;
+}
+
+std::optional<CpJournal> ControlPath::Impl::take_journal(const Vseg& seg) {
+  JournalSet& set = journal_set(seg);
+  CpJournal j;
+  if (!set.free.empty()) {
+    j.lba = set.free.front();
+    set.free.pop_front();
+  } else if (!set.sealed.empty()) {
+    j.lba = set.sealed.front().lba;
+    set.sealed.pop_front();
+    ++stats.journals_recycled;
+  } else {
+    return std::nullopt;
+  }
+  j.id = set.next_id++;
+  if (set.next_id == 0) set.next_id = 1;  // 0 is never a journal's id
+  return j;
+}
+
+void ControlPath::Impl::patch_journal(uint32_t port, const Vseg& seg, map::RedirectIndex index,
+                                      map::RedirectEntry* entry) {
+  map::JournalStorage js;
+  if (!seg.journal_area || !entry->descriptor.journal(&js)) return;
+  JournalSet& set = journal_set(seg);
+  auto it = set.port.find(port);
+  // An FP that may not hold the entry any more restarts at its journal's
+  // first block: it gets another journal, so no record is overwritten.
+  if (it != set.port.end() &&
+      !loaded_redirects.contains(redirect_key(port, seg.descriptor.id, index))) {
+    set.sealed.push_back(it->second);
+    set.port.erase(it);
+    it = set.port.end();
+  }
+  if (it == set.port.end()) {
+    std::optional<CpJournal> j = take_journal(seg);
+    if (!j) {
+      // No journal to give: the CP does this port's I/Os itself.
+      entry->flags |= map::redirect_flags::kFaultOnRead | map::redirect_flags::kFaultOnWrite;
+      return;
+    }
+    it = set.port.emplace(port, *j).first;
+  }
+  js.journal.start_lba = it->second.lba;
+  js.journal_id = it->second.id;
+  (void)map::StorageDescriptor::make_journal(js, &entry->descriptor);
+}
+
+bool ControlPath::Impl::journal_swapping(uint32_t port, uint32_t vseg_id) const {
+  auto it = journals.find(vseg_id);
+  return it != journals.end() && it->second.swapping.contains(port);
+}
+
+void ControlPath::Impl::on_journal_full(uint32_t port, const fpapi::UpstreamIo& io) {
+  const Lun* lun = metadata.lun(io.target_id, io.lun);
+  const size_t n =
+      std::min<size_t>(io.cdb_length ? io.cdb_length : fpapi::kCdbSize, fpapi::kCdbSize);
+  const std::optional<RwRequest> rw = decode_rw(std::span<const uint8_t>(io.cdb.data(), n));
+  const Vseg* seg = lun && rw ? metadata.vseg_at(lun->lv_id, rw->lba) : nullptr;
+  if (seg && seg->journal_area && !journal_swapping(port, seg->descriptor.id) &&
+      journal_set(*seg).port.contains(port)) {
+    const uint32_t vseg_id = seg->descriptor.id;
+    const uint64_t swap_id = next_swap_id++;
+    journal_set(*seg).swapping[port] = JournalSet::Swap{swap_id, 0};
+    fpapi::FpMapping m;
+    m.req_id = link.next_req_id();
+    m.kind = fpapi::MappingKind::kRedirect;
+    m.vseg.id = vseg_id;
+    m.redirect_index = 0;
+    loaded_redirects.erase(redirect_key(port, vseg_id, 0));
+    link.expect_reply(m.req_id, [this, vseg_id, port, swap_id](const fpapi::FpReply& r) {
+      auto it = journals.find(vseg_id);
+      if (it == journals.end()) return;
+      auto s = it->second.swapping.find(port);
+      if (s == it->second.swapping.end() || s->second.id != swap_id) return;
+      s->second.started_by_ns = r.now_ns;
+      poll_journal_drain(vseg_id, port, swap_id);
+    });
+    link.send_as(port, fpapi::MsgType::kFpRemoveMapping, m);
+  }
+  start_rw(port, io);  // the faulted write: the CP's, into its own journal
+}
+
+void ControlPath::Impl::poll_journal_drain(uint32_t vseg_id, uint32_t port, uint64_t swap_id) {
+  auto it = journals.find(vseg_id);
+  const Vseg* seg = metadata.vseg(vseg_id);
+  if (it == journals.end() || seg == nullptr) return;
+  auto s = it->second.swapping.find(port);
+  if (s == it->second.swapping.end() || s->second.id != swap_id) return;
+  fpapi::PendingFilter f;
+  f.vseg_id = vseg_id;
+  f.start = 0;
+  f.length = seg->descriptor.length;
+  f.started_by_ns = s->second.started_by_ns;
+  f.owner = fpapi::kOwnerFp;
+  fpapi::FpQueryPendingIOs q;
+  q.req_id = link.next_req_id();
+  q.filter = f;
+  link.expect_pending_reply(
+      q.req_id, [this, vseg_id, port, swap_id](const fpapi::FpQueryPendingIOsReply& r) {
+        auto it = journals.find(vseg_id);
+        const Vseg* seg = metadata.vseg(vseg_id);
+        if (it == journals.end() || seg == nullptr) return;
+        JournalSet& set = it->second;
+        auto s = set.swapping.find(port);
+        if (s == set.swapping.end() || s->second.id != swap_id) return;
+        if (r.count != 0) {
+          ++stats.drain_waits;
+          later(config.drain_poll_ns,
+                [this, vseg_id, port, swap_id] { poll_journal_drain(vseg_id, port, swap_id); });
+          return;
+        }
+        // Every record of the journal is written: seal it, then the FP gets
+        // the entry back with an empty journal (or at its next miss).
+        auto j = set.port.find(port);
+        if (j != set.port.end()) {
+          set.sealed.push_back(j->second);
+          set.port.erase(j);
+          ++stats.journal_swaps;
+        }
+        set.swapping.erase(s);
+        const map::Extent* e = seg->extent_at(0);
+        if (e && !updating(vseg_id, e->start, e->length)) {
+          send_redirect(port, *seg, e->redirect_index, fpapi::MsgType::kFpAddMapping);
+        }
+      });
+  link.send(port, q);
+}
+
+bool ControlPath::Impl::cp_journal_record(const Vseg& seg, const CpIo& io, const LegPlan& plan,
+                                          uint64_t* lba, map::JournalRecordHeader* header) {
+  JournalSet& set = journal_set(seg);
+  const uint32_t capacity = seg.journal_area->journal_blocks;
+  if (set.cp && uint64_t{set.cp_used} + 1 + plan.blocks > capacity) {
+    // Full: sealed now, or once its record legs still out have ended.
+    if (set.cp_legs_out[set.cp->id] == 0) {
+      set.cp_legs_out.erase(set.cp->id);
+      set.sealed.push_back(*set.cp);
+    } else {
+      set.cp_full.push_back(*set.cp);
+    }
+    ++stats.journal_swaps;
+    set.cp.reset();
+  }
+  if (!set.cp) {
+    set.cp = take_journal(seg);
+    if (!set.cp) return false;
+    set.cp_used = 0;
+    set.cp_seq = 0;
+  }
+  *lba = set.cp->lba + set.cp_used;
+  header->journal_id = set.cp->id;
+  header->sequence = set.cp_seq++;
+  header->blocks = plan.blocks;
+  header->timestamp_ns = env.now_ns();
+  header->lv_id = io.lv_id;
+  header->vseg_id = seg.descriptor.id;
+  header->vseg_lba = plan.vseg_lba;
+  header->lv_lba = seg.descriptor.virtual_start_lba + plan.vseg_lba;
+  header->block_size = io.block_size;
+  set.cp_used += 1 + plan.blocks;
+  ++set.cp_legs_out[set.cp->id];
+  return true;
+}
+
+void ControlPath::Impl::cp_journal_leg_done(uint32_t vseg_id, uint16_t id) {
+  auto it = journals.find(vseg_id);
+  if (it == journals.end()) return;
+  JournalSet& set = it->second;
+  auto n = set.cp_legs_out.find(id);
+  if (n == set.cp_legs_out.end() || n->second == 0) return;
+  if (--n->second > 0) return;
+  for (auto f = set.cp_full.begin(); f != set.cp_full.end(); ++f) {
+    if (f->id == id) {
+      set.sealed.push_back(*f);
+      set.cp_full.erase(f);
+      set.cp_legs_out.erase(n);
+      return;
+    }
+  }
+}
+
+namespace {
+
+JournalInfo info_of(const Vseg& seg, const CpJournal& j) {
+  JournalInfo i;
+  i.vseg_id = seg.descriptor.id;
+  i.journal_id = j.id;
+  i.disk_wwpn = seg.journal_area->wwpn;
+  i.lun = seg.journal_area->lun;
+  i.lba = j.lba;
+  i.blocks = seg.journal_area->journal_blocks;
+  return i;
+}
+
+}  // namespace
+
+std::vector<JournalInfo> ControlPath::sealed_journals() const {
+  std::vector<JournalInfo> out;
+  for (const auto& [vseg_id, set] : impl_->journals) {
+    const Vseg* seg = impl_->metadata.vseg(vseg_id);
+    if (!seg || !seg->journal_area) continue;
+    for (const CpJournal& j : set.sealed)
+      out.push_back(info_of(*seg, j));
+  }
+  return out;
+}
+
+std::vector<JournalInfo> ControlPath::active_journals() const {
+  std::vector<JournalInfo> out;
+  for (const auto& [vseg_id, set] : impl_->journals) {
+    const Vseg* seg = impl_->metadata.vseg(vseg_id);
+    if (!seg || !seg->journal_area) continue;
+    for (const auto& [port, j] : set.port)
+      out.push_back(info_of(*seg, j));
+    if (set.cp) out.push_back(info_of(*seg, *set.cp));
+    for (const CpJournal& j : set.cp_full)
+      out.push_back(info_of(*seg, j));
+  }
+  return out;
+}
+
+bool ControlPath::release_journal(uint32_t vseg_id, uint16_t journal_id) {
+  auto it = impl_->journals.find(vseg_id);
+  if (it == impl_->journals.end()) return false;
+  std::deque<CpJournal>& sealed = it->second.sealed;
+  for (auto j = sealed.begin(); j != sealed.end(); ++j) {
+    if (j->id == journal_id) {
+      it->second.free.push_back(j->lba);
+      sealed.erase(j);
+      impl_->retry_blocked();  // CP writes waiting for a journal
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace splitpath::cp
