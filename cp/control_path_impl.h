@@ -86,13 +86,20 @@ struct JournalSet {
   std::deque<uint64_t> free;           // first blocks of unused journals
   std::deque<CpJournal> sealed;        // full, oldest first, until released
   std::map<uint32_t, CpJournal> port;  // each port FP's journal
-  // A port whose journal is being swapped: its entry was removed, the CP
-  // waits for the FP's I/Os into the VSEG to drain.
-  struct Swap {
+  // Ports whose journal is being swapped (their entry removed until the
+  // swap ends), by swap id.
+  std::map<uint32_t, uint64_t> swapping;
+  // Journals an FP may still be writing records into: each is sealed once
+  // that FP's I/Os into the VSEG started by `started_by_ns` have drained
+  // (~0: bounded by the FP's time at the first poll), then `then` runs.
+  struct Retiring {
     uint64_t id = 0;
-    uint64_t started_by_ns = 0;
+    uint32_t port = 0;
+    CpJournal journal;
+    uint64_t started_by_ns = ~0ull;
+    std::function<void()> then;
   };
-  std::map<uint32_t, Swap> swapping;
+  std::vector<Retiring> retiring;
   // The CP's own journal: its pointer and next sequence number, and the
   // record legs out in each CP journal (a full one is sealed once it has none).
   std::optional<CpJournal> cp;
@@ -223,7 +230,7 @@ struct ControlPath::Impl {
   uint64_t next_revoke_id = 1;
   uint32_t mirror_read_turn = 0;            // CP-owned reads of mirrors: round robin
   std::map<uint32_t, JournalSet> journals;  // by VSEG id
-  uint64_t next_swap_id = 1;
+  uint64_t next_journal_drain_id = 1;       // swaps and retiring journals
 
   std::deque<Update> updates;  // front: in progress when `update_active`
   bool update_active = false;
@@ -336,14 +343,21 @@ struct ControlPath::Impl {
   std::optional<CpJournal> take_journal(const Vseg& seg);
   // The entry `port`'s FP gets: for a journaled VSEG, its descriptor names
   // that port's journal (taken now if it has none, or if the FP may have
-  // lost the entry and with it its pointer); FoR|FoW if no journal is free.
-  void patch_journal(uint32_t port, const Vseg& seg, map::RedirectIndex index,
+  // lost the entry and with it its pointer: the old one retires); FoR|FoW if
+  // no journal is free. False while that port's journal is being swapped:
+  // the entry must not go out (the swap's end sends it).
+  bool patch_journal(uint32_t port, const Vseg& seg, map::RedirectIndex index,
                      map::RedirectEntry* entry);
   // kJournalFull from `port` (step 122): swap its journal (remove the entry,
   // wait for its I/Os to drain, seal, give it a new one); the faulted write
   // is the CP's.
   void on_journal_full(uint32_t port, const fpapi::UpstreamIo& io);
-  void poll_journal_drain(uint32_t vseg_id, uint32_t port, uint64_t swap_id);
+  void end_journal_swap(uint32_t vseg_id, uint32_t port, uint64_t swap_id);
+  // Seals `j`, which `port`'s FP may still be writing records into, once
+  // the drain its Retiring describes is done.
+  void retire_journal(uint32_t vseg_id, uint32_t port, const CpJournal& j, uint64_t started_by_ns,
+                      std::function<void()> then);
+  void poll_retiring(uint32_t vseg_id, uint64_t retire_id);
   // Is `port`'s journal of `vseg_id` being swapped? (Its misses are queued.)
   bool journal_swapping(uint32_t port, uint32_t vseg_id) const;
   // A CP-owned write leg of `blocks` into journaled `seg`: where its record

@@ -53,7 +53,7 @@ void ControlPath::Impl::send_redirect(uint32_t port, const Vseg& seg, map::Redir
   m.redirect_index = index;
   m.vseg.id = seg.descriptor.id;
   m.redirect = fp_redirect(seg, index);
-  patch_journal(port, seg, index, &m.redirect);
+  if (!patch_journal(port, seg, index, &m.redirect)) return;
   link.send_as(port, type, m);
   loaded_redirects.insert(redirect_key(port, seg.descriptor.id, index));
 }

@@ -12,6 +12,9 @@
 //   4. seals the journal (kept for a consumer: ControlPath::sealed_journals)
 //      and sends the entry again naming an empty journal, which resets the
 //      FP's pointer.
+// Steps 3-4 are a journal's retirement (retire_journal), which also ends the
+// old journal of an FP sent its entry again after it may have lost it: a
+// journal is sealed only once no FP I/O can still write a record into it.
 // The CP's own journal is swapped at dispatch when a record does not fit; it
 // is sealed once its last record leg has ended.
 // When no journal is free, the oldest sealed one is reused
@@ -52,17 +55,19 @@ std::optional<CpJournal> ControlPath::Impl::take_journal(const Vseg& seg) {
   return j;
 }
 
-void ControlPath::Impl::patch_journal(uint32_t port, const Vseg& seg, map::RedirectIndex index,
+bool ControlPath::Impl::patch_journal(uint32_t port, const Vseg& seg, map::RedirectIndex index,
                                       map::RedirectEntry* entry) {
   map::JournalStorage js;
-  if (!seg.journal_area || !entry->descriptor.journal(&js)) return;
+  if (!seg.journal_area || !entry->descriptor.journal(&js)) return true;
+  if (journal_swapping(port, seg.descriptor.id)) return false;
   JournalSet& set = journal_set(seg);
   auto it = set.port.find(port);
   // An FP that may not hold the entry any more restarts at its journal's
-  // first block: it gets another journal, so no record is overwritten.
+  // first block: it gets another journal, so no record is overwritten. The
+  // old one retires: the FP may still be writing records into it.
   if (it != set.port.end() &&
       !loaded_redirects.contains(redirect_key(port, seg.descriptor.id, index))) {
-    set.sealed.push_back(it->second);
+    retire_journal(seg.descriptor.id, port, it->second, ~0ull, nullptr);
     set.port.erase(it);
     it = set.port.end();
   }
@@ -71,13 +76,14 @@ void ControlPath::Impl::patch_journal(uint32_t port, const Vseg& seg, map::Redir
     if (!j) {
       // No journal to give: the CP does this port's I/Os itself.
       entry->flags |= map::redirect_flags::kFaultOnRead | map::redirect_flags::kFaultOnWrite;
-      return;
+      return true;
     }
     it = set.port.emplace(port, *j).first;
   }
   js.journal.start_lba = it->second.lba;
   js.journal_id = it->second.id;
   (void)map::StorageDescriptor::make_journal(js, &entry->descriptor);
+  return true;
 }
 
 bool ControlPath::Impl::journal_swapping(uint32_t port, uint32_t vseg_id) const {
@@ -94,8 +100,8 @@ void ControlPath::Impl::on_journal_full(uint32_t port, const fpapi::UpstreamIo& 
   if (seg && seg->journal_area && !journal_swapping(port, seg->descriptor.id) &&
       journal_set(*seg).port.contains(port)) {
     const uint32_t vseg_id = seg->descriptor.id;
-    const uint64_t swap_id = next_swap_id++;
-    journal_set(*seg).swapping[port] = JournalSet::Swap{swap_id, 0};
+    const uint64_t swap_id = next_journal_drain_id++;
+    journal_set(*seg).swapping[port] = swap_id;
     fpapi::FpMapping m;
     m.req_id = link.next_req_id();
     m.kind = fpapi::MappingKind::kRedirect;
@@ -105,60 +111,94 @@ void ControlPath::Impl::on_journal_full(uint32_t port, const fpapi::UpstreamIo& 
     link.expect_reply(m.req_id, [this, vseg_id, port, swap_id](const fpapi::FpReply& r) {
       auto it = journals.find(vseg_id);
       if (it == journals.end()) return;
-      auto s = it->second.swapping.find(port);
-      if (s == it->second.swapping.end() || s->second.id != swap_id) return;
-      s->second.started_by_ns = r.now_ns;
-      poll_journal_drain(vseg_id, port, swap_id);
+      JournalSet& set = it->second;
+      auto s = set.swapping.find(port);
+      if (s == set.swapping.end() || s->second != swap_id) return;
+      auto j = set.port.find(port);
+      if (j == set.port.end()) {
+        end_journal_swap(vseg_id, port, swap_id);
+        return;
+      }
+      // The FP's I/Os that used the removed entry were stamped by r.now_ns.
+      const CpJournal full = j->second;
+      set.port.erase(j);
+      ++stats.journal_swaps;
+      retire_journal(vseg_id, port, full, r.now_ns,
+                     [this, vseg_id, port, swap_id] { end_journal_swap(vseg_id, port, swap_id); });
     });
     link.send_as(port, fpapi::MsgType::kFpRemoveMapping, m);
   }
   start_rw(port, io);  // the faulted write: the CP's, into its own journal
 }
 
-void ControlPath::Impl::poll_journal_drain(uint32_t vseg_id, uint32_t port, uint64_t swap_id) {
+void ControlPath::Impl::end_journal_swap(uint32_t vseg_id, uint32_t port, uint64_t swap_id) {
   auto it = journals.find(vseg_id);
   const Vseg* seg = metadata.vseg(vseg_id);
   if (it == journals.end() || seg == nullptr) return;
   auto s = it->second.swapping.find(port);
-  if (s == it->second.swapping.end() || s->second.id != swap_id) return;
+  if (s == it->second.swapping.end() || s->second != swap_id) return;
+  it->second.swapping.erase(s);
+  // The FP gets the entry back with an empty journal (or at its next miss).
+  const map::Extent* e = seg->extent_at(0);
+  if (e && !updating(vseg_id, e->start, e->length)) {
+    send_redirect(port, *seg, e->redirect_index, fpapi::MsgType::kFpAddMapping);
+  }
+}
+
+void ControlPath::Impl::retire_journal(uint32_t vseg_id, uint32_t port, const CpJournal& j,
+                                       uint64_t started_by_ns, std::function<void()> then) {
+  JournalSet& set = journals[vseg_id];
+  const uint64_t id = next_journal_drain_id++;
+  set.retiring.push_back(JournalSet::Retiring{id, port, j, started_by_ns, std::move(then)});
+  if (started_by_ns != ~0ull) {
+    poll_retiring(vseg_id, id);
+  } else {
+    // Unbounded: the first poll must reach the FP after the mapping message
+    // the caller is about to send, so that the FP's time in its reply bounds
+    // every I/O that used the old journal.
+    later(config.drain_poll_ns, [this, vseg_id, id] { poll_retiring(vseg_id, id); });
+  }
+}
+
+void ControlPath::Impl::poll_retiring(uint32_t vseg_id, uint64_t retire_id) {
+  auto find = [this, vseg_id, retire_id]() -> JournalSet::Retiring* {
+    auto it = journals.find(vseg_id);
+    if (it == journals.end() || metadata.vseg(vseg_id) == nullptr) return nullptr;
+    for (JournalSet::Retiring& r : it->second.retiring)
+      if (r.id == retire_id) return &r;
+    return nullptr;
+  };
+  const JournalSet::Retiring* r = find();
+  if (r == nullptr) return;
   fpapi::PendingFilter f;
   f.vseg_id = vseg_id;
   f.start = 0;
-  f.length = seg->descriptor.length;
-  f.started_by_ns = s->second.started_by_ns;
+  f.length = metadata.vseg(vseg_id)->descriptor.length;
+  f.started_by_ns = r->started_by_ns;
   f.owner = fpapi::kOwnerFp;
   fpapi::FpQueryPendingIOs q;
   q.req_id = link.next_req_id();
   q.filter = f;
   link.expect_pending_reply(
-      q.req_id, [this, vseg_id, port, swap_id](const fpapi::FpQueryPendingIOsReply& r) {
-        auto it = journals.find(vseg_id);
-        const Vseg* seg = metadata.vseg(vseg_id);
-        if (it == journals.end() || seg == nullptr) return;
-        JournalSet& set = it->second;
-        auto s = set.swapping.find(port);
-        if (s == set.swapping.end() || s->second.id != swap_id) return;
-        if (r.count != 0) {
+      q.req_id, [this, vseg_id, retire_id, find](const fpapi::FpQueryPendingIOsReply& reply) {
+        JournalSet::Retiring* r = find();
+        if (r == nullptr) return;
+        if (r->started_by_ns == ~0ull) r->started_by_ns = reply.now_ns;
+        if (reply.count != 0) {
           ++stats.drain_waits;
           later(config.drain_poll_ns,
-                [this, vseg_id, port, swap_id] { poll_journal_drain(vseg_id, port, swap_id); });
+                [this, vseg_id, retire_id] { poll_retiring(vseg_id, retire_id); });
           return;
         }
-        // Every record of the journal is written: seal it, then the FP gets
-        // the entry back with an empty journal (or at its next miss).
-        auto j = set.port.find(port);
-        if (j != set.port.end()) {
-          set.sealed.push_back(j->second);
-          set.port.erase(j);
-          ++stats.journal_swaps;
-        }
-        set.swapping.erase(s);
-        const map::Extent* e = seg->extent_at(0);
-        if (e && !updating(vseg_id, e->start, e->length)) {
-          send_redirect(port, *seg, e->redirect_index, fpapi::MsgType::kFpAddMapping);
-        }
+        // Every record of the journal is written: seal it.
+        JournalSet& set = journals[vseg_id];
+        set.sealed.push_back(r->journal);
+        std::function<void()> then = std::move(r->then);
+        std::erase_if(set.retiring,
+                      [retire_id](const JournalSet::Retiring& x) { return x.id == retire_id; });
+        if (then) then();
       });
-  link.send(port, q);
+  link.send(r->port, q);
 }
 
 bool ControlPath::Impl::cp_journal_record(const Vseg& seg, const CpIo& io, const LegPlan& plan,
@@ -250,6 +290,8 @@ std::vector<JournalInfo> ControlPath::active_journals() const {
     if (set.cp) out.push_back(info_of(*seg, *set.cp));
     for (const CpJournal& j : set.cp_full)
       out.push_back(info_of(*seg, j));
+    for (const JournalSet::Retiring& r : set.retiring)
+      out.push_back(info_of(*seg, r.journal));
   }
   return out;
 }

@@ -316,17 +316,28 @@ struct FastPath::Impl {
   // (a record: header block then the data) at the journal pointer, or
   // kJournalFull when the record does not fit.
   void dispatch_journal(Upstream& u, Redirect& r);
-  // Builds a journal leg's header block (`header`: kJournalHeaderBytes,
-  // then zeros to `block_size`) in a buffer held for the leg; false if no
-  // buffer is free.
+  // Builds the first frame of a journal leg's header block (`header`:
+  // kJournalHeaderBytes, then zeros) in a buffer held for the leg; false if
+  // no buffer is free.
   bool hold_journal_header(Downstream& d, const uint8_t* header, uint32_t block_size);
   // A journal leg's XFER_RDY for wire bytes [offset, offset + length): sends
   // the header if asked for; the host-data part, in host offsets, in
   // *host_offset and *host_length (length 0: nothing of the host's).
-  void journal_leg_xfer_rdy(Downstream& d, const Upstream& u, uint32_t offset, uint32_t length,
+  // False if no buffer is free for the header block's other frames.
+  bool journal_leg_xfer_rdy(Downstream& d, const Upstream& u, uint32_t offset, uint32_t length,
                             uint32_t* host_offset, uint32_t* host_length);
+  // Bytes of the header block per data frame: a frame's data field (the
+  // FC-FS default of 2048 bytes, or less if the HAL's frames are smaller).
+  uint32_t journal_header_chunk(uint32_t block_size) const;
+  // A header block of the largest block size a journal takes (64 KiB) in
+  // the smallest frames a HAL may have.
+  static constexpr uint32_t kMaxJournalHeaderFrames = 65536 / SP_HAL_MIN_FRAME_PAYLOAD_LIMIT;
   // A write leg's XFER_RDY: relayed as is, or for copies, held until every
   // copy is ready and then one XFER_RDY to the host for what they all want.
+  // A split write that cannot go on (no buffer to copy data into): an FP
+  // write's legs are aborted and it goes to the CP (kDownstreamError); for
+  // a CP's, `d` and its copies are aborted (the CP sees them fail).
+  void fail_split_write(Upstream& u, Downstream& d);
   void on_write_leg_xfer_rdy(sp_hal_buf* buf, Downstream& d, Upstream& u, uint32_t offset,
                              uint32_t length);
   // A host data frame for `count` legs: one copy of it for each (from the

@@ -242,6 +242,46 @@ TEST(FpJournal, WriteIsADataLegAndARecordAtThePointer) {
   EXPECT_EQ(st.downstream_pending, 0u);
 }
 
+// A header block larger than a frame's data field (4 KiB blocks) goes to
+// the journal as 2 KiB frames at their offsets, the record header in the
+// first; before, the FP sent it as one oversized frame (past its buffer).
+TEST(FpJournal, HeaderBlockLargerThanAFrameGoesAsSeveralFrames) {
+  constexpr uint32_t kBig = 4096;
+  FpFixture t;
+  t.block_size = kBig;
+  journal_up(t, journal_of(64));
+  t.host_rw(0x100, true, kVsegStart + 10, 2);
+  t.run();
+  Frame journal;
+  for (int i = 0; i < 2; ++i) {
+    const Frame f = t.expect_frame();
+    if (f.h.d_id.value == kJournalDisk) journal = f;
+  }
+  ASSERT_EQ(journal.h.d_id.value, kJournalDisk);
+  EXPECT_EQ(FpFixture::decode_cmnd(journal).fcp_dl, 3 * kBig);
+  leg_xfer_rdy(t, journal, 0x81, 0, 3 * kBig);
+  t.run();
+  std::vector<uint8_t> block;
+  for (uint32_t at = 0; at < kBig; at += 2048) {
+    const Frame h = t.expect_frame();
+    EXPECT_EQ(h.h.r_ctl, fc::rctl::kDeviceDataSolicitedData);
+    EXPECT_EQ(h.h.d_id.value, kJournalDisk);
+    EXPECT_EQ(h.h.rx_id, 0x81);
+    EXPECT_EQ(h.h.parameter, at);
+    EXPECT_EQ(h.payload.size(), 2048u);
+    block.insert(block.end(), h.payload.begin(), h.payload.end());
+  }
+  EXPECT_TRUE(t.tx_idle());
+  ASSERT_EQ(block.size(), kBig);
+  map::JournalRecordHeader rec;
+  ASSERT_TRUE(map::decode_journal_header(block.data(), &rec));
+  EXPECT_EQ(rec.block_size, kBig);
+  EXPECT_EQ(rec.blocks, 2u);
+  EXPECT_EQ(rec.vseg_lba, 10u);
+  for (size_t i = map::kJournalHeaderBytes; i < block.size(); ++i)
+    ASSERT_EQ(block[i], 0) << "header block byte " << i;
+}
+
 TEST(FpJournal, WriteThatDoesNotFitIsJournalFullAndANewJournalStartsAtZero) {
   FpFixture t;
   journal_up(t, journal_of(12));

@@ -171,7 +171,7 @@ class FpFixture {
     e.lun = lun;
     e.flags = flags;
     e.lv_id = kLv;
-    e.block_size = kBlock;
+    e.block_size = block_size;
     e.capacity_blocks = kVsegStart + kVsegLength;
     e.initiator_count = static_cast<uint8_t>(inits.size());
     for (size_t i = 0; i < inits.size(); ++i)
@@ -218,6 +218,9 @@ class FpFixture {
     return m;
   }
 
+  // The block size expose() gives the LUN (and host_rw its FCP_DL).
+  uint32_t block_size = kBlock;
+
   // Discover, expose kTarget LUN 0 to anyone, one VSEG with one redirect
   // entry to kDisk and one extent over [0, extent_length).
   void bring_up(uint64_t extent_length = kVsegLength) {
@@ -263,7 +266,7 @@ class FpFixture {
     c.lun = fc::make_lun(lun);
     c.rddata = !write;
     c.wrdata = write;
-    c.fcp_dl = fcp_dl >= 0 ? static_cast<uint32_t>(fcp_dl) : blocks * kBlock;
+    c.fcp_dl = fcp_dl >= 0 ? static_cast<uint32_t>(fcp_dl) : blocks * block_size;
     const fc::ScsiCommand s = write ? fc::make_write(lba, blocks) : fc::make_read(lba, blocks);
     (void)fc::encode_cdb(s, fc::MutableBytes(c.cdb.data(), c.cdb.size()));
     host_cmnd(ox_id, c, initiator, target);

@@ -26,39 +26,60 @@
 
 namespace splitpath::fp {
 
+uint32_t FastPath::Impl::journal_header_chunk(uint32_t block_size) const {
+  uint32_t chunk = static_cast<uint32_t>(fc::kDefaultDataFieldSize);
+  if (info.max_frame_payload != 0 && info.max_frame_payload < chunk) chunk = info.max_frame_payload;
+  return block_size < chunk ? block_size : chunk;
+}
+
 bool FastPath::Impl::hold_journal_header(Downstream& d, const uint8_t* header,
                                          uint32_t block_size) {
   sp_hal_buf* buf = alloc_buf();
   if (buf == nullptr) return false;
-  // The frame header is written when the header block is sent; the block
-  // itself waits at the payload.
+  // The header block's first frame (the record header, then zeros); the
+  // frame header is written when it is sent. A block larger than a frame's
+  // data field goes as several frames, the others all zeros.
+  const uint32_t chunk = journal_header_chunk(block_size);
   uint8_t* p = buf->data + fc::kFrameHeaderSize;
   std::memcpy(p, header, map::kJournalHeaderBytes);
-  std::memset(p + map::kJournalHeaderBytes, 0, block_size - map::kJournalHeaderBytes);
-  buf->length = static_cast<uint32_t>(fc::kFrameHeaderSize) + block_size;
+  std::memset(p + map::kJournalHeaderBytes, 0, chunk - map::kJournalHeaderBytes);
+  buf->length = static_cast<uint32_t>(fc::kFrameHeaderSize) + chunk;
   d.journal = 1;
   journal_headers[down_index(d)] = buf;
   return true;
 }
 
-void FastPath::Impl::journal_leg_xfer_rdy(Downstream& d, const Upstream& u, uint32_t offset,
+bool FastPath::Impl::journal_leg_xfer_rdy(Downstream& d, const Upstream& u, uint32_t offset,
                                           uint32_t length, uint32_t* host_offset,
                                           uint32_t* host_length) {
   const uint32_t header = u.block_size;
   sp_hal_buf*& held = journal_headers[down_index(d)];
   if (offset == 0 && held != nullptr) {
-    sp_hal_buf* buf = held;
+    const uint32_t chunk = journal_header_chunk(header);
+    const uint32_t frames = (header + chunk - 1) / chunk;
+    sp_hal_buf* bufs[kMaxJournalHeaderFrames];
+    if (frames > kMaxJournalHeaderFrames ||
+        (frames > 1 && hal.alloc_bufs(bufs + 1, frames - 1) != hal::Status::kOk)) {
+      return false;
+    }
+    bufs[0] = held;
     held = nullptr;
-    const uint32_t block = buf->length - static_cast<uint32_t>(fc::kFrameHeaderSize);
-    (void)start_frame(buf, fc::rctl::kDeviceDataSolicitedData, fc::fc_type::kFcp, d.target, vi,
-                      fc::fctl::kRelativeOffsetPresent, d.ox_id, d.rx_id, /*parameter=*/0);
-    buf->length += block;
-    transmit(buf);
+    for (uint32_t i = 0; i < frames; ++i) {
+      const uint32_t at = i * chunk;
+      const uint32_t n = header - at < chunk ? header - at : chunk;
+      uint8_t* p = start_frame(bufs[i], fc::rctl::kDeviceDataSolicitedData, fc::fc_type::kFcp,
+                               d.target, vi, fc::fctl::kRelativeOffsetPresent, d.ox_id, d.rx_id,
+                               /*parameter=*/at);
+      if (i > 0) std::memset(p, 0, n);
+      bufs[i]->length += n;
+      transmit(bufs[i]);
+    }
   }
   const uint64_t end = uint64_t{offset} + length;
   const uint32_t from = offset > header ? offset - header : 0;
   *host_offset = from;
   *host_length = end > uint64_t{header} + from ? static_cast<uint32_t>(end - header - from) : 0;
+  return true;
 }
 
 void FastPath::Impl::dispatch_journal(Upstream& u, Redirect& r) {

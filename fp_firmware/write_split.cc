@@ -133,7 +133,12 @@ void FastPath::Impl::on_write_leg_xfer_rdy(sp_hal_buf* buf, Downstream& d, Upstr
   uint8_t* p = buf->data + fc::kFrameHeaderSize;
   if (d.journal) {
     // The header block first; what is left is in the host's offsets.
-    journal_leg_xfer_rdy(d, u, offset, length, &offset, &length);
+    if (!journal_leg_xfer_rdy(d, u, offset, length, &offset, &length)) {
+      // No buffer for the header block's frames: the record cannot be
+      // written, so the write fails as when host data cannot be copied.
+      free_buf(buf);
+      return fail_split_write(u, d);
+    }
     if (length == 0) {
       free_buf(buf);
       return;
@@ -178,16 +183,7 @@ void FastPath::Impl::fan_out_host_data(sp_hal_buf* buf, Upstream& u, const uint3
     // No buffer for the copies: the sides would differ, so the I/O fails
     // (the host retries) rather than wait for buffers while holding frames.
     drop(buf);
-    Downstream& first = down[legs[0]];
-    if (u.state == Upstream::State::kFp) {
-      while (u.first_leg != kNone)
-        abort_leg(down[u.first_leg]);
-      queue_to_cp(u, fpapi::FaultKind::kDownstreamError);
-    } else {
-      abort_copies_of(first);
-      abort_leg(first);
-    }
-    return;
+    return fail_split_write(u, down[legs[0]]);
   }
   for (uint32_t i = 1; i < count; ++i) {
     std::memcpy(bufs[i]->data, buf->data, buf->length);
@@ -200,6 +196,17 @@ void FastPath::Impl::fan_out_host_data(sp_hal_buf* buf, Upstream& u, const uint3
     d.bytes += n;
     stats.write_bytes += n;
     transmit(bufs[i]);
+  }
+}
+
+void FastPath::Impl::fail_split_write(Upstream& u, Downstream& d) {
+  if (u.state == Upstream::State::kFp) {
+    while (u.first_leg != kNone)
+      abort_leg(down[u.first_leg]);
+    queue_to_cp(u, fpapi::FaultKind::kDownstreamError);
+  } else {
+    abort_copies_of(d);
+    abort_leg(d);
   }
 }
 

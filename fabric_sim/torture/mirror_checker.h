@@ -32,10 +32,10 @@ class MirrorChecker {
 
   uint64_t blocks_compared() const { return compared_; }
   uint64_t blocks_skipped() const { return skipped_; }
-
- private:
+  // A failed write touched this 512-byte unit of the volume.
   bool failed_unit(size_t volume, uint64_t unit) const;
 
+ private:
   const TortureScenario& scenario_;
   // Per volume, per 512-byte unit: 1 if a failed write touched it (sized on
   // demand).

@@ -239,6 +239,9 @@ class Generator {
     // Mirrors likewise, after the stripes' draws.
     Rng mirrors = stream("mirrors");
     const bool mirroring = mirrors.uniform(5) < 2;
+    // Journals likewise, after the mirrors' draws.
+    Rng journals = stream("journals");
+    const bool journaling = journals.uniform(5) < 2;
     bool any_4k = false;
     for (const DiskConfig& d : out_.topology.disks)
       any_4k = any_4k || d.luns.size() > 1;
@@ -290,6 +293,9 @@ class Generator {
           if (mirroring && tv.place[0].striped() && tv.place[0].columns.size() <= 4 &&
               mirrors.uniform(2) == 0)
             mirror_columns(mirrors, vol.block_size, &seg, &tv);
+          if (journaling && !tv.place[0].striped() && !tv.place[0].mirrored() &&
+              journals.uniform(2) == 0)
+            journal(journals, vol.block_size, &seg, &tv);
           out_.vsegs.push_back(tv);
           vol.vsegs.push_back(seg);
           volume_lba += seg.blocks;
@@ -398,6 +404,36 @@ class Generator {
     }
   }
 
+  // Journals the VSEG's writes (figure 32): its home is the data device; the
+  // journal area, from the upper half of a LUN of the same block size, holds
+  // 8-32 journals of 64-1024 blocks, small enough that they fill up and are
+  // swapped under load (the harness consumes and releases sealed ones).
+  void journal(Rng& r, uint32_t block_size, VsegConfig* seg, TortureVseg* tv) {
+    const std::vector<std::pair<size_t, uint16_t>> luns = luns_of(block_size);
+    const auto [disk, lun] = luns[r.uniform(luns.size())];
+    const uint64_t sizes[] = {64, 128, 256, 1024};
+    JournalArea area;
+    area.journal_blocks = sizes[r.uniform(4)];
+    area.area_blocks = area.journal_blocks * between(r, 8, 32);
+    uint64_t& next = upper_free(r, disk, lun);
+    area.at = PlaceElement{out_.topology.disks[disk].name, lun, next};
+    next += area.area_blocks + r.uniform(64);
+    JournalConfig config;
+    config.disk = seg->disk;
+    config.lun = seg->lun;
+    config.lba = seg->lba;
+    config.journal_disk = area.at.disk;
+    config.journal_lun = area.at.lun;
+    config.journal_lba = area.at.lba;
+    config.area_blocks = area.area_blocks;
+    config.journal_blocks = area.journal_blocks;
+    seg->journal = std::move(config);
+    seg->disk.clear();
+    seg->lun = 0;
+    seg->lba = 0;
+    tv->place[0].journal = area;
+  }
+
   // The LUNs (disk index, LUN) with blocks of `block_size`.
   std::vector<std::pair<size_t, uint16_t>> luns_of(uint32_t block_size) const {
     std::vector<std::pair<size_t, uint16_t>> luns;
@@ -500,13 +536,13 @@ class Generator {
     }
   }
 
-  // With mirrors, in half the scenarios every host works a small region at
-  // the start of its LUNs (at least 16 of its I/Os), so that writes from
-  // several hosts race on the same mirror blocks: what write serialization
+  // With mirrors or journals, in half the scenarios every host works a small
+  // region at the start of its LUNs (at least 16 of its I/Os), so that writes
+  // from several hosts race on the same mirror or journal blocks: what write serialization
   // (figures 16-17) is for. From its own stream, after the hosts' draws.
   void hot_spot() {
     if (std::none_of(out_.vsegs.begin(), out_.vsegs.end(),
-                     [](const TortureVseg& v) { return v.place[0].split_writes(); }))
+                     [](const TortureVseg& v) { return v.place[0].write_authority(); }))
       return;
     Rng r = stream("mirrors/hot_spot");
     if (r.uniform(2) != 0) return;
@@ -681,13 +717,13 @@ class Generator {
         case FaultKind::kRangeMove:
         case FaultKind::kFlagChange: {
           op.vseg = r.uniform(out_.vsegs.size());
-          // Restrictive updates of a mirror's ranges are not combined with
-          // its write authority yet (cp/README.md): mirrors get none. The
-          // redraws happen only in scenarios with mirrors.
+          // Restrictive updates of a mirror's or a journal's ranges are not
+          // combined with its write authority yet (cp/README.md): they get
+          // none. The redraws happen only in scenarios with those.
           if (!std::any_of(out_.vsegs.begin(), out_.vsegs.end(),
-                           [](const TortureVseg& v) { return !v.place[0].split_writes(); }))
+                           [](const TortureVseg& v) { return !v.place[0].write_authority(); }))
             continue;
-          while (out_.vsegs[op.vseg].place[0].split_writes())
+          while (out_.vsegs[op.vseg].place[0].write_authority())
             op.vseg = r.uniform(out_.vsegs.size());
           const TortureVseg& v = out_.vsegs[op.vseg];
           const VsegConfig& seg = vseg_config(v);
@@ -809,6 +845,10 @@ std::string describe_scenario(const TortureScenario& s) {
       for (const PlaceElement& side : v.place[0].sides)
         home += fmt::format(" {} LUN {} LBA {};", side.disk, side.lun, side.lba);
       home.pop_back();
+    }
+    if (const std::optional<JournalArea>& j = v.place[0].journal) {
+      home += fmt::format(", journaled in {} LUN {} LBA {} +{} ({}-block journals)", j->at.disk,
+                          j->at.lun, j->at.lba, j->area_blocks, j->journal_blocks);
     }
     out += fmt::format("  {} blocks [{}, {}) at {} (shadow {} LUN {} LBA {})\n",
                        t.volumes[v.volume].name, v.volume_lba, v.volume_lba + v.blocks, home,

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,17 @@ struct PlaceElement {
 // place is its sides (RAID 1): VSEG block b is at every side's lba + b. A
 // stripe of mirrors (RAID 10) is a stripe whose column c is mirrored on
 // column_sides[c] (the first of them columns[c]): the column block is on
-// every side of the column. Shadow areas are never striped or mirrored.
+// every side of the column. A journaled VSEG's own place is its data device
+// (like an unstriped one), every write also recorded in `journal`'s area.
+// Shadow areas are never striped, mirrored or journaled.
+// The journal area of a journaled VSEG: `area_blocks` blocks from `at`,
+// carved by the CP into journals of `journal_blocks` blocks.
+struct JournalArea {
+  PlaceElement at;
+  uint64_t area_blocks = 0;
+  uint64_t journal_blocks = 0;
+};
+
 struct VsegPlace {
   std::string disk;
   uint16_t lun = 0;
@@ -58,12 +69,17 @@ struct VsegPlace {
   std::vector<PlaceElement> columns;                    // empty: not striped
   std::vector<PlaceElement> sides;                      // empty: not mirrored
   std::vector<std::vector<PlaceElement>> column_sides;  // empty: not RAID 10
+  std::optional<JournalArea> journal;                   // empty: not journaled
 
   bool striped() const { return !columns.empty(); }
   bool mirrored() const { return !sides.empty(); }
   bool raid10() const { return !column_sides.empty(); }
   // Writes go to several copies (a mirror or a stripe of mirrors).
   bool split_writes() const { return mirrored() || raid10(); }
+  bool journaled() const { return journal.has_value(); }
+  // Some port FP holds the write authority over its ranges (split writes or
+  // a journal: cp/mirror_authority.cc).
+  bool write_authority() const { return split_writes() || journaled(); }
   size_t sides_per_column() const { return raid10() ? column_sides[0].size() : 1; }
   // The elements: one, the columns (RAID 10: every side of every column,
   // column-major) or the sides.

@@ -22,6 +22,11 @@ nlohmann::ordered_json run_json(const TortureRunResult& r) {
   j["mirror_blocks_compared"] = r.mirror_blocks_compared;
   j["multipath_disks"] = r.multipath_disks;
   j["path_failovers"] = r.path_failovers;
+  j["journaled_vsegs"] = r.journaled_vsegs;
+  j["journal_swaps"] = r.journal_swaps;
+  j["journals_recycled"] = r.journals_recycled;
+  j["journal_records"] = r.journal_records;
+  j["journal_blocks_compared"] = r.journal_blocks_compared;
   j["events"] = r.events;
   j["sim_seconds"] = static_cast<double>(r.sim_ns) / 1e9;
   j["fault_kinds"] = r.fault_kinds;
@@ -43,11 +48,14 @@ std::string run_line(const TortureRunResult& r) {
       "seed {}: {} I/Os ({} errors), {:.3f} s simulated, {} faults, {} updates, {} units "
       "checked, {} downstream commands checked, {} striped VSEGs, {} spans_stripe_units, "
       "{} mirrored VSEGs, {} serializations, {} mirror blocks compared, {} multipath disks, {} "
-      "path failovers, {:.2f} s wall: {}\n",
+      "path failovers, {} journaled VSEGs, {} journal swaps ({} recycled), {} journal records "
+      "replayed, {:.2f} s "
+      "wall: {}\n",
       r.seed, r.ios_completed, r.io_errors, static_cast<double>(r.sim_ns) / 1e9, r.faults_injected,
       r.updates, r.units_checked, r.downstream_checked, r.striped_vsegs, r.spans_stripe_units,
       r.mirrored_vsegs, r.serializations, r.mirror_blocks_compared, r.multipath_disks,
-      r.path_failovers, r.wall_seconds,
+      r.path_failovers, r.journaled_vsegs, r.journal_swaps, r.journals_recycled, r.journal_records,
+      r.wall_seconds,
       r.violations.empty() ? "ok" : "VIOLATION of " + r.violations.front().invariant);
 }
 
@@ -75,6 +83,9 @@ void CampaignTotals::add(const TortureRunResult& r) {
   multipath_runs += r.multipath_disks > 0 ? 1 : 0;
   serializations += r.serializations;
   path_failovers += r.path_failovers;
+  journaled_runs += r.journaled_vsegs > 0 ? 1 : 0;
+  journal_swaps += r.journal_swaps;
+  journal_records += r.journal_records;
   sim_seconds += static_cast<double>(r.sim_ns) / 1e9;
   wall_seconds += r.wall_seconds;
 }
@@ -99,6 +110,9 @@ nlohmann::ordered_json totals_json(const CampaignTotals& t) {
   j["serializations"] = t.serializations;
   j["multipath_runs"] = t.multipath_runs;
   j["path_failovers"] = t.path_failovers;
+  j["journaled_runs"] = t.journaled_runs;
+  j["journal_swaps"] = t.journal_swaps;
+  j["journal_records"] = t.journal_records;
   j["sim_seconds"] = t.sim_seconds;
   j["wall_seconds"] = t.wall_seconds;
   j["ios_per_wall_minute"] = t.ios_per_wall_minute();
@@ -110,11 +124,13 @@ std::string totals_line(const CampaignTotals& t) {
   return fmt::format(
       "{} runs, {} with a violation: {} I/Os, {} faults, {} runs with stripes, {} "
       "spans_stripe_units, {} runs with mirrors, {} serializations, {} runs with multipath, {} "
-      "path failovers, {:.1f} s simulated in {:.1f} s wall "
+      "path failovers, {} runs with journals, {} journal swaps, {} journal records replayed, "
+      "{:.1f} s simulated in {:.1f} s wall "
       "({:.0f} I/Os and {:.4f} simulated hours per wall minute)\n",
       t.runs, t.failed_runs, t.ios, t.faults, t.striped_runs, t.spans_stripe_units, t.mirrored_runs,
-      t.serializations, t.multipath_runs, t.path_failovers, t.sim_seconds, t.wall_seconds,
-      t.ios_per_wall_minute(), t.sim_hours_per_wall_minute());
+      t.serializations, t.multipath_runs, t.path_failovers, t.journaled_runs, t.journal_swaps,
+      t.journal_records, t.sim_seconds, t.wall_seconds, t.ios_per_wall_minute(),
+      t.sim_hours_per_wall_minute());
 }
 
 }  // namespace splitpath::sim::torture

@@ -14,7 +14,8 @@ namespace splitpath::sim::torture {
 // seed, ios_completed, io_errors, faults_injected, updates, units_checked,
 // downstream_checked, short_reads, host_verify_errors, striped_vsegs,
 // spans_stripe_units, mirrored_vsegs, serializations, mirror_blocks_compared,
-// multipath_disks, path_failovers, events, sim_seconds, fault_kinds,
+// multipath_disks, path_failovers, journaled_vsegs, journal_swaps,
+// journal_records, journal_blocks_compared, events, sim_seconds, fault_kinds,
 // violations [{invariant, at_ns, summary, history}]. No wall time: the object
 // depends on the seed and options only.
 nlohmann::ordered_json run_json(const TortureRunResult& r);
@@ -33,6 +34,9 @@ struct CampaignTotals {
   uint64_t multipath_runs = 0;  // runs with at least one multi-ported disk
   uint64_t serializations = 0;
   uint64_t path_failovers = 0;
+  uint64_t journaled_runs = 0;  // runs with at least one journaled VSEG
+  uint64_t journal_swaps = 0;
+  uint64_t journal_records = 0;
   double sim_seconds = 0;
   double wall_seconds = 0;
   void add(const TortureRunResult& r);

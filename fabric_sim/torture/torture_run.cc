@@ -24,6 +24,7 @@
 #include "fabric_sim/torture/durability_checker.h"
 #include "fabric_sim/torture/event_log.h"
 #include "fabric_sim/torture/io_tracker.h"
+#include "fabric_sim/torture/journal_checker.h"
 #include "fabric_sim/torture/mirror_checker.h"
 #include "fabric_sim/torture/placement.h"
 #include "fabric_sim/torture/progress_checker.h"
@@ -62,7 +63,8 @@ class Runner {
         durability_(kIndeterminate,
                     [this](size_t volume, uint64_t unit) { return unit_notes(volume, unit); }),
         revocation_(scenario_, placement_, [this](size_t vseg) { return vseg_notes(vseg); }),
-        mirror_(scenario_) {}
+        mirror_(scenario_),
+        journal_(scenario_) {}
 
   absl::StatusOr<TortureRunResult> run();
 
@@ -92,6 +94,7 @@ class Runner {
   RevocationChecker revocation_;
   ProgressChecker progress_;
   MirrorChecker mirror_;
+  JournalChecker journal_;
   EventLog log_;
   std::unique_ptr<PcapWriter> capture_;
   std::unique_ptr<Fabric> fabric_;
@@ -334,6 +337,7 @@ void Runner::tick(uint64_t) {
     fire(scenario_.ops[next_op_++]);
   if (auto v = tracker_->violation()) fail(*v);
   if (auto v = progress_.check(k.now())) fail(*v);
+  journal_.consume(*fabric_);
   if (ios != last_ios_) {
     last_ios_ = ios;
     last_progress_ = k.now();
@@ -431,6 +435,9 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   if (!violation_) {
     tracker_->end_open_writes();
     if (auto v = mirror_.check(*fabric_, k.now())) fail(*v);
+    if (!violation_) {
+      if (auto v = journal_.check(*fabric_, mirror_, k.now())) fail(*v);
+    }
   }
   if (capture_) {
     if (auto s = capture_->close(); !s.ok()) return s;
@@ -448,7 +455,10 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   for (const TortureVseg& v : scenario_.vsegs) {
     r.striped_vsegs += v.place[0].striped() ? 1 : 0;
     r.mirrored_vsegs += v.place[0].split_writes() ? 1 : 0;
+    r.journaled_vsegs += v.place[0].journaled() ? 1 : 0;
   }
+  r.journal_records = journal_.records_read();
+  r.journal_blocks_compared = journal_.blocks_compared();
   r.mirror_blocks_compared = mirror_.blocks_compared();
   for (const DiskConfig& d : scenario_.topology.disks)
     r.multipath_disks += d.more_ports.empty() ? 0 : 1;
@@ -458,6 +468,8 @@ absl::StatusOr<TortureRunResult> Runner::run() {
     r.spans_stripe_units += cp.faults[static_cast<size_t>(fpapi::FaultKind::kSpansStripeUnits)];
     r.serializations += cp.faults[static_cast<size_t>(fpapi::FaultKind::kSerialization)];
     r.path_failovers += cp.path_failovers;
+    r.journal_swaps += cp.journal_swaps;
+    r.journals_recycled += cp.journals_recycled;
   }
   for (const UpdateRecord& u : updates_)
     r.updates += u.ok ? 1 : 0;

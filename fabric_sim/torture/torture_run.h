@@ -29,12 +29,17 @@ struct TortureRunResult {
   // I/Os the FPs faulted to their CPs for crossing stripe units
   // (fpapi::FaultKind::kSpansStripeUnits), all switches.
   uint64_t spans_stripe_units = 0;
-  uint64_t mirrored_vsegs = 0;          // VSEGs laid out as mirrors or stripes of mirrors
-  uint64_t serializations = 0;          // writes faulted for serialization (kSerialization)
-  uint64_t mirror_blocks_compared = 0;  // mirror blocks whose sides the end check compared
-  uint64_t multipath_disks = 0;         // disks with more than one port
-  uint64_t path_failovers = 0;          // multipath failovers the CPs made
-  uint64_t events = 0;                  // kernel events
+  uint64_t mirrored_vsegs = 0;           // VSEGs laid out as mirrors or stripes of mirrors
+  uint64_t serializations = 0;           // writes faulted for serialization (kSerialization)
+  uint64_t mirror_blocks_compared = 0;   // mirror blocks whose sides the end check compared
+  uint64_t multipath_disks = 0;          // disks with more than one port
+  uint64_t path_failovers = 0;           // multipath failovers the CPs made
+  uint64_t journaled_vsegs = 0;          // VSEGs whose writes are journaled
+  uint64_t journal_swaps = 0;            // journals the CPs swapped in for full ones
+  uint64_t journals_recycled = 0;        // sealed journals reused before the checker read them
+  uint64_t journal_records = 0;          // records the journal checker read and replayed
+  uint64_t journal_blocks_compared = 0;  // data-device blocks compared with the replay
+  uint64_t events = 0;                   // kernel events
   SimTime sim_ns = 0;
   double wall_seconds = 0;
   std::vector<std::string> fault_kinds;  // the kinds this run enabled (swarm)

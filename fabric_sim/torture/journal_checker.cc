@@ -1,0 +1,151 @@
+#include "fabric_sim/torture/journal_checker.h"
+
+#include <span>
+#include <string>
+
+#include "fabric_sim/node/block_stamp.h"
+#include "fabric_sim/switch/switch.h"
+#include "fabric_sim/switch/switch_virtualization.h"
+#include "fmt/format.h"
+#include "splitpath/map/journal_record.h"
+
+namespace splitpath::sim::torture {
+
+namespace {
+
+std::string describe_block(const uint8_t* block, uint32_t block_size) {
+  BlockStamp stamp;
+  switch (read_stamp(std::span<const uint8_t, kStampUnit>(block, kStampUnit), &stamp)) {
+    case StampCheck::kValid:
+      return fmt::format("the write of {:016x} generation {}{}", stamp.writer, stamp.generation,
+                         block_size > kStampUnit ? " (first 512 bytes)" : "");
+    case StampCheck::kZero:
+      return "zeros";
+    case StampCheck::kCorrupt:
+      break;
+  }
+  return "no valid stamp";
+}
+
+}  // namespace
+
+JournalChecker::JournalChecker(const TortureScenario& scenario) : scenario_(scenario) {
+  for (size_t s = 0; s < scenario.vsegs.size(); ++s) {
+    const TortureVseg& v = scenario.vsegs[s];
+    if (!v.place[0].journaled()) continue;
+    Replay r;
+    r.vseg = s;
+    r.block_size = scenario.topology.volumes[v.volume].block_size;
+    r.time.assign(v.blocks, 0);
+    r.order.assign(v.blocks, 0);
+    r.data.assign(v.blocks * r.block_size, 0);
+    replays_.push_back(std::move(r));
+  }
+}
+
+JournalChecker::Replay* JournalChecker::replay_of(const cp::JournalInfo& j) {
+  for (Replay& r : replays_) {
+    const JournalArea& area = *scenario_.vsegs[r.vseg].place[0].journal;
+    for (const DiskConfig& d : scenario_.topology.disks) {
+      if (d.name == area.at.disk && d.wwpn == j.disk_wwpn && area.at.lun == j.lun &&
+          j.lba >= area.at.lba && j.lba + j.blocks <= area.at.lba + area.area_blocks)
+        return &r;
+    }
+  }
+  return nullptr;
+}
+
+void JournalChecker::read_journal(const Fabric& fabric, const cp::JournalInfo& j) {
+  Replay* r = replay_of(j);
+  if (r == nullptr) return;
+  ++journals_;
+  const TortureVseg& v = scenario_.vsegs[r->vseg];
+  const JournalArea& area = *v.place[0].journal;
+  const uint32_t bs = r->block_size;
+  std::vector<uint8_t> bytes(uint64_t{j.blocks} * bs);
+  fabric.disk(area.at.disk)->store(j.lun)->read(j.lba * bs, bytes);
+  uint64_t at = 0;
+  uint64_t next_sequence = 0;
+  while (at < j.blocks) {
+    map::JournalRecordHeader h;
+    const bool ours = map::decode_journal_header(bytes.data() + at * bs, &h) &&
+                      h.journal_id == j.journal_id && h.sequence >= next_sequence &&
+                      h.block_size == bs && h.blocks > 0 && at + 1 + h.blocks <= j.blocks &&
+                      h.vseg_lba + h.blocks <= v.blocks;
+    if (!ours) {
+      // A hole (a record whose leg failed), or the unused end: look on.
+      ++hole_blocks_;
+      ++at;
+      continue;
+    }
+    ++records_;
+    const uint64_t order = uint64_t{h.journal_id} << 32 | h.sequence;
+    for (uint64_t b = 0; b < h.blocks; ++b) {
+      const uint64_t block = h.vseg_lba + b;
+      if (std::tie(h.timestamp_ns, order) < std::tie(r->time[block], r->order[block])) continue;
+      r->time[block] = h.timestamp_ns;
+      r->order[block] = order;
+      std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>((at + 1 + b) * bs), bs,
+                  r->data.begin() + static_cast<std::ptrdiff_t>(block * bs));
+    }
+    at += 1 + h.blocks;
+    next_sequence = h.sequence + 1;
+  }
+}
+
+void JournalChecker::consume(Fabric& fabric) {
+  if (replays_.empty()) return;
+  for (const auto& sw : fabric.switches()) {
+    if (!sw->virtualization()) continue;
+    cp::ControlPath& cp = sw->virtualization()->control_path();
+    for (const cp::JournalInfo& j : cp.sealed_journals()) {
+      read_journal(fabric, j);
+      cp.release_journal(j.vseg_id, j.journal_id);
+    }
+  }
+}
+
+std::optional<Violation> JournalChecker::check(Fabric& fabric, const MirrorChecker& failed,
+                                               SimTime now) {
+  consume(fabric);
+  for (const auto& sw : fabric.switches()) {
+    if (!sw->virtualization()) continue;
+    for (const cp::JournalInfo& j : sw->virtualization()->control_path().active_journals())
+      read_journal(fabric, j);
+  }
+  for (const Replay& r : replays_) {
+    const TortureVseg& v = scenario_.vsegs[r.vseg];
+    const uint32_t bs = r.block_size;
+    const uint64_t per_block = bs / kStampUnit;
+    std::vector<uint8_t> on_disk(bs);
+    for (uint64_t b = 0; b < v.blocks; ++b) {
+      if (r.order[b] == 0) continue;  // no record wrote it
+      const uint64_t unit = (v.volume_lba + b) * per_block;
+      bool skip = false;
+      for (uint64_t u = 0; u < per_block; ++u)
+        skip = skip || failed.failed_unit(v.volume, unit + u);
+      if (skip) continue;
+      ++compared_;
+      const PlaceElement at = v.place[0].locate(b);
+      fabric.disk(at.disk)->store(at.lun)->read(at.lba * bs, on_disk);
+      const uint8_t* replayed = r.data.data() + b * bs;
+      if (std::equal(on_disk.begin(), on_disk.end(), replayed)) continue;
+      Violation out;
+      out.invariant = kJournal;
+      out.at = now;
+      out.summary = fmt::format(
+          "volume {} LBA {}: the data device ({} LUN {} LBA {}) differs from the replay of the "
+          "journal records, and no write to the block failed",
+          scenario_.topology.volumes[v.volume].name, v.volume_lba + b, at.disk, at.lun, at.lba);
+      out.history.push_back(
+          fmt::format("the data device holds {}", describe_block(on_disk.data(), bs)));
+      out.history.push_back(
+          fmt::format("the latest record (time {}, journal {}, sequence {}) holds {}", r.time[b],
+                      r.order[b] >> 32, r.order[b] & 0xFFFFFFFF, describe_block(replayed, bs)));
+      return out;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace splitpath::sim::torture
