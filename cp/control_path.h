@@ -312,6 +312,12 @@ class ControlPath {
   std::vector<JournalInfo> active_journals() const;
   // Returns a sealed journal to its VSEG's free journals; false if unknown.
   bool release_journal(uint32_t vseg_id, uint16_t journal_id);
+  // A consumer will read and release every sealed journal: none is reused
+  // before it is released. When a VSEG has no free journal, its writes wait
+  // for one instead (a port without a journal faults them to the CP, whose
+  // own writes are held) until release_journal. Without a consumer the
+  // oldest sealed journal is reused (journals_recycled).
+  void attach_journal_consumer();
 
   // The N_Port ID fabricated for a virtual target, 0 if unknown.
   uint32_t target_port_id(const std::string& target_name) const;

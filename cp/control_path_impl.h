@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <vector>
 
@@ -100,6 +101,9 @@ struct JournalSet {
     std::function<void()> then;
   };
   std::vector<Retiring> retiring;
+  // Ports sent the entry without a journal (none was free): they get one
+  // when a journal is released.
+  std::set<uint32_t> starved;
   // The CP's own journal: its pointer and next sequence number, and the
   // record legs out in each CP journal (a full one is sealed once it has none).
   std::optional<CpJournal> cp;
@@ -231,6 +235,7 @@ struct ControlPath::Impl {
   uint32_t mirror_read_turn = 0;            // CP-owned reads of mirrors: round robin
   std::map<uint32_t, JournalSet> journals;  // by VSEG id
   uint64_t next_journal_drain_id = 1;       // swaps and retiring journals
+  bool journal_consumer = false;            // attach_journal_consumer()
 
   std::deque<Update> updates;  // front: in progress when `update_active`
   bool update_active = false;
@@ -358,6 +363,9 @@ struct ControlPath::Impl {
   void retire_journal(uint32_t vseg_id, uint32_t port, const CpJournal& j, uint64_t started_by_ns,
                       std::function<void()> then);
   void poll_retiring(uint32_t vseg_id, uint64_t retire_id);
+  // A journal was released: the ports sent the entry without one get it
+  // again, now naming a journal.
+  void feed_starved_ports(uint32_t vseg_id);
   // Is `port`'s journal of `vseg_id` being swapped? (Its misses are queued.)
   bool journal_swapping(uint32_t port, uint32_t vseg_id) const;
   // A CP-owned write leg of `blocks` into journaled `seg`: where its record

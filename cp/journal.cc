@@ -17,11 +17,12 @@
 // journal is sealed only once no FP I/O can still write a record into it.
 // The CP's own journal is swapped at dispatch when a record does not fit; it
 // is sealed once its last record leg has ended.
-// When no journal is free, the oldest sealed one is reused
-// (journals_recycled): its records are lost to a consumer that has not read
-// them, so areas should hold enough journals (tests size them so that this
-// never happens).
+// When no journal is free, writes wait for a consumer to release one if a
+// consumer is attached (a port gets its entry with FoR|FoW until then);
+// without one, the oldest sealed journal is reused (journals_recycled).
 #include <algorithm>
+#include <set>
+#include <utility>
 
 #include "cp/control_path_impl.h"
 
@@ -43,7 +44,7 @@ std::optional<CpJournal> ControlPath::Impl::take_journal(const Vseg& seg) {
   if (!set.free.empty()) {
     j.lba = set.free.front();
     set.free.pop_front();
-  } else if (!set.sealed.empty()) {
+  } else if (!set.sealed.empty() && !journal_consumer) {
     j.lba = set.sealed.front().lba;
     set.sealed.pop_front();
     ++stats.journals_recycled;
@@ -74,8 +75,10 @@ bool ControlPath::Impl::patch_journal(uint32_t port, const Vseg& seg, map::Redir
   if (it == set.port.end()) {
     std::optional<CpJournal> j = take_journal(seg);
     if (!j) {
-      // No journal to give: the CP does this port's I/Os itself.
+      // No journal to give: the CP does this port's I/Os itself until one
+      // is released.
       entry->flags |= map::redirect_flags::kFaultOnRead | map::redirect_flags::kFaultOnWrite;
+      set.starved.insert(port);
       return true;
     }
     it = set.port.emplace(port, *j).first;
@@ -305,10 +308,31 @@ bool ControlPath::release_journal(uint32_t vseg_id, uint16_t journal_id) {
       it->second.free.push_back(j->lba);
       sealed.erase(j);
       impl_->retry_blocked();  // CP writes waiting for a journal
+      impl_->feed_starved_ports(vseg_id);
       return true;
     }
   }
   return false;
+}
+
+void ControlPath::attach_journal_consumer() {
+  impl_->journal_consumer = true;
+}
+
+void ControlPath::Impl::feed_starved_ports(uint32_t vseg_id) {
+  auto it = journals.find(vseg_id);
+  const Vseg* seg = metadata.vseg(vseg_id);
+  if (it == journals.end() || seg == nullptr) return;
+  const std::set<uint32_t> ports = std::exchange(it->second.starved, {});
+  const map::Extent* e = seg->extent_at(0);
+  for (uint32_t port : ports) {
+    // Sent again, the entry takes a free journal (or starves again).
+    if (e && !updating(vseg_id, e->start, e->length) && !journal_swapping(port, vseg_id)) {
+      send_redirect(port, *seg, e->redirect_index, fpapi::MsgType::kFpReplaceMapping);
+    } else {
+      journals[vseg_id].starved.insert(port);
+    }
+  }
 }
 
 }  // namespace splitpath::cp

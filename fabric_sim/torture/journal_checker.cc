@@ -93,6 +93,13 @@ void JournalChecker::read_journal(const Fabric& fabric, const cp::JournalInfo& j
   }
 }
 
+void JournalChecker::attach(Fabric& fabric) {
+  if (replays_.empty()) return;
+  for (const auto& sw : fabric.switches()) {
+    if (sw->virtualization()) sw->virtualization()->control_path().attach_journal_consumer();
+  }
+}
+
 void JournalChecker::consume(Fabric& fabric) {
   if (replays_.empty()) return;
   for (const auto& sw : fabric.switches()) {

@@ -31,8 +31,14 @@ class JournalChecker {
  public:
   explicit JournalChecker(const TortureScenario& scenario);
 
+  // Becomes every CP's journal consumer: no journal is reused before the
+  // checker has read and released it.
+  void attach(Fabric& fabric);
   // Reads and releases every journal the CPs have sealed.
   void consume(Fabric& fabric);
+  // Reads the records of journal `j` (ignored unless it lies in a journaled
+  // VSEG's area).
+  void read_journal(const Fabric& fabric, const cp::JournalInfo& j);
   // Reads the journals in use, then compares each journaled VSEG's replay
   // with its data device outside the units `failed` marks. Call once the
   // run has drained.
@@ -54,7 +60,6 @@ class JournalChecker {
     std::vector<uint8_t> data;
   };
 
-  void read_journal(const Fabric& fabric, const cp::JournalInfo& j);
   Replay* replay_of(const cp::JournalInfo& j);
 
   const TortureScenario& scenario_;

@@ -388,6 +388,7 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   auto fabric = Fabric::build(scenario_.topology, fabric_options);
   if (!fabric.ok()) return fabric.status();
   fabric_ = std::move(*fabric);
+  journal_.attach(*fabric_);
   if (!options_.pcap_path.empty()) {
     auto writer = PcapWriter::open(options_.pcap_path);
     if (!writer.ok()) return writer.status();

@@ -78,41 +78,53 @@ struct Replay {
   uint64_t bad = 0;  // records of another VSEG or block size, or past the volume
 };
 
-// Every record of every journal, read from the journal disk: from each
-// journal's first block while the header is this journal's next one.
-Replay read_journals(VirtualTestbed& tb) {
-  Replay out;
+// The records of journal `j`, read from the journal disk: from its first
+// block while the header is this journal's next one.
+void read_journal(VirtualTestbed& tb, const cp::JournalInfo& j, Replay* out) {
+  ++out->journals;
+  EXPECT_EQ(j.lun, 1);
+  EXPECT_EQ(j.blocks, kJournalBlocks);
+  const std::vector<uint8_t> bytes = tb.disk_bytes("disk1", j.lun, j.lba, j.blocks);
+  uint64_t at = 0;
+  uint32_t sequence = 0;
+  while (at < j.blocks) {
+    map::JournalRecordHeader h;
+    if (!map::decode_journal_header(bytes.data() + at * kBlock, &h) ||
+        h.journal_id != j.journal_id || h.sequence != sequence) {
+      break;
+    }
+    if (h.block_size != kBlock || h.blocks == 0 || at + 1 + h.blocks > j.blocks ||
+        h.vseg_lba + h.blocks > kVolumeBlocks || h.lv_lba != h.vseg_lba) {
+      ++out->bad;
+      break;
+    }
+    Record r;
+    r.h = h;
+    r.data.assign(bytes.begin() + (at + 1) * kBlock, bytes.begin() + (at + 1 + h.blocks) * kBlock);
+    out->records.push_back(std::move(r));
+    at += 1 + h.blocks;
+    ++sequence;
+  }
+}
+
+// A consumer's turn: reads every sealed journal into `out`, releases it.
+void consume(VirtualTestbed& tb, Replay* out) {
+  cp::ControlPath& cp = tb.virtualization().control_path();
+  for (const cp::JournalInfo& j : cp.sealed_journals()) {
+    read_journal(tb, j, out);
+    EXPECT_TRUE(cp.release_journal(j.vseg_id, j.journal_id));
+  }
+}
+
+// Every record of every journal still held (sealed and active) added to
+// `out`, all sorted in replay order: (timestamp, journal, sequence).
+Replay read_journals(VirtualTestbed& tb, Replay out = {}) {
   cp::ControlPath& cp = tb.virtualization().control_path();
   std::vector<cp::JournalInfo> all = cp.sealed_journals();
   const std::vector<cp::JournalInfo> active = cp.active_journals();
   all.insert(all.end(), active.begin(), active.end());
-  for (const cp::JournalInfo& j : all) {
-    ++out.journals;
-    EXPECT_EQ(j.lun, 1);
-    EXPECT_EQ(j.blocks, kJournalBlocks);
-    const std::vector<uint8_t> bytes = tb.disk_bytes("disk1", j.lun, j.lba, j.blocks);
-    uint64_t at = 0;
-    uint32_t sequence = 0;
-    while (at < j.blocks) {
-      map::JournalRecordHeader h;
-      if (!map::decode_journal_header(bytes.data() + at * kBlock, &h) ||
-          h.journal_id != j.journal_id || h.sequence != sequence) {
-        break;
-      }
-      if (h.block_size != kBlock || h.blocks == 0 || at + 1 + h.blocks > j.blocks ||
-          h.vseg_lba + h.blocks > kVolumeBlocks || h.lv_lba != h.vseg_lba) {
-        ++out.bad;
-        break;
-      }
-      Record r;
-      r.h = h;
-      r.data.assign(bytes.begin() + (at + 1) * kBlock,
-                    bytes.begin() + (at + 1 + h.blocks) * kBlock);
-      out.records.push_back(std::move(r));
-      at += 1 + h.blocks;
-      ++sequence;
-    }
-  }
+  for (const cp::JournalInfo& j : all)
+    read_journal(tb, j, &out);
   std::sort(out.records.begin(), out.records.end(), [](const Record& a, const Record& b) {
     return std::tie(a.h.timestamp_ns, a.h.journal_id, a.h.sequence) <
            std::tie(b.h.timestamp_ns, b.h.journal_id, b.h.sequence);
@@ -140,15 +152,37 @@ struct LoadResult {
   uint64_t bad_records = 0;
 };
 
+// How often the consumer of LoadOptions reads and releases sealed journals:
+// slower than the load fills them, so writes must wait for it.
+constexpr sim::SimTime kConsumerPeriod = 5 * sim::kNsPerMs;
+
+struct LoadOptions {
+  bool fault_every_io = false;
+  // A consumer reads and releases sealed journals every kConsumerPeriod
+  // (ControlPath::attach_journal_consumer), in an area of this many
+  // journals (0: the topology's 400).
+  bool consumer = false;
+  uint64_t area_journals = 0;
+};
+
 // Rounds of writes from the four hosts at once (each host four in flight,
 // never overlapping its own; hosts overlap each other), some spanning
 // extents (the CP does those), then the replay check.
-LoadResult load(int rounds, bool fault_every_io) {
+LoadResult load(int rounds, const LoadOptions& o) {
   sim::FabricOptions options;
-  if (fault_every_io) options.adjust_cp_config = [](cp::CpConfig& c) { c.fault_every_io = true; };
+  if (o.fault_every_io) options.adjust_cp_config = [](cp::CpConfig& c) { c.fault_every_io = true; };
   LoadResult out;
-  VirtualTestbed tb(journal_yaml(), 1, options);
+  std::string yaml = journal_yaml();
+  if (o.area_journals != 0) {
+    const std::string from = "blocks: " + std::to_string(kAreaBlocks) + "}";
+    yaml.replace(yaml.find(from), from.size(),
+                 "blocks: " + std::to_string(o.area_journals * kJournalBlocks) + "}");
+  }
+  VirtualTestbed tb(yaml, 1, options);
   if (!tb.ok()) return out;
+  if (o.consumer) tb.virtualization().control_path().attach_journal_consumer();
+  Replay consumed;
+  sim::SimTime next_turn = 0;
   std::vector<Write> acknowledged;
   Rng rng{0x70a1};
   for (int round = 0; round < rounds; ++round) {
@@ -169,8 +203,16 @@ LoadResult load(int rounds, bool fault_every_io) {
       const std::string host = "host" + std::to_string(k / 4);
       pending.push_back(tb.start(host, 0, fc::make_write(ws[k].lba, ws[k].blocks), 0, ws[k].data));
     }
+    const sim::SimTime deadline = tb.kernel().now() + 3 * sim::kNsPerSec;
+    while (tb.kernel().now() < deadline &&
+           !std::all_of(pending.begin(), pending.end(), [](const auto& p) { return p->done; })) {
+      tb.run_for(50 * sim::kNsPerUs);
+      if (o.consumer && tb.kernel().now() >= next_turn) {
+        consume(tb, &consumed);
+        next_turn = tb.kernel().now() + kConsumerPeriod;
+      }
+    }
     for (size_t i = 0; i < pending.size(); ++i) {
-      tb.wait(*pending[i]);
       const size_t k = (i % kHosts) * 4 + i / kHosts;
       if (pending[i]->result.status == fc::scsi_status::kGood && !pending[i]->result.timed_out) {
         acknowledged.push_back(ws[k]);
@@ -182,7 +224,7 @@ LoadResult load(int rounds, bool fault_every_io) {
   tb.run_for(sim::kNsPerMs);
   out.acknowledged = acknowledged.size();
 
-  const Replay replay = read_journals(tb);
+  const Replay replay = read_journals(tb, std::move(consumed));
   out.records = replay.records.size();
   out.journals = replay.journals;
   out.bad_records = replay.bad;
@@ -231,7 +273,7 @@ void record(const LoadResult& r) {
 }
 
 TEST(Journal, ReplayingEveryJournalRebuildsTheDataDeviceUnderLoad) {
-  const LoadResult r = load(/*rounds=*/40, /*fault_every_io=*/false);
+  const LoadResult r = load(/*rounds=*/40, {});
   record(r);
   EXPECT_EQ(r.errors, 0u);
   EXPECT_EQ(r.acknowledged, 40u * kHosts * 4);
@@ -250,7 +292,7 @@ TEST(Journal, ReplayingEveryJournalRebuildsTheDataDeviceUnderLoad) {
 TEST(Journal, CpOwnedWritesAreJournaledToo) {
   // Every I/O through the CP: every record is in the CP's own journals,
   // swapped as they fill.
-  const LoadResult r = load(/*rounds=*/12, /*fault_every_io=*/true);
+  const LoadResult r = load(/*rounds=*/12, {.fault_every_io = true});
   record(r);
   EXPECT_EQ(r.errors, 0u);
   EXPECT_EQ(r.bad_records, 0u);
@@ -259,6 +301,28 @@ TEST(Journal, CpOwnedWritesAreJournaledToo) {
   EXPECT_EQ(r.journal_full_faults, 0u);
   EXPECT_GT(r.swaps, 5u);
   EXPECT_EQ(r.recycled, 0u);
+}
+
+// An area of 6 journals, far fewer than the load fills: with a consumer
+// attached no journal is reused before the consumer has read and released
+// it; writes wait for a free journal instead, and every record reaches the
+// consumer. (Without one the CP reuses unread journals: records are lost.)
+TEST(Journal, WithAConsumerNoJournalIsReusedBeforeItIsReleased) {
+  const LoadResult r = load(/*rounds=*/20, {.consumer = true, .area_journals = 6});
+  record(r);
+  EXPECT_EQ(r.errors, 0u);
+  EXPECT_EQ(r.recycled, 0u);
+  EXPECT_EQ(r.bad_records, 0u);
+  EXPECT_EQ(r.missing_writes, 0u) << "acknowledged writes whose records were lost";
+  EXPECT_EQ(r.differing_blocks, 0u) << "the replay differs from the data device";
+  EXPECT_GT(r.journals, 6u * 4) << "each journal was used several times";
+}
+
+TEST(Journal, WithoutAConsumerUnreadJournalsAreReused) {
+  const LoadResult r = load(/*rounds=*/20, {.area_journals = 8});
+  EXPECT_EQ(r.errors, 0u);
+  EXPECT_GT(r.recycled, 0u);
+  EXPECT_GT(r.missing_writes, 0u) << "records of reused journals are gone";
 }
 
 TEST(Journal, ReadsComeFromTheDataDevice) {
