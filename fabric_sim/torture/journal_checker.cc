@@ -1,6 +1,5 @@
 #include "fabric_sim/torture/journal_checker.h"
 
-#include <span>
 #include <string>
 
 #include "fabric_sim/node/block_stamp.h"
@@ -14,17 +13,7 @@ namespace splitpath::sim::torture {
 namespace {
 
 std::string describe_block(const uint8_t* block, uint32_t block_size) {
-  BlockStamp stamp;
-  switch (read_stamp(std::span<const uint8_t, kStampUnit>(block, kStampUnit), &stamp)) {
-    case StampCheck::kValid:
-      return fmt::format("the write of {:016x} generation {}{}", stamp.writer, stamp.generation,
-                         block_size > kStampUnit ? " (first 512 bytes)" : "");
-    case StampCheck::kZero:
-      return "zeros";
-    case StampCheck::kCorrupt:
-      break;
-  }
-  return "no valid stamp";
+  return describe_unit(block) + (block_size > kStampUnit ? " (its first 512 bytes)" : "");
 }
 
 }  // namespace

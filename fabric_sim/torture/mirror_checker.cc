@@ -10,8 +10,6 @@
 
 namespace splitpath::sim::torture {
 
-namespace {
-
 std::string describe_unit(const uint8_t* unit) {
   BlockStamp stamp;
   switch (read_stamp(std::span<const uint8_t, kStampUnit>(unit, kStampUnit), &stamp)) {
@@ -24,8 +22,6 @@ std::string describe_unit(const uint8_t* unit) {
   }
   return "no valid stamp";
 }
-
-}  // namespace
 
 void MirrorChecker::end_write(const HostIo& io, bool acknowledged) {
   if (acknowledged) return;

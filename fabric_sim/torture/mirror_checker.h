@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "fabric_sim/run/fabric.h"
@@ -19,6 +20,10 @@
 #include "fabric_sim/torture/violation.h"
 
 namespace splitpath::sim::torture {
+
+// What a 512-byte unit on a disk holds, for a violation's history: the
+// write (writer, generation) whose stamp it carries, zeros, or neither.
+std::string describe_unit(const uint8_t* unit);
 
 class MirrorChecker {
  public:
