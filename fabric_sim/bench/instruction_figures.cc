@@ -39,6 +39,14 @@ constexpr Probe kProbes[] = {
      "instructions/I/O (FP poll)"},
     {"instructions.fp.mirror.write.per_io", "fp-mirror-write", 3200, "*FastPath::poll*",
      "instructions/I/O (FP poll)"},
+    {"instructions.fp.raid10.read.per_io", "fp-raid10-read", 3200, "*FastPath::poll*",
+     "instructions/I/O (FP poll)"},
+    {"instructions.fp.raid10.write.per_io", "fp-raid10-write", 3200, "*FastPath::poll*",
+     "instructions/I/O (FP poll)"},
+    {"instructions.fp.journal.read.per_io", "fp-journal-read", 3200, "*FastPath::poll*",
+     "instructions/I/O (FP poll)"},
+    {"instructions.fp.journal.write.per_io", "fp-journal-write", 3200, "*FastPath::poll*",
+     "instructions/I/O (FP poll)"},
     {"instructions.e2e.null.1_port.fp.per_io", "e2e", 2000, "", "instructions/I/O"},
     {"instructions.e2e.null.1_port.cp_only.per_io", "e2e-cp", 10000, "", "instructions/I/O"},
     {"instructions.des.per_event", "des", 200000, "", "instructions/event"},
@@ -143,7 +151,7 @@ absl::StatusOr<uint64_t> run_probe(const std::string& kind, uint64_t units) {
   if (kind == "des") return measure_des_events(1024, units).units;
   if (kind == "switch") return measure_frames_switched(8, units * kNsPerUs).units;
   return absl::InvalidArgumentError(fmt::format(
-      "unknown probe '{}' (fp, fp-remap|stripe|mirror|journal-read|write, e2e, e2e-cp, des, "
+      "unknown probe '{}' (fp, fp-remap|stripe|mirror|raid10|journal-read|write, e2e, e2e-cp, des, "
       "switch)",
       kind));
 }

@@ -62,6 +62,12 @@ TEST(InstructionFigures, MeasuredOnTheSplitpathBinaryMatchTheBaseline) {
   // Write splitting does a remap's work per side and copies every data frame.
   EXPECT_GT(value["instructions.fp.mirror.write.per_io"],
             1.5 * value["instructions.fp.remap.write.per_io"]);
+  // So do a stripe of mirrors (after its column's shift and mask) and a
+  // journal (whose second leg also gets a header block).
+  EXPECT_GT(value["instructions.fp.raid10.write.per_io"],
+            value["instructions.fp.mirror.write.per_io"]);
+  EXPECT_GT(value["instructions.fp.journal.write.per_io"],
+            1.5 * value["instructions.fp.remap.write.per_io"]);
 
   auto baseline = read_baseline(SPLITPATH_BASELINE);
   ASSERT_TRUE(baseline.ok()) << baseline.status();
