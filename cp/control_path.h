@@ -97,6 +97,12 @@ struct CpConfig {
   // path it could test yet (no virtual initiator logged in) tries again.
   uint64_t path_test_timeout_ns = 20'000'000;
   uint64_t path_retest_ns = 1'000'000;
+  // Data services: the amount of data pushed at once (a migration's copy
+  // barrier, a snapshot's copy on write), rounded to whole blocks.
+  uint64_t copy_granularity_bytes = 64 * 1024;
+  // A copy (FPCopyIO) that fails is tried again this many times before the
+  // service that asked for it fails.
+  uint32_t copy_retries = 3;
 };
 
 // What the CP does when a path of a multipath VSEG fails (figures 11, 12).
@@ -227,6 +233,40 @@ struct MappingChange {
   std::optional<uint8_t> flags;               // new redirect flags
 };
 
+// Online migration (figures 23-24) of one VSEG's storage to a new disk
+// range: the VSEG holding volume block `lba` of `volume` moves to LUN `lun`
+// of disk `disk_wwpn` from `dest_lba`, under I/O.
+struct MigrationRequest {
+  std::string volume;
+  uint64_t lba = 0;
+  uint64_t disk_wwpn = 0;
+  uint16_t lun = 0;
+  uint64_t dest_lba = 0;
+};
+
+// Where a migration is: blocks copied of the VSEG's, since when, the writes
+// that met the copy barrier (they wait for it to move).
+struct MigrationProgress {
+  enum class State : uint8_t { kRunning, kDone, kFailed };
+  uint32_t id = 0;
+  std::string volume;
+  uint32_t vseg_id = 0;
+  State state = State::kRunning;
+  uint64_t blocks = 0;
+  uint64_t copied_blocks = 0;
+  uint32_t block_size = 512;
+  uint64_t started_ns = 0;
+  uint64_t finished_ns = 0;  // kDone, kFailed
+  uint64_t barrier_writes = 0;
+  std::string error;  // kFailed
+
+  double percent() const { return blocks ? 100.0 * double(copied_blocks) / double(blocks) : 100; }
+  // Bytes copied per second of simulated time, at `now_ns`.
+  double rate_bytes_per_s(uint64_t now_ns) const;
+  // Seconds left at that rate (0 when done, -1 while nothing is copied yet).
+  double eta_s(uint64_t now_ns) const;
+};
+
 struct CpStats {
   uint64_t messages = 0;
   uint64_t mapping_misses = 0;                        // CpMappingMiss answered
@@ -270,6 +310,13 @@ struct CpStats {
   // journals reused before a consumer released them (their records lost).
   uint64_t journal_swaps = 0;
   uint64_t journals_recycled = 0;
+  // Data services: FPCopyIOs sent, failed, and blocks copied by them;
+  // CP-owned writes that met a migration's copy barrier and waited for it.
+  uint64_t copies = 0;
+  uint64_t copy_failures = 0;
+  uint64_t copied_blocks = 0;
+  uint64_t barrier_write_waits = 0;
+  uint64_t migrations_done = 0;
 };
 
 class ControlPath {
@@ -318,6 +365,16 @@ class ControlPath {
   // own writes are held) until release_journal. Without a consumer the
   // oldest sealed journal is reused (journals_recycled).
   void attach_journal_consumer();
+
+  // Starts an online migration (after start()); false with a precise *error
+  // if the request cannot be served (unknown volume, a VSEG that is not a
+  // single simple disk range, a destination overlapping used blocks).
+  // `done(true)` when every block is on the destination and the source's
+  // redirect entries are gone; `done(false)` if a copy failed for good (the
+  // VSEG then stays where each block was).
+  bool start_migration(const MigrationRequest& request, std::string* error,
+                       std::function<void(bool)> done = {});
+  std::vector<MigrationProgress> migrations() const;
 
   // The N_Port ID fabricated for a virtual target, 0 if unknown.
   uint32_t target_port_id(const std::string& target_name) const;

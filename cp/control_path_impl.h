@@ -9,6 +9,8 @@
 //                         FP or the CP (serialization, figure 17)
 //   journal.cc            journaled VSEGs' journals: one per port FP and one
 //                         for the CP, swapped when full, sealed for a consumer
+//   copy_agent.cc         disk-to-disk copies by a port's FP (FPCopyIO)
+//   migration.cc          online migration: the copy barrier (figures 23-24)
 // Everything runs on the CP's one thread of control (the environment's event
 // loop); nothing here locks.
 #pragma once
@@ -64,6 +66,47 @@ struct CpIo {
   uint32_t residual = 0;
   // Mirror extents (MirrorExtentKey) this I/O holds write authority over.
   std::vector<std::pair<uint32_t, uint64_t>> mirror_holds;
+  bool met_barrier = false;  // a write that waited for a migration's copy barrier
+};
+
+// `blocks` blocks copied from one disk range to another by a port's FP
+// (FPCopyIO); the disks by index into Metadata::disks().
+struct CopyRequest {
+  uint32_t src_disk = 0;
+  uint16_t src_lun = 0;
+  uint64_t src_lba = 0;
+  uint32_t dst_disk = 0;
+  uint16_t dst_lun = 0;
+  uint64_t dst_lba = 0;
+  uint32_t blocks = 0;
+  uint32_t block_size = 512;
+};
+
+// A copy out at a port's FP, by dtag.
+struct CopyTask {
+  uint32_t port = 0;
+  CopyRequest request;
+  uint32_t attempt = 0;
+  std::function<void(bool)> done;
+};
+
+// An online migration of one simple VSEG (figures 23-24): blocks before
+// `barrier_start` are on the destination (redirect entry "copied", read
+// and write), [barrier_start, + barrier_blocks) is the copy barrier
+// (the source, FoW: writes wait in the CP), the rest still on the source
+// (read and write).
+struct Migration {
+  MigrationProgress progress;
+  uint32_t dst_disk = 0;
+  map::SimpleStorage dst;  // start_lba: the destination block of VSEG block 0
+  uint8_t flags = 0;       // the VSEG's redirect flags before the migration
+  uint64_t chunk_blocks = 0;
+  uint64_t barrier_start = 0;
+  uint64_t barrier_blocks = 0;
+  bool barrier_set = false;  // the barrier's entry is in force (writes there wait)
+  uint32_t copies_out = 0;
+  bool copy_failed = false;
+  std::function<void(bool)> done;
 };
 
 struct Leg {
@@ -151,6 +194,10 @@ struct Update {
   // retry) rather than waited for.
   std::function<void()> apply;
   bool path_failed = false;
+  // Misses into the range wait for the update to end and then load the new
+  // extent (CONTINUE), instead of being queued to the CP: a migration's
+  // barrier steps keep reads on the FP.
+  bool hold_misses = false;
   struct PortDrain {
     bool removed = false;
     bool drained = false;
@@ -237,6 +284,14 @@ struct ControlPath::Impl {
   uint64_t next_journal_drain_id = 1;       // swaps and retiring journals
   bool journal_consumer = false;            // attach_journal_consumer()
 
+  absl::flat_hash_map<uint32_t, CopyTask> copy_tasks;  // by dtag
+  uint32_t copy_turn = 0;                              // the port the next copy tries first
+  std::map<uint32_t, Migration> migrations;            // by id
+  uint32_t next_migration_id = 1;
+
+  // Misses held until the update in progress ends (Update::hold_misses).
+  std::vector<std::pair<uint32_t, fpapi::CpMappingMiss>> held_misses;
+
   std::deque<Update> updates;  // front: in progress when `update_active`
   bool update_active = false;
   uint64_t next_update_id = 1;
@@ -257,7 +312,8 @@ struct ControlPath::Impl {
   }
 
   // ---- fault_handler.cc
-  void on_miss(uint32_t port, const fpapi::CpMappingMiss& miss);
+  // `again`: a held miss answered now (counted when it came).
+  void on_miss(uint32_t port, const fpapi::CpMappingMiss& miss, bool again = false);
   void on_queue_io(uint32_t port, const fpapi::CpQueueIO& q);
   void on_dispatch_complete(uint32_t port, const fpapi::CpDispatchIOComplete& c);
   void start_rw(uint32_t port, const fpapi::UpstreamIo& io);
@@ -375,6 +431,32 @@ struct ControlPath::Impl {
                          map::JournalRecordHeader* header);
   // A record leg in the CP's journal `id` ended.
   void cp_journal_leg_done(uint32_t vseg_id, uint16_t id);
+
+  // ---- copy_agent.cc
+  // Copies by FPCopyIO from a port logged into both disks (waiting for the
+  // logins if none is), trying again up to copy_retries times; done(false)
+  // after that.
+  void copy_blocks(const CopyRequest& request, std::function<void(bool)> done,
+                   uint32_t attempt = 0);
+  // A CpDispatchIOComplete for a copy: true if it was one.
+  bool on_copy_complete(const fpapi::CpDispatchIOComplete& c);
+
+  // ---- migration.cc
+  bool start_migration(const MigrationRequest& request, std::string* error,
+                       std::function<void(bool)> done);
+  // Moves the barrier: the old barrier goes to the destination, the next
+  // chunk becomes the barrier (one restrictive update); at the end the last
+  // barrier moves and the source's entries are removed.
+  void migration_step(uint32_t id);
+  void migration_copy(uint32_t id);
+  void migration_failed(uint32_t id, const std::string& why);
+  // Does a write to [start, start + length) of `vseg_id` meet a copy
+  // barrier? (It waits until the barrier moves.)
+  bool in_copy_barrier(uint32_t vseg_id, uint64_t start, uint64_t length) const;
+  Migration* migration_of(uint32_t vseg_id);
+  // The update's metadata change is done: the entries in `fresh` go to
+  // every FP logged into their disks.
+  void load_fresh_entries(const Vseg& seg, const std::vector<map::RedirectIndex>& fresh);
 
   // ---- restrictive_update.cc
   void change_mapping(const MappingChange& change, std::function<void(bool)> done);

@@ -66,8 +66,8 @@ bool ControlPath::Impl::allowed(const Lun& lun, uint32_t initiator) const {
          lun.def.initiators.end();
 }
 
-void ControlPath::Impl::on_miss(uint32_t port, const fpapi::CpMappingMiss& miss) {
-  ++stats.mapping_misses;
+void ControlPath::Impl::on_miss(uint32_t port, const fpapi::CpMappingMiss& miss, bool again) {
+  if (!again) ++stats.mapping_misses;
   fpapi::CpMappingMissReply reply;
   reply.utag = miss.utag;
   reply.action = fpapi::MissAction::kQueue;
@@ -79,6 +79,10 @@ void ControlPath::Impl::on_miss(uint32_t port, const fpapi::CpMappingMiss& miss)
   // updated, and its disk must be logged in from this port.
   // A mirror extent goes to one FP at a time (mirror_authority.cc).
   // A port whose journal is being swapped waits for its new one.
+  if (e && updating(seg->descriptor.id, e->start, e->length) && updates.front().hold_misses) {
+    held_misses.emplace_back(port, miss);
+    return;
+  }
   if (e && !updating(seg->descriptor.id, e->start, e->length) &&
       !journal_swapping(port, seg->descriptor.id) && entry_ready(port, *seg, e->redirect_index) &&
       grant_mirror_to_fp(port, *seg, *e)) {
@@ -290,7 +294,15 @@ void ControlPath::Impl::pump(uint64_t key) {
     bool logged_in = true;
     for (const LegTarget& t : targets)
       logged_in = want_login(io.port, t.disk) && logged_in;
-    if (updating(plan->vseg_id, plan->vseg_lba, plan->blocks) || !logged_in ||
+    // A write into a migration's copy barrier waits for the barrier to move
+    // (figure 24); retry_blocked runs when it has.
+    const bool barrier = io.write && in_copy_barrier(plan->vseg_id, plan->vseg_lba, plan->blocks);
+    if (barrier && !io.met_barrier) {
+      io.met_barrier = true;
+      ++stats.barrier_write_waits;
+      if (Migration* m = migration_of(plan->vseg_id)) ++m->progress.barrier_writes;
+    }
+    if (updating(plan->vseg_id, plan->vseg_lba, plan->blocks) || !logged_in || barrier ||
         (io.write && !mirror_write_may_go(key, io, *plan))) {
       io.blocked = true;
       break;
@@ -370,7 +382,7 @@ void ControlPath::Impl::retry_blocked() {
 }
 
 void ControlPath::Impl::on_dispatch_complete(uint32_t port, const fpapi::CpDispatchIOComplete& c) {
-  if (on_path_test_complete(c)) return;
+  if (on_path_test_complete(c) || on_copy_complete(c)) return;
   auto l = legs.find(c.dtag);
   if (l == legs.end()) {
     ++stats.dropped;

@@ -1,6 +1,7 @@
 #include "cp/metadata.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "absl/strings/str_format.h"
 #include "splitpath/fc/wire.h"
@@ -287,19 +288,8 @@ bool Metadata::remap_range(uint32_t vseg_id, uint64_t start, uint64_t length,
   }
   const uint64_t end = start + length;
   // Cut the extents that straddle either end of the range.
-  for (uint64_t cut : {start, end}) {
-    auto it = seg->rmap.upper_bound(cut);
-    if (it == seg->rmap.begin()) continue;
-    --it;
-    map::Extent& e = it->second;
-    if (cut > e.start && cut < e.end()) {
-      map::Extent tail = e;
-      tail.start = cut;
-      tail.length = e.end() - cut;
-      e.length = cut - e.start;
-      seg->rmap[cut] = tail;
-    }
-  }
+  split_extent_at(vseg_id, start);
+  split_extent_at(vseg_id, end);
   for (auto it = seg->rmap.lower_bound(start); it != seg->rmap.end() && it->first < end; ++it) {
     map::Extent& e = it->second;
     map::RedirectEntry entry = seg->redirects[e.redirect_index];
@@ -325,6 +315,55 @@ bool Metadata::remap_range(uint32_t vseg_id, uint64_t start, uint64_t length,
     e.redirect_index = static_cast<map::RedirectIndex>(index);
   }
   return true;
+}
+
+void Metadata::split_extent_at(uint32_t vseg_id, uint64_t block) {
+  Vseg* seg = vseg(vseg_id);
+  if (!seg) return;
+  auto it = seg->rmap.upper_bound(block);
+  if (it == seg->rmap.begin()) return;
+  --it;
+  map::Extent& e = it->second;
+  if (block > e.start && block < e.end()) {
+    map::Extent tail = e;
+    tail.start = block;
+    tail.length = e.end() - block;
+    e.length = block - e.start;
+    seg->rmap[block] = tail;
+  }
+}
+
+std::vector<uint32_t> Metadata::compact_redirects(uint32_t vseg_id) {
+  Vseg* seg = vseg(vseg_id);
+  if (!seg) return {};
+  std::vector<uint32_t> renumbered(seg->redirects.size(), kNoEntry);
+  for (const auto& [start, e] : seg->rmap)
+    renumbered[e.redirect_index] = 0;
+  uint32_t next = 0;
+  for (size_t i = 0; i < renumbered.size(); ++i) {
+    if (renumbered[i] == kNoEntry) continue;
+    renumbered[i] = next;
+    seg->redirects[next] = seg->redirects[i];
+    seg->redirect_disk[next] = seg->redirect_disk[i];
+    seg->redirect_disks[next] = seg->redirect_disks[i];
+    ++next;
+  }
+  seg->redirects.resize(next);
+  seg->redirect_disk.resize(next);
+  seg->redirect_disks.resize(next);
+  for (auto it = seg->rmap.begin(); it != seg->rmap.end();) {
+    map::Extent& e = it->second;
+    e.redirect_index = static_cast<map::RedirectIndex>(renumbered[e.redirect_index]);
+    auto prev = it == seg->rmap.begin() ? seg->rmap.end() : std::prev(it);
+    if (prev != seg->rmap.end() && prev->second.redirect_index == e.redirect_index &&
+        prev->second.end() == e.start) {
+      prev->second.length += e.length;
+      it = seg->rmap.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return renumbered;
 }
 
 std::vector<std::vector<uint8_t>> Metadata::serialize_rmap(uint32_t vseg_id, uint64_t chunk_blocks,

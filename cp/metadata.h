@@ -135,6 +135,17 @@ class Metadata {
                    std::optional<uint8_t> flags, std::vector<map::RedirectIndex>* new_indexes,
                    std::string* error);
 
+  // Cuts the extent holding VSEG-relative block `block` in two there (both
+  // through the same redirect entry: nothing an FP caches becomes wrong).
+  void split_extent_at(uint32_t vseg_id, uint64_t block);
+
+  // After a service is done with a VSEG's table (a migration, figure 24):
+  // removes the redirect entries no extent uses, renumbers the others in
+  // order, and merges neighbouring extents with the same entry. Returns, per
+  // old index, the new one (or kNoEntry if removed).
+  static constexpr uint32_t kNoEntry = ~0u;
+  std::vector<uint32_t> compact_redirects(uint32_t vseg_id);
+
   // The Rmap of a VSEG as fixed-size chunks of `chunk_bytes` bytes each
   // (header: magic, vseg id, chunk index, first block, blocks, extent count;
   // then the clipped extents, each marked if it continues one of the

@@ -202,19 +202,14 @@ void ControlPath::Impl::maybe_finish_update() {
   }
   if (!ok) spdlog::warn("cp: change_mapping of volume '{}' failed: {}", u.change.volume, error);
   if (ok) {
-    const Vseg* seg = metadata.vseg(u.vseg_id);
-    for (uint32_t p = 0; p < port_count(); ++p) {
-      for (map::RedirectIndex index : fresh) {
-        if (disk_ready(p, seg->redirect_disk[index])) {
-          send_redirect(p, *seg, index, fpapi::MsgType::kFpAddMapping);
-        }
-      }
-    }
+    load_fresh_entries(*metadata.vseg(u.vseg_id), fresh);
     ++stats.updates;
   }
   std::function<void(bool)> done = std::move(u.done);
   updates.pop_front();
   update_active = false;
+  for (const auto& [port, miss] : std::exchange(held_misses, {}))
+    on_miss(port, miss, /*again=*/true);
   if (done) done(ok);
   retry_blocked();
   begin_update();

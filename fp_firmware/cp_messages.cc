@@ -1,7 +1,7 @@
 // The CP's calls, as they arrive in the mailbox (FPAPI.md): bring-up,
 // mappings, the pending-I/O queries and aborts, statistics, and the CP-owned
 // I/O operations (FPDispatchIO, FPGetData, FPPutData, FPQueueIOComplete,
-// CpMappingMissReply).
+// CpMappingMissReply), and FPCopyIO (copy.cc).
 #include <cstring>
 
 #include "fp_firmware/fast_path_impl.h"
@@ -211,6 +211,11 @@ CpResult FastPath::Impl::on_cp_message(uint32_t raw_type, std::span<const uint8_
       d->copies = m.copies;
       send_cmnd(buf, *d, m.lun, std::span<const uint8_t>(m.cdb.data(), m.cdb_length), 0);
       return CpResult::kDone;
+    }
+    case MsgType::kFpCopyIO: {
+      fpapi::FpCopyIO m;
+      if (!fpapi::decode(p, &m)) return CpResult::kDone;
+      return start_copy(m);
     }
     case MsgType::kFpGetData: {
       fpapi::FpGetData m;

@@ -44,6 +44,12 @@ struct Upstream {
     kFp,        // remapped: the FP owns it (kOwnerFp)
     kMissHeld,  // waiting for CpMappingMissReply (kOwnerCp)
     kCp,        // queued to the CP (kOwnerCp)
+    // The anchor of an FPCopyIO (copy.cc): no host exchange (io.initiator 0,
+    // vseg_id kNoTag); io.target_id / io.lun / lv_lba the source, block_size
+    // and blocks the copy's, io.data_length its bytes, io.utag its dtag. Its
+    // legs are the destination's WRITE and one READ of the source per
+    // XFER_RDY burst. Never matches a host frame nor a pending-I/O filter.
+    kCopy,
   };
   State state = State::kFree;
   uint8_t is_write = 0;
@@ -355,6 +361,24 @@ struct FastPath::Impl {
   void on_downstream_frame(sp_hal_buf* buf, const fc::FrameHeader& h);
   void to_cp_frame(sp_hal_buf* buf);
   void drop(sp_hal_buf* buf);
+
+  // --- copy.cc ---
+  // FPCopyIO: validates, anchors the copy on an upstream entry and sends the
+  // destination's WRITE(16); kRetry (nothing changed) when no upstream or
+  // downstream entry or no frame buffer is free. An invalid copy completes
+  // at once with transport_error.
+  CpResult start_copy(const fpapi::FpCopyIO& m);
+  // A frame of leg `d` of copy `u` (from on_downstream_frame): the
+  // destination's XFER_RDY (a READ of the source for that burst), the
+  // source's data (readdressed into the write exchange), either's FCP_RSP.
+  void on_copy_frame(sp_hal_buf* buf, const fc::FrameHeader& h, Downstream& d, Upstream& u);
+  // Ends copy `u`: ABTS on every leg still open, `c` (dtag and utag filled
+  // in here) to the CP, the anchor released.
+  void end_copy(Upstream& u, fpapi::CpDispatchIOComplete& c);
+  // Ends copy `u` with transport_error (bytes_transferred: what was written).
+  void fail_copy(Upstream& u);
+  // The destination's WRITE leg of copy `u` (null once it has answered).
+  Downstream* copy_write_leg(Upstream& u);
 
   // --- cp_messages.cc ---
   CpResult on_cp_message(uint32_t type, std::span<const uint8_t> payload);

@@ -47,8 +47,10 @@ Upstream* FastPath::Impl::up_by_utag(uint32_t utag) {
 Upstream* FastPath::Impl::up_for_host_frame(const fc::FrameHeader& h) {
   if (h.rx_id == fc::kUnassignedXid) return nullptr;
   Upstream& u = up[h.rx_id % config.upstream_capacity];
-  if (u.state == Upstream::State::kFree || up_rx_id(u) != h.rx_id ||
-      u.io.initiator != h.s_id.value || u.io.target_id != h.d_id.value || u.io.ox_id != h.ox_id) {
+  // A copy (kCopy) has no host exchange.
+  if (u.state == Upstream::State::kFree || u.state == Upstream::State::kCopy ||
+      up_rx_id(u) != h.rx_id || u.io.initiator != h.s_id.value || u.io.target_id != h.d_id.value ||
+      u.io.ox_id != h.ox_id) {
     return nullptr;
   }
   return &u;
@@ -122,7 +124,8 @@ uint8_t FastPath::Impl::owner_of(const Upstream& u) {
 }
 
 bool FastPath::Impl::matches(const Upstream& u, const fpapi::PendingFilter& f) const {
-  if (u.state == Upstream::State::kFree) return false;
+  // A copy (kCopy) is no host I/O: no drain waits for it, no abort ends it.
+  if (u.state == Upstream::State::kFree || u.state == Upstream::State::kCopy) return false;
   if (f.owner != fpapi::kAnyOwner && f.owner != owner_of(u)) return false;
   if (u.started_ns > f.started_by_ns) return false;
   if (f.utag != fpapi::kNoTag && f.utag != utag_of(u)) return false;
@@ -159,7 +162,9 @@ void FastPath::Impl::queue_to_cp(Upstream& u, fpapi::FaultKind reason, const fc:
 
 void FastPath::Impl::abort_leg(Downstream& d) {
   send_abts(d);
-  if (!d.remap) {
+  // A copy's legs complete once, as the copy (copy.cc's end_copy).
+  const bool copy_leg = d.upstream != kNone && up[d.upstream].state == Upstream::State::kCopy;
+  if (!d.remap && !copy_leg) {
     fpapi::CpDispatchIOComplete c;
     c.dtag = d.dtag;
     c.utag = d.upstream == kNone ? fpapi::kNoTag : utag_of(up[d.upstream]);

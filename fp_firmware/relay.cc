@@ -111,6 +111,8 @@ void FastPath::Impl::on_downstream_frame(sp_hal_buf* buf, const fc::FrameHeader&
   Downstream& d = *dp;
   if (d.rx_id == fc::kUnassignedXid) d.rx_id = h.rx_id;
   Upstream* u = d.upstream != kNone ? &up[d.upstream] : nullptr;
+  // A copy's legs talk only to each other (copy.cc), never to a host.
+  if (u != nullptr && u->state == Upstream::State::kCopy) return on_copy_frame(buf, h, d, *u);
   const uint16_t up_rx = u != nullptr ? up_rx_id(*u) : 0;
 
   switch (h.r_ctl) {

@@ -1,7 +1,7 @@
 // The `splitpath` command.
 //
 //   splitpath run [TOPOLOGY.yaml] [--seed N] [--duration SECONDS] [--pcap FILE]
-//                 [--pcap-ports SW:PORT,...] [--json]
+//                 [--pcap-ports SW:PORT,...] [--json] [--service YAML ...]
 //   splitpath default-topology
 //   splitpath decode TRACE ...        (decode_command.h)
 //   splitpath replay TRACE ...        (replay_command.h)
@@ -25,6 +25,7 @@
 #include "fabric_sim/run/report.h"
 #include "fabric_sim/topology/default_scenario.h"
 #include "fabric_sim/topology/topology_yaml.h"
+#include "fmt/format.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -62,6 +63,9 @@ int run_command(const std::vector<std::string>& args) {
       "pcap-ports", po::value<std::string>(),
       "capture only these ports: SWITCH:PORT[,SWITCH:PORT...]")(
       "json", "print one JSON object instead of the summary")(
+      "service", po::value<std::vector<std::string>>()->composing(),
+      "schedule a data service as in the topology's `services` list, e.g. "
+      "'{at: 2ms, migrate: {volume: v0, disk: d3, to_lba: 0}}' (repeatable)")(
       "log-level", po::value<std::string>()->default_value("warn"),
       "trace|debug|info|warn|error|off");
   po::options_description hidden;
@@ -92,6 +96,21 @@ int run_command(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   if (vm.count("seed")) topology->seed = vm["seed"].as<uint64_t>();
+  if (vm.count("service")) {
+    const auto& services = vm["service"].as<std::vector<std::string>>();
+    for (size_t i = 0; i < services.size(); ++i) {
+      std::string text = services[i];
+      if (text.find_first_not_of(" \t") == std::string::npos ||
+          text[text.find_first_not_of(" \t")] != '{')
+        text = "{" + text + "}";
+      const absl::Status s =
+          splitpath::sim::add_service_yaml(text, fmt::format("--service #{}", i + 1), &*topology);
+      if (!s.ok()) {
+        std::cerr << "splitpath run: " << s.message() << "\n";
+        return kExitUsage;
+      }
+    }
+  }
   if (vm.count("duration")) {
     const double seconds = vm["duration"].as<double>();
     if (!(seconds > 0 && seconds < 1e6)) {

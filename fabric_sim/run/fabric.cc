@@ -194,6 +194,10 @@ absl::Status Fabric::wire(const FabricOptions& options) {
   for (size_t i = 0; i < topology_.faults.size(); ++i) {
     kernel_.schedule_at<&Fabric::apply_fault>(topology_.faults[i].at_ns, this, i);
   }
+  service_runs_.resize(topology_.services.size());
+  for (size_t i = 0; i < topology_.services.size(); ++i) {
+    kernel_.schedule_at<&Fabric::start_service>(topology_.services[i].at_ns, this, i);
+  }
   return absl::OkStatus();
 }
 

@@ -78,6 +78,10 @@ class Fabric {
   absl::Status wire(const FabricOptions& options);
   void compute_routes();
   void apply_fault(uint64_t index);
+  // data_services.cc: starts topology_.services[index] on the CP of its
+  // volume's switch, and logs its progress every 10%.
+  void start_service(uint64_t index);
+  void watch_service(uint64_t index);
 
   Topology topology_;
   Kernel kernel_;
@@ -91,6 +95,12 @@ class Fabric {
   std::unique_ptr<PcapWriter> capture_;
   std::unique_ptr<CaptureTap> tap_;
   SimTime drain_ns_ = 0;
+  struct ServiceRun {
+    cp::ControlPath* cp = nullptr;
+    uint32_t migration_id = 0;
+    int logged_tenths = -1;
+  };
+  std::vector<ServiceRun> service_runs_;  // per topology_.services entry
 };
 
 }  // namespace splitpath::sim

@@ -256,6 +256,25 @@ struct VirtualTargetConfig {
   std::vector<VirtualLunConfig> luns;
 };
 
+// --- Data services the CPs run, scheduled ---
+
+// Online migration (figures 23-24): the VSEG of `volume` holding volume
+// block `lba` moves to LUN `lun` of disk `disk` from `to_lba`, under I/O.
+struct MigrateConfig {
+  std::string volume;
+  uint64_t lba = 0;
+  std::string disk;
+  uint16_t lun = 0;
+  uint64_t to_lba = 0;
+};
+
+// A service started at `at_ns` by the CP of the switch serving its volume
+// (the topology's `services` list, or `splitpath run --service`).
+struct ServiceConfig {
+  SimTime at_ns = 0;
+  std::optional<MigrateConfig> migrate;
+};
+
 // --- Trace replay (`splitpath replay TRACE --topology FILE`) ---
 
 // An address in a trace: a WWPN, or an N_Port ID when the trace shows no WWPN.
@@ -304,6 +323,7 @@ struct Topology {
   std::vector<FaultConfig> faults;
   std::vector<VolumeConfig> volumes;
   std::vector<VirtualTargetConfig> virtual_targets;
+  std::vector<ServiceConfig> services;
   FpSettings fp;         // every switch's port FPs
   CpSettings cp;         // every switch's CP
   ReplayMapping replay;  // used by `splitpath replay` only

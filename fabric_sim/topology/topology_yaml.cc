@@ -58,7 +58,7 @@ class TopologyReader {
     YamlMap top;
     TOPO_TRY(r_.open_map(r_.document(root),
                          {"seed", "duration", "switches", "isls", "disks", "hosts", "zones",
-                          "faults", "volumes", "virtual_targets", "fp", "cp", "replay"},
+                          "faults", "volumes", "virtual_targets", "services", "fp", "cp", "replay"},
                          &top));
     if (const YamlField* f = top.get("seed")) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &t->seed));
     if (const YamlField* f = top.get("duration")) TOPO_TRY(r_.time(*f, true, &t->duration_ns));
@@ -73,6 +73,12 @@ class TopologyReader {
     TOPO_TRY(read_list(top.get("volumes"), &t->volumes, &TopologyReader::read_volume));
     TOPO_TRY(read_list(top.get("virtual_targets"), &t->virtual_targets,
                        &TopologyReader::read_virtual_target));
+    if (const YamlField* f = top.get("services")) {
+      std::vector<YamlField> items;
+      TOPO_TRY(r_.open_list(*f, &items));
+      for (const YamlField& item : items)
+        TOPO_TRY(read_service(item, *t, &t->services.emplace_back()));
+    }
     if (const YamlField* f = top.get("fp")) TOPO_TRY(read_fp(*f, &t->fp));
     if (const YamlField* f = top.get("cp")) TOPO_TRY(read_cp(*f, &t->cp));
     TOPO_TRY(resolve_zone_members(t));
@@ -80,6 +86,11 @@ class TopologyReader {
     TOPO_TRY(resolve_fault_targets(t));
     if (const YamlField* f = top.get("replay")) TOPO_TRY(read_replay(*f, t));
     return absl::OkStatus();
+  }
+
+  absl::Status read_service_document(const YAML::Node& root, const Topology& t,
+                                     ServiceConfig* service) {
+    return read_service(r_.document(root), t, service);
   }
 
   // replay: {initiators: [{trace, host}], targets: [{trace, target, luns: [{trace, lun}]}]}.
@@ -740,6 +751,40 @@ class TopologyReader {
     return absl::OkStatus();
   }
 
+  // {at: TIME, migrate: {volume, lba, disk, lun, to_lba}}; the volume and
+  // the disk must exist in `t` (read before the services).
+  absl::Status read_service(const YamlField& item, const Topology& t, ServiceConfig* service) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"at", "migrate"}, &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "at", &f));
+    TOPO_TRY(r_.time(*f, false, &service->at_ns));
+    if (!(f = m.get("migrate"))) return r_.error(item, "must name a service (migrate)");
+    YamlMap mm;
+    TOPO_TRY(r_.open_map(*f, {"volume", "lba", "disk", "lun", "to_lba"}, &mm));
+    MigrateConfig& mc = service->migrate.emplace();
+    const YamlField* v = nullptr;
+    TOPO_TRY(r_.require(mm, "volume", &v));
+    TOPO_TRY(r_.string(*v, &mc.volume));
+    const VolumeConfig* vol = nullptr;
+    for (const VolumeConfig& x : t.volumes)
+      if (x.name == mc.volume) vol = &x;
+    if (vol == nullptr) return r_.error(*v, fmt::format("no volume '{}'", quote_got(mc.volume)));
+    uint64_t blocks = 0;
+    for (const VsegConfig& seg : vol->vsegs)
+      blocks += seg.blocks;
+    if ((v = mm.get("lba"))) TOPO_TRY(r_.unsigned_int(*v, 0, blocks ? blocks - 1 : 0, &mc.lba));
+    TOPO_TRY(r_.require(mm, "disk", &v));
+    TOPO_TRY(r_.string(*v, &mc.disk));
+    bool disk_found = false;
+    for (const DiskConfig& d : t.disks)
+      disk_found = disk_found || d.name == mc.disk;
+    if (!disk_found) return r_.error(*v, fmt::format("no disk '{}'", quote_got(mc.disk)));
+    if ((v = mm.get("lun"))) TOPO_TRY(r_.unsigned_int(*v, 0, kMaxLun, &mc.lun));
+    if ((v = mm.get("to_lba"))) TOPO_TRY(r_.unsigned_int(*v, 0, ~0ull, &mc.to_lba));
+    return absl::OkStatus();
+  }
+
   absl::Status read_virtual_lun(const YamlField& item, size_t index, VirtualLunConfig* lun) {
     YamlMap m;
     TOPO_TRY(r_.open_map(item, {"lun", "volume", "hosts", "read_only"}, &m));
@@ -975,6 +1020,22 @@ absl::StatusOr<Topology> parse_topology_yaml(const std::string& text,
   } catch (const std::exception& e) {
     return absl::InternalError(
         fmt::format("{}: cannot read the topology: {}", source_name, e.what()));
+  }
+}
+
+absl::Status add_service_yaml(const std::string& text, const std::string& source_name,
+                              Topology* t) {
+  try {
+    const YAML::Node root = YAML::Load(text);
+    FieldLines lines;
+    TopologyReader reader(source_name, &lines);
+    ServiceConfig service;
+    TOPO_TRY(reader.read_service_document(root, *t, &service));
+    t->services.push_back(std::move(service));
+    return absl::OkStatus();
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: YAML error: {}", mark_prefix(source_name, e.mark), e.msg));
   }
 }
 

@@ -69,6 +69,7 @@ enum class MsgType : uint32_t {
   kFpPutData = 0x010C,
   kFpQueueIOComplete = 0x010D,
   kCpMappingMissReply = 0x010E,  // the CP's answer to CpMappingMiss
+  kFpCopyIO = 0x010F,
   // FP -> CP
   kFpDiscoverReply = 0x0201,
   kFpReply = 0x0202,  // generic acknowledgement of a request with a req_id
@@ -111,6 +112,8 @@ constexpr const char* msg_type_name(MsgType t) {
       return "FPQueueIOComplete";
     case MsgType::kCpMappingMissReply:
       return "CpMappingMissReply";
+    case MsgType::kFpCopyIO:
+      return "FPCopyIO";
     case MsgType::kFpDiscoverReply:
       return "FPDiscoverReply";
     case MsgType::kFpReply:
@@ -478,6 +481,34 @@ struct FpDispatchIO {
   }
 };
 
+// FPCopyIO: the FP copies `blocks` blocks of `block_size` bytes from
+// (src_target, src_lun, src_lba) to (dst_target, dst_lun, dst_lba) from its
+// virtual initiator, the data never reaching the CP (the copy agent of
+// snapshots and migration, run by the FP as the specification's completion
+// thread): a WRITE(16) to the destination, and for each FCP_XFER_RDY burst
+// of it a READ(16) of exactly those blocks from the source, whose data frames
+// the FP readdresses into the write exchange. Bursts must be whole blocks.
+// Completion: CpDispatchIOComplete with this dtag and utag = kNoTag: GOOD
+// only when the destination answered GOOD having received every byte; any
+// other ending (a leg's CHECK CONDITION, whose status and sense it carries,
+// or a transport failure) aborts the other leg.
+struct FpCopyIO {
+  uint32_t dtag = 0;
+  uint32_t src_target = 0;  // physical N_Port IDs
+  uint16_t src_lun = 0;
+  uint64_t src_lba = 0;
+  uint32_t dst_target = 0;
+  uint16_t dst_lun = 0;
+  uint64_t dst_lba = 0;
+  uint32_t blocks = 0;
+  uint32_t block_size = 512;
+  template <class V>
+  constexpr void fields(V& v) {
+    v(dtag), v(src_target), v(src_lun), v(src_lba), v(dst_target), v(dst_lun), v(dst_lba),
+        v(blocks), v(block_size);
+  }
+};
+
 // FPGetData: the FP solicits bytes [offset, offset + length) of a queued
 // upstream write from the host (FCP_XFER_RDY) and passes them to the CP as
 // FPGetData replies of at most kMaxChunk bytes.
@@ -778,6 +809,7 @@ SPLITPATH_FPAPI_TYPE_(FpGetDataReply, MsgType::kFpGetDataReply)
 SPLITPATH_FPAPI_TYPE_(FpPutData, MsgType::kFpPutData)
 SPLITPATH_FPAPI_TYPE_(FpQueueIOComplete, MsgType::kFpQueueIOComplete)
 SPLITPATH_FPAPI_TYPE_(CpMappingMissReply, MsgType::kCpMappingMissReply)
+SPLITPATH_FPAPI_TYPE_(FpCopyIO, MsgType::kFpCopyIO)
 SPLITPATH_FPAPI_TYPE_(FpReply, MsgType::kFpReply)
 SPLITPATH_FPAPI_TYPE_(CpMappingMiss, MsgType::kCpMappingMiss)
 SPLITPATH_FPAPI_TYPE_(CpQueueIO, MsgType::kCpQueueIO)

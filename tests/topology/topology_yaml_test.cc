@@ -500,7 +500,7 @@ void PrintTo(const BadCase& c, std::ostream* os) {
 const BadCase kBadCases[] = {
     {"UnknownTopLevelKey", BASE "sed: 7\n",
      "t.yaml:7: field 'sed': unknown key (allowed: seed, duration, switches, isls, disks, hosts, "
-     "zones, faults, volumes, virtual_targets, fp, cp, replay)"},
+     "zones, faults, volumes, virtual_targets, services, fp, cp, replay)"},
     {"UnknownNestedKey",
      BASE "  - name: host1\n    port: sw0:1\n    workload:\n      blocksize: 4096\n",
      "t.yaml:10: field 'hosts[1].workload.blocksize': unknown key (allowed: read_percent, "
