@@ -242,6 +242,11 @@ struct MigrationRequest {
   uint64_t disk_wwpn = 0;
   uint16_t lun = 0;
   uint64_t dest_lba = 0;
+  // Told, as each step's restrictive update takes effect, of VSEG-relative
+  // blocks [start, start + blocks) becoming the copy barrier (moved = false:
+  // the copy into the destination may start) or moving to the destination
+  // (moved = true: I/Os now go there). For monitors and test harnesses.
+  std::function<void(uint64_t start, uint64_t blocks, bool moved)> on_step = {};
 };
 
 // Where a migration is: blocks copied of the VSEG's, since when, the writes

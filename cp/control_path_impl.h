@@ -107,6 +107,7 @@ struct Migration {
   uint32_t copies_out = 0;
   bool copy_failed = false;
   std::function<void(bool)> done;
+  std::function<void(uint64_t, uint64_t, bool)> on_step;  // MigrationRequest::on_step
 };
 
 struct Leg {

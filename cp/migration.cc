@@ -120,6 +120,7 @@ bool ControlPath::Impl::start_migration(const MigrationRequest& r, std::string* 
   m.flags = *flags;
   m.chunk_blocks = std::max<uint64_t>(1, config.copy_granularity_bytes / vol->block_size);
   m.done = std::move(done);
+  m.on_step = r.on_step;
   resolve_disks();  // the destination may be new to the CP
   spdlog::info("cp: migration {} of volume '{}' VSEG {} ({} blocks) to disk {:016x} LUN {} LBA {}",
                id, vol->name, vseg_id, length, r.disk_wwpn, r.lun, r.dest_lba);
@@ -164,6 +165,7 @@ void ControlPath::Impl::migration_step(uint32_t id) {
     if (m.barrier_blocks > 0) {
       metadata.remap_range(vseg_id, m.barrier_start, m.barrier_blocks, m.dst, m.dst_disk, m.flags,
                            &fresh, &error);
+      if (m.on_step) m.on_step(m.barrier_start, m.barrier_blocks, true);
     }
     m.barrier_set = false;
     if (!last) {
@@ -174,6 +176,7 @@ void ControlPath::Impl::migration_step(uint32_t id) {
       m.barrier_blocks = next_blocks;
       m.barrier_set = true;
       load_fresh_entries(*s, fresh);
+      if (m.on_step) m.on_step(next_start, next_blocks, false);
       return;
     }
     m.barrier_start = s->descriptor.length;

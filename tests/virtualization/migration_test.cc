@@ -195,12 +195,22 @@ TEST(Migration, TheSourceEntriesAreRemovedAndTheVsegIsOneExtentOnTheDestination)
   cp::ControlPath& cp = tb.virtualization().control_path();
   bool finished = false;
   std::string error;
-  ASSERT_TRUE(cp.start_migration({"vol0", kVsegLv, wwpn_of(tb, "disk3"), 0, kDestLba}, &error,
-                                 [&](bool) { finished = true; }))
-      << error;
+  // The observer sees every block become the barrier, then move, in order.
+  uint64_t barrier_end = 0, moved_end = 0;
+  bool in_order = true;
+  cp::MigrationRequest request{"vol0", kVsegLv, wwpn_of(tb, "disk3"), 0, kDestLba};
+  request.on_step = [&](uint64_t start, uint64_t blocks, bool moved) {
+    uint64_t& end = moved ? moved_end : barrier_end;
+    in_order = in_order && start == end && (moved || moved_end == start);
+    end = start + blocks;
+  };
+  ASSERT_TRUE(cp.start_migration(request, &error, [&](bool) { finished = true; })) << error;
   for (int i = 0; i < 5000 && !finished; ++i)
     tb.run_for(100 * sim::kNsPerUs);
   ASSERT_TRUE(finished);
+  EXPECT_TRUE(in_order);
+  EXPECT_EQ(moved_end, kVsegBlocks);
+  EXPECT_EQ(barrier_end, kVsegBlocks);
   // The source may now be overwritten: reads must come from the destination.
   std::vector<uint8_t> zeros(kVsegBlocks * 512);
   tb.disk("disk1").mutable_store(0)->write(0, zeros);
