@@ -103,6 +103,9 @@ struct CpConfig {
   // A copy (FPCopyIO) that fails is tried again this many times before the
   // service that asked for it fails.
   uint32_t copy_retries = 3;
+  // Snapshots: the background sweep pushes one chunk, then waits this long
+  // (it yields to the host I/O's copy-on-write pushes); 0 turns it off.
+  uint64_t sweep_interval_ns = 50'000;
 };
 
 // What the CP does when a path of a multipath VSEG fails (figures 11, 12).
@@ -272,6 +275,26 @@ struct MigrationProgress {
   double eta_s(uint64_t now_ns) const;
 };
 
+// A snapshot (figures 20-21): volume `name`, declared with storage of its
+// own (the same VSEGs as `source`, each one simple disk range), becomes a
+// read-only point-in-time image of `source`. A snapshot of a snapshot is
+// taken the same way.
+struct SnapshotRequest {
+  std::string source;
+  std::string name;
+};
+
+struct SnapshotInfo {
+  std::string source;
+  std::string name;
+  bool ready = false;     // the point in time has been taken
+  uint64_t taken_ns = 0;  // when
+  uint64_t blocks = 0;
+  uint64_t own_blocks = 0;  // pushed to its own storage (copy on write or the sweep)
+  bool swept = false;       // every block is on its own storage
+  std::string error;        // a push failed: the image is no longer exact
+};
+
 struct CpStats {
   uint64_t messages = 0;
   uint64_t mapping_misses = 0;                        // CpMappingMiss answered
@@ -322,6 +345,11 @@ struct CpStats {
   uint64_t copied_blocks = 0;
   uint64_t barrier_write_waits = 0;
   uint64_t migrations_done = 0;
+  // Snapshots: chunks pushed before a source write (copy on write, per
+  // snapshot) and by the background sweep, and writes that waited for a push.
+  uint64_t cow_pushes = 0;
+  uint64_t sweep_pushes = 0;
+  uint64_t cow_write_waits = 0;
 };
 
 class ControlPath {
@@ -380,6 +408,18 @@ class ControlPath {
   bool start_migration(const MigrationRequest& request, std::string* error,
                        std::function<void(bool)> done = {});
   std::vector<MigrationProgress> migrations() const;
+
+  // Takes a snapshot (after start()): false with a precise *error if it
+  // cannot (unknown volumes, different layouts, storage that is not one
+  // simple range per VSEG, a volume migrating or already a snapshot).
+  // `done(true)` once the point in time is taken: from then on the first
+  // write to each copy-granularity chunk of the source pushes the chunk's
+  // old data to the snapshot's storage first (copy on write), and a sweep
+  // pushes the rest in the background. Writes to the snapshot are refused
+  // (DATA PROTECT).
+  bool take_snapshot(const SnapshotRequest& request, std::string* error,
+                     std::function<void(bool)> done = {});
+  std::vector<SnapshotInfo> snapshots() const;
 
   // The N_Port ID fabricated for a virtual target, 0 if unknown.
   uint32_t target_port_id(const std::string& target_name) const;

@@ -11,6 +11,7 @@
 //                         for the CP, swapped when full, sealed for a consumer
 //   copy_agent.cc         disk-to-disk copies by a port's FP (FPCopyIO)
 //   migration.cc          online migration: the copy barrier (figures 23-24)
+//   snapshot.cc           snapshots: copy on write, the sweep (figures 20-21)
 // Everything runs on the CP's one thread of control (the environment's event
 // loop); nothing here locks.
 #pragma once
@@ -67,6 +68,7 @@ struct CpIo {
   // Mirror extents (MirrorExtentKey) this I/O holds write authority over.
   std::vector<std::pair<uint32_t, uint64_t>> mirror_holds;
   bool met_barrier = false;  // a write that waited for a migration's copy barrier
+  bool met_push = false;     // a write that waited for a snapshot push
 };
 
 // `blocks` blocks copied from one disk range to another by a port's FP
@@ -179,6 +181,26 @@ struct MirrorAuthority {
 };
 using MirrorExtentKey = std::pair<uint32_t, uint64_t>;  // (VSEG id, extent start)
 
+// A VSEG of a snapshot volume (snapshot.cc): each chunk maps either to the
+// storage it shares with the live VSEG `root` (read only, not pushed yet) or
+// to its own storage (read only, pushed).
+struct SnapshotVseg {
+  uint32_t snapshot = 0;   // index in Impl::snapshots
+  uint32_t root = 0;       // the writable VSEG whose data it holds (through any chain)
+  uint32_t own_disk = 0;   // its own storage
+  map::SimpleStorage own;  // start_lba: the block of VSEG block 0
+  uint64_t sweep_next = 0;
+};
+
+struct Snapshot {
+  SnapshotInfo info;
+  uint32_t lv_id = 0;
+  std::vector<uint32_t> vsegs;
+  uint32_t updates_left = 0;
+  bool sweeping = false;
+  std::function<void(bool)> done;
+};
+
 // One restrictive update in progress (FPAPI.md, "Restrictive update").
 struct Update {
   uint64_t id = 0;  // guards replies and timers of an earlier update
@@ -289,6 +311,11 @@ struct ControlPath::Impl {
   uint32_t copy_turn = 0;                              // the port the next copy tries first
   std::map<uint32_t, Migration> migrations;            // by id
   uint32_t next_migration_id = 1;
+
+  std::vector<Snapshot> snapshots;
+  std::map<uint32_t, SnapshotVseg> snapshot_vsegs;  // by VSEG id
+  std::map<uint32_t, uint8_t> snapshot_roots;       // live VSEG id -> its flags before any snapshot
+  std::set<std::pair<uint32_t, uint64_t>> pushing;  // (root VSEG, chunk) being pushed
 
   // Misses held until the update in progress ends (Update::hold_misses).
   std::vector<std::pair<uint32_t, fpapi::CpMappingMiss>> held_misses;
@@ -458,6 +485,29 @@ struct ControlPath::Impl {
   // The update's metadata change is done: the entries in `fresh` go to
   // every FP logged into their disks.
   void load_fresh_entries(const Vseg& seg, const std::vector<map::RedirectIndex>& fresh);
+
+  // ---- snapshot.cc
+  bool take_snapshot(const SnapshotRequest& request, std::string* error,
+                     std::function<void(bool)> done);
+  uint64_t chunk_blocks_of(const Vseg& seg) const;
+  // The snapshot VSEGs that still share chunk `chunk` of live VSEG `root`
+  // (their mapping there names the same storage as the root's).
+  std::vector<uint32_t> chunk_sharers(uint32_t root, uint64_t chunk) const;
+  // Before a write leg into [start, start + blocks) of `vseg_id`: true if
+  // it may go; false if a chunk it touches must first be pushed to the
+  // snapshots sharing it (the push starts; the I/O waits).
+  bool snapshot_write_may_go(CpIo& io, uint32_t vseg_id, uint64_t start, uint64_t blocks);
+  // Pushes chunk `chunk` of `root` to `targets` (copy, then each target's
+  // Rmap, drained, then the root's Rmap if no snapshot shares it any more).
+  void push_chunk(uint32_t root, uint64_t chunk, std::vector<uint32_t> targets, bool sweep);
+  void sweep_step(uint32_t snapshot);
+  // The end of one of a snapshot's taking updates: after the last, it is taken.
+  std::function<void(bool)> snapshot_update_done(uint32_t index);
+  bool is_snapshot_lv(uint32_t lv_id) const;
+  // Queues a restrictive update of [start, start + length) of `vseg_id`
+  // whose `apply` changes the metadata (misses held meanwhile).
+  void queue_update(uint32_t vseg_id, uint64_t start, uint64_t length, std::function<void()> apply,
+                    std::function<void(bool)> done);
 
   // ---- restrictive_update.cc
   void change_mapping(const MappingChange& change, std::function<void(bool)> done);

@@ -17,6 +17,7 @@ constexpr SimTime kWatchInterval = 200 * kNsPerUs;
 
 void Fabric::start_service(uint64_t index) {
   const ServiceConfig& s = topology_.services[index];
+  if (s.snapshot) return start_snapshot(*s.snapshot, index);
   if (!s.migrate) return;
   const MigrateConfig& m = *s.migrate;
   const VolumeConfig* vol = nullptr;
@@ -44,6 +45,29 @@ void Fabric::start_service(uint64_t index) {
   service_runs_[index].cp = &cp;
   service_runs_[index].migration_id = cp.migrations().back().id;
   watch_service(index);
+}
+
+void Fabric::start_snapshot(const SnapshotConfig& s, uint64_t index) {
+  const VolumeConfig* vol = nullptr;
+  for (const VolumeConfig& v : topology_.volumes)
+    if (v.name == s.source) vol = &v;
+  Switch* sw = vol ? switch_named(vol->switch_name) : nullptr;
+  if (!sw || !sw->virtualization()) {
+    spdlog::error("service {}: snapshot '{}' cannot start: no switch serves '{}'", index, s.name,
+                  s.source);
+    return;
+  }
+  std::string error;
+  const std::string name = s.name;
+  if (!sw->virtualization()->control_path().take_snapshot(
+          {s.source, s.name}, &error, [name](bool ok) {
+            if (ok)
+              spdlog::info("snapshot '{}' taken", name);
+            else
+              spdlog::error("snapshot '{}' failed", name);
+          })) {
+    spdlog::error("service {}: {}", index, error);
+  }
 }
 
 void Fabric::watch_service(uint64_t index) {

@@ -81,6 +81,7 @@ class Fabric {
   // data_services.cc: starts topology_.services[index] on the CP of its
   // volume's switch, and logs its progress every 10%.
   void start_service(uint64_t index);
+  void start_snapshot(const SnapshotConfig& snapshot, uint64_t index);
   void watch_service(uint64_t index);
 
   Topology topology_;

@@ -268,11 +268,20 @@ struct MigrateConfig {
   uint64_t to_lba = 0;
 };
 
+// A snapshot (figures 20-21): volume `name`, declared with its own storage
+// (the same VSEG sizes as `source`), becomes a read-only point-in-time image
+// of `source` (copy on write, then a background sweep).
+struct SnapshotConfig {
+  std::string source;
+  std::string name;
+};
+
 // A service started at `at_ns` by the CP of the switch serving its volume
 // (the topology's `services` list, or `splitpath run --service`).
 struct ServiceConfig {
   SimTime at_ns = 0;
   std::optional<MigrateConfig> migrate;
+  std::optional<SnapshotConfig> snapshot;
 };
 
 // --- Trace replay (`splitpath replay TRACE --topology FILE`) ---

@@ -755,11 +755,30 @@ class TopologyReader {
   // the disk must exist in `t` (read before the services).
   absl::Status read_service(const YamlField& item, const Topology& t, ServiceConfig* service) {
     YamlMap m;
-    TOPO_TRY(r_.open_map(item, {"at", "migrate"}, &m));
+    TOPO_TRY(r_.open_map(item, {"at", "migrate", "snapshot"}, &m));
     const YamlField* f = nullptr;
     TOPO_TRY(r_.require(m, "at", &f));
     TOPO_TRY(r_.time(*f, false, &service->at_ns));
-    if (!(f = m.get("migrate"))) return r_.error(item, "must name a service (migrate)");
+    auto volume_named = [&](const YamlField& v, std::string* name) -> absl::Status {
+      TOPO_TRY(r_.string(v, name));
+      for (const VolumeConfig& x : t.volumes)
+        if (x.name == *name) return absl::OkStatus();
+      return r_.error(v, fmt::format("no volume '{}'", quote_got(*name)));
+    };
+    if (m.get("migrate") && m.get("snapshot"))
+      return r_.error(item, "names two services (one of migrate, snapshot per entry)");
+    if ((f = m.get("snapshot"))) {
+      YamlMap sm;
+      TOPO_TRY(r_.open_map(*f, {"source", "name"}, &sm));
+      SnapshotConfig& sc = service->snapshot.emplace();
+      const YamlField* v = nullptr;
+      TOPO_TRY(r_.require(sm, "source", &v));
+      TOPO_TRY(volume_named(*v, &sc.source));
+      TOPO_TRY(r_.require(sm, "name", &v));
+      TOPO_TRY(volume_named(*v, &sc.name));
+      return absl::OkStatus();
+    }
+    if (!(f = m.get("migrate"))) return r_.error(item, "must name a service (migrate, snapshot)");
     YamlMap mm;
     TOPO_TRY(r_.open_map(*f, {"volume", "lba", "disk", "lun", "to_lba"}, &mm));
     MigrateConfig& mc = service->migrate.emplace();

@@ -1,0 +1,400 @@
+// Snapshots (figures 20-21, 29). Taking one: the snapshot volume's VSEGs are
+// re-pointed at the source's storage, read only (one restrictive update per
+// VSEG), then every extent of the source gets FoW (one more): that update's
+// end is the point in time. From then on:
+// - a write into a copy-granularity chunk of the live VSEG that a snapshot
+//   still shares faults (FoW) and waits in the CP while the chunk is pushed:
+//   the chunk's blocks are copied (FPCopyIO) to each sharing snapshot's own
+//   storage; each snapshot's Rmap for the chunk moves to its own storage (a
+//   restrictive update: reads that used the old mapping drain); then the live
+//   VSEG's chunk loses FoW (another), in exactly that order, and the write
+//   goes on; later writes to the chunk stay on the FP;
+// - a sweep pushes each snapshot's remaining chunks from its first block on,
+//   one chunk every sweep_interval_ns.
+// Sharing is decided on the storage: a snapshot VSEG shares a chunk with its
+// root (the live VSEG whose data it holds, through any chain of snapshots of
+// snapshots) while its mapping there names the root's storage. So several
+// snapshots of one volume, and snapshots of a snapshot (which start out
+// sharing whatever their source shares), are pushed to together.
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "cp/control_path_impl.h"
+#include "spdlog/spdlog.h"
+
+namespace splitpath::cp {
+
+namespace {
+
+// The storage a VSEG maps block `block` to: (disk index, LUN, block of
+// VSEG block 0), or disk ~0 if it is not simple.
+struct Place {
+  uint32_t disk = ~0u;
+  uint16_t lun = 0;
+  uint64_t base = 0;
+  friend bool operator==(const Place&, const Place&) = default;
+};
+
+Place place_at(const Vseg& seg, uint64_t block) {
+  const map::Extent* e = seg.extent_at(block);
+  if (!e || e->redirect_index >= seg.redirects.size()) return {};
+  const map::StorageDescriptor& d = seg.redirects[e->redirect_index].descriptor;
+  if (d.kind != map::StorageKind::kSimple) return {};
+  return Place{seg.redirect_disk[e->redirect_index], d.simple().lun, d.simple().start_lba};
+}
+
+// The single simple storage every extent of `seg` maps to, if it has one.
+std::optional<Place> uniform_place(const Vseg& seg, uint8_t* flags) {
+  std::optional<Place> out;
+  for (const auto& [start, e] : seg.rmap) {
+    const Place p = place_at(seg, start);
+    if (p.disk == ~0u || (out && !(*out == p))) return std::nullopt;
+    if (flags && out && *flags != seg.redirects[e.redirect_index].flags) return std::nullopt;
+    if (flags) *flags = seg.redirects[e.redirect_index].flags;
+    out = p;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool ControlPath::Impl::is_snapshot_lv(uint32_t lv_id) const {
+  return std::any_of(snapshots.begin(), snapshots.end(),
+                     [&](const Snapshot& s) { return s.lv_id == lv_id; });
+}
+
+uint64_t ControlPath::Impl::chunk_blocks_of(const Vseg& seg) const {
+  const Volume* vol = metadata.volume_by_lv(seg.lv_id);
+  const uint32_t bs = vol ? vol->block_size : 512;
+  return std::max<uint64_t>(1, config.copy_granularity_bytes / bs);
+}
+
+void ControlPath::Impl::queue_update(uint32_t vseg_id, uint64_t start, uint64_t length,
+                                     std::function<void()> apply, std::function<void(bool)> done) {
+  const Vseg* seg = metadata.vseg(vseg_id);
+  const Volume* vol = seg ? metadata.volume_by_lv(seg->lv_id) : nullptr;
+  Update u;
+  u.id = next_update_id++;
+  u.change.volume = vol ? vol->name : std::string();
+  u.change.lba = seg ? seg->descriptor.virtual_start_lba + start : 0;
+  u.change.blocks = length;
+  u.vseg_id = vseg_id;
+  u.start = start;
+  u.length = length;
+  u.hold_misses = true;
+  u.apply = std::move(apply);
+  u.done = std::move(done);
+  // The FPs drop every cached extent overlapping the range: cut the Rmap at
+  // its ends so misses outside it load extents outside it.
+  metadata.split_extent_at(vseg_id, start);
+  metadata.split_extent_at(vseg_id, start + length);
+  updates.push_back(std::move(u));
+  if (!update_active) begin_update();
+}
+
+std::vector<uint32_t> ControlPath::Impl::chunk_sharers(uint32_t root, uint64_t chunk) const {
+  std::vector<uint32_t> out;
+  const Vseg* live = metadata.vseg(root);
+  if (!live) return out;
+  const uint64_t block = chunk * chunk_blocks_of(*live);
+  const Place p = place_at(*live, block);
+  for (const auto& [id, sv] : snapshot_vsegs) {
+    const Vseg* s = metadata.vseg(id);
+    if (sv.root == root && s && snapshots[sv.snapshot].info.error.empty() &&
+        place_at(*s, block) == p) {
+      out.push_back(id);
+    }
+  }
+  return out;
+}
+
+bool ControlPath::Impl::snapshot_write_may_go(CpIo& io, uint32_t vseg_id, uint64_t start,
+                                              uint64_t blocks) {
+  if (!snapshot_roots.contains(vseg_id)) return true;
+  const Vseg* seg = metadata.vseg(vseg_id);
+  if (!seg) return true;
+  const uint64_t chunk_blocks = chunk_blocks_of(*seg);
+  bool go = true;
+  for (uint64_t c = start / chunk_blocks; c <= (start + blocks - 1) / chunk_blocks; ++c) {
+    if (pushing.contains({vseg_id, c})) {
+      go = false;
+      continue;
+    }
+    std::vector<uint32_t> sharers = chunk_sharers(vseg_id, c);
+    if (sharers.empty()) continue;
+    go = false;
+    push_chunk(vseg_id, c, std::move(sharers), /*sweep=*/false);
+  }
+  if (!go && !io.met_push) {
+    io.met_push = true;
+    ++stats.cow_write_waits;
+  }
+  return go;
+}
+
+void ControlPath::Impl::push_chunk(uint32_t root, uint64_t chunk, std::vector<uint32_t> targets,
+                                   bool sweep) {
+  const Vseg* live = metadata.vseg(root);
+  if (!live || targets.empty()) return;
+  const uint64_t chunk_blocks = chunk_blocks_of(*live);
+  const uint64_t start = chunk * chunk_blocks;
+  const uint64_t length = std::min(chunk_blocks, live->descriptor.length - start);
+  const uint32_t block_size = metadata.volume_by_lv(live->lv_id)->block_size;
+  pushing.insert({root, chunk});
+  ++(sweep ? stats.sweep_pushes : stats.cow_pushes);
+
+  // Step 1: copy the chunk to each target's own storage, from where the
+  // target maps it now (the root's storage, piece by piece per extent).
+  struct Push {
+    uint32_t copies_out = 0;
+    bool failed = false;
+  };
+  auto push = std::make_shared<Push>();
+  std::vector<CopyRequest> copies;
+  for (uint32_t t : targets) {
+    const Vseg* s = metadata.vseg(t);
+    const SnapshotVseg& sv = snapshot_vsegs.at(t);
+    for (uint64_t b = start; b < start + length;) {
+      const map::Extent* e = s->extent_at(b);
+      const uint64_t end = std::min(start + length, e ? e->end() : start + length);
+      const Place from = place_at(*s, b);
+      CopyRequest c;
+      c.src_disk = from.disk;
+      c.src_lun = from.lun;
+      c.src_lba = from.base + b;
+      c.dst_disk = sv.own_disk;
+      c.dst_lun = sv.own.lun;
+      c.dst_lba = sv.own.start_lba + b;
+      c.blocks = static_cast<uint32_t>(end - b);
+      c.block_size = block_size;
+      copies.push_back(c);
+      b = end;
+    }
+  }
+  push->copies_out = static_cast<uint32_t>(copies.size());
+  auto after_copies = [this, root, chunk, start, length, targets, push]() {
+    if (push->failed) {
+      for (uint32_t t : targets) {
+        Snapshot& snap = snapshots[snapshot_vsegs.at(t).snapshot];
+        if (snap.info.error.empty()) {
+          snap.info.error =
+              absl::StrFormat("a push of VSEG %u blocks [%u, +%u) failed", root, start, length);
+          spdlog::error("cp: snapshot '{}': {}", snap.info.name, snap.info.error);
+        }
+      }
+    }
+    // Step 2: each target's chunk moves to its own storage (read only);
+    // step 3, after them: the root's chunk loses FoW if no snapshot shares
+    // it any more. A failed push leaves the targets as they were (marked
+    // failed, they no longer hold the root's writes back).
+    auto remaining = std::make_shared<uint32_t>(static_cast<uint32_t>(targets.size()));
+    auto root_step = [this, root, chunk, start, length] {
+      queue_update(
+          root, start, length,
+          [this, root, chunk, start, length] {
+            if (!chunk_sharers(root, chunk).empty()) return;
+            std::vector<map::RedirectIndex> fresh;
+            std::string error;
+            metadata.remap_range(root, start, length, std::nullopt, 0, snapshot_roots[root], &fresh,
+                                 &error);
+            load_fresh_entries(*metadata.vseg(root), fresh);
+          },
+          [this, root, chunk](bool) {
+            pushing.erase({root, chunk});
+            retry_blocked();
+          });
+    };
+    if (push->failed) return root_step();
+    for (uint32_t t : targets) {
+      queue_update(
+          t, start, length,
+          [this, t, start, length] {
+            SnapshotVseg& sv = snapshot_vsegs.at(t);
+            std::vector<map::RedirectIndex> fresh;
+            std::string error;
+            metadata.remap_range(t, start, length, sv.own, sv.own_disk,
+                                 map::redirect_flags::kFaultOnWrite, &fresh, &error);
+            load_fresh_entries(*metadata.vseg(t), fresh);
+            snapshots[sv.snapshot].info.own_blocks += length;
+          },
+          [remaining, root_step](bool) {
+            if (--*remaining == 0) root_step();
+          });
+    }
+  };
+  for (const CopyRequest& c : copies) {
+    copy_blocks(c, [push, after_copies](bool ok) {
+      push->failed = push->failed || !ok;
+      if (--push->copies_out == 0) after_copies();
+    });
+  }
+}
+
+void ControlPath::Impl::sweep_step(uint32_t index) {
+  Snapshot& snap = snapshots[index];
+  if (!snap.info.error.empty()) return;
+  for (uint32_t id : snap.vsegs) {
+    SnapshotVseg& sv = snapshot_vsegs.at(id);
+    const Vseg* s = metadata.vseg(id);
+    const uint64_t chunk_blocks = chunk_blocks_of(*s);
+    const uint64_t chunks = (s->descriptor.length + chunk_blocks - 1) / chunk_blocks;
+    while (sv.sweep_next < chunks) {
+      const uint64_t c = sv.sweep_next;
+      const Place p = place_at(*s, c * chunk_blocks);
+      const bool own = p == Place{sv.own_disk, sv.own.lun, sv.own.start_lba};
+      if (own) {
+        ++sv.sweep_next;
+        continue;
+      }
+      if (!pushing.contains({sv.root, c})) {
+        // The sweep pushes to every snapshot sharing the chunk, this one
+        // among them (it may share a chunk the root no longer has: then it
+        // is pushed alone).
+        std::vector<uint32_t> targets = chunk_sharers(sv.root, c);
+        if (std::find(targets.begin(), targets.end(), id) == targets.end()) targets.push_back(id);
+        push_chunk(sv.root, c, std::move(targets), /*sweep=*/true);
+      }
+      later(config.sweep_interval_ns, [this, index] { sweep_step(index); });
+      return;
+    }
+  }
+  snap.info.swept = true;
+  snap.sweeping = false;
+  spdlog::info("cp: snapshot '{}' swept: every block on its own storage", snap.info.name);
+}
+
+bool ControlPath::Impl::take_snapshot(const SnapshotRequest& r, std::string* error,
+                                      std::function<void(bool)> done) {
+  auto reject = [&](const std::string& why) {
+    if (error) *error = absl::StrFormat("snapshot '%s' of volume '%s': %s", r.name, r.source, why);
+    return false;
+  };
+  if (!started) return reject("the CP has not started");
+  const Volume* src = metadata.volume(r.source);
+  const Volume* dst = metadata.volume(r.name);
+  if (!src) return reject("no such source volume");
+  if (!dst) return reject("no such snapshot volume (declare it with storage of its own)");
+  if (src == dst) return reject("a volume cannot be its own snapshot");
+  if (is_snapshot_lv(dst->lv_id)) return reject("the volume is a snapshot already");
+  if (src->block_size != dst->block_size || src->vsegs.size() != dst->vsegs.size())
+    return reject("the volumes' block sizes or VSEG counts differ");
+  const bool source_is_snapshot = is_snapshot_lv(src->lv_id);
+  if (source_is_snapshot && !snapshots[snapshot_vsegs.at(src->vsegs[0]).snapshot].info.ready)
+    return reject("the source snapshot is not taken yet");
+  for (size_t i = 0; i < src->vsegs.size(); ++i) {
+    const Vseg& a = *metadata.vseg(src->vsegs[i]);
+    const Vseg& b = *metadata.vseg(dst->vsegs[i]);
+    if (a.descriptor.length != b.descriptor.length)
+      return reject(absl::StrFormat("VSEG %u of the volumes differ in size", i));
+    if (migration_of(a.descriptor.id) || migration_of(b.descriptor.id))
+      return reject("a VSEG of the volumes is migrating");
+    if (a.multipath || a.journal_area || b.multipath || b.journal_area)
+      return reject("multipath and journaled VSEGs have no snapshots");
+    for (const auto& [start, e] : a.rmap) {
+      if (place_at(a, start).disk == ~0u) return reject("the source is not on simple storage");
+    }
+    uint8_t flags = 0;
+    if (!source_is_snapshot && !snapshot_roots.contains(a.descriptor.id) &&
+        !uniform_place(a, &flags).has_value()) {
+      // Extents on several ranges are fine; their flags must agree.
+      uint8_t f0 = a.redirects[a.rmap.begin()->second.redirect_index].flags;
+      for (const auto& [start, e] : a.rmap)
+        if (a.redirects[e.redirect_index].flags != f0)
+          return reject("the source's extents have different redirect flags");
+    }
+    if (!uniform_place(b, nullptr))
+      return reject("the snapshot volume's VSEGs must each be one simple disk range");
+  }
+
+  const uint32_t index = static_cast<uint32_t>(snapshots.size());
+  Snapshot& snap = snapshots.emplace_back();
+  snap.info.source = src->name;
+  snap.info.name = dst->name;
+  snap.info.blocks = dst->blocks;
+  snap.lv_id = dst->lv_id;
+  snap.vsegs = dst->vsegs;
+  snap.done = std::move(done);
+  spdlog::info("cp: snapshot '{}' of '{}' ({} blocks) begins", dst->name, src->name, dst->blocks);
+  for (size_t i = 0; i < src->vsegs.size(); ++i) {
+    const uint32_t a = src->vsegs[i];
+    const uint32_t b = dst->vsegs[i];
+    const Vseg& bseg = *metadata.vseg(b);
+    const Place own = *uniform_place(bseg, nullptr);
+    SnapshotVseg sv;
+    sv.snapshot = index;
+    sv.root = source_is_snapshot ? snapshot_vsegs.at(a).root : a;
+    sv.own_disk = own.disk;
+    sv.own.lun = own.lun;
+    sv.own.start_lba = own.base;
+    // The snapshot VSEG maps what the source maps, read only.
+    ++snap.updates_left;
+    queue_update(
+        b, 0, bseg.descriptor.length,
+        [this, a, b, sv] {
+          const Vseg& aseg = *metadata.vseg(a);
+          std::vector<std::pair<uint64_t, map::Extent>> extents(aseg.rmap.begin(), aseg.rmap.end());
+          std::vector<map::RedirectIndex> fresh;
+          std::string error;
+          for (const auto& [start, e] : extents) {
+            const map::SimpleStorage s = aseg.redirects[e.redirect_index].descriptor.simple();
+            metadata.remap_range(b, start, e.length, s, aseg.redirect_disk[e.redirect_index],
+                                 map::redirect_flags::kFaultOnWrite, &fresh, &error);
+          }
+          load_fresh_entries(*metadata.vseg(b), fresh);
+          snapshot_vsegs[b] = sv;
+        },
+        snapshot_update_done(index));
+    if (source_is_snapshot) continue;  // a snapshot is never written: no FoW needed
+    // Then the point in time: every write to the source faults from now on
+    // (where a snapshot still shares its chunk, it is pushed first).
+    if (!snapshot_roots.contains(a)) {
+      const Vseg& aseg = *metadata.vseg(a);
+      snapshot_roots[a] = aseg.redirects[aseg.rmap.begin()->second.redirect_index].flags;
+    }
+    ++snap.updates_left;
+    queue_update(
+        a, 0, metadata.vseg(a)->descriptor.length,
+        [this, a] {
+          std::vector<map::RedirectIndex> fresh;
+          std::string error;
+          metadata.remap_range(
+              a, 0, metadata.vseg(a)->descriptor.length, std::nullopt, 0,
+              static_cast<uint8_t>(snapshot_roots[a] | map::redirect_flags::kFaultOnWrite), &fresh,
+              &error);
+          load_fresh_entries(*metadata.vseg(a), fresh);
+        },
+        snapshot_update_done(index));
+  }
+  return true;
+}
+
+std::function<void(bool)> ControlPath::Impl::snapshot_update_done(uint32_t index) {
+  return [this, index](bool ok) {
+    Snapshot& s = snapshots[index];
+    if (!ok && s.info.error.empty()) s.info.error = "an update failed";
+    if (--s.updates_left > 0) return;
+    s.info.ready = true;
+    s.info.taken_ns = env.now_ns();
+    spdlog::info("cp: snapshot '{}' of '{}' taken", s.info.name, s.info.source);
+    if (s.done) std::exchange(s.done, nullptr)(s.info.error.empty());
+    if (config.sweep_interval_ns > 0 && s.info.error.empty()) {
+      s.sweeping = true;
+      later(config.sweep_interval_ns, [this, index] { sweep_step(index); });
+    }
+  };
+}
+
+bool ControlPath::take_snapshot(const SnapshotRequest& request, std::string* error,
+                                std::function<void(bool)> done) {
+  return impl_->take_snapshot(request, error, std::move(done));
+}
+
+std::vector<SnapshotInfo> ControlPath::snapshots() const {
+  std::vector<SnapshotInfo> out;
+  for (const Snapshot& s : impl_->snapshots)
+    out.push_back(s.info);
+  return out;
+}
+
+}  // namespace splitpath::cp
