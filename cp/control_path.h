@@ -295,6 +295,16 @@ struct SnapshotInfo {
   std::string error;        // a push failed: the image is no longer exact
 };
 
+// An incremental (figure 22): volume `name`, declared with storage of its
+// own (its private backing store, the same VSEGs as `base`), starts as the
+// same image as `base`, which becomes read only; writes to the incremental
+// are redirected to its own storage, so several incrementals of one base
+// diverge independently.
+struct IncrementalRequest {
+  std::string base;
+  std::string name;
+};
+
 struct CpStats {
   uint64_t messages = 0;
   uint64_t mapping_misses = 0;                        // CpMappingMiss answered
@@ -350,6 +360,9 @@ struct CpStats {
   uint64_t cow_pushes = 0;
   uint64_t sweep_pushes = 0;
   uint64_t cow_write_waits = 0;
+  // Incrementals: chunks redirected to an incremental's own storage (the
+  // base's blocks of the chunk copied there first).
+  uint64_t redirects_on_write = 0;
 };
 
 class ControlPath {
@@ -420,6 +433,10 @@ class ControlPath {
   bool take_snapshot(const SnapshotRequest& request, std::string* error,
                      std::function<void(bool)> done = {});
   std::vector<SnapshotInfo> snapshots() const;
+  // Takes an incremental (after start()); false with a precise *error.
+  // `done(true)` once the base is read only and the incremental maps it.
+  bool take_incremental(const IncrementalRequest& request, std::string* error,
+                        std::function<void(bool)> done = {});
 
   // The N_Port ID fabricated for a virtual target, 0 if unknown.
   uint32_t target_port_id(const std::string& target_name) const;

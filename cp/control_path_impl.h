@@ -12,6 +12,7 @@
 //   copy_agent.cc         disk-to-disk copies by a port's FP (FPCopyIO)
 //   migration.cc          online migration: the copy barrier (figures 23-24)
 //   snapshot.cc           snapshots: copy on write, the sweep (figures 20-21)
+//   incremental.cc        incrementals: redirect on write (figure 22)
 // Everything runs on the CP's one thread of control (the environment's event
 // loop); nothing here locks.
 #pragma once
@@ -69,6 +70,15 @@ struct CpIo {
   std::vector<std::pair<uint32_t, uint64_t>> mirror_holds;
   bool met_barrier = false;  // a write that waited for a migration's copy barrier
   bool met_push = false;     // a write that waited for a snapshot push
+};
+
+// A VSEG of an incremental volume (incremental.cc): each chunk maps to its
+// read-only base's storage until its first write redirects it to its own.
+struct IncrementalVseg {
+  uint32_t base = 0;  // the base VSEG
+  uint32_t own_disk = 0;
+  map::SimpleStorage own;  // start_lba: the block of VSEG block 0
+  uint8_t flags = 0;       // the flags of its own chunks (read and write)
 };
 
 // `blocks` blocks copied from one disk range to another by a port's FP
@@ -316,6 +326,10 @@ struct ControlPath::Impl {
   std::map<uint32_t, SnapshotVseg> snapshot_vsegs;  // by VSEG id
   std::map<uint32_t, uint8_t> snapshot_roots;       // live VSEG id -> its flags before any snapshot
   std::set<std::pair<uint32_t, uint64_t>> pushing;  // (root VSEG, chunk) being pushed
+  std::map<uint32_t, IncrementalVseg> incremental_vsegs;  // by VSEG id
+  std::set<uint32_t> frozen_lvs;                          // incrementals' bases: read only
+  std::set<uint32_t> incremental_lvs;
+  std::set<std::pair<uint32_t, uint64_t>> redirecting;  // (incremental VSEG, chunk)
 
   // Misses held until the update in progress ends (Update::hold_misses).
   std::vector<std::pair<uint32_t, fpapi::CpMappingMiss>> held_misses;
@@ -508,6 +522,16 @@ struct ControlPath::Impl {
   // whose `apply` changes the metadata (misses held meanwhile).
   void queue_update(uint32_t vseg_id, uint64_t start, uint64_t length, std::function<void()> apply,
                     std::function<void(bool)> done);
+
+  // ---- incremental.cc
+  bool take_incremental(const IncrementalRequest& request, std::string* error,
+                        std::function<void(bool)> done);
+  // Before a write leg into an incremental's VSEG: true if every chunk it
+  // touches is the incremental's own; else the chunk is redirected (the
+  // base's blocks copied to its own storage, then its Rmap moved) and the
+  // I/O waits.
+  bool incremental_write_may_go(CpIo& io, uint32_t vseg_id, uint64_t start, uint64_t blocks);
+  void redirect_chunk(uint32_t vseg_id, uint64_t chunk);
 
   // ---- restrictive_update.cc
   void change_mapping(const MappingChange& change, std::function<void(bool)> done);

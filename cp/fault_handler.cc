@@ -229,7 +229,8 @@ void ControlPath::Impl::start_rw(uint32_t port, const fpapi::UpstreamIo& io) {
     answer_command(port, io);
     return;
   }
-  if (rw->write && (lun->def.read_only || is_snapshot_lv(lun->lv_id))) {
+  if (rw->write &&
+      (lun->def.read_only || is_snapshot_lv(lun->lv_id) || frozen_lvs.contains(lun->lv_id))) {
     complete_check(port, io.utag, fc::sense_key::kDataProtect, fc::asc::kWriteProtected.asc,
                    fc::asc::kWriteProtected.ascq);
     return;
@@ -304,6 +305,7 @@ void ControlPath::Impl::pump(uint64_t key) {
     }
     if (updating(plan->vseg_id, plan->vseg_lba, plan->blocks) || !logged_in || barrier ||
         (io.write && !snapshot_write_may_go(io, plan->vseg_id, plan->vseg_lba, plan->blocks)) ||
+        (io.write && !incremental_write_may_go(io, plan->vseg_id, plan->vseg_lba, plan->blocks)) ||
         (io.write && !mirror_write_may_go(key, io, *plan))) {
       io.blocked = true;
       break;

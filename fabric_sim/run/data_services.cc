@@ -18,6 +18,7 @@ constexpr SimTime kWatchInterval = 200 * kNsPerUs;
 void Fabric::start_service(uint64_t index) {
   const ServiceConfig& s = topology_.services[index];
   if (s.snapshot) return start_snapshot(*s.snapshot, index);
+  if (s.incremental) return start_incremental(*s.incremental, index);
   if (!s.migrate) return;
   const MigrateConfig& m = *s.migrate;
   const VolumeConfig* vol = nullptr;
@@ -66,6 +67,20 @@ void Fabric::start_snapshot(const SnapshotConfig& s, uint64_t index) {
             else
               spdlog::error("snapshot '{}' failed", name);
           })) {
+    spdlog::error("service {}: {}", index, error);
+  }
+}
+
+void Fabric::start_incremental(const IncrementalConfig& s, uint64_t index) {
+  const VolumeConfig* vol = nullptr;
+  for (const VolumeConfig& v : topology_.volumes)
+    if (v.name == s.base) vol = &v;
+  Switch* sw = vol ? switch_named(vol->switch_name) : nullptr;
+  std::string error;
+  if (!sw || !sw->virtualization()) {
+    spdlog::error("service {}: incremental '{}' cannot start: no switch serves '{}'", index, s.name,
+                  s.base);
+  } else if (!sw->virtualization()->control_path().take_incremental({s.base, s.name}, &error)) {
     spdlog::error("service {}: {}", index, error);
   }
 }

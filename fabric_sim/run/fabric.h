@@ -82,6 +82,7 @@ class Fabric {
   // volume's switch, and logs its progress every 10%.
   void start_service(uint64_t index);
   void start_snapshot(const SnapshotConfig& snapshot, uint64_t index);
+  void start_incremental(const IncrementalConfig& incremental, uint64_t index);
   void watch_service(uint64_t index);
 
   Topology topology_;

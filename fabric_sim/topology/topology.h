@@ -276,12 +276,20 @@ struct SnapshotConfig {
   std::string name;
 };
 
+// An incremental (figure 22): volume `name` (its own storage, the same VSEG
+// sizes as `base`) starts as `base`'s image; `base` becomes read only.
+struct IncrementalConfig {
+  std::string base;
+  std::string name;
+};
+
 // A service started at `at_ns` by the CP of the switch serving its volume
 // (the topology's `services` list, or `splitpath run --service`).
 struct ServiceConfig {
   SimTime at_ns = 0;
   std::optional<MigrateConfig> migrate;
   std::optional<SnapshotConfig> snapshot;
+  std::optional<IncrementalConfig> incremental;
 };
 
 // --- Trace replay (`splitpath replay TRACE --topology FILE`) ---

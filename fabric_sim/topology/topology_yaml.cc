@@ -755,7 +755,7 @@ class TopologyReader {
   // the disk must exist in `t` (read before the services).
   absl::Status read_service(const YamlField& item, const Topology& t, ServiceConfig* service) {
     YamlMap m;
-    TOPO_TRY(r_.open_map(item, {"at", "migrate", "snapshot"}, &m));
+    TOPO_TRY(r_.open_map(item, {"at", "migrate", "snapshot", "incremental"}, &m));
     const YamlField* f = nullptr;
     TOPO_TRY(r_.require(m, "at", &f));
     TOPO_TRY(r_.time(*f, false, &service->at_ns));
@@ -765,8 +765,21 @@ class TopologyReader {
         if (x.name == *name) return absl::OkStatus();
       return r_.error(v, fmt::format("no volume '{}'", quote_got(*name)));
     };
-    if (m.get("migrate") && m.get("snapshot"))
-      return r_.error(item, "names two services (one of migrate, snapshot per entry)");
+    if (int(m.get("migrate") != nullptr) + int(m.get("snapshot") != nullptr) +
+            int(m.get("incremental") != nullptr) >
+        1)
+      return r_.error(item, "names two services (one of migrate, snapshot, incremental per entry)");
+    if ((f = m.get("incremental"))) {
+      YamlMap im;
+      TOPO_TRY(r_.open_map(*f, {"base", "name"}, &im));
+      IncrementalConfig& ic = service->incremental.emplace();
+      const YamlField* v = nullptr;
+      TOPO_TRY(r_.require(im, "base", &v));
+      TOPO_TRY(volume_named(*v, &ic.base));
+      TOPO_TRY(r_.require(im, "name", &v));
+      TOPO_TRY(volume_named(*v, &ic.name));
+      return absl::OkStatus();
+    }
     if ((f = m.get("snapshot"))) {
       YamlMap sm;
       TOPO_TRY(r_.open_map(*f, {"source", "name"}, &sm));
@@ -778,7 +791,8 @@ class TopologyReader {
       TOPO_TRY(volume_named(*v, &sc.name));
       return absl::OkStatus();
     }
-    if (!(f = m.get("migrate"))) return r_.error(item, "must name a service (migrate, snapshot)");
+    if (!(f = m.get("migrate")))
+      return r_.error(item, "must name a service (migrate, snapshot, incremental)");
     YamlMap mm;
     TOPO_TRY(r_.open_map(*f, {"volume", "lba", "disk", "lun", "to_lba"}, &mm));
     MigrateConfig& mc = service->migrate.emplace();
