@@ -432,6 +432,11 @@ class ControlPath {
   // (DATA PROTECT).
   bool take_snapshot(const SnapshotRequest& request, std::string* error,
                      std::function<void(bool)> done = {});
+  // A group-atomic snapshot of several volumes: one point in time for all
+  // (their I/O paused at every FP and in the CP together), so a write that
+  // completed before another began is in every snapshot the later one is.
+  bool take_snapshots(const std::vector<SnapshotRequest>& group, std::string* error,
+                      std::function<void(bool)> done = {});
   std::vector<SnapshotInfo> snapshots() const;
   // Takes an incremental (after start()); false with a precise *error.
   // `done(true)` once the base is read only and the incremental maps it.

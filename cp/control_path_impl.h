@@ -231,11 +231,27 @@ struct Update {
   // extent (CONTINUE), instead of being queued to the CP: a migration's
   // barrier steps keep reads on the FP.
   bool hold_misses = false;
+  // Further ranges revoked and drained together with the first (a group
+  // change: several VSEGs paused at once, e.g. a group-atomic snapshot).
+  struct Range {
+    uint32_t vseg_id = 0;
+    uint64_t start = 0;
+    uint64_t length = 0;
+  };
+  std::vector<Range> more;
+  // Every range of the update, the first one first.
+  std::vector<Range> ranges() const {
+    std::vector<Range> out{Range{vseg_id, start, length}};
+    out.insert(out.end(), more.begin(), more.end());
+    return out;
+  }
   struct PortDrain {
     bool removed = false;
     bool drained = false;
     bool aborted = false;
     uint64_t started_by_ns = 0;
+    uint32_t removals_out = 0;  // FPRemoveMapping replies awaited (one per range)
+    uint32_t range = 0;         // the range being polled
   };
   std::vector<PortDrain> ports;
 };
@@ -501,8 +517,12 @@ struct ControlPath::Impl {
   void load_fresh_entries(const Vseg& seg, const std::vector<map::RedirectIndex>& fresh);
 
   // ---- snapshot.cc
-  bool take_snapshot(const SnapshotRequest& request, std::string* error,
-                     std::function<void(bool)> done);
+  bool snapshot_request_ok(const SnapshotRequest& request, std::string* error);
+  // Registers the snapshot and queues its VSEGs' re-pointing; adds the
+  // source VSEGs that need FoW at the point in time to *roots. Its index.
+  uint32_t queue_snapshot(const SnapshotRequest& request, std::set<uint32_t>* roots);
+  bool take_snapshots(const std::vector<SnapshotRequest>& group, std::string* error,
+                      std::function<void(bool)> done);
   uint64_t chunk_blocks_of(const Vseg& seg) const;
   // The snapshot VSEGs that still share chunk `chunk` of live VSEG `root`
   // (their mapping there names the same storage as the root's).

@@ -28,9 +28,25 @@ namespace splitpath::cp {
 
 bool ControlPath::Impl::updating(uint32_t vseg_id, uint64_t start, uint64_t length) const {
   if (!update_active) return false;
-  const Update& u = updates.front();
-  return u.vseg_id == vseg_id && start < u.start + u.length && u.start < start + length;
+  for (const Update::Range& r : updates.front().ranges()) {
+    if (r.vseg_id == vseg_id && start < r.start + r.length && r.start < start + length) return true;
+  }
+  return false;
 }
+
+namespace {
+
+bool leg_in(const Leg& leg, const Update& u) {
+  for (const Update::Range& r : u.ranges()) {
+    if (leg.vseg_id == r.vseg_id && leg.start < r.start + r.length &&
+        r.start < leg.start + leg.blocks) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 Update* ControlPath::Impl::current_update(uint64_t id) {
   if (!update_active || updates.front().id != id) return nullptr;
@@ -73,27 +89,34 @@ void ControlPath::Impl::begin_update() {
     u.disk = metadata.disk_index(u.change.disk_wwpn);
     resolve_disks();  // a new disk: find it and log into it meanwhile
   }
+  const std::vector<Update::Range> ranges = u.ranges();
   for (uint32_t p = 0; p < port_count(); ++p) {
-    fpapi::FpMapping m;
-    m.req_id = link.next_req_id();
-    m.kind = fpapi::MappingKind::kExtent;
-    m.vseg.id = u.vseg_id;
-    m.extent.start = u.start;
-    m.extent.length = u.length;
-    link.expect_reply(m.req_id, [this, p, id = u.id](const fpapi::FpReply& r) {
-      Update* cur = current_update(id);
-      if (!cur) return;
-      Update::PortDrain& d = cur->ports[p];
-      d.removed = true;
-      d.started_by_ns = r.now_ns;
-      if (config.skip_drain_for_testing) {
-        d.drained = true;
-        maybe_finish_update();
-      } else {
-        poll_drain(p);
-      }
-    });
-    link.send_as(p, fpapi::MsgType::kFpRemoveMapping, m);
+    u.ports[p].removals_out = static_cast<uint32_t>(ranges.size());
+    for (const Update::Range& range : ranges) {
+      fpapi::FpMapping m;
+      m.req_id = link.next_req_id();
+      m.kind = fpapi::MappingKind::kExtent;
+      m.vseg.id = range.vseg_id;
+      m.extent.start = range.start;
+      m.extent.length = range.length;
+      link.expect_reply(m.req_id, [this, p, id = u.id](const fpapi::FpReply& r) {
+        Update* cur = current_update(id);
+        if (!cur) return;
+        Update::PortDrain& d = cur->ports[p];
+        // The FP's time at the last removal: every I/O started before it
+        // may use a removed mapping.
+        d.started_by_ns = std::max(d.started_by_ns, r.now_ns);
+        if (--d.removals_out > 0) return;
+        d.removed = true;
+        if (config.skip_drain_for_testing) {
+          d.drained = true;
+          maybe_finish_update();
+        } else {
+          poll_drain(p);
+        }
+      });
+      link.send_as(p, fpapi::MsgType::kFpRemoveMapping, m);
+    }
   }
   if (!config.skip_drain_for_testing) {
     // A failed path ends no leg: abort the CP's own legs on it at once.
@@ -107,10 +130,7 @@ void ControlPath::Impl::abort_stale_legs(uint64_t update_id) {
   if (!u) return;
   std::vector<uint64_t> keys;
   for (const auto& [dtag, leg] : legs) {
-    if (leg.vseg_id == u->vseg_id && leg.start < u->start + u->length &&
-        u->start < leg.start + leg.blocks) {
-      keys.push_back(leg.io_key);
-    }
+    if (leg_in(leg, *u)) keys.push_back(leg.io_key);
   }
   std::sort(keys.begin(), keys.end());  // deterministic order of messages
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
@@ -134,10 +154,11 @@ void ControlPath::Impl::abort_stale_legs(uint64_t update_id) {
 void ControlPath::Impl::poll_drain(uint32_t port) {
   if (!update_active) return;
   const Update& u = updates.front();
+  const Update::Range range = u.ranges()[u.ports[port].range];
   fpapi::PendingFilter f;
-  f.vseg_id = u.vseg_id;
-  f.start = u.start;
-  f.length = u.length;
+  f.vseg_id = range.vseg_id;
+  f.start = range.start;
+  f.length = range.length;
   f.started_by_ns = u.ports[port].started_by_ns;
   f.owner = fpapi::kOwnerFp;
   fpapi::FpQueryPendingIOs q;
@@ -150,6 +171,7 @@ void ControlPath::Impl::poll_drain(uint32_t port) {
     Update& u = *cur;
     Update::PortDrain& d = u.ports[port];
     if (r.count == 0) {
+      if (++d.range < u.ranges().size()) return poll_drain(port);  // the next range
       d.drained = true;
       maybe_finish_update();
       return;
@@ -165,7 +187,12 @@ void ControlPath::Impl::poll_drain(uint32_t port) {
       link.expect_reply(a.req_id, [this, port, id](const fpapi::FpReply&) {
         Update* cur = current_update(id);
         if (!cur) return;
-        cur->ports[port].drained = true;
+        Update::PortDrain& d = cur->ports[port];
+        if (++d.range < cur->ranges().size()) {
+          d.aborted = false;
+          return poll_drain(port);  // the next range
+        }
+        d.drained = true;
         maybe_finish_update();
       });
       link.send(port, a);
@@ -185,10 +212,7 @@ void ControlPath::Impl::maybe_finish_update() {
     if (!d.drained) return;
   if (!config.skip_drain_for_testing) {
     for (const auto& [dtag, leg] : legs) {
-      if (leg.vseg_id == u.vseg_id && leg.start < u.start + u.length &&
-          u.start < leg.start + leg.blocks) {
-        return;  // a CP leg still uses the old mapping
-      }
+      if (leg_in(leg, u)) return;  // a CP leg still uses the old mapping
     }
   }
   std::vector<map::RedirectIndex> fresh;

@@ -231,8 +231,7 @@ void ControlPath::Impl::sweep_step(uint32_t index) {
   spdlog::info("cp: snapshot '{}' swept: every block on its own storage", snap.info.name);
 }
 
-bool ControlPath::Impl::take_snapshot(const SnapshotRequest& r, std::string* error,
-                                      std::function<void(bool)> done) {
+bool ControlPath::Impl::snapshot_request_ok(const SnapshotRequest& r, std::string* error) {
   auto reject = [&](const std::string& why) {
     if (error) *error = absl::StrFormat("snapshot '%s' of volume '%s': %s", r.name, r.source, why);
     return false;
@@ -274,6 +273,13 @@ bool ControlPath::Impl::take_snapshot(const SnapshotRequest& r, std::string* err
       return reject("the snapshot volume's VSEGs must each be one simple disk range");
   }
 
+  return true;
+}
+
+uint32_t ControlPath::Impl::queue_snapshot(const SnapshotRequest& r, std::set<uint32_t>* roots) {
+  const Volume* src = metadata.volume(r.source);
+  const Volume* dst = metadata.volume(r.name);
+  const bool source_is_snapshot = is_snapshot_lv(src->lv_id);
   const uint32_t index = static_cast<uint32_t>(snapshots.size());
   Snapshot& snap = snapshots.emplace_back();
   snap.info.source = src->name;
@@ -281,7 +287,6 @@ bool ControlPath::Impl::take_snapshot(const SnapshotRequest& r, std::string* err
   snap.info.blocks = dst->blocks;
   snap.lv_id = dst->lv_id;
   snap.vsegs = dst->vsegs;
-  snap.done = std::move(done);
   spdlog::info("cp: snapshot '{}' of '{}' ({} blocks) begins", dst->name, src->name, dst->blocks);
   for (size_t i = 0; i < src->vsegs.size(); ++i) {
     const uint32_t a = src->vsegs[i];
@@ -313,26 +318,89 @@ bool ControlPath::Impl::take_snapshot(const SnapshotRequest& r, std::string* err
         },
         snapshot_update_done(index));
     if (source_is_snapshot) continue;  // a snapshot is never written: no FoW needed
-    // Then the point in time: every write to the source faults from now on
-    // (where a snapshot still shares its chunk, it is pushed first).
     if (!snapshot_roots.contains(a)) {
       const Vseg& aseg = *metadata.vseg(a);
       snapshot_roots[a] = aseg.redirects[aseg.rmap.begin()->second.redirect_index].flags;
     }
-    ++snap.updates_left;
-    queue_update(
-        a, 0, metadata.vseg(a)->descriptor.length,
-        [this, a] {
-          std::vector<map::RedirectIndex> fresh;
-          std::string error;
-          metadata.remap_range(
-              a, 0, metadata.vseg(a)->descriptor.length, std::nullopt, 0,
-              static_cast<uint8_t>(snapshot_roots[a] | map::redirect_flags::kFaultOnWrite), &fresh,
-              &error);
-          load_fresh_entries(*metadata.vseg(a), fresh);
-        },
-        snapshot_update_done(index));
+    roots->insert(a);
   }
+  return index;
+}
+
+bool ControlPath::Impl::take_snapshots(const std::vector<SnapshotRequest>& group,
+                                       std::string* error, std::function<void(bool)> done) {
+  std::set<std::string> names;
+  for (const SnapshotRequest& r : group) {
+    if (!snapshot_request_ok(r, error)) return false;
+    if (!names.insert(r.name).second) {
+      if (error) *error = absl::StrFormat("snapshot '%s' is named twice in the group", r.name);
+      return false;
+    }
+  }
+  for (const SnapshotRequest& r : group) {
+    if (names.contains(r.source)) {
+      if (error)
+        *error = absl::StrFormat("snapshot '%s': its source '%s' is taken in the same group",
+                                 r.name, r.source);
+      return false;
+    }
+  }
+  if (group.empty()) {
+    if (error) *error = "no snapshot asked for";
+    return false;
+  }
+  std::set<uint32_t> roots;
+  std::vector<uint32_t> indexes;
+  for (const SnapshotRequest& r : group)
+    indexes.push_back(queue_snapshot(r, &roots));
+  // The group's one done, once every snapshot of it is taken.
+  auto left = std::make_shared<size_t>(indexes.size());
+  auto all_ok = std::make_shared<bool>(true);
+  auto shared_done = std::make_shared<std::function<void(bool)>>(std::move(done));
+  for (uint32_t index : indexes) {
+    snapshots[index].done = [left, all_ok, shared_done](bool ok) {
+      *all_ok = *all_ok && ok;
+      if (--*left == 0 && *shared_done) (*shared_done)(*all_ok);
+    };
+  }
+  if (roots.empty()) return true;  // snapshots of snapshots only: nothing is written
+  // The point in time, one for the whole group: every source VSEG is
+  // revoked at every FP and drained together, then all get FoW at once, so
+  // no write is ordered around it (a write that completed before another
+  // began is in every snapshot the later one is in).
+  std::vector<uint32_t> ids(roots.begin(), roots.end());
+  for (uint32_t index : indexes)
+    ++snapshots[index].updates_left;
+  Update u;
+  u.id = next_update_id++;
+  const Vseg* first = metadata.vseg(ids[0]);
+  const Volume* vol = metadata.volume_by_lv(first->lv_id);
+  u.change.volume = vol->name;
+  u.change.lba = first->descriptor.virtual_start_lba;
+  u.change.blocks = first->descriptor.length;
+  u.vseg_id = ids[0];
+  u.start = 0;
+  u.length = first->descriptor.length;
+  for (size_t i = 1; i < ids.size(); ++i)
+    u.more.push_back(Update::Range{ids[i], 0, metadata.vseg(ids[i])->descriptor.length});
+  u.hold_misses = true;
+  u.apply = [this, ids] {
+    for (uint32_t a : ids) {
+      std::vector<map::RedirectIndex> fresh;
+      std::string error;
+      metadata.remap_range(
+          a, 0, metadata.vseg(a)->descriptor.length, std::nullopt, 0,
+          static_cast<uint8_t>(snapshot_roots[a] | map::redirect_flags::kFaultOnWrite), &fresh,
+          &error);
+      load_fresh_entries(*metadata.vseg(a), fresh);
+    }
+  };
+  u.done = [this, indexes](bool ok) {
+    for (uint32_t index : indexes)
+      snapshot_update_done(index)(ok);
+  };
+  updates.push_back(std::move(u));
+  if (!update_active) begin_update();
   return true;
 }
 
@@ -354,7 +422,12 @@ std::function<void(bool)> ControlPath::Impl::snapshot_update_done(uint32_t index
 
 bool ControlPath::take_snapshot(const SnapshotRequest& request, std::string* error,
                                 std::function<void(bool)> done) {
-  return impl_->take_snapshot(request, error, std::move(done));
+  return impl_->take_snapshots({request}, error, std::move(done));
+}
+
+bool ControlPath::take_snapshots(const std::vector<SnapshotRequest>& group, std::string* error,
+                                 std::function<void(bool)> done) {
+  return impl_->take_snapshots(group, error, std::move(done));
 }
 
 std::vector<SnapshotInfo> ControlPath::snapshots() const {
