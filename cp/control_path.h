@@ -100,9 +100,13 @@ struct CpConfig {
   // Data services: the amount of data pushed at once (a migration's copy
   // barrier, a snapshot's copy on write), rounded to whole blocks.
   uint64_t copy_granularity_bytes = 64 * 1024;
-  // A copy (FPCopyIO) that fails is tried again this many times before the
-  // service that asked for it fails.
-  uint32_t copy_retries = 3;
+  // A copy (FPCopyIO) that fails is tried again this many times, after
+  // resolve_retry_ns doubling with each attempt (a busy disk's TASK SET
+  // FULL passes), before the service that asked for it fails; one that has
+  // not ended after copy_timeout_ns (its frames were lost with a disk or a
+  // link) is aborted at the FP and counts as failed.
+  uint32_t copy_retries = 10;
+  uint64_t copy_timeout_ns = 200'000'000;
   // Snapshots: the background sweep pushes one chunk, then waits this long
   // (it yields to the host I/O's copy-on-write pushes); 0 turns it off.
   uint64_t sweep_interval_ns = 50'000;
@@ -352,6 +356,7 @@ struct CpStats {
   // CP-owned writes that met a migration's copy barrier and waited for it.
   uint64_t copies = 0;
   uint64_t copy_failures = 0;
+  uint64_t copy_timeouts = 0;  // copies aborted at the FP after copy_timeout_ns
   uint64_t copied_blocks = 0;
   uint64_t barrier_write_waits = 0;
   uint64_t migrations_done = 0;

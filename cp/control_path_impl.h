@@ -100,6 +100,7 @@ struct CopyTask {
   CopyRequest request;
   uint32_t attempt = 0;
   std::function<void(bool)> done;
+  bool aborting = false;  // timed out: FPAbortPendingIOs sent
 };
 
 // An online migration of one simple VSEG (figures 23-24): blocks before
@@ -498,6 +499,11 @@ struct ControlPath::Impl {
                    uint32_t attempt = 0);
   // A CpDispatchIOComplete for a copy: true if it was one.
   bool on_copy_complete(const fpapi::CpDispatchIOComplete& c);
+  // copy_timeout_ns after a copy was sent: if it is still out, abort it at
+  // its FP; if it is still out one more timeout later (the FP does not
+  // answer), give it up here.
+  void copy_timed_out(uint32_t dtag, uint32_t attempt);
+  void copy_failed(CopyTask task);
 
   // ---- migration.cc
   bool start_migration(const MigrationRequest& request, std::string* error,

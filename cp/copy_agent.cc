@@ -4,6 +4,7 @@
 // initiator is logged into both disks, taken round robin so copies spread
 // over the switch; a failed copy is tried again (possibly from another port)
 // up to CpConfig::copy_retries times.
+#include <algorithm>
 #include <utility>
 
 #include "cp/control_path_impl.h"
@@ -47,6 +48,43 @@ void ControlPath::Impl::copy_blocks(const CopyRequest& request, std::function<vo
   copy_tasks[m.dtag] = CopyTask{*port, request, attempt, std::move(done)};
   ++stats.copies;
   link.send(*port, m);
+  later(config.copy_timeout_ns, [this, dtag = m.dtag, attempt] { copy_timed_out(dtag, attempt); });
+}
+
+void ControlPath::Impl::copy_timed_out(uint32_t dtag, uint32_t attempt) {
+  auto it = copy_tasks.find(dtag);
+  if (it == copy_tasks.end() || it->second.attempt != attempt) return;
+  CopyTask& task = it->second;
+  if (task.aborting) {
+    // The FP never answered the abort: give the copy up here.
+    CopyTask t = std::move(task);
+    copy_tasks.erase(it);
+    return copy_failed(std::move(t));
+  }
+  task.aborting = true;
+  ++stats.copy_timeouts;
+  spdlog::warn("cp: copy {} on port {} has not ended after {} ns: aborting it", dtag, task.port,
+               config.copy_timeout_ns);
+  fpapi::FpAbortPendingIOs a;
+  a.req_id = link.next_req_id();
+  a.filter.owner = fpapi::kOwnerCopy;
+  a.filter.utag = dtag;
+  // The copy ends with CpDispatchIOComplete (transport_error) before this reply.
+  link.expect_reply(a.req_id, [](const fpapi::FpReply&) {});
+  link.send(task.port, a);
+  later(config.copy_timeout_ns, [this, dtag, attempt] { copy_timed_out(dtag, attempt); });
+}
+
+void ControlPath::Impl::copy_failed(CopyTask task) {
+  ++stats.copy_failures;
+  if (task.attempt < config.copy_retries) {
+    const uint64_t backoff = config.resolve_retry_ns << std::min<uint32_t>(task.attempt, 16);
+    later(backoff, [this, task = std::move(task)]() mutable {
+      copy_blocks(task.request, std::move(task.done), task.attempt + 1);
+    });
+  } else if (task.done) {
+    task.done(false);
+  }
 }
 
 bool ControlPath::Impl::on_copy_complete(const fpapi::CpDispatchIOComplete& c) {
@@ -63,19 +101,12 @@ bool ControlPath::Impl::on_copy_complete(const fpapi::CpDispatchIOComplete& c) {
     if (task.done) task.done(true);
     return true;
   }
-  ++stats.copy_failures;
   spdlog::warn(
       "cp: copy of {} blocks from disk {} LBA {} to disk {} LBA {} failed on port {} "
       "(status {:#04x}, transport error {}, {} bytes), attempt {}",
       r.blocks, r.src_disk, r.src_lba, r.dst_disk, r.dst_lba, task.port, c.scsi_status,
       c.transport_error, c.bytes_transferred, task.attempt + 1);
-  if (task.attempt < config.copy_retries) {
-    later(config.resolve_retry_ns, [this, task = std::move(task)]() mutable {
-      copy_blocks(task.request, std::move(task.done), task.attempt + 1);
-    });
-  } else if (task.done) {
-    task.done(false);
-  }
+  copy_failed(std::move(task));
   return true;
 }
 

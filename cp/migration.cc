@@ -274,15 +274,16 @@ void ControlPath::Impl::migration_failed(uint32_t id, const std::string& why) {
   m.progress.finished_ns = env.now_ns();
   m.progress.error = why;
   // The barrier goes back to read and write on the source; the blocks
-  // before it stay on the destination, which the VSEG now also occupies.
-  if (Vseg* seg = metadata.vseg(m.progress.vseg_id)) {
+  // before it stay on the destination, which the VSEG now also occupies
+  // (only those: the rest of the destination is free again).
+  Vseg* seg = metadata.vseg(m.progress.vseg_id);
+  if (seg && m.barrier_start > 0) {
     seg->ranges.push_back(PhysicalRange{metadata.disks()[m.dst_disk].wwpn, m.dst.lun,
-                                        m.dst.start_lba, seg->descriptor.length});
+                                        m.dst.start_lba, m.barrier_start});
   }
   if (m.barrier_set && m.barrier_blocks > 0) {
     m.barrier_set = false;
     MappingChange c;
-    const Vseg* seg = metadata.vseg(m.progress.vseg_id);
     const Volume* vol = seg ? metadata.volume_by_lv(seg->lv_id) : nullptr;
     if (seg && vol) {
       c.volume = vol->name;

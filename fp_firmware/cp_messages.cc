@@ -148,10 +148,14 @@ CpResult FastPath::Impl::on_cp_message(uint32_t raw_type, std::span<const uint8_
       for (uint32_t i = 0; i < config.upstream_capacity; ++i) {
         Upstream& u = up[i];
         if (!matches(u, m.filter)) continue;
+        ++n;
+        if (u.state == Upstream::State::kCopy) {
+          fail_copy(u);  // CpDispatchIOComplete with transport_error
+          continue;
+        }
         while (u.first_leg != kNone)
           abort_leg(down[u.first_leg]);
         queue_to_cp(u, fpapi::FaultKind::kAborted);
-        ++n;
       }
       reply(m.req_id, type, ApiStatus::kOk, n);
       return CpResult::kDone;

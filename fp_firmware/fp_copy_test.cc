@@ -552,6 +552,41 @@ TEST(FpCopy, PendingQueriesAndAbortsIgnoreCopies) {
   expect_no_entries(t);
 }
 
+// A copy whose disk stopped answering is ended by an FPAbortPendingIOs
+// naming copies (owner kOwnerCopy, the copy's dtag): ABTS to its open leg,
+// CpDispatchIOComplete with transport_error, nothing left. A filter naming
+// another dtag leaves it alone.
+TEST(FpCopy, AnAbortNamingTheCopyEndsItAsFailed) {
+  FpFixture t;
+  t.bring_up();
+  const Frame w = start(t, 0xC8, 4);
+  fpapi::FpAbortPendingIOs other;
+  other.req_id = 92;
+  other.filter.owner = fpapi::kOwnerCopy;
+  other.filter.utag = 0xC9;  // another copy
+  t.cp_send(other);
+  t.run();
+  EXPECT_EQ(t.cp_expect<fpapi::FpReply>().value, 0u);
+  EXPECT_TRUE(t.tx_idle());
+
+  fpapi::FpAbortPendingIOs a;
+  a.req_id = 93;
+  a.filter.owner = fpapi::kOwnerCopy;
+  a.filter.utag = 0xC8;
+  t.cp_send(a);
+  t.run();
+  const auto done = t.cp_expect<fpapi::CpDispatchIOComplete>();
+  EXPECT_EQ(done.dtag, 0xC8u);
+  EXPECT_EQ(done.utag, fpapi::kNoTag);
+  EXPECT_EQ(done.transport_error, 1);
+  EXPECT_EQ(t.cp_expect<fpapi::FpReply>().value, 1u);
+  const Frame abts = t.expect_frame();
+  EXPECT_EQ(abts.h.r_ctl, fc::rctl::kBlsAbts);
+  EXPECT_EQ(abts.h.d_id.value, w.h.d_id.value);
+  EXPECT_TRUE(t.cp_idle());
+  expect_no_entries(t);
+}
+
 // A copy waits (the message is retried) while no downstream entry is free,
 // and a burst that finds no entry for its READ fails the copy rather than
 // hang; the waiting copy then starts.

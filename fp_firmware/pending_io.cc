@@ -124,8 +124,13 @@ uint8_t FastPath::Impl::owner_of(const Upstream& u) {
 }
 
 bool FastPath::Impl::matches(const Upstream& u, const fpapi::PendingFilter& f) const {
-  // A copy (kCopy) is no host I/O: no drain waits for it, no abort ends it.
-  if (u.state == Upstream::State::kFree || u.state == Upstream::State::kCopy) return false;
+  if (u.state == Upstream::State::kFree) return false;
+  // A copy (kCopy) is no host I/O: no drain waits for it; only a filter
+  // naming copies (and, with a utag, its dtag) finds it, so the CP can end
+  // one whose frames were lost.
+  if (u.state == Upstream::State::kCopy) {
+    return f.owner == fpapi::kOwnerCopy && (f.utag == fpapi::kNoTag || f.utag == u.io.utag);
+  }
   if (f.owner != fpapi::kAnyOwner && f.owner != owner_of(u)) return false;
   if (u.started_ns > f.started_by_ns) return false;
   if (f.utag != fpapi::kNoTag && f.utag != utag_of(u)) return false;

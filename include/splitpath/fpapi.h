@@ -336,6 +336,9 @@ struct FpMapping {
 // PendingFilter::owner and PendingIoInfo::owner.
 inline constexpr uint8_t kOwnerFp = 0;  // dispatched by the FP itself
 inline constexpr uint8_t kOwnerCp = 1;  // queued to the CP (CpQueueIO), or held for a miss
+// A copy (FPCopyIO) in progress: matched only by a filter with this owner
+// (and, with a utag, the copy's dtag); no other filter matches a copy.
+inline constexpr uint8_t kOwnerCopy = 2;
 inline constexpr uint8_t kAnyOwner = 0xFF;
 
 // Which pending upstream I/Os an FPQueryPendingIOs / FPAbortPendingIOs means:
