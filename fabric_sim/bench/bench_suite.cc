@@ -296,6 +296,55 @@ absl::Status run_null_e2e(const BenchSuiteOptions& options, BenchSuiteResult* ou
       {"e2e.null.1_port.cp_over_fp_wall_per_io", rate[0] / rate[1], "x", true, false});
   return absl::OkStatus();
 }
+
+// Online migration of one VSEG (migration_bench.h): the idle copy's rate in
+// wall and in simulated time, and the simulated latency of 4 KiB host writes
+// to the VSEG while it migrates against the same writes without a migration.
+// Snapshots' copy-on-write penalty (a chunk's first write against later
+// ones) is measured next to these (run_snapshot).
+absl::Status run_migration(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  auto r = run_migration_bench(migration_bench_options(options.quick));
+  if (!r.ok()) return r.status();
+  auto& f = out->figures;
+  f.push_back({"migration.copy.mb_per_wall_s", r->mb_per_wall_s, "MB/s (wall)", true, false});
+  f.push_back({"migration.copy.mb_per_sim_s", r->mb_per_sim_s, "MB/s (sim)", true, true});
+  f.push_back({"migration.write.quiet.mean_us", r->quiet.mean() / 1e3, "us (sim)", false, false});
+  f.push_back(
+      {"migration.write.migrating.mean_us", r->migrating.mean() / 1e3, "us (sim)", false, false});
+  f.push_back({"migration.write_penalty", r->mean_penalty, "x (mean, sim)", false, true});
+  f.push_back({"migration.write_penalty.p99", r->p99_penalty, "x (p99, sim)", false, false});
+  f.push_back({"migration.write.barrier_writes", static_cast<double>(r->barrier_writes),
+               fmt::format("writes (of {})", r->writes), false, false});
+  if (options.quick) {
+    out->notes.push_back("migration: --quick moves a 16 MiB VSEG (64 MiB in the full run)");
+  }
+  out->migration = std::move(*r);
+  return absl::OkStatus();
+}
+
+// Snapshots (snapshot_bench.h): the simulated latency of a 4 KiB host write
+// into a chunk a fresh snapshot still shares (it waits for the chunk's
+// copy-on-write push) against a later write into the chunk (on the FP), one
+// write in flight, the sweep off; and the sweep's rate pushing an idle
+// snapshot, in wall and in simulated time.
+absl::Status run_snapshot(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  auto r = run_snapshot_bench(snapshot_bench_options(options.quick));
+  if (!r.ok()) return r.status();
+  auto& f = out->figures;
+  f.push_back({"snapshot.write.first_mean_us", r->first.mean() / 1e3, "us (sim)", false, false});
+  f.push_back({"snapshot.write.later_mean_us", r->later.mean() / 1e3, "us (sim)", false, false});
+  f.push_back({"snapshot.write.cow_penalty", r->cow_penalty, "x (mean, sim)", false, true});
+  f.push_back({"snapshot.push.mb_per_wall_s", r->mb_per_wall_s, "MB/s (wall)", true, false});
+  f.push_back({"snapshot.push.mb_per_sim_s", r->mb_per_sim_s, "MB/s (sim)", true, true});
+  if (options.quick) {
+    out->notes.push_back(
+        "snapshot: --quick writes 64 chunks of a 16 MiB VSEG and sweeps it (256 chunks of 64 MiB "
+        "in the full run)");
+  }
+  out->snapshot = std::move(*r);
+  return absl::OkStatus();
+}
+
 absl::Status run_instructions(const BenchSuiteOptions& options, BenchSuiteResult* out) {
   if (options.splitpath_executable.empty()) {
     out->notes.push_back("instructions: not measured (no splitpath executable to probe)");
@@ -322,6 +371,8 @@ absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& option
   if (auto s = run_kernel(options, &out); !s.ok()) return s;
   if (auto s = run_null_e2e(options, &out); !s.ok()) return s;
   if (auto s = run_scaling(options, &out); !s.ok()) return s;
+  if (auto s = run_migration(options, &out); !s.ok()) return s;
+  if (auto s = run_snapshot(options, &out); !s.ok()) return s;
   if (auto s = run_decode(options, &out); !s.ok()) return s;
   if (auto s = run_instructions(options, &out); !s.ok()) return s;
   return out;

@@ -9,6 +9,13 @@
 //  - end-to-end simulated 4 KiB I/Os per second of wall time over null disks,
 //    one host on one port and 32 hosts on 32 ports;
 //  - the port-scaling curve in simulated time (FP on versus CP only);
+//  - online migration of a VSEG: the copy's rate per wall and per simulated
+//    second, and 4 KiB host writes' latency during it against without it
+//    (migration_bench.h);
+//  - snapshots: a 4 KiB host write's latency into a chunk a fresh snapshot
+//    still shares (copy on write) against a later write into it, and the
+//    sweep's push rate per wall and per simulated second
+//    (snapshot_bench.h);
 //  - the trace decoder against tcpdump on generated captures;
 //  - instruction counts under callgrind (instruction_figures.h), when
 //    valgrind is installed and the splitpath executable is known.
@@ -20,7 +27,9 @@
 #include "absl/status/statusor.h"
 #include "fabric_sim/bench/bench_figures.h"
 #include "fabric_sim/bench/micro_bench.h"
+#include "fabric_sim/bench/migration_bench.h"
 #include "fabric_sim/bench/scaling_scenario.h"
+#include "fabric_sim/bench/snapshot_bench.h"
 
 namespace splitpath::sim {
 
@@ -37,6 +46,8 @@ struct BenchSuiteResult {
   std::vector<ScalingPoint> scaling;  // FP and CP-only point per port count
   std::vector<RmapBenchResult> rmap;  // per map size
   std::vector<std::string> notes;     // printed under the table
+  MigrationBenchResult migration;     // the migration figures' run
+  SnapshotBenchResult snapshot;       // the snapshot figures' run
 };
 
 absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& options);

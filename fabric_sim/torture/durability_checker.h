@@ -13,7 +13,9 @@
 //    units whose data never passed; one never answered never ends.
 //  - a stamp must name this unit, and a unit must be a valid stamp or zeros.
 // Range moves copy the data (torture_run.cc), so the model needs no change
-// when a restrictive update moves blocks.
+// when a restrictive update moves blocks; an online migration's copy agent
+// copies them itself (the host sees one volume throughout), so migrations
+// need none either.
 #pragma once
 
 #include <cstdint>

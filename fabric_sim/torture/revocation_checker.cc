@@ -31,16 +31,38 @@ std::optional<Violation> RevocationChecker::on_command(const DownstreamCommand& 
         const uint64_t hi = std::min(c.lba + c.blocks, e.lba + place.element_blocks(i, v.blocks));
         for (uint64_t lba = lo; lba < hi; ++lba) {
           const uint64_t block = place.block_at(i, lba - e.lba);
-          if (placement_.place_of(s, block) == p) continue;
+          const std::optional<uint8_t> copying = placement_.copying_into(s, block);
+          auto where = [&] {
+            return fmt::format("{} {} block {} (volume {} LBA {}) through its {}", describe(c),
+                               c.write ? "writes" : "reads", lba,
+                               scenario_.topology.volumes[v.volume].name, v.volume_lba + block,
+                               p == 0 ? "own place" : "shadow area");
+          };
+          std::string why;
+          if (placement_.place_of(s, block) != p) {
+            // A migration's copy into its destination: the block is in the
+            // copy barrier, being copied into this place (a write only).
+            if (c.write && copying == p) continue;
+            why = fmt::format(
+                "{}: the block lives in the {} since a completed restrictive update{}", where(),
+                p == 0 ? "shadow area" : "own place",
+                copying ? " (it is in a migration's copy barrier: only the copy's writes go to "
+                          "the destination)"
+                        : "");
+          } else if (c.write && copying && *copying != p) {
+            // The barrier's writes wait in the CP until it moves (figure
+            // 23): one reaching the source could be missed by the copy.
+            why = fmt::format(
+                "{}: the block is in a migration's copy barrier (being copied into its {}), "
+                "whose writes must wait for the barrier to move",
+                where(), *copying == 0 ? "own place" : "shadow area");
+          } else {
+            continue;
+          }
           Violation out;
           out.invariant = kRevocation;
           out.at = c.at;
-          out.summary = fmt::format(
-              "{} {} block {} (volume {} LBA {}) through its {}: the block lives in the {} since "
-              "a completed restrictive update",
-              describe(c), c.write ? "writes" : "reads", lba,
-              scenario_.topology.volumes[v.volume].name, v.volume_lba + block,
-              p == 0 ? "own place" : "shadow area", p == 0 ? "shadow area" : "own place");
+          out.summary = std::move(why);
           out.history.push_back("last downstream commands:");
           for (const DownstreamCommand& r : recent_)
             out.history.push_back("  " + describe(r));

@@ -4,7 +4,12 @@
 // the VSEG blocks it touches: a command that reaches a VSEG's own place or its
 // shadow area for a block that currently lives in the other one used a
 // mapping that a completed restrictive update took away (and no later update
-// gave back).
+// gave back). One exception: a WRITE into the place a block is being copied
+// into by a migration (Placement::copying_into: the block is in the copy
+// barrier) is the copy agent's, and legitimate; a READ there is not. And a
+// WRITE into the place a barrier block still lives in (the migration's source)
+// is flagged: the barrier's writes wait in the CP until it moves (figure 23),
+// or the copy could miss them.
 #pragma once
 
 #include <cstdint>

@@ -34,6 +34,8 @@ const char* fault_kind_name(FaultKind kind) {
       return "table_pressure";
     case FaultKind::kSlowLinks:
       return "slow_links";
+    case FaultKind::kMigration:
+      return "migration";
   }
   return "?";
 }
@@ -106,7 +108,9 @@ class Generator {
     // The harness ends the run; the topology's duration only bounds start times.
     out_.topology.duration_ns = 3600 * kNsPerSec;
     Rng r = Rng::derive(seed, "torture/swarm");
-    const double p[kFaultKinds] = {0.5, 0.5, 0.4, 0.4, 0.5, 0.5, 0.75, 0.4, 0.3, 0.25};
+    // One draw per kind, in kind order: a kind appended at the end leaves the
+    // earlier kinds' draws (and so every older seed's swarm) as they were.
+    const double p[kFaultKinds] = {0.5, 0.5, 0.4, 0.4, 0.5, 0.5, 0.75, 0.4, 0.3, 0.25, 0.5};
     for (size_t k = 0; k < kFaultKinds; ++k)
       out_.enabled[k] = all_kinds || r.unit() < p[k];
     for (const std::string& name : without) {
@@ -126,6 +130,7 @@ class Generator {
     settings();
     if (out_.topology.isls.empty()) out_.enabled[static_cast<size_t>(FaultKind::kIslLoss)] = false;
     schedule();
+    migrations();
     return std::move(out_);
   }
 
@@ -747,10 +752,50 @@ class Generator {
         }
         case FaultKind::kTablePressure:
         case FaultKind::kSlowLinks:
+        case FaultKind::kMigration:
           break;
       }
       out_.ops.push_back(op);
     }
+    std::stable_sort(out_.ops.begin(), out_.ops.end(),
+                     [](const PlannedOp& a, const PlannedOp& b) { return a.at_ios < b.at_ios; });
+  }
+
+  // Online migrations (figures 23-24), planned from their own stream after
+  // the schedule, so that the schedule of every other kind stays what it
+  // was: 1 to 2 + ops/5000 of them, each moving a whole VSEG the CP can
+  // migrate (simple storage: not striped, mirrored, journaled or multipath)
+  // to its other place, whichever that is when it fires. Without such a
+  // VSEG the kind is off.
+  void migrations() {
+    std::vector<size_t> candidates;
+    for (size_t i = 0; i < out_.vsegs.size(); ++i) {
+      TortureVseg& v = out_.vsegs[i];
+      const VsegPlace& home = v.place[0];
+      const VolumeConfig& vol = out_.topology.volumes[v.volume];
+      bool multipath = false;
+      for (const DiskConfig& d : out_.topology.disks)
+        multipath = multipath || (d.name == home.disk && !d.more_ports.empty());
+      multipath = multipath && vol.multipath != MultipathPolicy::kNone;
+      v.migratable = !home.striped() && !home.write_authority() && !multipath;
+      if (v.migratable) candidates.push_back(i);
+    }
+    if (candidates.empty()) out_.enabled[static_cast<size_t>(FaultKind::kMigration)] = false;
+    if (!on(FaultKind::kMigration)) return;
+    Rng r = stream("migrations");
+    const uint64_t n = between(r, 1, 2 + ops_ / 5000);
+    for (uint64_t i = 0; i < n; ++i) {
+      PlannedOp op;
+      op.kind = FaultKind::kMigration;
+      op.at_ios = r.uniform(std::max<uint64_t>(1, ops_ * 9 / 10));
+      op.vseg = candidates[r.uniform(candidates.size())];
+      const TortureVseg& v = out_.vsegs[op.vseg];
+      op.target = out_.topology.volumes[v.volume].name;
+      op.lba = v.volume_lba;
+      op.count = v.blocks;
+      out_.ops.push_back(op);
+    }
+    // Stable: the other kinds' operations keep their order.
     std::stable_sort(out_.ops.begin(), out_.ops.end(),
                      [](const PlannedOp& a, const PlannedOp& b) { return a.at_ios < b.at_ios; });
   }

@@ -30,8 +30,9 @@ enum class FaultKind : uint8_t {
   kFlagChange,     // restrictive update: FoR/FoW of a volume range change
   kTablePressure,  // topology: tiny FP table memory and small extents (evictions)
   kSlowLinks,      // topology: 8GFC links with few credits and long fibre
+  kMigration,      // online migration: a whole simple VSEG moves to its other place
 };
-inline constexpr size_t kFaultKinds = 10;
+inline constexpr size_t kFaultKinds = 11;
 const char* fault_kind_name(FaultKind kind);
 
 // Blocks of one LUN of one disk from `lba`: a place's only element, or one
@@ -102,6 +103,9 @@ struct TortureVseg {
   uint64_t volume_lba = 0;  // first volume block of the VSEG
   uint64_t blocks = 0;
   VsegPlace place[2];  // [0]: the topology's; [1]: the shadow area
+  // The CP can migrate it (cp::ControlPath::start_migration): simple storage,
+  // neither striped, mirrored, journaled nor multipath.
+  bool migratable = false;
 };
 
 // One planned fault or operation. It fires once the run has completed
@@ -114,7 +118,7 @@ struct PlannedOp {
   uint16_t lun = 0;
   uint64_t lba = 0;    // medium errors: disk LBA; updates: volume LBA
   uint64_t count = 0;  // blocks
-  size_t vseg = 0;     // updates: index in TortureScenario::vsegs
+  size_t vseg = 0;     // updates and migrations: index in TortureScenario::vsegs
   SimTime duration_ns = 0;
   SimTime delay_ns = 0;  // slow disk
   uint8_t flags = 0;     // flag change: the new redirect flags

@@ -27,6 +27,15 @@ nlohmann::ordered_json run_json(const TortureRunResult& r) {
   j["journals_recycled"] = r.journals_recycled;
   j["journal_records"] = r.journal_records;
   j["journal_blocks_compared"] = r.journal_blocks_compared;
+  j["migrations_started"] = r.migrations_started;
+  j["migrations_done"] = r.migrations_done;
+  j["migrations_failed"] = r.migrations_failed;
+  j["migrations_refused"] = r.migrations_refused;
+  j["migrations_skipped"] = r.migrations_skipped;
+  j["migration_blocks_copied"] = r.migration_blocks_copied;
+  j["migration_barrier_writes"] = r.migration_barrier_writes;
+  j["migration_failures"] = r.migration_failures;
+  j["updates_skipped"] = r.updates_skipped;
   j["events"] = r.events;
   j["sim_seconds"] = static_cast<double>(r.sim_ns) / 1e9;
   j["fault_kinds"] = r.fault_kinds;
@@ -49,13 +58,15 @@ std::string run_line(const TortureRunResult& r) {
       "checked, {} downstream commands checked, {} striped VSEGs, {} spans_stripe_units, "
       "{} mirrored VSEGs, {} serializations, {} mirror blocks compared, {} multipath disks, {} "
       "path failovers, {} journaled VSEGs, {} journal swaps ({} recycled), {} journal records "
-      "replayed, {:.2f} s "
-      "wall: {}\n",
+      "replayed, {} migrations ({} done, {} failed, {} refused, {} skipped, {} blocks copied, {} "
+      "writes met the barrier), "
+      "{:.2f} s wall: {}\n",
       r.seed, r.ios_completed, r.io_errors, static_cast<double>(r.sim_ns) / 1e9, r.faults_injected,
       r.updates, r.units_checked, r.downstream_checked, r.striped_vsegs, r.spans_stripe_units,
       r.mirrored_vsegs, r.serializations, r.mirror_blocks_compared, r.multipath_disks,
       r.path_failovers, r.journaled_vsegs, r.journal_swaps, r.journals_recycled, r.journal_records,
-      r.wall_seconds,
+      r.migrations_started, r.migrations_done, r.migrations_failed, r.migrations_refused,
+      r.migrations_skipped, r.migration_blocks_copied, r.migration_barrier_writes, r.wall_seconds,
       r.violations.empty() ? "ok" : "VIOLATION of " + r.violations.front().invariant);
 }
 
@@ -86,6 +97,10 @@ void CampaignTotals::add(const TortureRunResult& r) {
   journaled_runs += r.journaled_vsegs > 0 ? 1 : 0;
   journal_swaps += r.journal_swaps;
   journal_records += r.journal_records;
+  migrations_started += r.migrations_started;
+  migrations_done += r.migrations_done;
+  migrations_failed += r.migrations_failed;
+  migration_blocks_copied += r.migration_blocks_copied;
   sim_seconds += static_cast<double>(r.sim_ns) / 1e9;
   wall_seconds += r.wall_seconds;
 }
@@ -113,6 +128,10 @@ nlohmann::ordered_json totals_json(const CampaignTotals& t) {
   j["journaled_runs"] = t.journaled_runs;
   j["journal_swaps"] = t.journal_swaps;
   j["journal_records"] = t.journal_records;
+  j["migrations_started"] = t.migrations_started;
+  j["migrations_done"] = t.migrations_done;
+  j["migrations_failed"] = t.migrations_failed;
+  j["migration_blocks_copied"] = t.migration_blocks_copied;
   j["sim_seconds"] = t.sim_seconds;
   j["wall_seconds"] = t.wall_seconds;
   j["ios_per_wall_minute"] = t.ios_per_wall_minute();
@@ -125,11 +144,13 @@ std::string totals_line(const CampaignTotals& t) {
       "{} runs, {} with a violation: {} I/Os, {} faults, {} runs with stripes, {} "
       "spans_stripe_units, {} runs with mirrors, {} serializations, {} runs with multipath, {} "
       "path failovers, {} runs with journals, {} journal swaps, {} journal records replayed, "
+      "{} migrations ({} done, {} failed, {} blocks copied), "
       "{:.1f} s simulated in {:.1f} s wall "
       "({:.0f} I/Os and {:.4f} simulated hours per wall minute)\n",
       t.runs, t.failed_runs, t.ios, t.faults, t.striped_runs, t.spans_stripe_units, t.mirrored_runs,
       t.serializations, t.multipath_runs, t.path_failovers, t.journaled_runs, t.journal_swaps,
-      t.journal_records, t.sim_seconds, t.wall_seconds, t.ios_per_wall_minute(),
+      t.journal_records, t.migrations_started, t.migrations_done, t.migrations_failed,
+      t.migration_blocks_copied, t.sim_seconds, t.wall_seconds, t.ios_per_wall_minute(),
       t.sim_hours_per_wall_minute());
 }
 

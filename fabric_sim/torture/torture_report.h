@@ -15,7 +15,11 @@ namespace splitpath::sim::torture {
 // downstream_checked, short_reads, host_verify_errors, striped_vsegs,
 // spans_stripe_units, mirrored_vsegs, serializations, mirror_blocks_compared,
 // multipath_disks, path_failovers, journaled_vsegs, journal_swaps,
-// journal_records, journal_blocks_compared, events, sim_seconds, fault_kinds,
+// journal_records, journal_blocks_compared, migrations_started,
+// migrations_done, migrations_failed, migrations_refused, migrations_skipped,
+// migration_blocks_copied, migration_barrier_writes, migration_failures,
+// updates_skipped, events,
+// sim_seconds, fault_kinds,
 // violations [{invariant, at_ns, summary, history}]. No wall time: the object
 // depends on the seed and options only.
 nlohmann::ordered_json run_json(const TortureRunResult& r);
@@ -37,6 +41,10 @@ struct CampaignTotals {
   uint64_t journaled_runs = 0;  // runs with at least one journaled VSEG
   uint64_t journal_swaps = 0;
   uint64_t journal_records = 0;
+  uint64_t migrations_started = 0;
+  uint64_t migrations_done = 0;
+  uint64_t migrations_failed = 0;
+  uint64_t migration_blocks_copied = 0;
   double sim_seconds = 0;
   double wall_seconds = 0;
   void add(const TortureRunResult& r);

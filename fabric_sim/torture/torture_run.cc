@@ -10,6 +10,14 @@
 // after the callback returns. So the copy is what a migration service's copy
 // would leave, the durability model needs no change across moves, and a
 // broken drain shows up as acknowledged writes lost to the old place.
+//
+// Migrations and data: an online migration (cp::ControlPath::start_migration)
+// copies the blocks itself (FPCopyIO); the harness never does. Its on_step
+// tells the harness as blocks become the copy barrier (they are then marked
+// as being copied into the destination: the copy's WRITEs there are
+// legitimate) and as they move (their placement becomes the destination).
+// The durability model is host-level and needs no change for migrations
+// either.
 #include "fabric_sim/torture/torture_run.h"
 
 #include <algorithm>
@@ -46,12 +54,29 @@ constexpr SimTime kIndeterminate = kNsPerSec;
 constexpr SimTime kLateWrite = 3 * kNsPerMs;
 // The CP's drain timeout (cp::CpConfig default): an update may take this long.
 constexpr SimTime kDrainTimeout = 500 * kNsPerMs;
+// How much longer than the rest the end of a run waits for migrations.
+constexpr SimTime kMigrationDrain = 30 * kNsPerSec;
 
 struct UpdateRecord {
   SimTime requested = 0;
   SimTime done = 0;  // 0: not yet
   bool ok = false;
   const PlannedOp* op = nullptr;
+};
+
+// One migration the CP accepted.
+struct MigrationRecord {
+  size_t vseg = 0;
+  uint8_t from = 0;  // the place every block lived in at the start
+  uint8_t to = 0;
+  uint32_t cp_id = 0;  // cp::MigrationProgress::id
+  SimTime requested = 0;
+  SimTime last_step = 0;  // the last on_step, or the start
+  SimTime done = 0;       // 0: running
+  bool ok = false;
+  uint64_t steps = 0;
+  uint64_t blocks_moved = 0;
+  std::string error;  // failed: the CP's reason
 };
 
 class Runner {
@@ -64,7 +89,8 @@ class Runner {
                     [this](size_t volume, uint64_t unit) { return unit_notes(volume, unit); }),
         revocation_(scenario_, placement_, [this](size_t vseg) { return vseg_notes(vseg); }),
         mirror_(scenario_),
-        journal_(scenario_) {}
+        journal_(scenario_),
+        migrating_(scenario_.vsegs.size()) {}
 
   absl::StatusOr<TortureRunResult> run();
 
@@ -74,6 +100,12 @@ class Runner {
   void heal(uint64_t index);
   void change_mapping(const PlannedOp& op);
   void on_update_done(size_t record, bool ok);
+  void start_migration(const PlannedOp& op);
+  void on_migration_step(size_t record, uint64_t start, uint64_t blocks, bool moved);
+  void on_migration_done(size_t record, bool ok);
+  cp::ControlPath& control_path_of(size_t vseg);
+  std::string describe_migration(const MigrationRecord& m) const;
+  bool migrations_running() const;
   void copy_block(size_t vseg, uint64_t block, uint8_t from, uint8_t to);
   uint64_t ios_completed() const;
   void fail(Violation v);
@@ -105,6 +137,11 @@ class Runner {
   size_t faults_active_ = 0;
   std::vector<UpdateRecord> updates_;
   size_t updates_pending_ = 0;
+  std::vector<MigrationRecord> migrations_;
+  std::vector<std::optional<size_t>> migrating_;  // by VSEG: its running migration
+  uint64_t migrations_refused_ = 0;
+  uint64_t migrations_skipped_ = 0;
+  uint64_t updates_skipped_ = 0;
   uint64_t faults_injected_ = 0;
   uint64_t last_ios_ = 0;
   SimTime last_progress_ = 0;
@@ -150,6 +187,11 @@ std::vector<std::string> Runner::unit_notes(size_t volume, uint64_t unit) const 
       out.push_back(describe_update(u));
     }
   }
+  for (const MigrationRecord& m : migrations_) {
+    const TortureVseg& v = scenario_.vsegs[m.vseg];
+    if (v.volume == volume && block >= v.volume_lba && block < v.volume_lba + v.blocks)
+      out.push_back(describe_migration(m));
+  }
   for (size_t s = 0; s < scenario_.vsegs.size(); ++s) {
     const TortureVseg& v = scenario_.vsegs[s];
     if (v.volume == volume && block >= v.volume_lba && block < v.volume_lba + v.blocks) {
@@ -188,7 +230,121 @@ std::vector<std::string> Runner::vseg_notes(size_t vseg) const {
   std::vector<std::string> out{"restrictive updates of the VSEG:"};
   for (const UpdateRecord& u : updates_)
     if (u.op->vseg == vseg) out.push_back(describe_update(u));
+  for (const MigrationRecord& m : migrations_)
+    if (m.vseg == vseg) out.push_back(describe_migration(m));
   return out;
+}
+
+std::string Runner::describe_migration(const MigrationRecord& m) const {
+  const TortureVseg& v = scenario_.vsegs[m.vseg];
+  return fmt::format(
+      "  migration {} of {} LBA [{}, +{}) from its {} to its {}: requested {}, {} steps, {} "
+      "blocks moved, {}",
+      m.cp_id, scenario_.topology.volumes[v.volume].name, v.volume_lba, v.blocks,
+      m.from == 0 ? "own place" : "shadow area", m.to == 0 ? "own place" : "shadow area",
+      m.requested, m.steps, m.blocks_moved,
+      !m.done ? fmt::format("running (last step at {})", m.last_step)
+      : m.ok  ? fmt::format("done at {}", m.done)
+              : fmt::format("failed at {}: {}", m.done, m.error));
+}
+
+cp::ControlPath& Runner::control_path_of(size_t vseg) {
+  const VolumeConfig& vol = scenario_.topology.volumes[scenario_.vsegs[vseg].volume];
+  return fabric_->switch_named(vol.switch_name)->virtualization()->control_path();
+}
+
+bool Runner::migrations_running() const {
+  return std::any_of(migrations_.begin(), migrations_.end(),
+                     [](const MigrationRecord& m) { return m.done == 0; });
+}
+
+void Runner::start_migration(const PlannedOp& op) {
+  const TortureVseg& v = scenario_.vsegs[op.vseg];
+  const VolumeConfig& vol = scenario_.topology.volumes[v.volume];
+  Kernel& k = fabric_->kernel();
+  const std::string what =
+      fmt::format("migration of {} LBA [{}, +{})", vol.name, v.volume_lba, v.blocks);
+  auto skip = [&](const std::string& why) {
+    ++migrations_skipped_;
+    log_.log(k.now(), "MIGRATION skipped: {}: {}", what, why);
+  };
+  if (migrating_[op.vseg]) return skip("another migration of the VSEG runs");
+  for (const UpdateRecord& u : updates_)
+    if (!u.done && u.op->vseg == op.vseg)
+      return skip("a restrictive update of the VSEG is pending");
+  const uint8_t from = placement_.place_of(op.vseg, 0);
+  for (uint64_t b = 1; b < v.blocks; ++b)
+    if (placement_.place_of(op.vseg, b) != from)
+      return skip("its blocks do not all live in one place (range moves)");
+  const auto to = static_cast<uint8_t>(1 - from);
+  const VsegPlace& dst = v.place[to];
+  const size_t record = migrations_.size();
+  migrations_.push_back(
+      MigrationRecord{op.vseg, from, to, 0, k.now(), k.now(), 0, false, 0, 0, {}});
+  cp::MigrationRequest request;
+  request.volume = vol.name;
+  request.lba = v.volume_lba;
+  request.disk_wwpn = fabric_->disk(dst.disk)->config().wwpn;
+  request.lun = dst.lun;
+  request.dest_lba = dst.lba;
+  request.on_step = [this, record](uint64_t start, uint64_t blocks, bool moved) {
+    on_migration_step(record, start, blocks, moved);
+  };
+  cp::ControlPath& cp = control_path_of(op.vseg);
+  std::string error;
+  if (!cp.start_migration(request, &error,
+                          [this, record](bool ok) { on_migration_done(record, ok); })) {
+    // Nothing happened (no step, no callback): not a violation.
+    migrations_.pop_back();
+    ++migrations_refused_;
+    log_.log(k.now(), "MIGRATION refused: {} to its {}: {}", what,
+             to == 0 ? "own place" : "shadow area", error);
+    return;
+  }
+  ++faults_injected_;
+  const std::vector<cp::MigrationProgress> all = cp.migrations();
+  for (const cp::MigrationProgress& p : all)
+    migrations_[record].cp_id = std::max(migrations_[record].cp_id, p.id);
+  migrating_[op.vseg] = record;
+  log_.log(k.now(), "MIGRATION started: {} to {} LUN {} LBA {} (its {}), CP migration {}", what,
+           dst.disk, dst.lun, dst.lba, to == 0 ? "own place" : "shadow area",
+           migrations_[record].cp_id);
+}
+
+void Runner::on_migration_step(size_t record, uint64_t start, uint64_t blocks, bool moved) {
+  MigrationRecord& m = migrations_[record];
+  m.last_step = fabric_->kernel().now();
+  ++m.steps;
+  const uint64_t end = std::min(start + blocks, scenario_.vsegs[m.vseg].blocks);
+  for (uint64_t b = start; b < end; ++b) {
+    if (moved) {
+      placement_.set_place(m.vseg, b, m.to);
+      placement_.clear_copying(m.vseg, b);
+    } else {
+      placement_.set_copying(m.vseg, b, m.to);
+    }
+  }
+  if (moved) m.blocks_moved += end > start ? end - start : 0;
+  log_.log(m.last_step, "MIGRATION {} of {} step: VSEG blocks [{}, +{}) {}", m.cp_id,
+           scenario_.topology.volumes[scenario_.vsegs[m.vseg].volume].name, start, blocks,
+           moved ? "moved to the destination" : "are the copy barrier");
+}
+
+void Runner::on_migration_done(size_t record, bool ok) {
+  MigrationRecord& m = migrations_[record];
+  m.done = fabric_->kernel().now();
+  m.ok = ok;
+  migrating_[m.vseg].reset();
+  // A failed migration's barrier goes back to the source: no block is being
+  // copied any more (done or failed).
+  for (uint64_t b = 0; b < scenario_.vsegs[m.vseg].blocks; ++b)
+    placement_.clear_copying(m.vseg, b);
+  if (!ok) {
+    for (const cp::MigrationProgress& p : control_path_of(m.vseg).migrations())
+      if (p.id == m.cp_id) m.error = p.error;
+    if (m.error.empty()) m.error = "no reason given";
+  }
+  log_.log(m.done, "MIGRATION {}{}", ok ? "done" : "failed", describe_migration(m));
 }
 
 void Runner::copy_block(size_t vseg, uint64_t block, uint8_t from, uint8_t to) {
@@ -246,8 +402,20 @@ void Runner::change_mapping(const PlannedOp& op) {
 }
 
 void Runner::fire(const PlannedOp& op) {
-  ++faults_injected_;
   Kernel& k = fabric_->kernel();
+  if (op.kind == FaultKind::kMigration) {
+    start_migration(op);
+    return;
+  }
+  if ((op.kind == FaultKind::kRangeMove || op.kind == FaultKind::kFlagChange) &&
+      migrating_[op.vseg]) {
+    ++updates_skipped_;
+    log_.log(k.now(), "SKIP {} of {} LBA [{}, +{}): a migration of its VSEG runs",
+             fault_kind_name(op.kind),
+             scenario_.topology.volumes[scenario_.vsegs[op.vseg].volume].name, op.lba, op.count);
+    return;
+  }
+  ++faults_injected_;
   log_.log(k.now(), "FAULT {} {} port {} lun {} lba {} count {} for {} ns",
            fault_kind_name(op.kind), op.target, op.port, op.lun, op.lba, op.count, op.duration_ns);
   if (op.kind == FaultKind::kRangeMove || op.kind == FaultKind::kFlagChange) {
@@ -356,6 +524,28 @@ void Runner::tick(uint64_t) {
     host_notes(&v.history);
     fail(v);
   }
+  // A migration makes a step (a restrictive update and a copy) at a time:
+  // one that has made none for as long as an update may take, with no fault
+  // active, is stuck.
+  for (const MigrationRecord& m : migrations_) {
+    if (!m.done && faults_active_ == 0 &&
+        k.now() > std::max(m.last_step, quiet_since_) + kDrainTimeout + stall) {
+      Violation v{kProgress, k.now(), "a migration is stuck", {describe_migration(m)}};
+      cp::ControlPath& cp = control_path_of(m.vseg);
+      for (const cp::MigrationProgress& p : cp.migrations()) {
+        if (p.id != m.cp_id) continue;
+        v.history.push_back(
+            fmt::format("  the CP's progress: {} of {} blocks copied, {} writes met the barrier",
+                        p.copied_blocks, p.blocks, p.barrier_writes));
+      }
+      const cp::CpStats stats = cp.stats();
+      v.history.push_back(fmt::format("  the CP's copies: {} sent, {} failed, {} blocks copied",
+                                      stats.copies, stats.copy_failures, stats.copied_blocks));
+      cp_notes(scenario_.topology.volumes[scenario_.vsegs[m.vseg].volume].switch_name, &v.history);
+      fail(v);
+      break;
+    }
+  }
   for (const UpdateRecord& u : updates_) {
     if (!u.done && k.now() > u.requested + kDrainTimeout + stall) {
       Violation v{
@@ -415,13 +605,17 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   const SimTime deadline =
       k.now() + 2 * scenario_.max_io_timeout_ns + 2 * kDrainTimeout + 200 * kNsPerMs;
   auto busy = [&] {
-    bool b = updates_pending_ > 0 || faults_active_ > 0;
+    bool b = updates_pending_ > 0 || faults_active_ > 0 || migrations_running();
     for (const auto& h : fabric_->hosts())
       b = b || h->outstanding() > 0;
     return b;
   };
-  while (!violation_ && !tracker_->violation() && busy() && k.now() < deadline)
-    k.run_until(std::min(deadline, k.now() + kNsPerMs));
+  // Running migrations may take longer: the tick reports one that stops
+  // making steps; this bounds the wait in any case.
+  const SimTime migration_deadline = deadline + kMigrationDrain;
+  auto until = [&] { return migrations_running() ? migration_deadline : deadline; };
+  while (!violation_ && !tracker_->violation() && busy() && k.now() < until())
+    k.run_until(std::min(until(), k.now() + kNsPerMs));
   if (!violation_ && !tracker_->violation() && busy()) {
     Violation v{kProgress, k.now(), "the run did not drain", {}};
     for (const auto& h : fabric_->hosts())
@@ -430,6 +624,9 @@ absl::StatusOr<TortureRunResult> Runner::run() {
             fmt::format("{}: {} commands outstanding", h->name(), h->outstanding()));
     for (const UpdateRecord& u : updates_)
       if (!u.done) v.history.push_back(describe_update(u));
+    for (const MigrationRecord& m : migrations_)
+      if (!m.done) v.history.push_back(describe_migration(m));
+    if (migrations_running()) v.invariant = kMigration;
     fail(v);
   }
   if (auto v = tracker_->violation(); v && !violation_) fail(*v);
@@ -474,6 +671,23 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   }
   for (const UpdateRecord& u : updates_)
     r.updates += u.ok ? 1 : 0;
+  r.updates_skipped = updates_skipped_;
+  r.migrations_refused = migrations_refused_;
+  r.migrations_skipped = migrations_skipped_;
+  for (const MigrationRecord& m : migrations_) {
+    ++r.migrations_started;
+    r.migrations_done += m.done && m.ok ? 1 : 0;
+    if (m.done && !m.ok) {
+      ++r.migrations_failed;
+      r.migration_failures.push_back(fmt::format(
+          "{}: {}", scenario_.topology.volumes[scenario_.vsegs[m.vseg].volume].name, m.error));
+    }
+    for (const cp::MigrationProgress& p : control_path_of(m.vseg).migrations())
+      if (p.id == m.cp_id) {
+        r.migration_blocks_copied += p.copied_blocks;
+        r.migration_barrier_writes += p.barrier_writes;
+      }
+  }
   r.units_checked = durability_.units_checked();
   r.downstream_checked = tracker_->counters().downstream;
   r.short_reads = tracker_->counters().short_reads;

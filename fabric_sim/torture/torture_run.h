@@ -39,7 +39,21 @@ struct TortureRunResult {
   uint64_t journals_recycled = 0;        // sealed journals reused before the checker read them
   uint64_t journal_records = 0;          // records the journal checker read and replayed
   uint64_t journal_blocks_compared = 0;  // data-device blocks compared with the replay
-  uint64_t events = 0;                   // kernel events
+  // Online migrations the schedule fired: started by the CP (then done or
+  // failed), refused by start_migration, skipped by the harness (the VSEG's
+  // blocks in both places, an update or a migration of it pending); the
+  // blocks the CP copied for them; why each failed one failed.
+  uint64_t migrations_started = 0;
+  uint64_t migrations_done = 0;
+  uint64_t migrations_failed = 0;
+  uint64_t migrations_refused = 0;
+  uint64_t migrations_skipped = 0;
+  uint64_t migration_blocks_copied = 0;
+  uint64_t migration_barrier_writes = 0;  // host writes that met a copy barrier and waited
+  std::vector<std::string> migration_failures;
+  // Range moves and flag changes not requested: a migration of their VSEG ran.
+  uint64_t updates_skipped = 0;
+  uint64_t events = 0;  // kernel events
   SimTime sim_ns = 0;
   double wall_seconds = 0;
   std::vector<std::string> fault_kinds;  // the kinds this run enabled (swarm)

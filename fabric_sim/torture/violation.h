@@ -16,6 +16,7 @@ inline constexpr const char* kRevocation = "revocation";  // no dispatch with a 
 inline constexpr const char* kProgress = "progress";      // every I/O ends; no deadlock
 inline constexpr const char* kMirror = "mirror";          // the sides of a mirror agree
 inline constexpr const char* kJournal = "journal";  // replaying the journals gives the data device
+inline constexpr const char* kMigration = "migration";  // every migration started ends
 
 struct Violation {
   std::string invariant;  // one of the names above
