@@ -497,6 +497,11 @@ struct ControlPath::Impl {
   // after that.
   void copy_blocks(const CopyRequest& request, std::function<void(bool)> done,
                    uint32_t attempt = 0);
+  // The copies moving VSEG-relative blocks [start, end) of `seg`, from
+  // wherever its extents map them now (one copy per extent piece), to the
+  // simple storage `dst` (start_lba: the block of VSEG block 0) on `dst_disk`.
+  std::vector<CopyRequest> plan_copies(const Vseg& seg, uint64_t start, uint64_t end,
+                                       uint32_t dst_disk, const map::SimpleStorage& dst) const;
   // A CpDispatchIOComplete for a copy: true if it was one.
   bool on_copy_complete(const fpapi::CpDispatchIOComplete& c);
   // copy_timeout_ns after a copy was sent: if it is still out, abort it at

@@ -87,6 +87,31 @@ void ControlPath::Impl::copy_failed(CopyTask task) {
   }
 }
 
+std::vector<CopyRequest> ControlPath::Impl::plan_copies(const Vseg& seg, uint64_t start,
+                                                        uint64_t end, uint32_t dst_disk,
+                                                        const map::SimpleStorage& dst) const {
+  std::vector<CopyRequest> out;
+  const uint32_t block_size = metadata.volume_by_lv(seg.lv_id)->block_size;
+  for (uint64_t b = start; b < end;) {
+    const map::Extent* e = seg.extent_at(b);
+    const uint64_t piece_end = std::min(end, e ? e->end() : end);
+    const map::SimpleStorage src =
+        e ? seg.redirects[e->redirect_index].descriptor.simple() : map::SimpleStorage{};
+    CopyRequest c;
+    c.src_disk = e ? seg.redirect_disk[e->redirect_index] : ~0u;
+    c.src_lun = src.lun;
+    c.src_lba = src.start_lba + b;
+    c.dst_disk = dst_disk;
+    c.dst_lun = dst.lun;
+    c.dst_lba = dst.start_lba + b;
+    c.blocks = static_cast<uint32_t>(piece_end - b);
+    c.block_size = block_size;
+    out.push_back(c);
+    b = piece_end;
+  }
+  return out;
+}
+
 bool ControlPath::Impl::on_copy_complete(const fpapi::CpDispatchIOComplete& c) {
   auto it = copy_tasks.find(c.dtag);
   if (it == copy_tasks.end()) return false;

@@ -51,23 +51,8 @@ void ControlPath::Impl::redirect_chunk(uint32_t vseg_id, uint64_t chunk) {
   const uint64_t length = std::min(chunk_blocks, seg->descriptor.length - start);
   redirecting.insert({vseg_id, chunk});
   ++stats.redirects_on_write;
-  std::vector<CopyRequest> copies;
-  for (uint64_t b = start; b < start + length;) {
-    const map::Extent* e = seg->extent_at(b);
-    const uint64_t end = std::min(start + length, e ? e->end() : start + length);
-    const Place from = place_at(*seg, b);
-    CopyRequest c;
-    c.src_disk = from.disk;
-    c.src_lun = from.lun;
-    c.src_lba = from.base + b;
-    c.dst_disk = iv.own_disk;
-    c.dst_lun = iv.own.lun;
-    c.dst_lba = iv.own.start_lba + b;
-    c.blocks = static_cast<uint32_t>(end - b);
-    c.block_size = metadata.volume_by_lv(seg->lv_id)->block_size;
-    copies.push_back(c);
-    b = end;
-  }
+  const std::vector<CopyRequest> copies =
+      plan_copies(*seg, start, start + length, iv.own_disk, iv.own);
   auto left = std::make_shared<uint32_t>(static_cast<uint32_t>(copies.size()));
   auto failed = std::make_shared<bool>(false);
   auto then = [this, vseg_id, chunk, start, length, failed] {

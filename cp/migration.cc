@@ -227,26 +227,8 @@ void ControlPath::Impl::migration_copy(uint32_t id) {
   m.copies_out = 0;
   m.copy_failed = false;
   const uint64_t end = m.barrier_start + m.barrier_blocks;
-  std::vector<CopyRequest> copies;
-  auto e = seg->rmap.upper_bound(m.barrier_start);
-  if (e != seg->rmap.begin()) --e;
-  for (; e != seg->rmap.end() && e->first < end; ++e) {
-    const map::Extent& x = e->second;
-    const uint64_t from = std::max(x.start, m.barrier_start);
-    const uint64_t to = std::min(x.end(), end);
-    if (from >= to) continue;
-    const map::SimpleStorage src = seg->redirects[x.redirect_index].descriptor.simple();
-    CopyRequest c;
-    c.src_disk = seg->redirect_disk[x.redirect_index];
-    c.src_lun = src.lun;
-    c.src_lba = src.start_lba + from;
-    c.dst_disk = m.dst_disk;
-    c.dst_lun = m.dst.lun;
-    c.dst_lba = m.dst.start_lba + from;
-    c.blocks = static_cast<uint32_t>(to - from);
-    c.block_size = m.progress.block_size;
-    copies.push_back(c);
-  }
+  const std::vector<CopyRequest> copies =
+      plan_copies(*seg, m.barrier_start, end, m.dst_disk, m.dst);
   m.copies_out = static_cast<uint32_t>(copies.size());
   if (copies.empty()) return migration_step(id);
   for (const CopyRequest& c : copies) {

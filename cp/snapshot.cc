@@ -107,7 +107,6 @@ void ControlPath::Impl::push_chunk(uint32_t root, uint64_t chunk, std::vector<ui
   const uint64_t chunk_blocks = chunk_blocks_of(*live);
   const uint64_t start = chunk * chunk_blocks;
   const uint64_t length = std::min(chunk_blocks, live->descriptor.length - start);
-  const uint32_t block_size = metadata.volume_by_lv(live->lv_id)->block_size;
   pushing.insert({root, chunk});
   ++(sweep ? stats.sweep_pushes : stats.cow_pushes);
 
@@ -120,24 +119,10 @@ void ControlPath::Impl::push_chunk(uint32_t root, uint64_t chunk, std::vector<ui
   auto push = std::make_shared<Push>();
   std::vector<CopyRequest> copies;
   for (uint32_t t : targets) {
-    const Vseg* s = metadata.vseg(t);
     const SnapshotVseg& sv = snapshot_vsegs.at(t);
-    for (uint64_t b = start; b < start + length;) {
-      const map::Extent* e = s->extent_at(b);
-      const uint64_t end = std::min(start + length, e ? e->end() : start + length);
-      const Place from = place_at(*s, b);
-      CopyRequest c;
-      c.src_disk = from.disk;
-      c.src_lun = from.lun;
-      c.src_lba = from.base + b;
-      c.dst_disk = sv.own_disk;
-      c.dst_lun = sv.own.lun;
-      c.dst_lba = sv.own.start_lba + b;
-      c.blocks = static_cast<uint32_t>(end - b);
-      c.block_size = block_size;
+    for (const CopyRequest& c :
+         plan_copies(*metadata.vseg(t), start, start + length, sv.own_disk, sv.own))
       copies.push_back(c);
-      b = end;
-    }
   }
   push->copies_out = static_cast<uint32_t>(copies.size());
   auto after_copies = [this, root, chunk, start, length, targets, push]() {
