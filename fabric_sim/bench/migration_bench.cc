@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "cp/control_path.h"
+#include "fabric_sim/bench/service_bench_fabric.h"
 #include "fabric_sim/kernel/rng.h"
 #include "fabric_sim/run/fabric.h"
 #include "fabric_sim/switch/switch.h"
@@ -24,7 +25,7 @@
 namespace splitpath::sim {
 namespace {
 
-constexpr uint32_t kBlockSize = 512;
+constexpr uint32_t kBlockSize = kServiceBenchBlockSize;
 constexpr uint32_t kWriteBytes = 4096;
 constexpr uint32_t kWriteBlocks = kWriteBytes / kBlockSize;
 constexpr uint64_t kHostWwpn = 0x1000'5350'0000'0000ull;
@@ -35,21 +36,10 @@ constexpr uint64_t kDiskWwpn = 0x5000'5350'0001'0000ull;  // disk0; disk1 is + 1
 constexpr uint64_t kDestLba = 4096;
 constexpr SimTime kStep = 100 * kNsPerUs;  // the kernel is stopped this often to look
 
-// The source's bytes: every 4 KiB slot different.
-std::vector<uint8_t> slot_pattern(uint64_t slot) {
-  std::vector<uint8_t> out(kWriteBytes);
-  uint64_t x = slot * 0x9E3779B97F4A7C15ull + 1;
-  for (auto& b : out) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    b = static_cast<uint8_t>(x);
-  }
-  return out;
-}
+constexpr uint64_t kPatternSalt = 0;  // the source's bytes: slot_pattern(slot, kPatternSalt)
 
 cp::ControlPath& control_path(Fabric& f) {
-  return f.switch_named("sw0")->virtualization()->control_path();
+  return bench_control_path(f);
 }
 
 // Runs the kernel until the migration `id` has ended or `limit` has passed.
@@ -149,21 +139,6 @@ class Writer {
   uint64_t errors_ = 0;
 };
 
-// The CP logs each migration's start and end at info: quiet while the
-// bench runs (warnings and errors still show).
-class QuietInfo {
- public:
-  QuietInfo() : level_(spdlog::get_level()) {
-    if (level_ < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
-  }
-  ~QuietInfo() { spdlog::set_level(level_); }
-  QuietInfo(const QuietInfo&) = delete;
-  QuietInfo& operator=(const QuietInfo&) = delete;
-
- private:
-  spdlog::level::level_enum level_;
-};
-
 }  // namespace
 
 MigrationBenchOptions migration_bench_options(bool quick) {
@@ -180,42 +155,14 @@ absl::StatusOr<Topology> migration_bench_topology(const MigrationBenchOptions& o
   if (o.write_depth == 0 || o.copy_rounds == 0)
     return absl::InvalidArgumentError("migration bench: no writes in flight or no copy");
   const uint64_t blocks = o.vseg_bytes / kBlockSize;
-  Topology t;
-  t.source = "<migration bench>";
-  t.seed = o.seed;
-  t.duration_ns = o.limit_ns;
-  SwitchConfig sw;
-  sw.name = "sw0";
-  sw.domain = 1;
-  sw.ports = 4;
-  t.switches.push_back(sw);
-  HostConfig h;
-  h.name = "host0";
-  h.wwpn = kHostWwpn;
-  h.attach.port = {"sw0", 0};
-  h.workload.verify = false;  // its job is stopped: the bench sends its own writes
-  t.hosts.push_back(h);
-  for (uint32_t i = 0; i < 2; ++i) {
-    DiskConfig d;
-    d.name = fmt::format("disk{}", i);
-    d.wwpn = kDiskWwpn + i;
-    d.attach.port = {"sw0", 1 + i};
-    d.luns.push_back(LunConfig{0, blocks + kDestLba, kBlockSize});
-    t.disks.push_back(d);
-  }
-  VolumeConfig v;
-  v.name = "vol0";
-  v.switch_name = "sw0";
-  v.block_size = kBlockSize;
-  v.vsegs.push_back(VsegConfig{"disk0", 0, 0, blocks, 0, false, false});
-  t.volumes.push_back(v);
-  VirtualTargetConfig vt;
-  vt.name = "vt0";
-  vt.switch_name = "sw0";
-  vt.wwpn = kTargetWwpn;
-  vt.luns.push_back(VirtualLunConfig{0, "vol0", {kHostWwpn}, false});
-  t.virtual_targets.push_back(vt);
-  t.zones.push_back(ZoneConfig{"z0", {kHostWwpn, kTargetWwpn}});
+  Topology t = service_bench_topology({.source = "<migration bench>",
+                                       .seed = o.seed,
+                                       .limit_ns = o.limit_ns,
+                                       .host_wwpn = kHostWwpn,
+                                       .target_wwpn = kTargetWwpn,
+                                       .disk_wwpn = kDiskWwpn,
+                                       .disk_blocks = {blocks, blocks + kDestLba},
+                                       .vseg_blocks = blocks});
   if (absl::Status s = validate_topology(t); !s.ok()) return s;
   return t;
 }
@@ -227,22 +174,11 @@ absl::StatusOr<MigrationBenchResult> run_migration_bench(const MigrationBenchOpt
   auto built = Fabric::build(*topology, {});
   if (!built.ok()) return built.status();
   Fabric& f = **built;
-  Host& host = *f.host("host0");
-  host.stop_workload();
-  // Ready once the host has found its LUN and the CP's virtual initiator has
-  // logged in with the source disk.
-  for (;;) {
-    const bool ready = !host.luns().empty() &&
-                       f.switch_named("sw0")->virtualization_stats().cp.vi_logins_pending == 0;
-    if (ready) break;
-    if (f.kernel().now() >= kNsPerSec)
-      return absl::DeadlineExceededError("migration bench: the host found no LUN in 1 s");
-    f.run_until(f.kernel().now() + kStep);
-  }
+  if (auto st = bring_up_bench_host(f, 1, kStep, "migration"); !st.ok()) return st;
   const uint64_t slots = o.vseg_bytes / kWriteBytes;
   SparseStore* source = f.disk("disk0")->mutable_store(0);
   for (uint64_t s = 0; s < slots; ++s)
-    source->write(s * kWriteBytes, slot_pattern(s));
+    source->write(s * kWriteBytes, slot_pattern(s, kPatternSalt));
 
   MigrationBenchResult r;
   r.vseg_bytes = o.vseg_bytes;
@@ -276,7 +212,7 @@ absl::StatusOr<MigrationBenchResult> run_migration_bench(const MigrationBenchOpt
     std::vector<uint8_t> got(kWriteBytes);
     for (uint64_t s = 0; s < slots; ++s) {
       dest->read(dest_lba * kBlockSize + s * kWriteBytes, got);
-      if (got != slot_pattern(s)) {
+      if (got != slot_pattern(s, kPatternSalt)) {
         return absl::InternalError(
             fmt::format("migration: the destination's 4 KiB slot {} differs from the source's", s));
       }

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "cp/control_path.h"
+#include "fabric_sim/bench/service_bench_fabric.h"
 #include "fabric_sim/kernel/rng.h"
 #include "fabric_sim/run/fabric.h"
 #include "fabric_sim/switch/switch.h"
@@ -26,7 +27,7 @@
 namespace splitpath::sim {
 namespace {
 
-constexpr uint32_t kBlockSize = 512;
+constexpr uint32_t kBlockSize = kServiceBenchBlockSize;
 constexpr uint32_t kWriteBytes = 4096;
 constexpr uint32_t kWriteBlocks = kWriteBytes / kBlockSize;
 constexpr uint64_t kHostWwpn = 0x1000'5350'0000'0001ull;
@@ -37,21 +38,10 @@ constexpr uint64_t kDiskWwpn = 0x5000'5350'0002'0000ull;  // disk0; disk1 is + 1
 constexpr SimTime kStep = 100 * kNsPerUs;
 constexpr SimTime kFineStep = 10 * kNsPerUs;
 
-// The source's bytes: every 4 KiB slot different.
-std::vector<uint8_t> slot_pattern(uint64_t slot) {
-  std::vector<uint8_t> out(kWriteBytes);
-  uint64_t x = slot * 0xD1B54A32D192ED03ull + 7;
-  for (auto& b : out) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    b = static_cast<uint8_t>(x);
-  }
-  return out;
-}
+constexpr uint64_t kPatternSalt = 7;  // the source's bytes: slot_pattern(slot, kPatternSalt)
 
 cp::ControlPath& control_path(Fabric& f) {
-  return f.switch_named("sw0")->virtualization()->control_path();
+  return bench_control_path(f);
 }
 
 std::string snapshot_name(uint32_t i) {
@@ -63,21 +53,6 @@ std::optional<cp::SnapshotInfo> snapshot_info(Fabric& f, const std::string& name
     if (s.name == name) return s;
   return std::nullopt;
 }
-
-// The CP logs each snapshot's start, point in time and sweep at info: quiet
-// while the bench runs (warnings and errors still show).
-class QuietInfo {
- public:
-  QuietInfo() : level_(spdlog::get_level()) {
-    if (level_ < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
-  }
-  ~QuietInfo() { spdlog::set_level(level_); }
-  QuietInfo(const QuietInfo&) = delete;
-  QuietInfo& operator=(const QuietInfo&) = delete;
-
- private:
-  spdlog::level::level_enum level_;
-};
 
 // A fabric of snapshot_bench_topology, brought up, the source filled with
 // slot_pattern. The host sees the snapshot volumes too: its login makes port
@@ -95,19 +70,10 @@ absl::StatusOr<std::unique_ptr<Fabric>> bring_up(const SnapshotBenchOptions& o, 
   auto built = Fabric::build(*topology, fo);
   if (!built.ok()) return built.status();
   Fabric& f = **built;
-  Host& host = *f.host("host0");
-  host.stop_workload();
-  for (;;) {
-    const bool ready = host.luns().size() == 1 + o.sweep_rounds &&
-                       f.switch_named("sw0")->virtualization_stats().cp.vi_logins_pending == 0;
-    if (ready) break;
-    if (f.kernel().now() >= kNsPerSec)
-      return absl::DeadlineExceededError("snapshot bench: the host did not find its LUNs in 1 s");
-    f.run_until(f.kernel().now() + kStep);
-  }
+  if (auto st = bring_up_bench_host(f, 1 + o.sweep_rounds, kStep, "snapshot"); !st.ok()) return st;
   SparseStore* source = f.disk("disk0")->mutable_store(0);
   for (uint64_t s = 0; s < o.vseg_bytes / kWriteBytes; ++s)
-    source->write(s * kWriteBytes, slot_pattern(s));
+    source->write(s * kWriteBytes, slot_pattern(s, kPatternSalt));
   return built;
 }
 
@@ -185,7 +151,7 @@ absl::Status check_image(Fabric& f, const SnapshotBenchOptions& o, uint32_t inde
   std::vector<uint8_t> got(kWriteBytes);
   auto check_slot = [&](uint64_t s) -> absl::Status {
     store->read(base + s * kWriteBytes, got);
-    if (got != slot_pattern(s)) {
+    if (got != slot_pattern(s, kPatternSalt)) {
       return absl::InternalError(fmt::format(
           "snapshot bench: {}'s 4 KiB slot {} differs from the source's at the point in time",
           snapshot_name(index), s));
@@ -334,52 +300,26 @@ absl::StatusOr<Topology> snapshot_bench_topology(const SnapshotBenchOptions& o) 
   }
   if (o.sweep_rounds == 0) return absl::InvalidArgumentError("snapshot bench: no sweep");
   const uint64_t blocks = o.vseg_bytes / kBlockSize;
-  Topology t;
-  t.source = "<snapshot bench>";
-  t.seed = o.seed;
-  t.duration_ns = o.limit_ns;
-  SwitchConfig sw;
-  sw.name = "sw0";
-  sw.domain = 1;
-  sw.ports = 4;
-  t.switches.push_back(sw);
-  HostConfig h;
-  h.name = "host0";
-  h.wwpn = kHostWwpn;
-  h.attach.port = {"sw0", 0};
-  h.workload.verify = false;  // its job is stopped: the bench sends its own writes
-  t.hosts.push_back(h);
-  for (uint32_t i = 0; i < 2; ++i) {
-    DiskConfig d;
-    d.name = fmt::format("disk{}", i);
-    d.wwpn = kDiskWwpn + i;
-    d.attach.port = {"sw0", 1 + i};
-    d.luns.push_back(LunConfig{0, i == 0 ? blocks : blocks * o.sweep_rounds, kBlockSize});
-    t.disks.push_back(d);
-  }
-  VolumeConfig v;
-  v.name = "vol0";
-  v.switch_name = "sw0";
-  v.block_size = kBlockSize;
-  v.vsegs.push_back(VsegConfig{"disk0", 0, 0, blocks, 0, false, false});
-  t.volumes.push_back(v);
+  Topology t = service_bench_topology({.source = "<snapshot bench>",
+                                       .seed = o.seed,
+                                       .limit_ns = o.limit_ns,
+                                       .host_wwpn = kHostWwpn,
+                                       .target_wwpn = kTargetWwpn,
+                                       .disk_wwpn = kDiskWwpn,
+                                       .disk_blocks = {blocks, blocks * o.sweep_rounds},
+                                       .vseg_blocks = blocks});
+  const VolumeConfig v = t.volumes.front();
   for (uint32_t i = 0; i < o.sweep_rounds; ++i) {
     VolumeConfig s = v;
     s.name = snapshot_name(i);
     s.vsegs = {VsegConfig{"disk1", 0, i * blocks, blocks, 0, false, false}};
     t.volumes.push_back(s);
   }
-  VirtualTargetConfig vt;
-  vt.name = "vt0";
-  vt.switch_name = "sw0";
-  vt.wwpn = kTargetWwpn;
-  vt.luns.push_back(VirtualLunConfig{0, "vol0", {kHostWwpn}, false});
+  VirtualTargetConfig& vt = t.virtual_targets.front();
   for (uint32_t i = 0; i < o.sweep_rounds; ++i) {
     vt.luns.push_back(
         VirtualLunConfig{static_cast<uint16_t>(1 + i), snapshot_name(i), {kHostWwpn}, false});
   }
-  t.virtual_targets.push_back(vt);
-  t.zones.push_back(ZoneConfig{"z0", {kHostWwpn, kTargetWwpn}});
   if (absl::Status s = validate_topology(t); !s.ok()) return s;
   return t;
 }
