@@ -309,6 +309,15 @@ struct IncrementalRequest {
   std::string name;
 };
 
+// Growing a volume (LV reconfiguration): VSEG `vseg` is appended at the end
+// of volume `volume`, under I/O. The volume's capacity grows by vseg.blocks;
+// every host logged into a virtual target exposing the volume gets UNIT
+// ATTENTION / CAPACITY DATA HAS CHANGED once per LUN on its next command.
+struct GrowRequest {
+  std::string volume;
+  VsegDef vseg;
+};
+
 struct CpStats {
   uint64_t messages = 0;
   uint64_t mapping_misses = 0;                        // CpMappingMiss answered
@@ -365,9 +374,19 @@ struct CpStats {
   uint64_t cow_pushes = 0;
   uint64_t sweep_pushes = 0;
   uint64_t cow_write_waits = 0;
+  // Chunks pushed to snapshots at the end of a migration of their source,
+  // because they still read the blocks the migration left (figure 33).
+  uint64_t migration_pushes = 0;
   // Incrementals: chunks redirected to an incremental's own storage (the
   // base's blocks of the chunk copied there first).
   uint64_t redirects_on_write = 0;
+  // LV reconfiguration: volumes grown, VSEGs split and merged, and UNIT
+  // ATTENTION / CAPACITY DATA HAS CHANGED delivered (one per initiator, LUN
+  // and capacity change).
+  uint64_t volumes_grown = 0;
+  uint64_t vseg_splits = 0;
+  uint64_t vseg_merges = 0;
+  uint64_t unit_attentions = 0;
 };
 
 class ControlPath {
@@ -419,17 +438,24 @@ class ControlPath {
 
   // Starts an online migration (after start()); false with a precise *error
   // if the request cannot be served (unknown volume, a VSEG that is not a
-  // single simple disk range, a destination overlapping used blocks).
-  // `done(true)` when every block is on the destination and the source's
-  // redirect entries are gone; `done(false)` if a copy failed for good (the
-  // VSEG then stays where each block was).
+  // single simple disk range, a destination overlapping used blocks, a
+  // snapshot's VSEG, an incremental or its base). The source of snapshots
+  // may migrate (figure 33): chunks it moves stop being shared with them.
+  // `done(true)` when every block is on the destination, the source's
+  // redirect entries are gone and no snapshot reads the source's blocks any
+  // more (those it still mapped there are pushed to its own storage first):
+  // only then are the source's blocks free; `done(false)` if a copy failed
+  // for good (the VSEG then stays where each block was).
   bool start_migration(const MigrationRequest& request, std::string* error,
                        std::function<void(bool)> done = {});
   std::vector<MigrationProgress> migrations() const;
 
   // Takes a snapshot (after start()): false with a precise *error if it
   // cannot (unknown volumes, different layouts, storage that is not one
-  // simple range per VSEG, a volume migrating or already a snapshot).
+  // simple range per VSEG, the snapshot volume migrating or already a
+  // snapshot). The source may be migrating (figure 33): the snapshot maps
+  // each chunk where the source does at the instant (P2 if copied, P1 for
+  // the barrier and the rest), and the migration goes on.
   // `done(true)` once the point in time is taken: from then on the first
   // write to each copy-granularity chunk of the source pushes the chunk's
   // old data to the snapshot's storage first (copy on write), and a sweep
@@ -447,6 +473,25 @@ class ControlPath {
   // `done(true)` once the base is read only and the incremental maps it.
   bool take_incremental(const IncrementalRequest& request, std::string* error,
                         std::function<void(bool)> done = {});
+
+  // LV reconfiguration (after start(), lv_reconfig.cc). Each is false with
+  // a precise *error if it cannot be served; accepted ones run one at a time
+  // in the order asked (each checked again when its turn comes: done(false)
+  // if it no longer fits). grow_volume appends a VSEG (simple, striped or
+  // mirrored; not journaled or multipath) on blocks no VSEG uses; the new
+  // capacity is in force at done(true).
+  bool grow_volume(const GrowRequest& request, std::string* error,
+                   std::function<void(bool)> done = {});
+  // Splits the VSEG holding volume block `lba` of `volume` in two at `lba`
+  // (the second starting there, on the same storage), under I/O: a
+  // restrictive update of the VSEG. Simple VSEGs only (no stripe, mirror,
+  // journal, alternate paths), not under a data service.
+  bool split_vseg(const std::string& volume, uint64_t lba, std::string* error,
+                  std::function<void(bool)> done = {});
+  // Merges the VSEG starting at volume block `lba` into the one before it,
+  // under I/O: both simple, contiguous on one disk LUN, with the same flags.
+  bool merge_vsegs(const std::string& volume, uint64_t lba, std::string* error,
+                   std::function<void(bool)> done = {});
 
   // The N_Port ID fabricated for a virtual target, 0 if unknown.
   uint32_t target_port_id(const std::string& target_name) const;

@@ -13,6 +13,8 @@
 //   migration.cc          online migration: the copy barrier (figures 23-24)
 //   snapshot.cc           snapshots: copy on write, the sweep (figures 20-21)
 //   incremental.cc        incrementals: redirect on write (figure 22)
+//   lv_reconfig.cc        growing volumes, splitting and merging VSEGs,
+//                         CAPACITY DATA HAS CHANGED unit attentions
 // Everything runs on the CP's one thread of control (the environment's event
 // loop); nothing here locks.
 #pragma once
@@ -25,6 +27,7 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -351,6 +354,18 @@ struct ControlPath::Impl {
   // Misses held until the update in progress ends (Update::hold_misses).
   std::vector<std::pair<uint32_t, fpapi::CpMappingMiss>> held_misses;
 
+  // LV reconfiguration (lv_reconfig.cc): the accepted grow/split/merge
+  // requests not started yet (each re-checked when it starts), and whether
+  // one is running.
+  std::deque<std::function<void()>> reconfigs;
+  bool reconfig_running = false;
+  // Pending UNIT ATTENTION / CAPACITY DATA HAS CHANGED by lun_host_key(target,
+  // LUN, initiator); while a (target, LUN) has any, it is exposed masked:
+  // only the initiators without one stay on the FPs' fast path
+  // (ua_exposures, by lun_key).
+  absl::flat_hash_set<uint64_t> pending_uas;
+  std::set<uint64_t> ua_exposures;
+
   std::deque<Update> updates;  // front: in progress when `update_active`
   bool update_active = false;
   uint64_t next_update_id = 1;
@@ -368,6 +383,17 @@ struct ControlPath::Impl {
   }
   static uint64_t exchange_key(uint32_t port, uint32_t initiator, uint16_t ox_id) {
     return (uint64_t{port} << 40) | (uint64_t{initiator & 0xFFFFFF} << 16) | ox_id;
+  }
+
+  static uint64_t lun_host_key(uint32_t target, uint16_t lun, uint32_t host) {
+    return (uint64_t{target & 0xFFFFFF} << 40) | (uint64_t{lun} << 24) | (host & 0xFFFFFF);
+  }
+  // A host's login into a virtual target.
+  static uint64_t login_key(uint32_t target, uint32_t host) {
+    return (uint64_t{target & 0xFFFFFF} << 24) | (host & 0xFFFFFF);
+  }
+  static uint64_t lun_key(uint32_t target, uint16_t lun) {
+    return (uint64_t{target & 0xFFFFFF} << 16) | lun;
   }
 
   // ---- fault_handler.cc
@@ -403,8 +429,49 @@ struct ControlPath::Impl {
   // Has the host abandoned this exchange (ABTS, or it departed)? Then no
   // FCP_RSP may be sent for it.
   bool host_ended(uint32_t port, uint32_t initiator, uint16_t ox_id) const;
+  // `masked`: list only `initiators`, even for a LUN any initiator may use
+  // (while UAs are pending).
   void send_expose(uint32_t port, const Target& target, const Lun& lun, uint8_t extra_flags,
-                   std::span<const uint32_t> initiators, uint32_t req_id);
+                   std::span<const uint32_t> initiators, uint32_t req_id, bool masked = false);
+
+  // (Re-)exposes `lun` of `target` on every FP with the volume's capacity
+  // now: to the initiators that may use the fast path (with UAs pending,
+  // only the logged-in ones without one; the others fault to the CP).
+  void expose_lun(const Target& target, const Lun& lun);
+
+  // ---- lv_reconfig.cc
+  bool grow_volume(const GrowRequest& request, std::string* error, std::function<void(bool)> done);
+  bool split_vseg(const std::string& volume, uint64_t lba, std::string* error,
+                  std::function<void(bool)> done);
+  bool merge_vsegs(const std::string& volume, uint64_t lba, std::string* error,
+                   std::function<void(bool)> done);
+  // Runs `start` now if no reconfiguration is running, else after the
+  // ones before it; `start` must call end_reconfig() when done.
+  void queue_reconfig(std::function<void()> start);
+  // `start` (checks, then begins a split or merge) now if no
+  // reconfiguration is running, else queued and checked again at its turn.
+  bool start_or_queue_reconfig(const std::string& what, const std::string& volume,
+                               std::function<bool(std::string*)> start, std::string* error,
+                               std::function<void(bool)> done);
+  // A restrictive update over whole VSEGs `ids`; `change` (the metadata
+  // edit and the FPs' reload) runs under it; `done` gets its result.
+  void reconfig_vsegs(const std::vector<uint32_t>& ids, std::function<void(bool)> done,
+                      std::function<bool()> change);
+  void end_reconfig();
+  // Why a VSEG cannot be split or merged now (a data service uses it), or "".
+  std::string reconfig_busy(uint32_t vseg_id);
+  // The FPs' copies of `old_ids` are replaced by the metadata's VSEGs
+  // `new_ids` (descriptors, then redirect entries; extents load on misses).
+  void reload_vsegs(const std::vector<uint32_t>& old_ids, const std::vector<uint32_t>& new_ids);
+  // The capacity of `lv_id` changed: every logged-in initiator of each LUN
+  // exposing it gets a UA pending, and the LUN is exposed masked.
+  void capacity_changed(uint32_t lv_id);
+  // A command from the FP (fresh, not yet started): if its initiator has a
+  // UA pending for its LUN, answer CHECK CONDITION with it (the UA is then
+  // delivered) and return true.
+  bool deliver_unit_attention(uint32_t port, const fpapi::UpstreamIo& io);
+  // `host` left: its pending UAs are void.
+  void drop_unit_attentions(uint32_t host);
 
   // ---- virtual_initiator.cc
   void resolve_disks();
@@ -522,10 +589,28 @@ struct ControlPath::Impl {
   // Does a write to [start, start + length) of `vseg_id` meet a copy
   // barrier? (It waits until the barrier moves.)
   bool in_copy_barrier(uint32_t vseg_id, uint64_t start, uint64_t length) const;
+  // The part of [start, start + length) of `vseg_id` that is a copy barrier
+  // in force (start, blocks), if any: it must keep FoW whatever else
+  // changes its flags (a snapshot push giving a chunk back).
+  std::optional<std::pair<uint64_t, uint64_t>> copy_barrier_within(uint32_t vseg_id, uint64_t start,
+                                                                   uint64_t length) const;
+  // After the last step: once no snapshot reads the source's blocks any
+  // more (those still mapped there are pushed first), the VSEG gives them
+  // up and the migration is done.
+  void release_migration_source(uint32_t id);
   Migration* migration_of(uint32_t vseg_id);
   // The update's metadata change is done: the entries in `fresh` go to
   // every FP logged into their disks.
   void load_fresh_entries(const Vseg& seg, const std::vector<map::RedirectIndex>& fresh);
+  void load_all_entries(const Vseg& seg);
+  // Inside a restrictive update over the whole VSEG, once a service is done
+  // with its table: unused redirect entries removed, neighbouring extents
+  // with one entry merged (Metadata::compact_redirects), the FPs' copies of
+  // the old entries removed and the new ones loaded.
+  void compact_and_reload(uint32_t vseg_id);
+  // A snapshot swept: its VSEGs, and its roots once no snapshot shares a
+  // chunk of them any more, are compacted.
+  void compact_after_sweep(uint32_t snapshot);
 
   // ---- snapshot.cc
   bool snapshot_request_ok(const SnapshotRequest& request, std::string* error);
@@ -546,6 +631,15 @@ struct ControlPath::Impl {
   // Rmap, drained, then the root's Rmap if no snapshot shares it any more).
   void push_chunk(uint32_t root, uint64_t chunk, std::vector<uint32_t> targets, bool sweep);
   void sweep_step(uint32_t snapshot);
+  // The chunks of snapshots of live VSEG `root` whose mapping names blocks
+  // of `ranges` (the source storage a migration leaves), with the snapshot
+  // VSEGs mapping them there; failed snapshots left out.
+  std::map<uint64_t, std::vector<uint32_t>> snapshot_chunks_on(
+      uint32_t root, const std::vector<PhysicalRange>& ranges) const;
+  // Sets the flags of [start, start + length) of live VSEG `root` back to
+  // its own (no snapshot shares it any more), keeping FoW on a copy
+  // barrier inside it; the new entries go to the FPs.
+  void restore_root_flags(uint32_t root, uint64_t start, uint64_t length);
   // The end of one of a snapshot's taking updates: after the last, it is taken.
   std::function<void(bool)> snapshot_update_done(uint32_t index);
   bool is_snapshot_lv(uint32_t lv_id) const;

@@ -118,6 +118,13 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
   if (reason < fpapi::kFaultKinds) ++stats.faults[reason];
   const fpapi::UpstreamIo& io = q.io;
   using fpapi::FaultKind;
+  // A command not yet started (not one the FP aborted, ran or journaled
+  // already) owes its initiator a pending unit attention first.
+  if (q.reason != FaultKind::kAborted && q.reason != FaultKind::kDownstreamError &&
+      q.reason != FaultKind::kJournalFull && q.reason != FaultKind::kLunNotExposed &&
+      deliver_unit_attention(port, io)) {
+    return;
+  }
   switch (q.reason) {
     case FaultKind::kNotReadWrite:
       answer_command(port, io);
@@ -277,6 +284,16 @@ void ControlPath::Impl::pump(uint64_t key) {
       std::max<uint32_t>(1, link.max_transfer_bytes(io.port) / io.block_size);
   const uint32_t max_legs = std::max<uint32_t>(1, config.max_legs_per_io);
   while (!io.failed && io.next < io.blocks && io.outstanding < max_legs) {
+    // The volume became read only while this write waited (a snapshot taken
+    // into it, an incremental of it): its Rmap now maps storage that an
+    // image shares, so the rest of the write must not go out.
+    if (io.write && (is_snapshot_lv(io.lv_id) || frozen_lvs.contains(io.lv_id))) {
+      io.failed = true;
+      io.status = fc::scsi_status::kCheckCondition;
+      io.sense = fixed_sense(fc::sense_key::kDataProtect, fc::asc::kWriteProtected.asc,
+                             fc::asc::kWriteProtected.ascq);
+      break;
+    }
     std::optional<LegPlan> plan =
         plan_leg(metadata, io.lv_id, io.lba + io.next, io.blocks - io.next, max_blocks, io.write,
                  io.write ? 0 : mirror_read_turn);

@@ -101,41 +101,248 @@ bool Metadata::add_volume(const VolumeDef& def, std::string* error) {
   vol.lv_id = static_cast<uint32_t>(volumes_.size() + 1);
   vol.block_size = def.block_size;
   for (size_t i = 0; i < def.vsegs.size(); ++i) {
-    const VsegDef& v = def.vsegs[i];
-    Vseg seg;
-    seg.descriptor.id = next_vseg_id_++;
-    seg.descriptor.virtual_start_lba = vol.blocks;
-    seg.descriptor.length = v.blocks;
-    seg.lv_id = vol.lv_id;
-    map::RedirectEntry entry;
-    entry.flags = v.flags;
-    entry.descriptor = layouts[i].descriptor;
-    seg.redirects.push_back(entry);
-    std::vector<uint32_t> disks;
-    for (uint64_t wwpn : layouts[i].wwpns)
-      disks.push_back(disk_index(wwpn));
-    seg.redirect_disk.push_back(disks[0]);
-    seg.redirect_disks.push_back(std::move(disks));
-    if (!v.alternate_paths.empty()) add_paths(v, def, &seg);
-    if (v.journal) {
-      seg.journal_area =
-          Vseg::JournalArea{v.journal->journal_wwpn, v.journal->journal_lun, v.journal->journal_lba,
-                            v.journal->area_blocks, v.journal->journal_blocks};
-    }
-    seg.ranges = std::move(layouts[i].ranges);
-    const uint64_t step = v.extent_blocks == 0 ? v.blocks : v.extent_blocks;
-    for (uint64_t start = 0; start < v.blocks; start += step) {
-      map::Extent e;
-      e.start = start;
-      e.length = std::min(step, v.blocks - start);
-      e.redirect_index = 0;
-      seg.rmap[start] = e;
-    }
-    vol.blocks += v.blocks;
-    vol.vsegs.push_back(seg.descriptor.id);
-    vsegs_[seg.descriptor.id] = std::move(seg);
+    insert_vseg(&vol, def.vsegs[i], layouts[i].descriptor, layouts[i].wwpns,
+                std::move(layouts[i].ranges), &def);
   }
   volumes_.push_back(std::move(vol));
+  return true;
+}
+
+uint32_t Metadata::insert_vseg(Volume* vol, const VsegDef& v,
+                               const map::StorageDescriptor& descriptor,
+                               const std::vector<uint64_t>& wwpns,
+                               std::vector<PhysicalRange> ranges, const VolumeDef* volume_def) {
+  Vseg seg;
+  seg.descriptor.id = next_vseg_id_++;
+  seg.descriptor.virtual_start_lba = vol->blocks;
+  seg.descriptor.length = v.blocks;
+  seg.lv_id = vol->lv_id;
+  map::RedirectEntry entry;
+  entry.flags = v.flags;
+  entry.descriptor = descriptor;
+  seg.redirects.push_back(entry);
+  std::vector<uint32_t> disks;
+  for (uint64_t wwpn : wwpns)
+    disks.push_back(disk_index(wwpn));
+  // A disk already resolved (a VSEG added after start) is addressed at once.
+  for (size_t e = 0; e < disks.size(); ++e) {
+    if (disks_[disks[e]].port_id) {
+      seg.redirects[0].descriptor.set_element_port_id(static_cast<uint32_t>(e),
+                                                      *disks_[disks[e]].port_id);
+    }
+  }
+  seg.redirect_disk.push_back(disks[0]);
+  seg.redirect_disks.push_back(std::move(disks));
+  if (!v.alternate_paths.empty() && volume_def) add_paths(v, *volume_def, &seg);
+  if (v.journal) {
+    seg.journal_area =
+        Vseg::JournalArea{v.journal->journal_wwpn, v.journal->journal_lun, v.journal->journal_lba,
+                          v.journal->area_blocks, v.journal->journal_blocks};
+  }
+  seg.ranges = std::move(ranges);
+  const uint64_t step = v.extent_blocks == 0 ? v.blocks : v.extent_blocks;
+  for (uint64_t start = 0; start < v.blocks; start += step) {
+    map::Extent e;
+    e.start = start;
+    e.length = std::min(step, v.blocks - start);
+    e.redirect_index = 0;
+    seg.rmap[start] = e;
+  }
+  const uint32_t id = seg.descriptor.id;
+  vol->blocks += v.blocks;
+  vol->vsegs.push_back(id);
+  vsegs_[id] = std::move(seg);
+  return id;
+}
+
+bool Metadata::append_vseg(const std::string& volume, const VsegDef& v, uint32_t* vseg_id,
+                           std::string* error) {
+  auto fail = [&](std::string msg) {
+    if (error) *error = std::move(msg);
+    return false;
+  };
+  Volume* vol = nullptr;
+  for (Volume& x : volumes_)
+    if (x.name == volume) vol = &x;
+  if (!vol) return fail(absl::StrFormat("no volume '%s'", volume));
+  const std::string what = absl::StrFormat("volume '%s' new VSEG %d", volume, vol->vsegs.size());
+  if (v.blocks == 0) return fail(what + ": blocks is 0");
+  if (vol->blocks + v.blocks < vol->blocks) return fail(what + ": the volume would overflow");
+  if (v.journal) return fail(what + ": a journaled VSEG cannot be added to a volume");
+  if (!v.alternate_paths.empty())
+    return fail(what + ": a VSEG with alternate paths cannot be added to a volume");
+  if (v.flags & ~kKnownRedirectFlags)
+    return fail(absl::StrFormat("%s: unknown redirect flags 0x%02x", what, v.flags));
+  map::StorageDescriptor descriptor;
+  std::vector<uint64_t> wwpns;
+  std::vector<PhysicalRange> ranges;
+  std::string layout_error;
+  if (!layout_of(v, what, &descriptor, &wwpns, &ranges, &layout_error)) return fail(layout_error);
+  for (const PhysicalRange& r : ranges) {
+    for (const Volume& other : volumes_) {
+      for (size_t j = 0; j < other.vsegs.size(); ++j) {
+        for (const PhysicalRange& o : vsegs_.at(other.vsegs[j]).ranges) {
+          if (r.overlaps(o)) {
+            return fail(absl::StrFormat("%s overlaps volume '%s' VSEG %d on disk 0x%016x LUN %u",
+                                        what, other.name, j, r.wwpn, r.lun));
+          }
+        }
+      }
+    }
+  }
+  const uint32_t id = insert_vseg(vol, v, descriptor, wwpns, std::move(ranges), nullptr);
+  if (vseg_id) *vseg_id = id;
+  return true;
+}
+
+bool Metadata::simple_vseg(uint32_t vseg_id, std::string* error) const {
+  auto fail = [&](std::string msg) {
+    if (error) *error = std::move(msg);
+    return false;
+  };
+  const Vseg* seg = vseg(vseg_id);
+  if (!seg) return fail(absl::StrFormat("no VSEG %u", vseg_id));
+  if (seg->multipath) return fail(absl::StrFormat("VSEG %u has alternate paths", vseg_id));
+  if (seg->journal_area) return fail(absl::StrFormat("VSEG %u is journaled", vseg_id));
+  for (const map::RedirectEntry& e : seg->redirects) {
+    if (e.descriptor.kind != map::StorageKind::kSimple) {
+      return fail(
+          absl::StrFormat("VSEG %u is not a simple disk range (striped or mirrored)", vseg_id));
+    }
+  }
+  if (seg->ranges.size() != 1 || seg->ranges[0].blocks != seg->descriptor.length)
+    return fail(absl::StrFormat("VSEG %u is not one disk range", vseg_id));
+  return true;
+}
+
+map::RedirectIndex Metadata::find_or_add_entry(Vseg* seg, const map::RedirectEntry& entry,
+                                               const std::vector<uint32_t>& disks) {
+  size_t index = 0;
+  while (index < seg->redirects.size() &&
+         !(seg->redirects[index] == entry && seg->redirect_disks[index] == disks)) {
+    ++index;
+  }
+  if (index == seg->redirects.size()) {
+    seg->redirects.push_back(entry);
+    seg->redirect_disk.push_back(disks[0]);
+    seg->redirect_disks.push_back(disks);
+  }
+  return static_cast<map::RedirectIndex>(index);
+}
+
+bool Metadata::split_vseg(uint32_t vseg_id, uint64_t at, uint32_t* new_id, std::string* error) {
+  if (!simple_vseg(vseg_id, error)) return false;
+  Vseg& a = vsegs_.at(vseg_id);
+  if (at == 0 || at >= a.descriptor.length) {
+    if (error)
+      *error = absl::StrFormat("block %u is not inside VSEG %u (%u blocks) past its first", at,
+                               vseg_id, a.descriptor.length);
+    return false;
+  }
+  Volume* vol = nullptr;
+  for (Volume& x : volumes_)
+    if (x.lv_id == a.lv_id) vol = &x;
+  if (!vol) {
+    if (error) *error = absl::StrFormat("VSEG %u belongs to no volume", vseg_id);
+    return false;
+  }
+  Vseg b;
+  b.descriptor.id = next_vseg_id_++;
+  b.descriptor.virtual_start_lba = a.descriptor.virtual_start_lba + at;
+  b.descriptor.length = a.descriptor.length - at;
+  b.lv_id = a.lv_id;
+  // The same storage: the second VSEG's block 0 is the first's block `at`.
+  b.redirects = a.redirects;
+  for (map::RedirectEntry& e : b.redirects) {
+    map::SimpleStorage s = e.descriptor.simple();
+    s.start_lba += at;
+    e.descriptor = map::StorageDescriptor::make_simple(s);
+  }
+  b.redirect_disk = a.redirect_disk;
+  b.redirect_disks = a.redirect_disks;
+  PhysicalRange tail = a.ranges[0];
+  tail.lba += at;
+  tail.blocks -= at;
+  a.ranges[0].blocks = at;
+  b.ranges.push_back(tail);
+  split_extent_at(vseg_id, at);
+  for (auto it = a.rmap.lower_bound(at); it != a.rmap.end();) {
+    map::Extent e = it->second;
+    e.start -= at;
+    b.rmap[e.start] = e;
+    it = a.rmap.erase(it);
+  }
+  a.descriptor.length = at;
+  const uint32_t id = b.descriptor.id;
+  vsegs_[id] = std::move(b);
+  auto pos = std::find(vol->vsegs.begin(), vol->vsegs.end(), vseg_id);
+  vol->vsegs.insert(pos + 1, id);
+  if (new_id) *new_id = id;
+  return true;
+}
+
+bool Metadata::merge_vsegs(uint32_t first_id, uint32_t second_id, std::string* error,
+                           bool check_only) {
+  auto fail = [&](std::string msg) {
+    if (error) *error = std::move(msg);
+    return false;
+  };
+  if (!simple_vseg(first_id, error) || !simple_vseg(second_id, error)) return false;
+  Vseg& a = vsegs_.at(first_id);
+  Vseg& b = vsegs_.at(second_id);
+  if (a.lv_id != b.lv_id ||
+      a.descriptor.virtual_start_lba + a.descriptor.length != b.descriptor.virtual_start_lba) {
+    return fail(
+        absl::StrFormat("VSEGs %u and %u are not neighbours in one volume", first_id, second_id));
+  }
+  const PhysicalRange& ra = a.ranges[0];
+  const PhysicalRange& rb = b.ranges[0];
+  if (ra.wwpn != rb.wwpn || ra.lun != rb.lun || ra.lba + ra.blocks != rb.lba) {
+    return fail(absl::StrFormat(
+        "VSEGs %u and %u are not contiguous on one disk LUN (0x%016x LUN %u blocks %u+%u, "
+        "0x%016x LUN %u blocks %u+%u)",
+        first_id, second_id, ra.wwpn, ra.lun, ra.lba, ra.blocks, rb.wwpn, rb.lun, rb.lba,
+        rb.blocks));
+  }
+  const uint8_t flags = a.redirects[0].flags;
+  for (const Vseg* s : {&a, &b}) {
+    for (const map::RedirectEntry& e : s->redirects) {
+      if (e.flags != flags) {
+        return fail(absl::StrFormat("VSEGs %u and %u have different flags (0x%02x, 0x%02x)",
+                                    first_id, second_id, flags, e.flags));
+      }
+    }
+  }
+  const uint64_t shift = a.descriptor.length;
+  for (const map::RedirectEntry& e : b.redirects) {
+    if (e.descriptor.simple().start_lba < shift)
+      return fail(
+          absl::StrFormat("VSEG %u maps blocks below LBA %u: cannot re-base", second_id, shift));
+  }
+  if (check_only) return true;
+  // B's block j is A's block shift + j: its entries re-based on A's block 0,
+  // equal ones shared.
+  std::vector<map::RedirectIndex> index_of(b.redirects.size());
+  for (size_t i = 0; i < b.redirects.size(); ++i) {
+    map::RedirectEntry e = b.redirects[i];
+    map::SimpleStorage s = e.descriptor.simple();
+    s.start_lba -= shift;
+    e.descriptor = map::StorageDescriptor::make_simple(s);
+    index_of[i] = find_or_add_entry(&a, e, b.redirect_disks[i]);
+  }
+  for (const auto& [start, x] : b.rmap) {
+    map::Extent e = x;
+    e.start += shift;
+    e.redirect_index = index_of[x.redirect_index];
+    a.rmap[e.start] = e;
+  }
+  a.descriptor.length += b.descriptor.length;
+  a.ranges[0].blocks += rb.blocks;
+  for (Volume& vol : volumes_) {
+    if (vol.lv_id == a.lv_id)
+      vol.vsegs.erase(std::remove(vol.vsegs.begin(), vol.vsegs.end(), second_id), vol.vsegs.end());
+  }
+  vsegs_.erase(second_id);
   return true;
 }
 

@@ -135,6 +135,27 @@ class Metadata {
                    std::optional<uint8_t> flags, std::vector<map::RedirectIndex>* new_indexes,
                    std::string* error);
 
+  // LV reconfiguration. append_vseg adds `def` at the end of `volume` (its
+  // capacity grows): the same checks as add_volume's VSEGs (no journal or
+  // alternate paths here), no blocks shared with any VSEG; *vseg_id is the
+  // new VSEG's.
+  bool append_vseg(const std::string& volume, const VsegDef& def, uint32_t* vseg_id,
+                   std::string* error);
+  // Is every redirect entry of the VSEG a simple descriptor, with no
+  // alternate paths or journal, on one disk range? (What split and merge
+  // can re-base.) False with *error naming why.
+  bool simple_vseg(uint32_t vseg_id, std::string* error) const;
+  // Cuts VSEG `vseg_id` in two at VSEG-relative block `at`: it keeps
+  // [0, at), a new VSEG (*new_id, next in the volume) maps the rest to the
+  // same storage (each redirect entry re-based by `at`).
+  bool split_vseg(uint32_t vseg_id, uint64_t at, uint32_t* new_id, std::string* error);
+  // Merges VSEG `second_id` into `first_id`, the VSEG before it in their
+  // volume: both simple, contiguous on one disk LUN, every entry with the
+  // same flags. `second_id` is gone afterwards.
+  // `check_only`: only whether it could.
+  bool merge_vsegs(uint32_t first_id, uint32_t second_id, std::string* error,
+                   bool check_only = false);
+
   // Cuts the extent holding VSEG-relative block `block` in two there (both
   // through the same redirect entry: nothing an FP caches becomes wrong).
   void split_extent_at(uint32_t vseg_id, uint64_t block);
@@ -165,6 +186,16 @@ class Metadata {
   std::vector<Disk> disks_;
   absl::flat_hash_map<uint64_t, uint32_t> disk_by_wwpn_;
   uint32_t next_vseg_id_ = 1;
+
+  // Builds VSEG `v` of `vol` (laid out as `descriptor` over `wwpns`,
+  // occupying `ranges`) at the end of the volume. `volume_def`: for
+  // alternate paths.
+  uint32_t insert_vseg(Volume* vol, const VsegDef& v, const map::StorageDescriptor& descriptor,
+                       const std::vector<uint64_t>& wwpns, std::vector<PhysicalRange> ranges,
+                       const VolumeDef* volume_def);
+  // The entry index of `entry` over `disks` in `seg`'s table, added if new.
+  static map::RedirectIndex find_or_add_entry(Vseg* seg, const map::RedirectEntry& entry,
+                                              const std::vector<uint32_t>& disks);
 
   // A redirect entry per alternate path of `def` (a copy of entry 0 through
   // that port) and seg->multipath.

@@ -427,5 +427,51 @@ TEST(CpMetadata, BadStripesOfMirrorsAreRejectedPrecisely) {
   EXPECT_EQ(ok.volumes().size(), 1u);
 }
 
+TEST(CpMetadata, AppendSplitAndMergeKeepEveryBlockWhereItWas) {
+  Metadata m = two_vsegs();
+  const uint32_t lv = m.volume("v")->lv_id;
+  std::string error;
+  uint32_t grown = 0;
+  EXPECT_FALSE(m.append_vseg("v", VsegDef{10, kDisk, 1, 5990, 0, 0}, &grown, &error));
+  EXPECT_EQ(error,
+            "volume 'v' new VSEG 2 overlaps volume 'v' VSEG 0 on disk 0x500a000000000001 LUN 1");
+  ASSERT_TRUE(m.append_vseg("v", VsegDef{200, kDisk, 1, 6000, 0, 0}, &grown, &error)) << error;
+  EXPECT_EQ(m.volume("v")->blocks, 1250u);
+  EXPECT_EQ(m.vseg_at(lv, 1050)->descriptor.id, grown);
+  EXPECT_EQ(m.vseg(grown)->descriptor.virtual_start_lba, 1050u);
+
+  const uint32_t first = m.volume("v")->vsegs[0];
+  uint32_t second = 0;
+  EXPECT_FALSE(m.split_vseg(first, 0, &second, &error));
+  ASSERT_TRUE(m.split_vseg(first, 450, &second, &error)) << error;
+  ASSERT_EQ(m.volume("v")->vsegs.size(), 4u);
+  EXPECT_EQ(m.volume("v")->vsegs[1], second);
+  const Vseg* b = m.vseg(second);
+  EXPECT_EQ(b->descriptor.virtual_start_lba, 450u);
+  EXPECT_EQ(b->descriptor.length, 550u);
+  EXPECT_EQ(m.vseg(first)->descriptor.length, 450u);
+  // Volume block 500 stays at disk block 5500, now block 50 of the second.
+  EXPECT_EQ(b->extent_at(50)->start, 0u);
+  EXPECT_EQ(b->extent_at(50)->length, 150u);
+  EXPECT_EQ(b->redirects[b->extent_at(50)->redirect_index].descriptor.simple().start_lba, 5450u);
+  EXPECT_EQ(m.vseg(first)->extent_at(449)->length, 150u);
+
+  // The first two are contiguous again on disk; the 50-block one is not.
+  EXPECT_FALSE(m.merge_vsegs(second, m.volume("v")->vsegs[2], &error));
+  EXPECT_NE(error.find("not contiguous"), std::string::npos) << error;
+  EXPECT_FALSE(m.merge_vsegs(first, m.volume("v")->vsegs[2], &error));
+  EXPECT_NE(error.find("not neighbours"), std::string::npos) << error;
+  ASSERT_TRUE(m.merge_vsegs(first, second, &error)) << error;
+  EXPECT_EQ(m.vseg(second), nullptr);
+  const Vseg* a = m.vseg(first);
+  EXPECT_EQ(a->descriptor.length, 1000u);
+  EXPECT_EQ(a->redirects.size(), 1u);
+  EXPECT_EQ(a->ranges[0].blocks, 1000u);
+  EXPECT_EQ(a->extent_at(500)->start, 450u);
+  EXPECT_EQ(a->redirects[a->extent_at(999)->redirect_index].descriptor.simple().start_lba, 5000u);
+  EXPECT_EQ(m.volume("v")->vsegs.size(), 3u);
+  EXPECT_EQ(m.volume("v")->blocks, 1250u);
+}
+
 }  // namespace
 }  // namespace splitpath::cp

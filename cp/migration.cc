@@ -49,6 +49,20 @@ bool ControlPath::Impl::in_copy_barrier(uint32_t vseg_id, uint64_t start, uint64
   return false;
 }
 
+std::optional<std::pair<uint64_t, uint64_t>> ControlPath::Impl::copy_barrier_within(
+    uint32_t vseg_id, uint64_t start, uint64_t length) const {
+  for (const auto& [id, m] : migrations) {
+    if (m.progress.state != MigrationProgress::State::kRunning || !m.barrier_set ||
+        m.progress.vseg_id != vseg_id) {
+      continue;
+    }
+    const uint64_t from = std::max(start, m.barrier_start);
+    const uint64_t to = std::min(start + length, m.barrier_start + m.barrier_blocks);
+    if (from < to) return std::pair{from, to - from};
+  }
+  return std::nullopt;
+}
+
 void ControlPath::Impl::load_fresh_entries(const Vseg& seg,
                                            const std::vector<map::RedirectIndex>& fresh) {
   for (uint32_t p = 0; p < port_count(); ++p) {
@@ -77,17 +91,31 @@ bool ControlPath::Impl::start_migration(const MigrationRequest& r, std::string* 
     return reject(absl::StrFormat("VSEG %u is migrating already", vseg_id));
   if (seg->multipath) return reject("a VSEG with alternate paths cannot migrate");
   if (seg->journal_area) return reject("a journaled VSEG cannot migrate");
+  // A snapshot's VSEG maps storage it does not own (its root's) until its
+  // chunks are pushed; an incremental and its base share storage the same
+  // way. Moving either would free blocks the other still reads.
+  if (is_snapshot_lv(seg->lv_id)) return reject("a snapshot's VSEG cannot migrate");
+  if (incremental_lvs.contains(seg->lv_id) || frozen_lvs.contains(seg->lv_id))
+    return reject("an incremental or the base of one cannot migrate");
+  // The source of snapshots: its chunks still shared carry the snapshots'
+  // FoW, the others not. The migration works with the VSEG's own flags;
+  // a chunk it moves to the destination is no longer shared (the snapshots
+  // keep reading the source's blocks, pushed before the end frees them).
+  const auto root = snapshot_roots.find(vseg_id);
+  const uint8_t ignored = root != snapshot_roots.end() ? map::redirect_flags::kFaultOnWrite : 0;
   std::optional<uint8_t> flags;
   for (const auto& [start, e] : seg->rmap) {
     const map::RedirectEntry& entry = seg->redirects[e.redirect_index];
     if (entry.descriptor.kind != map::StorageKind::kSimple)
       return reject("only a VSEG on simple storage can migrate (this one is not)");
-    if (flags && *flags != entry.flags)
+    const uint8_t f = static_cast<uint8_t>(entry.flags & ~ignored);
+    if (flags && *flags != f)
       return reject(
           "the VSEG's extents have different redirect flags (another change is under way)");
-    flags = entry.flags;
+    flags = f;
   }
   if (!flags) return reject("the VSEG has no extents");
+  if (root != snapshot_roots.end()) flags = root->second;
   const uint64_t length = seg->descriptor.length;
   if (r.dest_lba > ~0ull - length) return reject("the destination runs past the last LBA");
   const PhysicalRange dest{r.disk_wwpn, r.lun, r.dest_lba, length};
@@ -182,41 +210,74 @@ void ControlPath::Impl::migration_step(uint32_t id) {
     m.barrier_start = s->descriptor.length;
     m.barrier_blocks = 0;
     // Figure 24's end: only the destination's entry is left.
-    const std::vector<uint32_t> renumbered = metadata.compact_redirects(vseg_id);
-    for (uint32_t p = 0; p < port_count(); ++p) {
-      for (uint32_t old = 0; old < renumbered.size(); ++old) {
-        if (!loaded_redirects.erase(redirect_key(p, vseg_id, old))) continue;
-        fpapi::FpMapping rm;
-        rm.req_id = fpapi::kNoTag;
-        rm.kind = fpapi::MappingKind::kRedirect;
-        rm.redirect_index = static_cast<map::RedirectIndex>(old);
-        rm.vseg.id = vseg_id;
-        link.send_as(p, fpapi::MsgType::kFpRemoveMapping, rm);
-      }
-    }
-    std::vector<map::RedirectIndex> all(s->redirects.size());
-    for (size_t i = 0; i < all.size(); ++i)
-      all[i] = static_cast<map::RedirectIndex>(i);
-    load_fresh_entries(*s, all);
-    s->ranges = {PhysicalRange{metadata.disks()[m.dst_disk].wwpn, m.dst.lun, m.dst.start_lba,
-                               s->descriptor.length}};
+    compact_and_reload(vseg_id);
+    // The VSEG keeps the source's disk ranges (`ranges`) until no snapshot
+    // reads them any more (release_migration_source).
   };
   u.done = [this, id, last](bool ok) {
     auto it = migrations.find(id);
     if (it == migrations.end()) return;
     if (!ok) return migration_failed(id, "the restrictive update failed");
     if (!last) return migration_copy(id);
-    Migration& m = it->second;
-    m.progress.state = MigrationProgress::State::kDone;
-    m.progress.finished_ns = env.now_ns();
-    ++stats.migrations_done;
-    spdlog::info("cp: migration {} of VSEG {} done: {} blocks in {} ns, {} writes met the barrier",
-                 id, m.progress.vseg_id, m.progress.copied_blocks,
-                 m.progress.finished_ns - m.progress.started_ns, m.progress.barrier_writes);
-    if (m.done) std::exchange(m.done, nullptr)(true);
+    release_migration_source(id);
   };
   updates.push_back(std::move(u));
   if (!update_active) begin_update();
+}
+
+void ControlPath::Impl::compact_and_reload(uint32_t vseg_id) {
+  const std::vector<uint32_t> renumbered = metadata.compact_redirects(vseg_id);
+  for (uint32_t p = 0; p < port_count(); ++p) {
+    for (uint32_t old = 0; old < renumbered.size(); ++old) {
+      if (!loaded_redirects.erase(redirect_key(p, vseg_id, old))) continue;
+      fpapi::FpMapping rm;
+      rm.req_id = fpapi::kNoTag;
+      rm.kind = fpapi::MappingKind::kRedirect;
+      rm.redirect_index = static_cast<map::RedirectIndex>(old);
+      rm.vseg.id = vseg_id;
+      link.send_as(p, fpapi::MsgType::kFpRemoveMapping, rm);
+    }
+  }
+  load_all_entries(*metadata.vseg(vseg_id));
+}
+
+void ControlPath::Impl::load_all_entries(const Vseg& seg) {
+  std::vector<map::RedirectIndex> all(seg.redirects.size());
+  for (size_t i = 0; i < all.size(); ++i)
+    all[i] = static_cast<map::RedirectIndex>(i);
+  load_fresh_entries(seg, all);
+}
+
+void ControlPath::Impl::release_migration_source(uint32_t id) {
+  auto it = migrations.find(id);
+  if (it == migrations.end()) return;
+  Migration& m = it->second;
+  Vseg* seg = metadata.vseg(m.progress.vseg_id);
+  if (!seg) return;
+  // Figure 33: a snapshot taken before the barrier passed a chunk still maps
+  // that chunk to the source (P1). Once the VSEG gives the source's blocks
+  // up, anything may be written there, so those chunks are pushed to the
+  // snapshots' own storage first.
+  const std::map<uint64_t, std::vector<uint32_t>> reading =
+      snapshot_chunks_on(m.progress.vseg_id, seg->ranges);
+  if (!reading.empty()) {
+    for (const auto& [chunk, targets] : reading) {
+      if (pushing.contains({m.progress.vseg_id, chunk})) continue;
+      ++stats.migration_pushes;
+      push_chunk(m.progress.vseg_id, chunk, targets, /*sweep=*/true);
+    }
+    later(config.drain_poll_ns, [this, id] { release_migration_source(id); });
+    return;
+  }
+  seg->ranges = {PhysicalRange{metadata.disks()[m.dst_disk].wwpn, m.dst.lun, m.dst.start_lba,
+                               seg->descriptor.length}};
+  m.progress.state = MigrationProgress::State::kDone;
+  m.progress.finished_ns = env.now_ns();
+  ++stats.migrations_done;
+  spdlog::info("cp: migration {} of VSEG {} done: {} blocks in {} ns, {} writes met the barrier",
+               id, m.progress.vseg_id, m.progress.copied_blocks,
+               m.progress.finished_ns - m.progress.started_ns, m.progress.barrier_writes);
+  if (m.done) std::exchange(m.done, nullptr)(true);
 }
 
 void ControlPath::Impl::migration_copy(uint32_t id) {
@@ -271,7 +332,14 @@ void ControlPath::Impl::migration_failed(uint32_t id, const std::string& why) {
       c.volume = vol->name;
       c.lba = seg->descriptor.virtual_start_lba + m.barrier_start;
       c.blocks = m.barrier_blocks;
-      c.flags = m.flags;
+      // A snapshot still sharing the barrier's blocks needs the source's
+      // writes there to keep faulting (copy on write).
+      bool shared = false;
+      const uint64_t chunk_blocks = chunk_blocks_of(*seg);
+      for (uint64_t b = m.barrier_start; b < m.barrier_start + m.barrier_blocks; b += chunk_blocks)
+        shared = shared || !chunk_sharers(m.progress.vseg_id, b / chunk_blocks).empty();
+      c.flags =
+          shared ? static_cast<uint8_t>(m.flags | map::redirect_flags::kFaultOnWrite) : m.flags;
       change_mapping(c, {});
     }
   }

@@ -145,12 +145,7 @@ void ControlPath::Impl::push_chunk(uint32_t root, uint64_t chunk, std::vector<ui
       queue_update(
           root, start, length,
           [this, root, chunk, start, length] {
-            if (!chunk_sharers(root, chunk).empty()) return;
-            std::vector<map::RedirectIndex> fresh;
-            std::string error;
-            metadata.remap_range(root, start, length, std::nullopt, 0, snapshot_roots[root], &fresh,
-                                 &error);
-            load_fresh_entries(*metadata.vseg(root), fresh);
+            if (chunk_sharers(root, chunk).empty()) restore_root_flags(root, start, length);
           },
           [this, root, chunk](bool) {
             pushing.erase({root, chunk});
@@ -181,6 +176,45 @@ void ControlPath::Impl::push_chunk(uint32_t root, uint64_t chunk, std::vector<ui
       if (--push->copies_out == 0) after_copies();
     });
   }
+}
+
+void ControlPath::Impl::restore_root_flags(uint32_t root, uint64_t start, uint64_t length) {
+  std::vector<map::RedirectIndex> fresh;
+  std::string error;
+  metadata.remap_range(root, start, length, std::nullopt, 0, snapshot_roots[root], &fresh, &error);
+  // The snapshot's FoW and a migration's copy barrier combine: the barrier's
+  // writes must still wait for it to move, whatever the snapshots need.
+  if (const auto barrier = copy_barrier_within(root, start, length)) {
+    metadata.remap_range(
+        root, barrier->first, barrier->second, std::nullopt, 0,
+        static_cast<uint8_t>(snapshot_roots[root] | map::redirect_flags::kFaultOnWrite), &fresh,
+        &error);
+  }
+  load_fresh_entries(*metadata.vseg(root), fresh);
+}
+
+std::map<uint64_t, std::vector<uint32_t>> ControlPath::Impl::snapshot_chunks_on(
+    uint32_t root, const std::vector<PhysicalRange>& ranges) const {
+  std::map<uint64_t, std::vector<uint32_t>> out;
+  for (const auto& [id, sv] : snapshot_vsegs) {
+    const Vseg* s = metadata.vseg(id);
+    if (sv.root != root || !s || !snapshots[sv.snapshot].info.error.empty()) continue;
+    const uint64_t chunk_blocks = chunk_blocks_of(*s);
+    for (const auto& [start, e] : s->rmap) {
+      const Place p = place_at(*s, start);
+      if (p.disk == ~0u) continue;
+      const PhysicalRange used{metadata.disks()[p.disk].wwpn, p.lun, p.base + start, e.length};
+      if (std::none_of(ranges.begin(), ranges.end(),
+                       [&](const PhysicalRange& r) { return r.overlaps(used); })) {
+        continue;
+      }
+      for (uint64_t c = start / chunk_blocks; c <= (e.end() - 1) / chunk_blocks; ++c) {
+        std::vector<uint32_t>& targets = out[c];
+        if (std::find(targets.begin(), targets.end(), id) == targets.end()) targets.push_back(id);
+      }
+    }
+  }
+  return out;
 }
 
 void ControlPath::Impl::sweep_step(uint32_t index) {
@@ -214,6 +248,30 @@ void ControlPath::Impl::sweep_step(uint32_t index) {
   snap.info.swept = true;
   snap.sweeping = false;
   spdlog::info("cp: snapshot '{}' swept: every block on its own storage", snap.info.name);
+  compact_after_sweep(index);
+}
+
+void ControlPath::Impl::compact_after_sweep(uint32_t index) {
+  // The pushes cut the snapshot's Rmap, and its root's (each chunk lost its
+  // FoW alone), into an extent per chunk, and left the redirect entries of
+  // storage no extent maps any more.
+  std::set<uint32_t> tables;
+  for (uint32_t id : snapshots[index].vsegs) {
+    tables.insert(id);
+    const uint32_t root = snapshot_vsegs.at(id).root;
+    const Vseg* r = metadata.vseg(root);
+    if (!r) continue;
+    const uint64_t chunk_blocks = chunk_blocks_of(*r);
+    bool shared = false;
+    for (uint64_t c = 0; !shared && c * chunk_blocks < r->descriptor.length; ++c)
+      shared = !chunk_sharers(root, c).empty();
+    if (!shared && !migration_of(root) && !is_snapshot_lv(r->lv_id)) tables.insert(root);
+  }
+  for (uint32_t id : tables) {
+    queue_update(
+        id, 0, metadata.vseg(id)->descriptor.length, [this, id] { compact_and_reload(id); },
+        [](bool) {});
+  }
 }
 
 bool ControlPath::Impl::snapshot_request_ok(const SnapshotRequest& r, std::string* error) {
@@ -238,15 +296,20 @@ bool ControlPath::Impl::snapshot_request_ok(const SnapshotRequest& r, std::strin
     const Vseg& b = *metadata.vseg(dst->vsegs[i]);
     if (a.descriptor.length != b.descriptor.length)
       return reject(absl::StrFormat("VSEG %u of the volumes differ in size", i));
-    if (migration_of(a.descriptor.id) || migration_of(b.descriptor.id))
-      return reject("a VSEG of the volumes is migrating");
+    // A source VSEG may be migrating (figure 33): the snapshot maps each
+    // chunk where the source does (P1 not copied yet, the barrier on P1,
+    // copied ones on P2). The snapshot's own storage must stay put.
+    if (migration_of(b.descriptor.id)) return reject("a VSEG of the snapshot volume is migrating");
+    const bool migrating = migration_of(a.descriptor.id) != nullptr;
     if (a.multipath || a.journal_area || b.multipath || b.journal_area)
       return reject("multipath and journaled VSEGs have no snapshots");
     for (const auto& [start, e] : a.rmap) {
       if (place_at(a, start).disk == ~0u) return reject("the source is not on simple storage");
     }
     uint8_t flags = 0;
-    if (!source_is_snapshot && !snapshot_roots.contains(a.descriptor.id) &&
+    // A migration checked the flags when it began and keeps them but for the
+    // barrier's FoW.
+    if (!source_is_snapshot && !snapshot_roots.contains(a.descriptor.id) && !migrating &&
         !uniform_place(a, &flags).has_value()) {
       // Extents on several ranges are fine; their flags must agree.
       uint8_t f0 = a.redirects[a.rmap.begin()->second.redirect_index].flags;
@@ -304,8 +367,12 @@ uint32_t ControlPath::Impl::queue_snapshot(const SnapshotRequest& r, std::set<ui
         snapshot_update_done(index));
     if (source_is_snapshot) continue;  // a snapshot is never written: no FoW needed
     if (!snapshot_roots.contains(a)) {
+      // The VSEG's own flags: under a migration, the first extent may be the
+      // copy barrier (FoW), which is the migration's, not the VSEG's.
       const Vseg& aseg = *metadata.vseg(a);
-      snapshot_roots[a] = aseg.redirects[aseg.rmap.begin()->second.redirect_index].flags;
+      const Migration* m = migration_of(a);
+      snapshot_roots[a] =
+          m ? m->flags : aseg.redirects[aseg.rmap.begin()->second.redirect_index].flags;
     }
     roots->insert(a);
   }

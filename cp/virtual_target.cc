@@ -15,28 +15,16 @@
 
 namespace splitpath::cp {
 
-namespace {
-
-uint64_t login_key(uint32_t target, uint32_t host) {
-  return (uint64_t{target & 0xFFFFFF} << 24) | (host & 0xFFFFFF);
-}
-
-uint64_t append_key(uint32_t target, uint16_t lun, uint32_t host) {
-  return (uint64_t{target & 0xFFFFFF} << 40) | (uint64_t{lun} << 24) | (host & 0xFFFFFF);
-}
-
-}  // namespace
-
 void ControlPath::Impl::send_expose(uint32_t port, const Target& target, const Lun& lun,
                                     uint8_t extra_flags, std::span<const uint32_t> initiators,
-                                    uint32_t req_id) {
+                                    uint32_t req_id, bool masked) {
   const Volume* vol = metadata.volume_by_lv(lun.lv_id);
   fpapi::FpExpose e;
   e.req_id = req_id;
   e.target_id = target.port_id;
   e.lun = lun.def.lun;
   e.flags = extra_flags;
-  if (lun.def.initiators.empty()) e.flags |= fpapi::expose_flags::kAnyInitiator;
+  if (lun.def.initiators.empty() && !masked) e.flags |= fpapi::expose_flags::kAnyInitiator;
   if (lun.def.read_only) e.flags |= fpapi::expose_flags::kReadOnly;
   e.lv_id = lun.lv_id;
   e.block_size = vol ? vol->block_size : 512;
@@ -46,6 +34,35 @@ void ControlPath::Impl::send_expose(uint32_t port, const Target& target, const L
   for (size_t i = 0; i < n; ++i)
     e.initiators[i] = initiators[i];
   link.send(port, e);
+}
+
+void ControlPath::Impl::expose_lun(const Target& target, const Lun& lun) {
+  const bool masked = ua_exposures.contains(lun_key(target.port_id, lun.def.lun));
+  if (!masked && lun.def.initiators.empty()) {
+    for (uint32_t p = 0; p < port_count(); ++p)
+      send_expose(p, target, lun, 0, {}, link.next_req_id());
+    return;
+  }
+  // The initiators the FPs let through: those LUN masking granted at login
+  // (kAppend); while UAs are pending, the logged-in ones without one.
+  std::vector<uint32_t> list;
+  for (const auto& [host, wwpn] : host_wwpn) {
+    const bool pass =
+        masked ? host_logins.contains(login_key(target.port_id, host)) && allowed(lun, host) &&
+                     !pending_uas.contains(lun_host_key(target.port_id, lun.def.lun, host))
+               : appended.contains(lun_host_key(target.port_id, lun.def.lun, host));
+    if (pass) list.push_back(host);
+  }
+  std::sort(list.begin(), list.end());  // deterministic messages
+  for (uint32_t p = 0; p < port_count(); ++p) {
+    size_t off = 0;
+    do {
+      const size_t n = std::min<size_t>(fpapi::kMaxInitiatorsPerExpose, list.size() - off);
+      send_expose(p, target, lun, off == 0 ? 0 : fpapi::expose_flags::kAppend,
+                  std::span<const uint32_t>(list).subspan(off, n), link.next_req_id(), masked);
+      off += n;
+    } while (off < list.size());
+  }
 }
 
 void ControlPath::Impl::on_frame(uint32_t port, const fpapi::CpFrame& f) {
@@ -117,10 +134,14 @@ void ControlPath::Impl::on_target_els(uint32_t port, const Target& target,
   // command, so the LS_ACC waits for every FP's FpReply to the kAppend.
   std::vector<const Lun*> grant;
   for (const Lun& l : target.luns) {
-    if (l.def.initiators.empty() || appended.contains(append_key(target.port_id, l.def.lun, host)))
+    // A LUN any initiator may use is exposed masked while UAs are pending
+    // (lv_reconfig.cc): a host new to it has none, so it is let through.
+    const bool masked = ua_exposures.contains(lun_key(target.port_id, l.def.lun));
+    if ((l.def.initiators.empty() && !masked) ||
+        appended.contains(lun_host_key(target.port_id, l.def.lun, host)))
       continue;
-    if (std::find(l.def.initiators.begin(), l.def.initiators.end(), a.initiator_wwpn) !=
-        l.def.initiators.end()) {
+    if (l.def.initiators.empty() || std::find(l.def.initiators.begin(), l.def.initiators.end(),
+                                              a.initiator_wwpn) != l.def.initiators.end()) {
       grant.push_back(&l);
     }
   }
@@ -132,13 +153,14 @@ void ControlPath::Impl::on_target_els(uint32_t port, const Target& target,
   auto reply = std::make_shared<std::vector<uint8_t>>(std::move(a.reply_frame));
   const uint32_t ids[1] = {host};
   for (const Lun* l : grant) {
-    appended.insert(append_key(target.port_id, l->def.lun, host));
+    appended.insert(lun_host_key(target.port_id, l->def.lun, host));
     for (uint32_t p = 0; p < port_count(); ++p) {
       const uint32_t req = link.next_req_id();
       link.expect_reply(req, [this, waiting, reply](const fpapi::FpReply&) {
         if (--*waiting == 0) env.send_frame(*reply);
       });
-      send_expose(p, target, *l, fpapi::expose_flags::kAppend, ids, req);
+      send_expose(p, target, *l, fpapi::expose_flags::kAppend, ids, req,
+                  ua_exposures.contains(lun_key(target.port_id, l->def.lun)));
     }
   }
 }
@@ -175,6 +197,7 @@ void ControlPath::Impl::on_abts(uint32_t port, std::span<const uint8_t> frame) {
 
 void ControlPath::Impl::on_initiator_gone(uint32_t host) {
   if (!host_wwpn.contains(host)) return;  // never logged into a virtual target
+  drop_unit_attentions(host);
   for (auto it = host_logins.begin(); it != host_logins.end();) {
     if ((*it & 0xFFFFFF) == host) {
       host_logins.erase(it++);

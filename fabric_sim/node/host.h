@@ -33,6 +33,11 @@ struct HostStats {
   uint64_t timeouts = 0;
   uint64_t retries = 0;          // job commands sent again (WorkloadConfig::retries)
   uint64_t protocol_errors = 0;  // frames that break the FCP exchange rules
+  // CHECK CONDITIONs with UNIT ATTENTION (job and other commands alike; job
+  // commands are sent again), and those reporting CAPACITY DATA HAS CHANGED
+  // (the LUN is then sized again with READ CAPACITY).
+  uint64_t unit_attentions = 0;
+  uint64_t capacity_changes = 0;
   uint64_t verify_errors = 0;
   LatencyHistogram latency;  // command issue to FCP_RSP, GOOD commands only
   LatencyHistogram read_latency;
@@ -117,7 +122,8 @@ class Host : public NPort {
   void discover();
   void login_target(size_t index);
   void report_luns(size_t index);
-  void read_capacity(size_t index, uint16_t lun);
+  // `attempt`: a READ CAPACITY that met a unit attention is sent again.
+  void read_capacity(size_t index, uint16_t lun, uint32_t attempt = 0);
   // A discovery command through submit_command.
   void run_discovery_command(fc::FcId target, uint16_t lun, const fc::ScsiCommand& cmd,
                              uint32_t alloc_len, ScsiDone done);
@@ -137,6 +143,9 @@ class Host : public NPort {
   void send_command(IoSlot& slot);  // the job command `slot` holds, on its exchange
   // Whether a job command ending so is sent again (WorkloadConfig::retries).
   bool retryable(const IoSlot& slot, uint8_t status, const fc::SenseData* sense) const;
+  // A CHECK CONDITION's sense: counts a UNIT ATTENTION, and on CAPACITY DATA
+  // HAS CHANGED reads the LUN's capacity again.
+  void on_unit_attention(IoSlot& slot, const fc::SenseData& sense);
   void retry(IoSlot& slot);
   void finish(IoSlot& slot, uint8_t status, const fc::SenseData* sense);
   void send_abts(IoSlot& slot);

@@ -171,11 +171,17 @@ void Host::report_luns(size_t index) {
                         });
 }
 
-void Host::read_capacity(size_t index, uint16_t lun) {
+void Host::read_capacity(size_t index, uint16_t lun, uint32_t attempt) {
   const fc::FcId target = targets_[index]->id;
   run_discovery_command(
       target, lun, fc::make_read_capacity16(fc::kReadCapacity16DataSize),
-      fc::kReadCapacity16DataSize, [this, index, lun](const ScsiResult& r) {
+      fc::kReadCapacity16DataSize, [this, index, lun, attempt](const ScsiResult& r) {
+        if (!r.timed_out && r.status == fc::scsi_status::kCheckCondition && r.has_sense &&
+            r.sense.sense_key == fc::sense_key::kUnitAttention &&
+            attempt < kMaxUnitAttentionRetries && index < targets_.size()) {
+          read_capacity(index, lun, attempt + 1);
+          return;
+        }
         if (r.timed_out || r.status != fc::scsi_status::kGood) return;
         auto cap = fc::decode_read_capacity16_data(r.data_in);
         if (!cap.ok() || cap->block_length < kStampUnit || cap->block_length % kStampUnit != 0) {
@@ -201,6 +207,10 @@ void Host::add_job(const DiscoveredLun& lun) {
   // A LUN seen again after a link bounce resumes its job.
   for (auto& j : jobs_) {
     if (j->lun.target_wwpn == lun.target_wwpn && j->lun.lun == lun.lun) {
+      // A job over the whole LUN follows it when it grows (a capacity
+      // change reported by UNIT ATTENTION, then READ CAPACITY).
+      if (w.lba_count == 0 && lun.blocks > j->lun.blocks && lun.block_size == j->lun.block_size)
+        j->region_blocks = lun.blocks - w.lba_start;
       j->lun = lun;
       j->active = true;
       if (w.rate_iops > 0 && !j->arrival_scheduled && !stopped_) {

@@ -16,6 +16,8 @@ namespace splitpath::sim {
 inline constexpr uint16_t kFirstFcpOxId = 0x0000;
 inline constexpr uint16_t kLastFcpOxId = 0x7FFF;
 inline constexpr uint32_t kMaxSlots = 4096;
+// Unit attentions after which a job command is no longer sent again for one.
+inline constexpr uint32_t kMaxUnitAttentionRetries = 4;
 
 struct Host::Job {
   size_t index = 0;
@@ -56,7 +58,9 @@ struct Host::IoSlot {
   uint64_t generation = 0;   // writes
   uint8_t seq_id = 0;
   bool verify_failed = false;
-  uint32_t retries = 0;  // times this command was sent again
+  uint32_t retries = 0;          // times this command was sent again
+  uint32_t unit_attentions = 0;  // UNIT ATTENTIONs this command met
+  uint16_t lun = 0;              // the LUN a passthrough command addresses
   SimTime issued_at = 0;
   std::vector<uint64_t> acked_at_start;  // reads: per unit, reused across commands
 };

@@ -67,6 +67,8 @@ Host::IoSlot* Host::take_slot(fc::FcId target) {
   slot.rx_id = fc::kUnassignedXid;
   slot.job = nullptr;
   slot.passthrough = false;
+  slot.unit_attentions = 0;
+  slot.lun = 0;
   slot.on_done = nullptr;
   slot.result = ScsiResult{};
   slot.data_out.clear();
@@ -156,8 +158,16 @@ void Host::send_command(IoSlot& slot) {
 }
 
 bool Host::retryable(const IoSlot& slot, uint8_t status, const fc::SenseData* sense) const {
-  if (slot.passthrough || slot.retries >= config_.workload.retries) return false;
-  if (status != fc::scsi_status::kCheckCondition || sense == nullptr) return false;
+  if (slot.passthrough || status != fc::scsi_status::kCheckCondition || sense == nullptr)
+    return false;
+  // A unit attention reports an event, not a failure of the command, which
+  // the target did not run: Linux's mid-layer sends it again whatever the
+  // retry budget (a few times, in case events pile up).
+  if (sense->sense_key == fc::sense_key::kUnitAttention &&
+      slot.unit_attentions <= kMaxUnitAttentionRetries) {
+    return true;
+  }
+  if (slot.retries >= config_.workload.retries) return false;
   // What Linux's scsi_check_sense() answers NEEDS_RETRY / ADD_TO_MLQUEUE for.
   switch (sense->sense_key) {
     case fc::sense_key::kAbortedCommand:
@@ -314,6 +324,8 @@ void Host::on_rsp(IoSlot& slot, const fc::FrameHeader& /*h*/, Frame* frame) {
         r.sense = *decoded;
       }
     }
+    if (r.has_sense && rsp->scsi_status == fc::scsi_status::kCheckCondition)
+      on_unit_attention(slot, r.sense);
     finish(slot, rsp->scsi_status, nullptr);
     return;
   }
@@ -337,7 +349,29 @@ void Host::on_rsp(IoSlot& slot, const fc::FrameHeader& /*h*/, Frame* frame) {
       sense_ptr = &sense;
     }
   }
+  if (sense_ptr && rsp->scsi_status == fc::scsi_status::kCheckCondition)
+    on_unit_attention(slot, sense);
   finish(slot, rsp->scsi_status, sense_ptr);
+}
+
+void Host::on_unit_attention(IoSlot& slot, const fc::SenseData& sense) {
+  if (sense.sense_key != fc::sense_key::kUnitAttention) return;
+  ++slot.unit_attentions;
+  ++stats_.unit_attentions;
+  if (sense.code.asc != fc::asc::kCapacityDataChanged.asc ||
+      sense.code.ascq != fc::asc::kCapacityDataChanged.ascq) {
+    return;
+  }
+  ++stats_.capacity_changes;
+  // As sd does on this UA: size the LUN again (READ CAPACITY), so the job
+  // and luns() learn the new capacity.
+  const uint16_t lun = slot.job ? slot.job->lun.lun : slot.lun;
+  for (size_t i = 0; i < targets_.size(); ++i) {
+    if (targets_[i]->id == slot.target && targets_[i]->state == TargetState::kReady) {
+      read_capacity(i, lun);
+      return;
+    }
+  }
 }
 
 void Host::finish(IoSlot& slot, uint8_t status, const fc::SenseData* sense) {
@@ -414,6 +448,7 @@ bool Host::submit_command(fc::FcId target, uint16_t lun, std::span<const uint8_t
   IoSlot* slot = take_slot(target);
   if (!slot) return false;
   slot->passthrough = true;
+  slot->lun = lun;
   slot->on_done = std::move(done);
   slot->write = !data_out.empty();
   slot->bytes = slot->write ? static_cast<uint32_t>(data_out.size()) : data_in_length;

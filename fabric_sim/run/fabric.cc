@@ -194,7 +194,8 @@ absl::Status Fabric::wire(const FabricOptions& options) {
   for (size_t i = 0; i < topology_.faults.size(); ++i) {
     kernel_.schedule_at<&Fabric::apply_fault>(topology_.faults[i].at_ns, this, i);
   }
-  service_runs_.resize(topology_.services.size());
+  service_outcomes_.resize(topology_.services.size());
+  service_logged_tenths_.assign(topology_.services.size(), -1);
   for (size_t i = 0; i < topology_.services.size(); ++i) {
     kernel_.schedule_at<&Fabric::start_service>(topology_.services[i].at_ns, this, i);
   }

@@ -37,6 +37,20 @@ struct FabricOptions {
   std::function<void(fp::FastPathConfig&)> adjust_fp_config;
 };
 
+// What became of one scheduled data service (topology `services`), for the
+// run report; the CP's own records (migrations(), snapshots()) give the rest.
+struct ServiceOutcome {
+  enum class State : uint8_t { kScheduled, kRefused, kRunning, kDone, kFailed };
+  State state = State::kScheduled;
+  std::string error;  // kRefused, kFailed
+  SimTime started_ns = 0;
+  SimTime finished_ns = 0;  // kDone, kFailed: migrated, snapshot taken, incremental made
+  const cp::ControlPath* cp = nullptr;
+  uint32_t migration_id = 0;
+};
+
+const char* service_state_name(ServiceOutcome::State state);
+
 class Fabric {
  public:
   // Builds the fabric; fails with a message naming the bad option (capture file,
@@ -67,6 +81,8 @@ class Fabric {
   Switch* switch_named(const std::string& name) const;
   // The link of a node, or the link plugged into "switch:port".
   Link* link_of(const std::string& target) const;
+  // Per topology().services entry.
+  const std::vector<ServiceOutcome>& service_outcomes() const { return service_outcomes_; }
   uint64_t captured_frames() const { return capture_ ? capture_->frames_written() : 0; }
   // Simulated time the workload ran (the topology's duration).
   SimTime workload_ns() const { return topology_.duration_ns; }
@@ -81,9 +97,19 @@ class Fabric {
   // data_services.cc: starts topology_.services[index] on the CP of its
   // volume's switch, and logs its progress every 10%.
   void start_service(uint64_t index);
-  void start_snapshot(const SnapshotConfig& snapshot, uint64_t index);
+  void start_migration(const MigrateConfig& migrate, uint64_t index);
+  void start_snapshots(const std::vector<SnapshotConfig>& group, uint64_t index);
   void start_incremental(const IncrementalConfig& incremental, uint64_t index);
+  // grow, split or merge (LV reconfiguration).
+  void start_reconfig(const ServiceConfig& service, uint64_t index);
+  // The CP serving `volume`, or nullptr (the service is then refused).
+  cp::ControlPath* service_cp(const std::string& volume, uint64_t index);
+  void refuse_service(uint64_t index, const std::string& error);
+  // The completion callback of a service: done or failed, logged.
+  std::function<void(bool)> service_done(uint64_t index, std::string what);
+  // Logs a migration's or a snapshot sweep's progress every 10% until it ends.
   void watch_service(uint64_t index);
+  void watch_sweep(uint64_t index);
 
   Topology topology_;
   Kernel kernel_;
@@ -97,12 +123,8 @@ class Fabric {
   std::unique_ptr<PcapWriter> capture_;
   std::unique_ptr<CaptureTap> tap_;
   SimTime drain_ns_ = 0;
-  struct ServiceRun {
-    cp::ControlPath* cp = nullptr;
-    uint32_t migration_id = 0;
-    int logged_tenths = -1;
-  };
-  std::vector<ServiceRun> service_runs_;  // per topology_.services entry
+  std::vector<ServiceOutcome> service_outcomes_;  // per topology_.services entry
+  std::vector<int> service_logged_tenths_;        // progress logged so far
 };
 
 }  // namespace splitpath::sim

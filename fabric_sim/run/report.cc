@@ -1,6 +1,7 @@
 #include "fabric_sim/run/report.h"
 
 #include "fabric_sim/run/latency_json.h"
+#include "fabric_sim/run/services_report.h"
 #include "fabric_sim/run/virtualization_report.h"
 #include "fabric_sim/topology/wwn.h"
 #include "fmt/format.h"
@@ -46,6 +47,8 @@ nlohmann::ordered_json make_report(const Fabric& fabric) {
     j["other_status"] = s.other_status;
     j["timeouts"] = s.timeouts;
     j["retries"] = s.retries;
+    j["unit_attentions"] = s.unit_attentions;
+    j["capacity_changes"] = s.capacity_changes;
     j["protocol_errors"] = s.protocol_errors;
     j["verify_errors"] = s.verify_errors;
     hosts.push_back(j);
@@ -105,6 +108,7 @@ nlohmann::ordered_json make_report(const Fabric& fabric) {
     switches.push_back(js);
   }
   r["switches"] = switches;
+  r["services"] = services_json(fabric);
   r["captured_frames"] = fabric.captured_frames();
   return r;
 }
@@ -138,6 +142,7 @@ std::string format_summary(const nlohmann::ordered_json& r) {
       out += format_virtualization_line(sw["name"].get<std::string>(), sw["virtualization"]);
     }
   }
+  if (r.contains("services")) out += format_services_lines(r["services"]);
   out += fmt::format("total: {} I/Os completed, {} I/O errors, {} verify errors\n",
                      r["ios_completed"].get<uint64_t>(), r["io_errors"].get<uint64_t>(),
                      r["verify_errors"].get<uint64_t>());

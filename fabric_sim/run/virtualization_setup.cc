@@ -4,7 +4,7 @@
 
 namespace splitpath::sim {
 
-std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology& topology) {
+cp::VsegDef vseg_def_of(const Topology& topology, const VolumeConfig& v, const VsegConfig& seg) {
   std::map<std::string, uint64_t> disk_wwpns;
   std::map<std::string, std::vector<uint64_t>> more_port_wwpns;  // multi-ported disks
   for (const DiskConfig& d : topology.disks) {
@@ -18,6 +18,38 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
       def.sides.push_back(cp::MirrorSideDef{disk_wwpns[s.disk], s.lun, s.lba, s.read_cost});
     return def;
   };
+  cp::VsegDef d;
+  d.blocks = seg.blocks;
+  d.disk_wwpn = disk_wwpns[seg.disk];
+  d.lun = seg.lun;
+  d.lba = seg.lba;
+  d.extent_blocks = seg.extent_blocks;
+  if (seg.stripe) {
+    cp::StripeDef stripe;
+    stripe.unit_blocks = seg.stripe->unit_bytes / v.block_size;
+    for (const StripeColumnConfig& c : seg.stripe->columns) {
+      cp::StripeColumnDef col{disk_wwpns[c.disk], c.lun, c.lba};
+      if (c.mirror) col.mirror = mirror_def(*c.mirror);
+      stripe.columns.push_back(std::move(col));
+    }
+    d.stripe = std::move(stripe);
+  } else if (v.multipath != MultipathPolicy::kNone && !seg.journal) {
+    // A VSEG on a multi-ported disk may reach it through every port.
+    d.alternate_paths = more_port_wwpns[seg.disk];
+  }
+  if (seg.journal) {
+    const JournalConfig& j = *seg.journal;
+    d.journal = cp::JournalDef{
+        disk_wwpns[j.disk], j.lun,         j.lba,         disk_wwpns[j.journal_disk],
+        j.journal_lun,      j.journal_lba, j.area_blocks, static_cast<uint32_t>(j.journal_blocks)};
+  }
+  if (seg.mirror) d.mirror = mirror_def(*seg.mirror);
+  d.flags = static_cast<uint8_t>((seg.fault_on_read ? map::redirect_flags::kFaultOnRead : 0) |
+                                 (seg.fault_on_write ? map::redirect_flags::kFaultOnWrite : 0));
+  return d;
+}
+
+std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology& topology) {
   std::map<std::string, VirtualizationSetup> setups;
   auto setup_of = [&](const std::string& switch_name) -> VirtualizationSetup& {
     VirtualizationSetup& s = setups[switch_name];
@@ -37,40 +69,7 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
                                                             : cp::MultipathPolicy::kPerEntry;
     def.failback = v.failback;
     for (const VsegConfig& seg : v.vsegs) {
-      cp::VsegDef d;
-      d.blocks = seg.blocks;
-      d.disk_wwpn = disk_wwpns[seg.disk];
-      d.lun = seg.lun;
-      d.lba = seg.lba;
-      d.extent_blocks = seg.extent_blocks;
-      if (seg.stripe) {
-        cp::StripeDef stripe;
-        stripe.unit_blocks = seg.stripe->unit_bytes / v.block_size;
-        for (const StripeColumnConfig& c : seg.stripe->columns) {
-          cp::StripeColumnDef col{disk_wwpns[c.disk], c.lun, c.lba};
-          if (c.mirror) col.mirror = mirror_def(*c.mirror);
-          stripe.columns.push_back(std::move(col));
-        }
-        d.stripe = std::move(stripe);
-      } else if (v.multipath != MultipathPolicy::kNone && !seg.journal) {
-        // A VSEG on a multi-ported disk may reach it through every port.
-        d.alternate_paths = more_port_wwpns[seg.disk];
-      }
-      if (seg.journal) {
-        const JournalConfig& j = *seg.journal;
-        d.journal = cp::JournalDef{disk_wwpns[j.disk],
-                                   j.lun,
-                                   j.lba,
-                                   disk_wwpns[j.journal_disk],
-                                   j.journal_lun,
-                                   j.journal_lba,
-                                   j.area_blocks,
-                                   static_cast<uint32_t>(j.journal_blocks)};
-      }
-      if (seg.mirror) d.mirror = mirror_def(*seg.mirror);
-      d.flags = static_cast<uint8_t>((seg.fault_on_read ? map::redirect_flags::kFaultOnRead : 0) |
-                                     (seg.fault_on_write ? map::redirect_flags::kFaultOnWrite : 0));
-      def.vsegs.push_back(d);
+      def.vsegs.push_back(vseg_def_of(topology, v, seg));
     }
     setup_of(v.switch_name).volumes.push_back(def);
   }

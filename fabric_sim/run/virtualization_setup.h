@@ -15,4 +15,9 @@ namespace splitpath::sim {
 // name. The topology is already validated (names resolve).
 std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology& topology);
 
+// VSEG `seg` of volume `volume` as the CP defines it (disks by WWPN; a VSEG
+// on a multi-ported disk gets its other ports as alternate paths).
+cp::VsegDef vseg_def_of(const Topology& topology, const VolumeConfig& volume,
+                        const VsegConfig& seg);
+
 }  // namespace splitpath::sim

@@ -283,13 +283,32 @@ struct IncrementalConfig {
   std::string name;
 };
 
+// LV reconfiguration (lv_reconfig.cc): `volume` grows by a VSEG appended at
+// its end (`vseg`: a VSEG as in `volumes`, simple, striped or mirrored); its
+// hosts get UNIT ATTENTION / CAPACITY DATA HAS CHANGED once per LUN.
+struct GrowConfig {
+  std::string volume;
+  VsegConfig vseg;
+};
+
+// The VSEG of `volume` holding block `lba` splits in two there (split), or the
+// VSEG starting at `lba` merges into the one before it (merge).
+struct VsegEditConfig {
+  std::string volume;
+  uint64_t lba = 0;
+};
+
 // A service started at `at_ns` by the CP of the switch serving its volume
 // (the topology's `services` list, or `splitpath run --service`).
 struct ServiceConfig {
   SimTime at_ns = 0;
   std::optional<MigrateConfig> migrate;
-  std::optional<SnapshotConfig> snapshot;
+  // One snapshot, or several taken group-atomically (one point in time).
+  std::vector<SnapshotConfig> snapshots;
   std::optional<IncrementalConfig> incremental;
+  std::optional<GrowConfig> grow;
+  std::optional<VsegEditConfig> split;
+  std::optional<VsegEditConfig> merge;
 };
 
 // --- Trace replay (`splitpath replay TRACE --topology FILE`) ---

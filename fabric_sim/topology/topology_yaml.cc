@@ -755,7 +755,8 @@ class TopologyReader {
   // the disk must exist in `t` (read before the services).
   absl::Status read_service(const YamlField& item, const Topology& t, ServiceConfig* service) {
     YamlMap m;
-    TOPO_TRY(r_.open_map(item, {"at", "migrate", "snapshot", "incremental"}, &m));
+    TOPO_TRY(r_.open_map(
+        item, {"at", "migrate", "snapshot", "incremental", "grow", "split", "merge"}, &m));
     const YamlField* f = nullptr;
     TOPO_TRY(r_.require(m, "at", &f));
     TOPO_TRY(r_.time(*f, false, &service->at_ns));
@@ -765,10 +766,72 @@ class TopologyReader {
         if (x.name == *name) return absl::OkStatus();
       return r_.error(v, fmt::format("no volume '{}'", quote_got(*name)));
     };
-    if (int(m.get("migrate") != nullptr) + int(m.get("snapshot") != nullptr) +
-            int(m.get("incremental") != nullptr) >
-        1)
-      return r_.error(item, "names two services (one of migrate, snapshot, incremental per entry)");
+    int named = 0;
+    for (const char* key : {"migrate", "snapshot", "incremental", "grow", "split", "merge"})
+      named += int(m.get(key) != nullptr);
+    if (named > 1) {
+      return r_.error(item,
+                      "names two services (one of migrate, snapshot, incremental, grow, split, "
+                      "merge per entry)");
+    }
+    auto volume_of = [&](const YamlField& v, std::string* name,
+                         const VolumeConfig** vol) -> absl::Status {
+      TOPO_TRY(volume_named(v, name));
+      for (const VolumeConfig& x : t.volumes)
+        if (x.name == *name) *vol = &x;
+      return absl::OkStatus();
+    };
+    if ((f = m.get("grow"))) {
+      // {volume, disk, lun, lba, blocks, extent_blocks, ...}: the new VSEG,
+      // with the keys of a volume's VSEG.
+      YamlMap gm;
+      TOPO_TRY(r_.open_map(*f,
+                           {"volume", "disk", "lun", "lba", "stripe", "mirror", "blocks",
+                            "extent_blocks", "fault_on_read", "fault_on_write"},
+                           &gm));
+      GrowConfig& g = service->grow.emplace();
+      const YamlField* v = nullptr;
+      const VolumeConfig* vol = nullptr;
+      TOPO_TRY(r_.require(gm, "volume", &v));
+      TOPO_TRY(volume_of(*v, &g.volume, &vol));
+      // The VSEG keys alone, read as a volume's VSEG is.
+      YAML::Node vseg_node(YAML::NodeType::Map);
+      for (auto it = f->node.begin(); it != f->node.end(); ++it) {
+        if (it->first.as<std::string>() != "volume") vseg_node[it->first] = it->second;
+      }
+      TOPO_TRY(read_vseg(YamlField{vseg_node, f->path, f->line}, &g.vseg));
+      if (g.vseg.blocks == 0) return r_.error(*gm.get("blocks"), "must be at least 1");
+      auto disk_known = [&](const std::string& name) {
+        for (const DiskConfig& d : t.disks)
+          if (d.name == name) return true;
+        return false;
+      };
+      if (!g.vseg.stripe && !g.vseg.mirror && !disk_known(g.vseg.disk)) {
+        return r_.error(*gm.get("disk"), fmt::format("no disk '{}'", quote_got(g.vseg.disk)));
+      }
+      return absl::OkStatus();
+    }
+    for (const char* key : {"split", "merge"}) {
+      if (!(f = m.get(key))) continue;
+      YamlMap em;
+      TOPO_TRY(r_.open_map(*f, {"volume", "lba"}, &em));
+      VsegEditConfig& e =
+          std::string(key) == "split" ? service->split.emplace() : service->merge.emplace();
+      const YamlField* v = nullptr;
+      const VolumeConfig* vol = nullptr;
+      TOPO_TRY(r_.require(em, "volume", &v));
+      TOPO_TRY(volume_of(*v, &e.volume, &vol));
+      TOPO_TRY(r_.require(em, "lba", &v));
+      // Blocks a grow earlier in the list adds count too.
+      uint64_t blocks = 0;
+      for (const VsegConfig& seg : vol->vsegs)
+        blocks += seg.blocks;
+      for (const ServiceConfig& other : t.services) {
+        if (other.grow && other.grow->volume == e.volume) blocks += other.grow->vseg.blocks;
+      }
+      TOPO_TRY(r_.unsigned_int(*v, 1, blocks ? blocks - 1 : 1, &e.lba));
+      return absl::OkStatus();
+    }
     if ((f = m.get("incremental"))) {
       YamlMap im;
       TOPO_TRY(r_.open_map(*f, {"base", "name"}, &im));
@@ -781,18 +844,29 @@ class TopologyReader {
       return absl::OkStatus();
     }
     if ((f = m.get("snapshot"))) {
-      YamlMap sm;
-      TOPO_TRY(r_.open_map(*f, {"source", "name"}, &sm));
-      SnapshotConfig& sc = service->snapshot.emplace();
-      const YamlField* v = nullptr;
-      TOPO_TRY(r_.require(sm, "source", &v));
-      TOPO_TRY(volume_named(*v, &sc.source));
-      TOPO_TRY(r_.require(sm, "name", &v));
-      TOPO_TRY(volume_named(*v, &sc.name));
+      auto read_snapshot = [&](const YamlField& item, SnapshotConfig* sc) -> absl::Status {
+        YamlMap sm;
+        TOPO_TRY(r_.open_map(item, {"source", "name"}, &sm));
+        const YamlField* v = nullptr;
+        TOPO_TRY(r_.require(sm, "source", &v));
+        TOPO_TRY(volume_named(*v, &sc->source));
+        TOPO_TRY(r_.require(sm, "name", &v));
+        TOPO_TRY(volume_named(*v, &sc->name));
+        return absl::OkStatus();
+      };
+      // A list is one group-atomic snapshot of several volumes.
+      if (!f->node.IsSequence()) return read_snapshot(*f, &service->snapshots.emplace_back());
+      std::vector<YamlField> group;
+      TOPO_TRY(r_.open_list(*f, &group));
+      if (group.empty()) return r_.error(*f, "must list at least one {source, name}");
+      service->snapshots.resize(group.size());
+      for (size_t i = 0; i < group.size(); ++i)
+        TOPO_TRY(read_snapshot(group[i], &service->snapshots[i]));
       return absl::OkStatus();
     }
     if (!(f = m.get("migrate")))
-      return r_.error(item, "must name a service (migrate, snapshot, incremental)");
+      return r_.error(item,
+                      "must name a service (migrate, snapshot, incremental, grow, split, merge)");
     YamlMap mm;
     TOPO_TRY(r_.open_map(*f, {"volume", "lba", "disk", "lun", "to_lba"}, &mm));
     MigrateConfig& mc = service->migrate.emplace();

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "fabric_sim/run/fabric.h"
+#include "fabric_sim/run/report.h"
+#include "fabric_sim/topology/topology_yaml.h"
 #include "splitpath/fc/scsi_cdb.h"
 #include "tests/support/virtual_testbed.h"
 
@@ -168,6 +171,89 @@ TEST(GroupSnapshot, AGroupNamingASnapshotTwiceOrItsOwnSourceIsRefused) {
   EXPECT_FALSE(cp.take_snapshots({{"vol0", "snap0"}, {"snap0", "snap1"}}, &error));
   EXPECT_NE(error.find("taken in the same group"), std::string::npos) << error;
   EXPECT_FALSE(cp.take_snapshots({}, &error));
+}
+
+// The topology's `services` takes a group snapshot when `snapshot:` lists
+// several; hosts write both sources until the workload ends, the snapshot is
+// taken after that, so each snapshot must end up byte for byte its source's
+// image once the sweep has pushed every chunk through the FPs. The run report
+// lists the service, its state and each snapshot's progress.
+std::string scheduled_group_yaml() {
+  return R"(seed: 12
+switches: [{name: sw0, domain: 1, ports: 8}]
+disks:
+  - {name: disk0, port: sw0:2, luns: [{lun: 0, size: 4MiB}]}
+  - {name: disk1, port: sw0:3, luns: [{lun: 0, size: 4MiB}]}
+  - {name: disk2, port: sw0:4, luns: [{lun: 0, size: 4MiB}]}
+  - {name: disk3, port: sw0:5, luns: [{lun: 0, size: 4MiB}]}
+hosts:
+  - {name: host0, port: sw0:0, workload: {lba_count: 2048, read_percent: 30}}
+volumes:
+  - {name: vol0, switch: sw0, vsegs: [{disk: disk0, lba: 0, blocks: 2048, extent_blocks: 256}]}
+  - {name: vol1, switch: sw0, vsegs: [{disk: disk1, lba: 0, blocks: 2048}]}
+  - {name: snap0, switch: sw0, vsegs: [{disk: disk2, lba: 0, blocks: 2048}]}
+  - {name: snap1, switch: sw0, vsegs: [{disk: disk3, lba: 0, blocks: 2048}]}
+virtual_targets:
+  - {name: vt0, switch: sw0, luns: [{lun: 0, volume: vol0}, {lun: 1, volume: vol1}]}
+zones: [{name: z0, members: [host0, vt0]}]
+services:
+  - {at: 40ms, snapshot: [{source: vol0, name: snap0}, {source: vol1, name: snap1}]}
+  - {at: 41ms, snapshot: {source: vol0, name: snap1}}
+)";
+}
+
+std::vector<uint8_t> stored(sim::Fabric& fabric, const std::string& disk) {
+  std::vector<uint8_t> out(2048 * 512);
+  fabric.disk(disk)->store(0)->read(0, out);
+  return out;
+}
+
+TEST(GroupSnapshot, ScheduledInTheTopologyEachSnapshotHoldsItsSourceAndTheReportSaysSo) {
+  auto topology = sim::parse_topology_yaml(scheduled_group_yaml(), "group.yaml");
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  topology->duration_ns = 30 * sim::kNsPerMs;
+  auto fabric = sim::Fabric::build(*topology, {});
+  ASSERT_TRUE(fabric.ok()) << fabric.status();
+  sim::Fabric& f = **fabric;
+  ASSERT_TRUE(f.run().ok());
+  EXPECT_GT(f.host("host0")->stats().writes, 500u);
+  EXPECT_EQ(f.host("host0")->stats().verify_errors, 0u);
+  nlohmann::ordered_json before = sim::make_report(f);
+  EXPECT_EQ(before["services"][0]["state"], "scheduled");
+  f.run_until(200 * sim::kNsPerMs);  // the services' times, and the sweep after them
+
+  EXPECT_EQ(stored(f, "disk2"), stored(f, "disk0"));
+  EXPECT_EQ(stored(f, "disk3"), stored(f, "disk1"));
+  const nlohmann::ordered_json r = sim::make_report(f);
+  const auto& group = r["services"][0];
+  EXPECT_EQ(group["kind"], "group_snapshot");
+  EXPECT_EQ(group["state"], "done");
+  ASSERT_EQ(group["snapshots"].size(), 2u);
+  for (const auto& s : group["snapshots"]) {
+    EXPECT_TRUE(s["ready"].get<bool>());
+    EXPECT_TRUE(s["swept"].get<bool>());
+    EXPECT_EQ(s["own_blocks"], 2048u);
+  }
+  // snap1 is already vol1's snapshot: the CP refuses the second service.
+  EXPECT_EQ(r["services"][1]["state"], "refused");
+  EXPECT_FALSE(r["services"][1]["error"].get<std::string>().empty());
+  const std::string summary = sim::format_summary(r);
+  EXPECT_NE(summary.find("snapshot 'snap0' of 'vol0', 'snap1' of 'vol1': done, 'snap0' 100% on "
+                         "its own storage (swept), 'snap1' 100% on its own storage (swept)"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("service 1 at 41.000 ms: snapshot 'snap1' of 'vol0': refused ("),
+            std::string::npos)
+      << summary;
+}
+
+TEST(GroupSnapshot, AnEmptyScheduledGroupIsAnErrorAtItsLine) {
+  const std::string yaml = scheduled_group_yaml() + "  - {at: 1ms, snapshot: []}\n";
+  auto t = sim::parse_topology_yaml(yaml, "group.yaml");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("group.yaml:21"), std::string::npos) << t.status();
+  EXPECT_NE(t.status().message().find("must list at least one {source, name}"), std::string::npos)
+      << t.status();
 }
 
 }  // namespace
