@@ -62,14 +62,21 @@ void DurabilityChecker::begin_write(const HostIo& io) {
 void DurabilityChecker::write_data(const HostIo& io, uint32_t unit_index) {
   const UnitData& d = io.data[unit_index];
   if (d.check != StampCheck::kValid) return;
-  auto it = units_.find(key(io.volume, io.first_unit + unit_index));
-  if (it == units_.end()) return;
-  for (WriteRec& w : it->second.writes) {
-    if (w.io == io.id) {
-      w.writer = d.stamp.writer;
-      w.generation = d.stamp.generation;
+  auto learn = [&](size_t volume) {
+    auto it = units_.find(key(volume, io.first_unit + unit_index));
+    if (it == units_.end()) return;
+    for (WriteRec& w : it->second.writes) {
+      if (w.io == io.id) {
+        w.writer = d.stamp.writer;
+        w.generation = d.stamp.generation;
+      }
     }
-  }
+  };
+  learn(io.volume);
+  // A write in flight across an image's instant: its copy in the image
+  // learns its data too (it may be in the image).
+  for (const auto& [source, image] : aliases_)
+    if (source == io.volume) learn(image);
 }
 
 void DurabilityChecker::end_write(const HostIo& io, bool acknowledged, SimTime now) {
@@ -80,7 +87,7 @@ void DurabilityChecker::end_write(const HostIo& io, bool acknowledged, SimTime n
     WriteRec* mine = nullptr;
     for (WriteRec& w : u.writes)
       if (w.io == io.id) mine = &w;
-    if (!mine) continue;
+    if (!mine || mine->frozen) continue;
     if (acknowledged) {
       mine->acked = now;
     } else {
@@ -103,7 +110,10 @@ void DurabilityChecker::begin_read(const HostIo& io) {
 
 std::optional<Violation> DurabilityChecker::end_read(const HostIo& io, bool good, SimTime now) {
   if (auto it = open_reads_.find(io.issued); it != open_reads_.end()) open_reads_.erase(it);
-  if (!good) return std::nullopt;
+  if (!good || forgotten_.contains(io.volume)) return std::nullopt;
+  if (auto from = judged_from_.find(io.volume);
+      from != judged_from_.end() && io.issued < from->second)
+    return std::nullopt;
   const SimTime start = io.issued;
   for (uint32_t i = 0; i < io.units; ++i) {
     const uint64_t unit = io.first_unit + i;
@@ -146,6 +156,10 @@ std::optional<Violation> DurabilityChecker::end_read(const HostIo& io, bool good
         }
       }
     }
+    if (!why.empty() && excuse_ && excuse_(io.volume)) {
+      forgotten_.insert(io.volume);
+      return std::nullopt;
+    }
     if (!why.empty()) {
       if (it != units_.end()) record(it->second, Event{now, 'X', io.host, io.ox_id, 0});
       return violation(io.volume, unit, it == units_.end() ? kEmpty : it->second, io, got, now,
@@ -155,6 +169,49 @@ std::optional<Violation> DurabilityChecker::end_read(const HostIo& io, bool good
       record(it->second, Event{now, 'R', io.host, io.ox_id, got.stamp.generation});
   }
   return std::nullopt;
+}
+
+void DurabilityChecker::alias(size_t image, size_t source, uint64_t units, SimTime requested,
+                              SimTime done) {
+  // Writes that had not ended by `requested` are concurrent with the
+  // instant: their copies never end (an image's own such writes still get
+  // their data recorded).
+  auto freeze = [&](WriteRec w) {
+    if (end_of(w) >= requested) {
+      w.frozen = true;
+      w.acked = kNever;
+      w.failed = kNever;
+    }
+    return w;
+  };
+  for (uint64_t unit = 0; unit < units; ++unit) {
+    auto src = units_.find(key(source, unit));
+    auto dst = units_.find(key(image, unit));
+    if (src == units_.end() && dst == units_.end()) continue;
+    Unit fresh;
+    if (dst != units_.end()) {
+      fresh = dst->second;
+      fresh.writes.clear();
+      for (const WriteRec& w : dst->second.writes)
+        if (end_of(w) >= requested) fresh.writes.push_back(freeze(w));
+    }
+    if (src != units_.end()) {
+      for (const WriteRec& w : src->second.writes)
+        if (w.issued < done) fresh.writes.push_back(freeze(w));
+    }
+    record(fresh, Event{done, 'I', 0, 0, 0});
+    units_[key(image, unit)] = std::move(fresh);
+  }
+  judged_from_[image] = done;
+  aliases_.emplace_back(source, image);
+}
+
+void DurabilityChecker::suspend(size_t image) {
+  judged_from_[image] = kNever;
+}
+
+void DurabilityChecker::forget(size_t volume) {
+  forgotten_.insert(volume);
 }
 
 Violation DurabilityChecker::violation(size_t volume, uint64_t unit, const Unit& u,
@@ -179,7 +236,8 @@ Violation DurabilityChecker::violation(size_t volume, uint64_t unit, const Unit&
         time_or(w.failed, "-")));
   }
   v.history.push_back(
-      "last events on the unit (W issued, A acknowledged, F failed, R good read, X this read):");
+      "last events on the unit (W issued, A acknowledged, F failed, R good read, X this read, I "
+      "became a snapshot's or an incremental's image):");
   for (uint8_t i = 0; i < u.events; ++i) {
     const Event& e = u.history[(u.next_event + kHistory - u.events + i) % kHistory];
     v.history.push_back(fmt::format("  {:>12} {} {} OX_ID {:04x} generation {}", e.at, e.kind,

@@ -16,6 +16,16 @@
 // when a restrictive update moves blocks; an online migration's copy agent
 // copies them itself (the host sees one volume throughout), so migrations
 // need none either.
+//
+// Snapshots and incrementals: when one is taken (its restrictive updates
+// between `requested` and `done`), alias() makes the image volume's model a
+// copy of the source's at that instant: a write the source acknowledged
+// before `requested` is in the image as it is in the source; one in flight
+// across the window may or may not be (its copy never ends, so it supersedes
+// nothing); the image's own earlier writes are gone, those in flight across
+// the window may have landed either side. From then on the two models
+// diverge with their own writes (an incremental's) or the image's stay frozen
+// (a snapshot's writes are refused).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +33,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -50,6 +61,23 @@ class DurabilityChecker {
   // violation.
   std::optional<Violation> end_read(const HostIo& io, bool good, SimTime now);
 
+  // Reads of `image` issued from now until alias() are not judged: while an
+  // image is being taken a read of it may return its old content or the
+  // source's. Call it when the image is asked for.
+  void suspend(size_t image);
+  // Volume `image` becomes, for units [0, units), the image of volume
+  // `source` at an instant in [requested, done] (see above); reads of it
+  // issued from `done` on are judged again. Call it at `done`.
+  void alias(size_t image, size_t source, uint64_t units, SimTime requested, SimTime done);
+  // Reads of `volume` are no longer judged (its image stopped being exact
+  // for a reason the caller knows: a snapshot whose push failed).
+  void forget(size_t volume);
+  bool forgotten(size_t volume) const { return forgotten_.contains(volume); }
+  // Asked before a read of `volume` is reported as a violation: true if the
+  // volume's content is known to be inexact (it is then forgotten).
+  using Excuse = std::function<bool(size_t volume)>;
+  void set_excuse(Excuse excuse) { excuse_ = std::move(excuse); }
+
   uint64_t units_checked() const { return units_checked_; }
   size_t tracked_units() const { return units_.size(); }
 
@@ -64,6 +92,9 @@ class DurabilityChecker {
     SimTime issued = 0;
     SimTime acked = kNever;
     SimTime failed = kNever;
+    // alias() made it concurrent with an image's instant: it never ends (its
+    // data may still be recorded).
+    bool frozen = false;
   };
   // Recent events on one unit, for reports: a ring of the last kHistory.
   struct Event {
@@ -91,6 +122,11 @@ class DurabilityChecker {
   UpdateNotes notes_;
   absl::flat_hash_map<uint64_t, Unit> units_;
   std::multiset<SimTime> open_reads_;  // issue times of reads in flight
+  std::set<size_t> forgotten_;
+  // By volume: reads issued before this time are not judged (suspend).
+  absl::flat_hash_map<size_t, SimTime> judged_from_;
+  std::vector<std::pair<size_t, size_t>> aliases_;  // (source, image) of every alias()
+  Excuse excuse_;
   uint64_t units_checked_ = 0;
 };
 

@@ -216,6 +216,7 @@ void IoTracker::end_io(HostIo& io, SimTime at, bool good, const char* how) {
   if (io.write) {
     durability_.end_write(io, good, at);
     mirror_.end_write(io, good);
+    if (snapshots_) report(snapshots_->end_write(io, good));
   } else {
     report(durability_.end_read(io, good, at));
   }

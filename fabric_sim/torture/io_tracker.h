@@ -25,6 +25,7 @@
 #include "fabric_sim/torture/progress_checker.h"
 #include "fabric_sim/torture/revocation_checker.h"
 #include "fabric_sim/torture/scenario.h"
+#include "fabric_sim/torture/snapshot_checker.h"
 
 namespace splitpath::sim::torture {
 
@@ -51,6 +52,8 @@ class IoTracker {
   // The run is over: writes still open count as failed for the mirror
   // checker (their data may have reached some sides only).
   void end_open_writes();
+  // Host writes also go to `snapshots` (read-only images), if set.
+  void set_snapshot_checker(SnapshotChecker* snapshots) { snapshots_ = snapshots; }
   // The first violation any checker reported, once.
   const std::optional<Violation>& violation() const { return violation_; }
   const TrackerCounters& counters() const { return counters_; }
@@ -82,6 +85,7 @@ class IoTracker {
   MirrorChecker& mirror_;
   EventLog& log_;
   PcapWriter* capture_;
+  SnapshotChecker* snapshots_ = nullptr;
   std::vector<std::unique_ptr<SwitchTap>> taps_;
   absl::flat_hash_map<uint64_t, HostIo> exchanges_;   // (host << 16 | OX_ID)
   absl::flat_hash_map<uint64_t, VolumeRef> volumes_;  // (target << 16 | LUN)

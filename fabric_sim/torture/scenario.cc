@@ -36,6 +36,10 @@ const char* fault_kind_name(FaultKind kind) {
       return "slow_links";
     case FaultKind::kMigration:
       return "migration";
+    case FaultKind::kSnapshot:
+      return "snapshot";
+    case FaultKind::kIncremental:
+      return "incremental";
   }
   return "?";
 }
@@ -110,7 +114,8 @@ class Generator {
     Rng r = Rng::derive(seed, "torture/swarm");
     // One draw per kind, in kind order: a kind appended at the end leaves the
     // earlier kinds' draws (and so every older seed's swarm) as they were.
-    const double p[kFaultKinds] = {0.5, 0.5, 0.4, 0.4, 0.5, 0.5, 0.75, 0.4, 0.3, 0.25, 0.5};
+    const double p[kFaultKinds] = {0.5, 0.5, 0.4,  0.4, 0.5, 0.5, 0.75,
+                                   0.4, 0.3, 0.25, 0.5, 0.5, 0.5};
     for (size_t k = 0; k < kFaultKinds; ++k)
       out_.enabled[k] = all_kinds || r.unit() < p[k];
     for (const std::string& name : without) {
@@ -131,6 +136,7 @@ class Generator {
     if (out_.topology.isls.empty()) out_.enabled[static_cast<size_t>(FaultKind::kIslLoss)] = false;
     schedule();
     migrations();
+    services();
     return std::move(out_);
   }
 
@@ -753,6 +759,8 @@ class Generator {
         case FaultKind::kTablePressure:
         case FaultKind::kSlowLinks:
         case FaultKind::kMigration:
+        case FaultKind::kSnapshot:
+        case FaultKind::kIncremental:
           break;
       }
       out_.ops.push_back(op);
@@ -798,6 +806,96 @@ class Generator {
     // Stable: the other kinds' operations keep their order.
     std::stable_sort(out_.ops.begin(), out_.ops.end(),
                      [](const PlannedOp& a, const PlannedOp& b) { return a.at_ios < b.at_ios; });
+  }
+
+  // Snapshots (figures 20-21) and incrementals (figure 22), planned from
+  // their own streams after everything else, so that scenarios without them
+  // are the ones they were. A source (a base) is a volume whose every VSEG
+  // the CP could migrate (one simple disk range, no multipath); with both
+  // kinds on, the candidates alternate between them (a base may have no
+  // snapshots). Each snapshot and each incremental gets a volume of its own
+  // declared here: the source's VSEG layout, each VSEG one fresh simple disk
+  // range, presented as a LUN next to the source's to the same hosts (their
+  // jobs write it before it is taken, read it after; writes to a snapshot
+  // then get DATA PROTECT, writes to an incremental diverge from its base).
+  // 1 to 2 + ops/10000 of each kind, fired before 80% of the run so that the
+  // sweep ends under load. Without a candidate a kind is off.
+  void services() {
+    std::vector<size_t> candidates;
+    for (size_t vol = 0; vol < out_.topology.volumes.size(); ++vol) {
+      bool all = true, any = false;
+      for (const TortureVseg& v : out_.vsegs) {
+        if (v.volume != vol) continue;
+        any = true;
+        all = all && v.migratable;
+      }
+      if (any && all) candidates.push_back(vol);
+    }
+    const bool both = on(FaultKind::kSnapshot) && on(FaultKind::kIncremental);
+    std::vector<size_t> sources, bases;
+    for (size_t i = 0; i < candidates.size(); ++i)
+      (both && i % 2 == 1         ? bases
+       : on(FaultKind::kSnapshot) ? sources
+                                  : bases)
+          .push_back(candidates[i]);
+    if (sources.empty()) out_.enabled[static_cast<size_t>(FaultKind::kSnapshot)] = false;
+    if (bases.empty()) out_.enabled[static_cast<size_t>(FaultKind::kIncremental)] = false;
+    if (on(FaultKind::kSnapshot)) plan_images(FaultKind::kSnapshot, sources, "snapshots", "snap");
+    if (on(FaultKind::kIncremental))
+      plan_images(FaultKind::kIncremental, bases, "incrementals", "inc");
+    if (out_.images.empty()) return;
+    // The new LUNs add I/Os in flight: the timeouts' floor again (no draws).
+    feasible_timeouts();
+    std::stable_sort(out_.ops.begin(), out_.ops.end(),
+                     [](const PlannedOp& a, const PlannedOp& b) { return a.at_ios < b.at_ios; });
+  }
+
+  void plan_images(FaultKind kind, const std::vector<size_t>& sources, const char* stream_name,
+                   const char* prefix) {
+    Rng r = stream(stream_name);
+    const uint64_t n = between(r, 1, 2 + ops_ / 10000);
+    for (uint64_t i = 0; i < n; ++i) {
+      const size_t source = sources[r.uniform(sources.size())];
+      const VolumeConfig src = out_.topology.volumes[source];
+      VolumeConfig image;
+      image.name = fmt::format("{}{}_{}", prefix, i, src.name);
+      image.switch_name = src.switch_name;
+      image.block_size = src.block_size;
+      image.multipath = MultipathPolicy::kNone;
+      for (const VsegConfig& seg : src.vsegs) {
+        const VsegPlace at = allocate(r, src.block_size, seg.blocks);
+        VsegConfig own;
+        own.blocks = seg.blocks;
+        own.disk = at.disk;
+        own.lun = at.lun;
+        own.lba = at.lba;
+        own.extent_blocks = seg.extent_blocks;
+        image.vsegs.push_back(own);
+      }
+      // The image's LUN: on the source's virtual target, to the same hosts.
+      for (VirtualTargetConfig& vt : out_.topology.virtual_targets) {
+        const auto l = std::find_if(vt.luns.begin(), vt.luns.end(), [&](const VirtualLunConfig& x) {
+          return x.volume == src.name;
+        });
+        if (l == vt.luns.end()) continue;
+        VirtualLunConfig lun;
+        lun.volume = image.name;
+        lun.hosts = l->hosts;
+        lun.lun = static_cast<uint16_t>(vt.luns.back().lun + 1);
+        vt.luns.push_back(lun);
+        break;
+      }
+      out_.images.push_back(out_.topology.volumes.size());
+      out_.topology.volumes.push_back(image);
+      PlannedOp op;
+      op.kind = kind;
+      op.at_ios = r.uniform(std::max<uint64_t>(1, ops_ * 8 / 10));
+      op.target = src.name;
+      op.image = image.name;
+      for (const VsegConfig& seg : src.vsegs)
+        op.count += seg.blocks;
+      out_.ops.push_back(op);
+    }
   }
 
   const VsegConfig& vseg_config(const TortureVseg& v) const {

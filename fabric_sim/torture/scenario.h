@@ -31,8 +31,10 @@ enum class FaultKind : uint8_t {
   kTablePressure,  // topology: tiny FP table memory and small extents (evictions)
   kSlowLinks,      // topology: 8GFC links with few credits and long fibre
   kMigration,      // online migration: a whole simple VSEG moves to its other place
+  kSnapshot,       // a snapshot of a volume under load (figures 20-21)
+  kIncremental,    // an incremental of a base, written on its own LUN (figure 22)
 };
-inline constexpr size_t kFaultKinds = 11;
+inline constexpr size_t kFaultKinds = 13;
 const char* fault_kind_name(FaultKind kind);
 
 // Blocks of one LUN of one disk from `lba`: a place's only element, or one
@@ -122,6 +124,9 @@ struct PlannedOp {
   SimTime duration_ns = 0;
   SimTime delay_ns = 0;  // slow disk
   uint8_t flags = 0;     // flag change: the new redirect flags
+  // Snapshots and incrementals: `target` is the source (the base), `image`
+  // the volume that becomes its snapshot (its incremental).
+  std::string image;
 };
 
 struct TortureScenario {
@@ -130,6 +135,11 @@ struct TortureScenario {
   std::vector<TortureVseg> vsegs;
   std::vector<PlannedOp> ops;  // ordered by at_ios
   bool enabled[kFaultKinds] = {};
+  // Volumes declared for snapshots and incrementals (indices in
+  // topology.volumes): each the same VSEG layout as its source, each VSEG
+  // one simple disk range of its own. They are no TortureVseg: no range
+  // move, flag change or migration touches them.
+  std::vector<size_t> images;
   // The longest host I/O timeout: the bound of the progress checker.
   SimTime max_io_timeout_ns = 0;
 };

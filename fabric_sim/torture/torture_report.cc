@@ -35,6 +35,18 @@ nlohmann::ordered_json run_json(const TortureRunResult& r) {
   j["migration_blocks_copied"] = r.migration_blocks_copied;
   j["migration_barrier_writes"] = r.migration_barrier_writes;
   j["migration_failures"] = r.migration_failures;
+  j["snapshots_taken"] = r.snapshots_taken;
+  j["snapshots_swept"] = r.snapshots_swept;
+  j["incrementals_taken"] = r.incrementals_taken;
+  j["images_failed"] = r.images_failed;
+  j["images_refused"] = r.images_refused;
+  j["images_skipped"] = r.images_skipped;
+  j["cow_pushes"] = r.cow_pushes;
+  j["sweep_pushes"] = r.sweep_pushes;
+  j["redirects_on_write"] = r.redirects_on_write;
+  j["read_only_writes_refused"] = r.read_only_writes_refused;
+  j["image_units_judged"] = r.image_units_judged;
+  j["image_failures"] = r.image_failures;
   j["updates_skipped"] = r.updates_skipped;
   j["events"] = r.events;
   j["sim_seconds"] = static_cast<double>(r.sim_ns) / 1e9;
@@ -59,14 +71,19 @@ std::string run_line(const TortureRunResult& r) {
       "{} mirrored VSEGs, {} serializations, {} mirror blocks compared, {} multipath disks, {} "
       "path failovers, {} journaled VSEGs, {} journal swaps ({} recycled), {} journal records "
       "replayed, {} migrations ({} done, {} failed, {} refused, {} skipped, {} blocks copied, {} "
-      "writes met the barrier), "
+      "writes met the barrier), {} snapshots ({} swept) and {} incrementals taken ({} failed, {} "
+      "refused, {} skipped; {} copy-on-write and {} sweep pushes, {} redirects on write, {} "
+      "read-only writes refused), "
       "{:.2f} s wall: {}\n",
       r.seed, r.ios_completed, r.io_errors, static_cast<double>(r.sim_ns) / 1e9, r.faults_injected,
       r.updates, r.units_checked, r.downstream_checked, r.striped_vsegs, r.spans_stripe_units,
       r.mirrored_vsegs, r.serializations, r.mirror_blocks_compared, r.multipath_disks,
       r.path_failovers, r.journaled_vsegs, r.journal_swaps, r.journals_recycled, r.journal_records,
       r.migrations_started, r.migrations_done, r.migrations_failed, r.migrations_refused,
-      r.migrations_skipped, r.migration_blocks_copied, r.migration_barrier_writes, r.wall_seconds,
+      r.migrations_skipped, r.migration_blocks_copied, r.migration_barrier_writes,
+      r.snapshots_taken, r.snapshots_swept, r.incrementals_taken, r.images_failed, r.images_refused,
+      r.images_skipped, r.cow_pushes, r.sweep_pushes, r.redirects_on_write,
+      r.read_only_writes_refused, r.wall_seconds,
       r.violations.empty() ? "ok" : "VIOLATION of " + r.violations.front().invariant);
 }
 
@@ -101,6 +118,10 @@ void CampaignTotals::add(const TortureRunResult& r) {
   migrations_done += r.migrations_done;
   migrations_failed += r.migrations_failed;
   migration_blocks_copied += r.migration_blocks_copied;
+  snapshots_taken += r.snapshots_taken;
+  incrementals_taken += r.incrementals_taken;
+  images_failed += r.images_failed;
+  image_runs += r.snapshots_taken + r.incrementals_taken > 0 ? 1 : 0;
   sim_seconds += static_cast<double>(r.sim_ns) / 1e9;
   wall_seconds += r.wall_seconds;
 }
@@ -132,6 +153,10 @@ nlohmann::ordered_json totals_json(const CampaignTotals& t) {
   j["migrations_done"] = t.migrations_done;
   j["migrations_failed"] = t.migrations_failed;
   j["migration_blocks_copied"] = t.migration_blocks_copied;
+  j["snapshots_taken"] = t.snapshots_taken;
+  j["incrementals_taken"] = t.incrementals_taken;
+  j["images_failed"] = t.images_failed;
+  j["image_runs"] = t.image_runs;
   j["sim_seconds"] = t.sim_seconds;
   j["wall_seconds"] = t.wall_seconds;
   j["ios_per_wall_minute"] = t.ios_per_wall_minute();
@@ -144,13 +169,15 @@ std::string totals_line(const CampaignTotals& t) {
       "{} runs, {} with a violation: {} I/Os, {} faults, {} runs with stripes, {} "
       "spans_stripe_units, {} runs with mirrors, {} serializations, {} runs with multipath, {} "
       "path failovers, {} runs with journals, {} journal swaps, {} journal records replayed, "
-      "{} migrations ({} done, {} failed, {} blocks copied), "
+      "{} migrations ({} done, {} failed, {} blocks copied), {} snapshots and {} incrementals "
+      "taken in {} runs ({} failed), "
       "{:.1f} s simulated in {:.1f} s wall "
       "({:.0f} I/Os and {:.4f} simulated hours per wall minute)\n",
       t.runs, t.failed_runs, t.ios, t.faults, t.striped_runs, t.spans_stripe_units, t.mirrored_runs,
       t.serializations, t.multipath_runs, t.path_failovers, t.journaled_runs, t.journal_swaps,
       t.journal_records, t.migrations_started, t.migrations_done, t.migrations_failed,
-      t.migration_blocks_copied, t.sim_seconds, t.wall_seconds, t.ios_per_wall_minute(),
+      t.migration_blocks_copied, t.snapshots_taken, t.incrementals_taken, t.image_runs,
+      t.images_failed, t.sim_seconds, t.wall_seconds, t.ios_per_wall_minute(),
       t.sim_hours_per_wall_minute());
 }
 

@@ -18,7 +18,10 @@ namespace splitpath::sim::torture {
 // journal_records, journal_blocks_compared, migrations_started,
 // migrations_done, migrations_failed, migrations_refused, migrations_skipped,
 // migration_blocks_copied, migration_barrier_writes, migration_failures,
-// updates_skipped, events,
+// snapshots_taken, snapshots_swept, incrementals_taken, images_failed,
+// images_refused, images_skipped, cow_pushes, sweep_pushes,
+// redirects_on_write, read_only_writes_refused, image_units_judged,
+// image_failures, updates_skipped, events,
 // sim_seconds, fault_kinds,
 // violations [{invariant, at_ns, summary, history}]. No wall time: the object
 // depends on the seed and options only.
@@ -45,6 +48,10 @@ struct CampaignTotals {
   uint64_t migrations_done = 0;
   uint64_t migrations_failed = 0;
   uint64_t migration_blocks_copied = 0;
+  uint64_t snapshots_taken = 0;
+  uint64_t incrementals_taken = 0;
+  uint64_t images_failed = 0;
+  uint64_t image_runs = 0;  // runs with at least one snapshot or incremental taken
   double sim_seconds = 0;
   double wall_seconds = 0;
   void add(const TortureRunResult& r);

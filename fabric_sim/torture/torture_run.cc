@@ -18,6 +18,14 @@
 // legitimate) and as they move (their placement becomes the destination).
 // The durability model is host-level and needs no change for migrations
 // either.
+//
+// Snapshots and incrementals: the harness asks the CP for them
+// (take_snapshot, take_incremental) and tells the snapshot checker when each
+// is asked for and taken; from then on no range move, flag change or
+// migration touches the source's (base's) VSEGs (the image shares their
+// storage, which the harness's own copies would overwrite). The end of the
+// run waits for every snapshot's sweep, then judges the snapshots' storage
+// and the bases from the disk stores (snapshot_checker.h).
 #include "fabric_sim/torture/torture_run.h"
 
 #include <algorithm>
@@ -38,6 +46,7 @@
 #include "fabric_sim/torture/progress_checker.h"
 #include "fabric_sim/torture/revocation_checker.h"
 #include "fabric_sim/torture/scenario.h"
+#include "fabric_sim/torture/snapshot_checker.h"
 #include "fmt/format.h"
 #include "fmt/ranges.h"
 #include "splitpath/fpapi.h"
@@ -90,7 +99,9 @@ class Runner {
         revocation_(scenario_, placement_, [this](size_t vseg) { return vseg_notes(vseg); }),
         mirror_(scenario_),
         journal_(scenario_),
-        migrating_(scenario_.vsegs.size()) {}
+        snapshots_(durability_),
+        migrating_(scenario_.vsegs.size()),
+        image_locked_(scenario_.vsegs.size(), false) {}
 
   absl::StatusOr<TortureRunResult> run();
 
@@ -106,6 +117,16 @@ class Runner {
   cp::ControlPath& control_path_of(size_t vseg);
   std::string describe_migration(const MigrationRecord& m) const;
   bool migrations_running() const;
+  void take_image(const PlannedOp& op);
+  void on_image_done(size_t index, bool ok);
+  // The CP's view of snapshot `name` (on the switch of `volume`), if any.
+  std::optional<cp::SnapshotInfo> snapshot_info(size_t volume, const std::string& name);
+  // Polls the CP for snapshots whose push failed (the checker stops judging them).
+  void poll_snapshots();
+  bool images_pending();
+  void check_images();
+  size_t volume_index(const std::string& name) const;
+  cp::ControlPath& control_path_of_volume(size_t volume);
   void copy_block(size_t vseg, uint64_t block, uint8_t from, uint8_t to);
   uint64_t ios_completed() const;
   void fail(Violation v);
@@ -127,6 +148,7 @@ class Runner {
   ProgressChecker progress_;
   MirrorChecker mirror_;
   JournalChecker journal_;
+  SnapshotChecker snapshots_;
   EventLog log_;
   std::unique_ptr<PcapWriter> capture_;
   std::unique_ptr<Fabric> fabric_;
@@ -142,6 +164,9 @@ class Runner {
   uint64_t migrations_refused_ = 0;
   uint64_t migrations_skipped_ = 0;
   uint64_t updates_skipped_ = 0;
+  std::vector<bool> image_locked_;  // by VSEG: a snapshot's source, an incremental's base
+  uint64_t images_refused_ = 0;
+  uint64_t images_skipped_ = 0;
   uint64_t faults_injected_ = 0;
   uint64_t last_ios_ = 0;
   SimTime last_progress_ = 0;
@@ -347,6 +372,175 @@ void Runner::on_migration_done(size_t record, bool ok) {
   log_.log(m.done, "MIGRATION {}{}", ok ? "done" : "failed", describe_migration(m));
 }
 
+size_t Runner::volume_index(const std::string& name) const {
+  for (size_t i = 0; i < scenario_.topology.volumes.size(); ++i)
+    if (scenario_.topology.volumes[i].name == name) return i;
+  return 0;
+}
+
+cp::ControlPath& Runner::control_path_of_volume(size_t volume) {
+  const VolumeConfig& vol = scenario_.topology.volumes[volume];
+  return fabric_->switch_named(vol.switch_name)->virtualization()->control_path();
+}
+
+void Runner::take_image(const PlannedOp& op) {
+  Kernel& k = fabric_->kernel();
+  const bool snapshot = op.kind == FaultKind::kSnapshot;
+  const std::string what =
+      fmt::format("{} {} of {}", snapshot ? "snapshot" : "incremental", op.image, op.target);
+  const size_t source = volume_index(op.target);
+  const size_t image = volume_index(op.image);
+  for (size_t s = 0; s < scenario_.vsegs.size(); ++s) {
+    if (scenario_.vsegs[s].volume != source) continue;
+    std::string why;
+    if (migrating_[s]) why = "a migration of a source VSEG runs";
+    for (const UpdateRecord& u : updates_)
+      if (!u.done && u.op->vseg == s) why = "a restrictive update of a source VSEG is pending";
+    if (!why.empty()) {
+      ++images_skipped_;
+      log_.log(k.now(), "IMAGE skipped: {}: {}", what, why);
+      return;
+    }
+  }
+  cp::ControlPath& cp = control_path_of_volume(source);
+  const size_t index = snapshots_.images().size();
+  auto done = [this, index](bool ok) { on_image_done(index, ok); };
+  std::string error;
+  const bool accepted = snapshot ? cp.take_snapshot({op.target, op.image}, &error, done)
+                                 : cp.take_incremental({op.target, op.image}, &error, done);
+  if (!accepted) {
+    ++images_refused_;
+    log_.log(k.now(), "IMAGE refused: {}: {}", what, error);
+    return;
+  }
+  ++faults_injected_;
+  const VolumeConfig& vol = scenario_.topology.volumes[source];
+  uint64_t blocks = 0;
+  for (const VsegConfig& seg : vol.vsegs)
+    blocks += seg.blocks;
+  snapshots_.requested(op.kind, op.image, source, image, blocks * vol.block_size / kStampUnit,
+                       k.now());
+  for (size_t s = 0; s < scenario_.vsegs.size(); ++s)
+    if (scenario_.vsegs[s].volume == source) image_locked_[s] = true;
+  log_.log(k.now(), "IMAGE requested: {}", what);
+}
+
+void Runner::on_image_done(size_t index, bool ok) {
+  Kernel& k = fabric_->kernel();
+  if (index >= snapshots_.images().size()) return;
+  const SnapshotChecker::Image& m = snapshots_.images()[index];
+  std::string error;
+  if (!ok && m.kind == FaultKind::kSnapshot) {
+    if (auto info = snapshot_info(m.source, m.name)) error = info->error;
+  }
+  snapshots_.taken(index, ok, k.now(), error);
+  log_.log(k.now(), "IMAGE {} {}: {}", ok ? "taken" : "failed", m.name, m.error);
+}
+
+std::optional<cp::SnapshotInfo> Runner::snapshot_info(size_t volume, const std::string& name) {
+  for (const cp::SnapshotInfo& i : control_path_of_volume(volume).snapshots())
+    if (i.name == name) return i;
+  return std::nullopt;
+}
+
+void Runner::poll_snapshots() {
+  for (size_t i = 0; i < snapshots_.images().size(); ++i) {
+    const SnapshotChecker::Image& m = snapshots_.images()[i];
+    if (m.kind != FaultKind::kSnapshot || m.state != SnapshotChecker::State::kTaken) continue;
+    const std::optional<cp::SnapshotInfo> info = snapshot_info(m.source, m.name);
+    if (info && !info->error.empty()) {
+      snapshots_.broken(i, info->error);
+      log_.log(fabric_->kernel().now(), "IMAGE broken: {}: {}", m.name, info->error);
+    }
+  }
+}
+
+// Snapshots not taken yet, or taken and still sweeping (and not broken);
+// incrementals not taken yet.
+bool Runner::images_pending() {
+  poll_snapshots();
+  for (const SnapshotChecker::Image& m : snapshots_.images()) {
+    if (m.state == SnapshotChecker::State::kRequested) return true;
+    if (m.kind != FaultKind::kSnapshot || m.state != SnapshotChecker::State::kTaken) continue;
+    const std::optional<cp::SnapshotInfo> info = snapshot_info(m.source, m.name);
+    if (!info || !info->swept) return true;
+  }
+  return false;
+}
+
+// The end of the run: every snapshot is taken and swept (or failed under
+// faults, reported), its storage holds the source at its instant; every
+// base is as it was when its first incremental was taken.
+void Runner::check_images() {
+  Kernel& k = fabric_->kernel();
+  poll_snapshots();
+  std::vector<bool> base_judged(scenario_.topology.volumes.size(), false);
+  for (size_t i = 0; i < snapshots_.images().size() && !violation_; ++i) {
+    const SnapshotChecker::Image& m = snapshots_.images()[i];
+    const VolumeConfig& src = scenario_.topology.volumes[m.source];
+    const VolumeConfig& img = scenario_.topology.volumes[m.image];
+    uint64_t blocks = 0;
+    for (const VsegConfig& seg : img.vsegs)
+      blocks += seg.blocks;
+    if (m.state == SnapshotChecker::State::kRequested) {
+      fail(Violation{kSnapshot,
+                     k.now(),
+                     fmt::format("{} {} of {} was never taken (requested at {})",
+                                 m.kind == FaultKind::kSnapshot ? "snapshot" : "incremental",
+                                 m.name, src.name, m.requested),
+                     {}});
+      cp_notes(src.switch_name, &violation_->history);
+      break;
+    }
+    if (m.state != SnapshotChecker::State::kTaken) continue;
+    if (m.kind == FaultKind::kSnapshot) {
+      const std::optional<cp::SnapshotInfo> info = snapshot_info(m.source, m.name);
+      if (!info || !info->swept) {
+        fail(Violation{kSnapshot,
+                       k.now(),
+                       fmt::format("snapshot {} of {} never finished its sweep (taken at {}: {} of "
+                                   "{} blocks on its own storage), and the CP reports no error",
+                                   m.name, src.name, m.done, info ? info->own_blocks : 0,
+                                   info ? info->blocks : 0),
+                       {}});
+        cp_notes(src.switch_name, &violation_->history);
+        break;
+      }
+      // Every block was pushed to the snapshot's own storage: read it there.
+      auto locate = [&](uint64_t b) {
+        uint64_t lba = 0;
+        for (const VsegConfig& seg : img.vsegs) {
+          if (b < lba + seg.blocks) return PlaceElement{seg.disk, seg.lun, seg.lba + (b - lba)};
+          lba += seg.blocks;
+        }
+        return PlaceElement{};
+      };
+      const std::vector<UnitData> data =
+          SnapshotChecker::read_volume(*fabric_, blocks, img.block_size, locate);
+      if (auto v = snapshots_.judge(i, m.image, data, k.now(),
+                                    fmt::format("snapshot {} of {}", m.name, src.name)))
+        fail(*v);
+    } else if (!base_judged[m.source]) {
+      // The base, where the placement says each of its blocks lives (no
+      // range move or migration touched it since).
+      base_judged[m.source] = true;
+      auto locate = [&](uint64_t b) {
+        for (size_t s = 0; s < scenario_.vsegs.size(); ++s) {
+          const TortureVseg& v = scenario_.vsegs[s];
+          if (v.volume == m.source && b >= v.volume_lba && b < v.volume_lba + v.blocks)
+            return v.place[placement_.place_of(s, b - v.volume_lba)].locate(b - v.volume_lba);
+        }
+        return PlaceElement{};
+      };
+      const std::vector<UnitData> data =
+          SnapshotChecker::read_volume(*fabric_, blocks, src.block_size, locate);
+      if (auto v = snapshots_.judge(i, m.source, data, k.now(),
+                                    fmt::format("base {} of incremental {}", src.name, m.name)))
+        fail(*v);
+    }
+  }
+}
+
 void Runner::copy_block(size_t vseg, uint64_t block, uint8_t from, uint8_t to) {
   const TortureVseg& v = scenario_.vsegs[vseg];
   const uint32_t bs = scenario_.topology.volumes[v.volume].block_size;
@@ -403,6 +597,19 @@ void Runner::change_mapping(const PlannedOp& op) {
 
 void Runner::fire(const PlannedOp& op) {
   Kernel& k = fabric_->kernel();
+  if (op.kind == FaultKind::kSnapshot || op.kind == FaultKind::kIncremental) {
+    take_image(op);
+    return;
+  }
+  if ((op.kind == FaultKind::kRangeMove || op.kind == FaultKind::kFlagChange ||
+       op.kind == FaultKind::kMigration) &&
+      image_locked_[op.vseg]) {
+    ++(op.kind == FaultKind::kMigration ? migrations_skipped_ : updates_skipped_);
+    log_.log(k.now(), "SKIP {} of {} LBA [{}, +{}): the volume has a snapshot or an incremental",
+             fault_kind_name(op.kind),
+             scenario_.topology.volumes[scenario_.vsegs[op.vseg].volume].name, op.lba, op.count);
+    return;
+  }
   if (op.kind == FaultKind::kMigration) {
     start_migration(op);
     return;
@@ -592,7 +799,15 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   }
   tracker_ = std::make_unique<IoTracker>(scenario_, *fabric_, durability_, revocation_, progress_,
                                          mirror_, log_, capture_.get());
+  tracker_->set_snapshot_checker(&snapshots_);
   tracker_->attach();
+  durability_.set_excuse([this](size_t volume) {
+    // A snapshot the CP reports broken (a push failed) is no longer exact.
+    const SnapshotChecker::Image* m = snapshots_.image_of_volume(volume);
+    if (!m || m->kind != FaultKind::kSnapshot) return false;
+    poll_snapshots();
+    return m->state == SnapshotChecker::State::kBroken;
+  });
   Kernel& k = fabric_->kernel();
   k.schedule_in<&Runner::tick>(kTick, this);
   while (!violation_ && !tracker_->violation() && ios_completed() < options_.ops &&
@@ -605,7 +820,7 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   const SimTime deadline =
       k.now() + 2 * scenario_.max_io_timeout_ns + 2 * kDrainTimeout + 200 * kNsPerMs;
   auto busy = [&] {
-    bool b = updates_pending_ > 0 || faults_active_ > 0 || migrations_running();
+    bool b = updates_pending_ > 0 || faults_active_ > 0 || migrations_running() || images_pending();
     for (const auto& h : fabric_->hosts())
       b = b || h->outstanding() > 0;
     return b;
@@ -613,7 +828,9 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   // Running migrations may take longer: the tick reports one that stops
   // making steps; this bounds the wait in any case.
   const SimTime migration_deadline = deadline + kMigrationDrain;
-  auto until = [&] { return migrations_running() ? migration_deadline : deadline; };
+  auto until = [&] {
+    return migrations_running() || images_pending() ? migration_deadline : deadline;
+  };
   while (!violation_ && !tracker_->violation() && busy() && k.now() < until())
     k.run_until(std::min(until(), k.now() + kNsPerMs));
   if (!violation_ && !tracker_->violation() && busy()) {
@@ -627,6 +844,11 @@ absl::StatusOr<TortureRunResult> Runner::run() {
     for (const MigrationRecord& m : migrations_)
       if (!m.done) v.history.push_back(describe_migration(m));
     if (migrations_running()) v.invariant = kMigration;
+    // Only a snapshot not taken or not swept by now: check_images() says which.
+    bool others = updates_pending_ > 0 || faults_active_ > 0 || migrations_running();
+    for (const auto& h : fabric_->hosts())
+      others = others || h->outstanding() > 0;
+    if (!others) check_images();
     fail(v);
   }
   if (auto v = tracker_->violation(); v && !violation_) fail(*v);
@@ -636,6 +858,7 @@ absl::StatusOr<TortureRunResult> Runner::run() {
     if (!violation_) {
       if (auto v = journal_.check(*fabric_, mirror_, k.now())) fail(*v);
     }
+    if (!violation_) check_images();
   }
   if (capture_) {
     if (auto s = capture_->close(); !s.ok()) return s;
@@ -687,6 +910,31 @@ absl::StatusOr<TortureRunResult> Runner::run() {
         r.migration_blocks_copied += p.copied_blocks;
         r.migration_barrier_writes += p.barrier_writes;
       }
+  }
+  for (size_t i = 0; i < snapshots_.images().size(); ++i) {
+    const SnapshotChecker::Image& m = snapshots_.images()[i];
+    const bool snapshot = m.kind == FaultKind::kSnapshot;
+    if (m.state == SnapshotChecker::State::kTaken || m.state == SnapshotChecker::State::kBroken)
+      ++(snapshot ? r.snapshots_taken : r.incrementals_taken);
+    if (m.state == SnapshotChecker::State::kFailed || m.state == SnapshotChecker::State::kBroken) {
+      ++r.images_failed;
+      r.image_failures.push_back(fmt::format("{}: {}", m.name, m.error));
+    }
+    if (snapshot) {
+      const std::optional<cp::SnapshotInfo> info = snapshot_info(m.source, m.name);
+      r.snapshots_swept += info && info->swept ? 1 : 0;
+    }
+  }
+  r.images_refused = images_refused_;
+  r.images_skipped = images_skipped_;
+  r.read_only_writes_refused = snapshots_.refused_writes();
+  r.image_units_judged = snapshots_.units_judged();
+  for (const auto& sw : fabric_->switches()) {
+    if (!sw->virtualization()) continue;
+    const cp::CpStats& cp = sw->virtualization()->control_path().stats();
+    r.cow_pushes += cp.cow_pushes;
+    r.sweep_pushes += cp.sweep_pushes;
+    r.redirects_on_write += cp.redirects_on_write;
   }
   r.units_checked = durability_.units_checked();
   r.downstream_checked = tracker_->counters().downstream;

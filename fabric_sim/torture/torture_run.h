@@ -51,7 +51,27 @@ struct TortureRunResult {
   uint64_t migration_blocks_copied = 0;
   uint64_t migration_barrier_writes = 0;  // host writes that met a copy barrier and waited
   std::vector<std::string> migration_failures;
-  // Range moves and flag changes not requested: a migration of their VSEG ran.
+  // Snapshots and incrementals the schedule fired: taken by the CP, failed
+  // (the take failed, or a snapshot's push failed under faults: why, in
+  // image_failures), refused by the CP, skipped by the harness (an update or
+  // a migration of the source pending); snapshots swept; the CP's
+  // copy-on-write and sweep pushes and redirects on write; writes to
+  // read-only images and bases refused (DATA PROTECT, as they must be);
+  // units the end check read from the disk stores and judged.
+  uint64_t snapshots_taken = 0;
+  uint64_t snapshots_swept = 0;
+  uint64_t incrementals_taken = 0;
+  uint64_t images_failed = 0;
+  uint64_t images_refused = 0;
+  uint64_t images_skipped = 0;
+  uint64_t cow_pushes = 0;
+  uint64_t sweep_pushes = 0;
+  uint64_t redirects_on_write = 0;
+  uint64_t read_only_writes_refused = 0;
+  uint64_t image_units_judged = 0;
+  std::vector<std::string> image_failures;
+  // Range moves and flag changes not requested: a migration of their VSEG
+  // ran, or it is a snapshot's source or an incremental's base.
   uint64_t updates_skipped = 0;
   uint64_t events = 0;  // kernel events
   SimTime sim_ns = 0;

@@ -17,6 +17,9 @@ inline constexpr const char* kProgress = "progress";      // every I/O ends; no 
 inline constexpr const char* kMirror = "mirror";          // the sides of a mirror agree
 inline constexpr const char* kJournal = "journal";  // replaying the journals gives the data device
 inline constexpr const char* kMigration = "migration";  // every migration started ends
+// Every snapshot holds its source at its instant, every base stays as it was
+// once an incremental is taken, images are read only and snapshots end.
+inline constexpr const char* kSnapshot = "snapshot";
 
 struct Violation {
   std::string invariant;  // one of the names above

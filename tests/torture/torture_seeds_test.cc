@@ -29,9 +29,11 @@ struct SeedLine {
   uint64_t seed = 0;
   uint64_t ops = 0;
   std::vector<std::string> without;
+  bool all_faults = false;  // every fault kind, as `splitpath torture --all-faults`
 };
 
-// "SEED OPS [without=KIND,KIND]  # comment"; blank lines and comments skipped.
+// "SEED OPS [all-faults] [without=KIND,KIND]  # comment"; blank lines and
+// comments skipped.
 std::vector<SeedLine> load_seeds() {
   std::ifstream in(SPLITPATH_TORTURE_SEEDS);
   EXPECT_TRUE(in) << "cannot read " << SPLITPATH_TORTURE_SEEDS;
@@ -44,6 +46,10 @@ std::vector<SeedLine> load_seeds() {
     if (!(words >> s.seed >> s.ops)) continue;
     std::string extra;
     while (words >> extra) {
+      if (extra == "all-faults") {
+        s.all_faults = true;
+        continue;
+      }
       if (extra.rfind("without=", 0) != 0) {
         ADD_FAILURE() << "seeds.txt: unknown field '" << extra << "'";
         continue;
@@ -70,6 +76,7 @@ TEST(TortureSeeds, EveryFixedSeedRunsWithoutAViolation) {
     o.seed = s.seed;
     o.ops = s.ops;
     o.without_kinds = s.without;
+    o.all_fault_kinds = s.all_faults;
     auto r = run_torture(o);
     ASSERT_TRUE(r.ok()) << "seed " << s.seed << ": " << r.status();
     totals.add(*r);
