@@ -43,6 +43,7 @@ std::optional<Violation> RevocationChecker::on_command(const DownstreamCommand& 
             // A migration's copy into its destination: the block is in the
             // copy barrier, being copied into this place (a write only).
             if (c.write && copying == p) continue;
+            if (!c.write && snapshot_reads_ && snapshot_reads_(s, p)) continue;
             why = fmt::format(
                 "{}: the block lives in the {} since a completed restrictive update{}", where(),
                 p == 0 ? "shadow area" : "own place",

@@ -9,7 +9,10 @@
 // barrier) is the copy agent's, and legitimate; a READ there is not. And a
 // WRITE into the place a barrier block still lives in (the migration's source)
 // is flagged: the barrier's writes wait in the CP until it moves (figure 23),
-// or the copy could miss them.
+// or the copy could miss them. And a READ of the place a migrating VSEG's
+// blocks leave, while a snapshot of its volume may still map them there
+// (`snapshot_reads`: figure 33, the snapshot's chunks are pushed from there
+// before the migration ends), is the snapshot's.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +46,12 @@ class RevocationChecker {
   RevocationChecker(const TortureScenario& scenario, const Placement& placement, UpdateNotes notes)
       : scenario_(scenario), placement_(placement), notes_(std::move(notes)) {}
 
+  // Whether a snapshot may read VSEG `vseg`'s blocks in `place` although
+  // they live in the other.
+  void set_snapshot_reads(std::function<bool(size_t vseg, uint8_t place)> f) {
+    snapshot_reads_ = std::move(f);
+  }
+
   std::optional<Violation> on_command(const DownstreamCommand& c);
   uint64_t commands_checked() const { return checked_; }
 
@@ -51,6 +60,7 @@ class RevocationChecker {
   const TortureScenario& scenario_;
   const Placement& placement_;
   UpdateNotes notes_;
+  std::function<bool(size_t, uint8_t)> snapshot_reads_;
   std::deque<DownstreamCommand> recent_;  // the last kRecent, for reports
   uint64_t checked_ = 0;
 };

@@ -101,7 +101,12 @@ class Runner {
         journal_(scenario_),
         snapshots_(durability_),
         migrating_(scenario_.vsegs.size()),
-        image_locked_(scenario_.vsegs.size(), false) {}
+        image_locked_(scenario_.vsegs.size(), kNotAnImageSource) {
+    revocation_.set_snapshot_reads([this](size_t vseg, uint8_t place) {
+      return image_locked_[vseg] == kSnapshotSource && migrating_[vseg] &&
+             migrations_[*migrating_[vseg]].from == place;
+    });
+  }
 
   absl::StatusOr<TortureRunResult> run();
 
@@ -164,7 +169,8 @@ class Runner {
   uint64_t migrations_refused_ = 0;
   uint64_t migrations_skipped_ = 0;
   uint64_t updates_skipped_ = 0;
-  std::vector<bool> image_locked_;  // by VSEG: a snapshot's source, an incremental's base
+  enum ImageSource : uint8_t { kNotAnImageSource, kSnapshotSource, kIncrementalBase };
+  std::vector<ImageSource> image_locked_;  // by VSEG
   uint64_t images_refused_ = 0;
   uint64_t images_skipped_ = 0;
   uint64_t faults_injected_ = 0;
@@ -393,7 +399,9 @@ void Runner::take_image(const PlannedOp& op) {
   for (size_t s = 0; s < scenario_.vsegs.size(); ++s) {
     if (scenario_.vsegs[s].volume != source) continue;
     std::string why;
-    if (migrating_[s]) why = "a migration of a source VSEG runs";
+    // A snapshot may be taken while its source migrates (figure 33); an
+    // incremental's base may not migrate.
+    if (migrating_[s] && !snapshot) why = "a migration of a source VSEG runs";
     for (const UpdateRecord& u : updates_)
       if (!u.done && u.op->vseg == s) why = "a restrictive update of a source VSEG is pending";
     if (!why.empty()) {
@@ -421,7 +429,8 @@ void Runner::take_image(const PlannedOp& op) {
   snapshots_.requested(op.kind, op.image, source, image, blocks * vol.block_size / kStampUnit,
                        k.now());
   for (size_t s = 0; s < scenario_.vsegs.size(); ++s)
-    if (scenario_.vsegs[s].volume == source) image_locked_[s] = true;
+    if (scenario_.vsegs[s].volume == source && image_locked_[s] != kIncrementalBase)
+      image_locked_[s] = snapshot ? kSnapshotSource : kIncrementalBase;
   log_.log(k.now(), "IMAGE requested: {}", what);
 }
 
@@ -601,9 +610,13 @@ void Runner::fire(const PlannedOp& op) {
     take_image(op);
     return;
   }
+  // The source of a snapshot may still migrate (figure 33), nothing else.
+  const bool locked = op.kind == FaultKind::kMigration
+                          ? image_locked_[op.vseg] == kIncrementalBase
+                          : image_locked_[op.vseg] != kNotAnImageSource;
   if ((op.kind == FaultKind::kRangeMove || op.kind == FaultKind::kFlagChange ||
        op.kind == FaultKind::kMigration) &&
-      image_locked_[op.vseg]) {
+      locked) {
     ++(op.kind == FaultKind::kMigration ? migrations_skipped_ : updates_skipped_);
     log_.log(k.now(), "SKIP {} of {} LBA [{}, +{}): the volume has a snapshot or an incremental",
              fault_kind_name(op.kind),
