@@ -269,6 +269,15 @@ void ControlPath::Impl::release_migration_source(uint32_t id) {
     later(config.drain_poll_ns, [this, id] { release_migration_source(id); });
     return;
   }
+  // A push still under way (one of a snapshot broken meanwhile, which no
+  // longer counts as reading, may still have a copy to retry) reads the
+  // source's blocks until it ends.
+  const uint32_t vseg_id = m.progress.vseg_id;
+  if (std::any_of(pushing.begin(), pushing.end(),
+                  [vseg_id](const auto& p) { return p.first == vseg_id; })) {
+    later(config.drain_poll_ns, [this, id] { release_migration_source(id); });
+    return;
+  }
   seg->ranges = {PhysicalRange{metadata.disks()[m.dst_disk].wwpn, m.dst.lun, m.dst.start_lba,
                                seg->descriptor.length}};
   m.progress.state = MigrationProgress::State::kDone;
