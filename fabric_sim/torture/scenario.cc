@@ -40,6 +40,8 @@ const char* fault_kind_name(FaultKind kind) {
       return "snapshot";
     case FaultKind::kIncremental:
       return "incremental";
+    case FaultKind::kVsegSplit:
+      return "vseg_split";
   }
   return "?";
 }
@@ -115,7 +117,7 @@ class Generator {
     // One draw per kind, in kind order: a kind appended at the end leaves the
     // earlier kinds' draws (and so every older seed's swarm) as they were.
     const double p[kFaultKinds] = {0.5, 0.5, 0.4,  0.4, 0.5, 0.5, 0.75,
-                                   0.4, 0.3, 0.25, 0.5, 0.5, 0.5};
+                                   0.4, 0.3, 0.25, 0.5, 0.5, 0.5, 0.5};
     for (size_t k = 0; k < kFaultKinds; ++k)
       out_.enabled[k] = all_kinds || r.unit() < p[k];
     for (const std::string& name : without) {
@@ -137,6 +139,7 @@ class Generator {
     schedule();
     migrations();
     services();
+    splits();
     return std::move(out_);
   }
 
@@ -761,6 +764,7 @@ class Generator {
         case FaultKind::kMigration:
         case FaultKind::kSnapshot:
         case FaultKind::kIncremental:
+        case FaultKind::kVsegSplit:
           break;
       }
       out_.ops.push_back(op);
@@ -846,6 +850,37 @@ class Generator {
     if (out_.images.empty()) return;
     // The new LUNs add I/Os in flight: the timeouts' floor again (no draws).
     feasible_timeouts();
+    std::stable_sort(out_.ops.begin(), out_.ops.end(),
+                     [](const PlannedOp& a, const PlannedOp& b) { return a.at_ios < b.at_ios; });
+  }
+
+  // VSEG splits and merges (LV reconfiguration, cp/lv_reconfig.cc), planned
+  // from their own stream after everything else, so that every other kind's
+  // schedule and the topology stay what they were: 1 to 2 + ops/5000 of
+  // them, fired before 80% of the run, each splitting a VSEG the CP could
+  // migrate (simple storage, at least 2 blocks) at a block inside it (never
+  // its first), the merge back asked 1 to 50 ms after the split is done.
+  // Without such a VSEG the kind is off.
+  void splits() {
+    std::vector<size_t> candidates;
+    for (size_t i = 0; i < out_.vsegs.size(); ++i)
+      if (out_.vsegs[i].migratable && out_.vsegs[i].blocks >= 2) candidates.push_back(i);
+    if (candidates.empty()) out_.enabled[static_cast<size_t>(FaultKind::kVsegSplit)] = false;
+    if (!on(FaultKind::kVsegSplit)) return;
+    Rng r = stream("reconfigs");
+    const uint64_t n = between(r, 1, 2 + ops_ / 5000);
+    for (uint64_t i = 0; i < n; ++i) {
+      PlannedOp op;
+      op.kind = FaultKind::kVsegSplit;
+      op.at_ios = r.uniform(std::max<uint64_t>(1, ops_ * 8 / 10));
+      op.vseg = candidates[r.uniform(candidates.size())];
+      const TortureVseg& v = out_.vsegs[op.vseg];
+      op.target = out_.topology.volumes[v.volume].name;
+      op.lba = v.volume_lba + between(r, 1, v.blocks - 1);
+      op.count = v.blocks;
+      op.duration_ns = between(r, 1, 50) * kNsPerMs;
+      out_.ops.push_back(op);
+    }
     std::stable_sort(out_.ops.begin(), out_.ops.end(),
                      [](const PlannedOp& a, const PlannedOp& b) { return a.at_ios < b.at_ios; });
   }

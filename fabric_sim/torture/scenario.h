@@ -33,8 +33,9 @@ enum class FaultKind : uint8_t {
   kMigration,      // online migration: a whole simple VSEG moves to its other place
   kSnapshot,       // a snapshot of a volume under load (figures 20-21)
   kIncremental,    // an incremental of a base, written on its own LUN (figure 22)
+  kVsegSplit,      // LV reconfiguration: a simple VSEG split in two under I/O, then merged back
 };
-inline constexpr size_t kFaultKinds = 13;
+inline constexpr size_t kFaultKinds = 14;
 const char* fault_kind_name(FaultKind kind);
 
 // Blocks of one LUN of one disk from `lba`: a place's only element, or one
@@ -120,7 +121,10 @@ struct PlannedOp {
   uint16_t lun = 0;
   uint64_t lba = 0;    // medium errors: disk LBA; updates: volume LBA
   uint64_t count = 0;  // blocks
-  size_t vseg = 0;     // updates and migrations: index in TortureScenario::vsegs
+  size_t vseg = 0;     // updates, migrations, splits: index in TortureScenario::vsegs
+  // VSEG splits: `lba` is the volume block the second half starts at (inside
+  // the VSEG, never its first block); the merge back is asked `duration_ns`
+  // after the split is done.
   SimTime duration_ns = 0;
   SimTime delay_ns = 0;  // slow disk
   uint8_t flags = 0;     // flag change: the new redirect flags

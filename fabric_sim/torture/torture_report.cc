@@ -47,6 +47,11 @@ nlohmann::ordered_json run_json(const TortureRunResult& r) {
   j["read_only_writes_refused"] = r.read_only_writes_refused;
   j["image_units_judged"] = r.image_units_judged;
   j["image_failures"] = r.image_failures;
+  j["vseg_splits"] = r.vseg_splits;
+  j["vseg_merges"] = r.vseg_merges;
+  j["reconfigs_refused"] = r.reconfigs_refused;
+  j["reconfigs_skipped"] = r.reconfigs_skipped;
+  j["reconfig_failures"] = r.reconfig_failures;
   j["updates_skipped"] = r.updates_skipped;
   j["events"] = r.events;
   j["sim_seconds"] = static_cast<double>(r.sim_ns) / 1e9;
@@ -73,7 +78,7 @@ std::string run_line(const TortureRunResult& r) {
       "replayed, {} migrations ({} done, {} failed, {} refused, {} skipped, {} blocks copied, {} "
       "writes met the barrier), {} snapshots ({} swept) and {} incrementals taken ({} failed, {} "
       "refused, {} skipped; {} copy-on-write and {} sweep pushes, {} redirects on write, {} "
-      "read-only writes refused), "
+      "read-only writes refused), {} VSEG splits and {} merges ({} refused, {} skipped), "
       "{:.2f} s wall: {}\n",
       r.seed, r.ios_completed, r.io_errors, static_cast<double>(r.sim_ns) / 1e9, r.faults_injected,
       r.updates, r.units_checked, r.downstream_checked, r.striped_vsegs, r.spans_stripe_units,
@@ -83,7 +88,8 @@ std::string run_line(const TortureRunResult& r) {
       r.migrations_skipped, r.migration_blocks_copied, r.migration_barrier_writes,
       r.snapshots_taken, r.snapshots_swept, r.incrementals_taken, r.images_failed, r.images_refused,
       r.images_skipped, r.cow_pushes, r.sweep_pushes, r.redirects_on_write,
-      r.read_only_writes_refused, r.wall_seconds,
+      r.read_only_writes_refused, r.vseg_splits, r.vseg_merges, r.reconfigs_refused,
+      r.reconfigs_skipped, r.wall_seconds,
       r.violations.empty() ? "ok" : "VIOLATION of " + r.violations.front().invariant);
 }
 
@@ -122,6 +128,9 @@ void CampaignTotals::add(const TortureRunResult& r) {
   incrementals_taken += r.incrementals_taken;
   images_failed += r.images_failed;
   image_runs += r.snapshots_taken + r.incrementals_taken > 0 ? 1 : 0;
+  vseg_splits += r.vseg_splits;
+  vseg_merges += r.vseg_merges;
+  reconfigs_refused += r.reconfigs_refused;
   sim_seconds += static_cast<double>(r.sim_ns) / 1e9;
   wall_seconds += r.wall_seconds;
 }
@@ -157,6 +166,9 @@ nlohmann::ordered_json totals_json(const CampaignTotals& t) {
   j["incrementals_taken"] = t.incrementals_taken;
   j["images_failed"] = t.images_failed;
   j["image_runs"] = t.image_runs;
+  j["vseg_splits"] = t.vseg_splits;
+  j["vseg_merges"] = t.vseg_merges;
+  j["reconfigs_refused"] = t.reconfigs_refused;
   j["sim_seconds"] = t.sim_seconds;
   j["wall_seconds"] = t.wall_seconds;
   j["ios_per_wall_minute"] = t.ios_per_wall_minute();
@@ -170,15 +182,15 @@ std::string totals_line(const CampaignTotals& t) {
       "spans_stripe_units, {} runs with mirrors, {} serializations, {} runs with multipath, {} "
       "path failovers, {} runs with journals, {} journal swaps, {} journal records replayed, "
       "{} migrations ({} done, {} failed, {} blocks copied), {} snapshots and {} incrementals "
-      "taken in {} runs ({} failed), "
+      "taken in {} runs ({} failed), {} VSEG splits and {} merges ({} refused), "
       "{:.1f} s simulated in {:.1f} s wall "
       "({:.0f} I/Os and {:.4f} simulated hours per wall minute)\n",
       t.runs, t.failed_runs, t.ios, t.faults, t.striped_runs, t.spans_stripe_units, t.mirrored_runs,
       t.serializations, t.multipath_runs, t.path_failovers, t.journaled_runs, t.journal_swaps,
       t.journal_records, t.migrations_started, t.migrations_done, t.migrations_failed,
       t.migration_blocks_copied, t.snapshots_taken, t.incrementals_taken, t.image_runs,
-      t.images_failed, t.sim_seconds, t.wall_seconds, t.ios_per_wall_minute(),
-      t.sim_hours_per_wall_minute());
+      t.images_failed, t.vseg_splits, t.vseg_merges, t.reconfigs_refused, t.sim_seconds,
+      t.wall_seconds, t.ios_per_wall_minute(), t.sim_hours_per_wall_minute());
 }
 
 }  // namespace splitpath::sim::torture

@@ -21,7 +21,8 @@ namespace splitpath::sim::torture {
 // snapshots_taken, snapshots_swept, incrementals_taken, images_failed,
 // images_refused, images_skipped, cow_pushes, sweep_pushes,
 // redirects_on_write, read_only_writes_refused, image_units_judged,
-// image_failures, updates_skipped, events,
+// image_failures, vseg_splits, vseg_merges, reconfigs_refused,
+// reconfigs_skipped, reconfig_failures, updates_skipped, events,
 // sim_seconds, fault_kinds,
 // violations [{invariant, at_ns, summary, history}]. No wall time: the object
 // depends on the seed and options only.
@@ -52,6 +53,9 @@ struct CampaignTotals {
   uint64_t incrementals_taken = 0;
   uint64_t images_failed = 0;
   uint64_t image_runs = 0;  // runs with at least one snapshot or incremental taken
+  uint64_t vseg_splits = 0;
+  uint64_t vseg_merges = 0;
+  uint64_t reconfigs_refused = 0;
   double sim_seconds = 0;
   double wall_seconds = 0;
   void add(const TortureRunResult& r);

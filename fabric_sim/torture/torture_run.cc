@@ -26,6 +26,17 @@
 // storage, which the harness's own copies would overwrite). The end of the
 // run waits for every snapshot's sweep, then judges the snapshots' storage
 // and the bases from the disk stores (snapshot_checker.h).
+//
+// VSEG splits and merges: the harness asks the CP to split a simple VSEG at
+// a block inside it (cp::ControlPath::split_vseg) and, some milliseconds
+// after the split is done, to merge the halves back (merge_vsegs at the
+// split LBA). Neither moves a block nor changes its volume LBA: only the
+// CP's VSEG boundaries change, so the harness's model (placement, the
+// checkers) stays in terms of the scenario's VSEGs. While a VSEG is split
+// (from the split's request to the merge's done) no range move, flag change,
+// migration or snapshot/incremental of its volume is asked for (skipped):
+// the model of the VSEG would have to follow the CP's halves. Every split
+// and merge the CP accepted must end (done) before the run does.
 #include "fabric_sim/torture/torture_run.h"
 
 #include <algorithm>
@@ -66,6 +77,17 @@ constexpr SimTime kDrainTimeout = 500 * kNsPerMs;
 // How much longer than the rest the end of a run waits for migrations.
 constexpr SimTime kMigrationDrain = 30 * kNsPerSec;
 
+// One VSEG split or merge the CP accepted.
+struct ReconfigRecord {
+  size_t vseg = 0;
+  bool merge = false;
+  uint64_t lba = 0;  // volume LBA: where the second half starts
+  SimTime requested = 0;
+  SimTime done = 0;  // 0: running
+  bool ok = false;
+  SimTime merge_after = 0;  // a split: how long after its done the merge is asked
+};
+
 struct UpdateRecord {
   SimTime requested = 0;
   SimTime done = 0;  // 0: not yet
@@ -101,7 +123,8 @@ class Runner {
         journal_(scenario_),
         snapshots_(durability_),
         migrating_(scenario_.vsegs.size()),
-        image_locked_(scenario_.vsegs.size(), kNotAnImageSource) {
+        image_locked_(scenario_.vsegs.size(), kNotAnImageSource),
+        split_(scenario_.vsegs.size(), kWhole) {
     revocation_.set_snapshot_reads([this](size_t vseg, uint8_t place) {
       return image_locked_[vseg] == kSnapshotSource && migrating_[vseg] &&
              migrations_[*migrating_[vseg]].from == place;
@@ -122,6 +145,11 @@ class Runner {
   cp::ControlPath& control_path_of(size_t vseg);
   std::string describe_migration(const MigrationRecord& m) const;
   bool migrations_running() const;
+  void split_vseg(const PlannedOp& op);
+  void merge_vseg(uint64_t split_record);
+  void on_reconfig_done(size_t record, bool ok);
+  std::string describe_reconfig(const ReconfigRecord& r) const;
+  bool reconfigs_running() const { return reconfigs_pending_ > 0 || merges_planned_ > 0; }
   void take_image(const PlannedOp& op);
   void on_image_done(size_t index, bool ok);
   // The CP's view of snapshot `name` (on the switch of `volume`), if any.
@@ -173,6 +201,15 @@ class Runner {
   std::vector<ImageSource> image_locked_;  // by VSEG
   uint64_t images_refused_ = 0;
   uint64_t images_skipped_ = 0;
+  // By VSEG: whole, a split asked, split (a merge planned), a merge asked.
+  enum SplitState : uint8_t { kWhole, kSplitting, kSplit, kMerging };
+  std::vector<SplitState> split_;
+  std::vector<ReconfigRecord> reconfigs_;
+  size_t reconfigs_pending_ = 0;  // accepted, not done
+  size_t merges_planned_ = 0;     // splits done whose merge is not asked yet
+  uint64_t reconfigs_refused_ = 0;
+  uint64_t reconfigs_skipped_ = 0;
+  std::vector<std::string> reconfig_failures_;
   uint64_t faults_injected_ = 0;
   uint64_t last_ios_ = 0;
   SimTime last_progress_ = 0;
@@ -263,7 +300,108 @@ std::vector<std::string> Runner::vseg_notes(size_t vseg) const {
     if (u.op->vseg == vseg) out.push_back(describe_update(u));
   for (const MigrationRecord& m : migrations_)
     if (m.vseg == vseg) out.push_back(describe_migration(m));
+  for (const ReconfigRecord& r : reconfigs_)
+    if (r.vseg == vseg) out.push_back(describe_reconfig(r));
   return out;
+}
+
+std::string Runner::describe_reconfig(const ReconfigRecord& r) const {
+  const TortureVseg& v = scenario_.vsegs[r.vseg];
+  return fmt::format(
+      "  {} of {} VSEG LBA [{}, +{}) at LBA {}: requested {}, {}", r.merge ? "merge" : "split",
+      scenario_.topology.volumes[v.volume].name, v.volume_lba, v.blocks, r.lba, r.requested,
+      !r.done ? std::string("running") : fmt::format("{} at {}", r.ok ? "done" : "failed", r.done));
+}
+
+void Runner::split_vseg(const PlannedOp& op) {
+  const TortureVseg& v = scenario_.vsegs[op.vseg];
+  const VolumeConfig& vol = scenario_.topology.volumes[v.volume];
+  Kernel& k = fabric_->kernel();
+  const std::string what = fmt::format("split of {} VSEG LBA [{}, +{}) at LBA {}", vol.name,
+                                       v.volume_lba, v.blocks, op.lba);
+  auto skip = [&](const std::string& why) {
+    ++reconfigs_skipped_;
+    log_.log(k.now(), "RECONFIG skipped: {}: {}", what, why);
+  };
+  if (split_[op.vseg] != kWhole) return skip("the VSEG is split already");
+  if (migrating_[op.vseg]) return skip("a migration of the VSEG runs");
+  if (image_locked_[op.vseg] != kNotAnImageSource)
+    return skip("the volume has a snapshot or an incremental");
+  for (const UpdateRecord& u : updates_)
+    if (!u.done && u.op->vseg == op.vseg)
+      return skip("a restrictive update of the VSEG is pending");
+  const uint8_t from = placement_.place_of(op.vseg, 0);
+  for (uint64_t b = 1; b < v.blocks; ++b)
+    if (placement_.place_of(op.vseg, b) != from)
+      return skip("its blocks do not all live in one place (range moves)");
+  const size_t record = reconfigs_.size();
+  reconfigs_.push_back(ReconfigRecord{op.vseg, false, op.lba, k.now(), 0, false, op.duration_ns});
+  // In force before the call, in case the CP ends it at once.
+  ++reconfigs_pending_;
+  split_[op.vseg] = kSplitting;
+  log_.log(k.now(), "RECONFIG requested: {}", what);
+  std::string error;
+  if (!control_path_of(op.vseg).split_vseg(
+          vol.name, op.lba, &error, [this, record](bool ok) { on_reconfig_done(record, ok); })) {
+    // Nothing happened (no callback): not a violation.
+    reconfigs_.pop_back();
+    --reconfigs_pending_;
+    split_[op.vseg] = kWhole;
+    ++reconfigs_refused_;
+    log_.log(k.now(), "RECONFIG refused: {}: {}", what, error);
+    return;
+  }
+  ++faults_injected_;
+}
+
+void Runner::merge_vseg(uint64_t split_record) {
+  const ReconfigRecord s = reconfigs_[split_record];
+  const VolumeConfig& vol = scenario_.topology.volumes[scenario_.vsegs[s.vseg].volume];
+  Kernel& k = fabric_->kernel();
+  --merges_planned_;
+  const size_t record = reconfigs_.size();
+  reconfigs_.push_back(ReconfigRecord{s.vseg, true, s.lba, k.now(), 0, false, 0});
+  ++reconfigs_pending_;
+  split_[s.vseg] = kMerging;
+  log_.log(k.now(), "RECONFIG requested: {}", describe_reconfig(reconfigs_[record]));
+  std::string error;
+  if (!control_path_of(s.vseg).merge_vsegs(
+          vol.name, s.lba, &error, [this, record](bool ok) { on_reconfig_done(record, ok); })) {
+    // The VSEG stays split in the CP: nothing else touches it for the rest
+    // of the run.
+    reconfigs_.pop_back();
+    --reconfigs_pending_;
+    split_[s.vseg] = kSplit;
+    ++reconfigs_refused_;
+    reconfig_failures_.push_back(fmt::format("merge of {} at LBA {}: {}", vol.name, s.lba, error));
+    log_.log(k.now(), "RECONFIG refused: merge of {} at LBA {}: {}", vol.name, s.lba, error);
+    return;
+  }
+}
+
+void Runner::on_reconfig_done(size_t record, bool ok) {
+  ReconfigRecord& r = reconfigs_[record];
+  Kernel& k = fabric_->kernel();
+  r.done = k.now();
+  r.ok = ok;
+  --reconfigs_pending_;
+  log_.log(r.done, "RECONFIG {}{}", ok ? "done" : "failed", describe_reconfig(r));
+  if (!ok) {
+    // The CP changed nothing (its turn came and the request no longer
+    // fitted, or the update did not apply): a split VSEG stays split, a
+    // whole one whole.
+    ++reconfigs_refused_;
+    reconfig_failures_.push_back(describe_reconfig(r));
+    split_[r.vseg] = r.merge ? kSplit : kWhole;
+    return;
+  }
+  if (r.merge) {
+    split_[r.vseg] = kWhole;
+    return;
+  }
+  split_[r.vseg] = kSplit;
+  ++merges_planned_;
+  k.schedule_in<&Runner::merge_vseg>(r.merge_after, this, uint64_t{record});
 }
 
 std::string Runner::describe_migration(const MigrationRecord& m) const {
@@ -402,6 +540,8 @@ void Runner::take_image(const PlannedOp& op) {
     // A snapshot may be taken while its source migrates (figure 33); an
     // incremental's base may not migrate.
     if (migrating_[s] && !snapshot) why = "a migration of a source VSEG runs";
+    // The image has the scenario's layout of the source.
+    if (split_[s] != kWhole) why = "a source VSEG is split";
     for (const UpdateRecord& u : updates_)
       if (!u.done && u.op->vseg == s) why = "a restrictive update of a source VSEG is pending";
     if (!why.empty()) {
@@ -610,6 +750,20 @@ void Runner::fire(const PlannedOp& op) {
     take_image(op);
     return;
   }
+  if (op.kind == FaultKind::kVsegSplit) {
+    split_vseg(op);
+    return;
+  }
+  // The harness's model of a split VSEG is its scenario VSEG: nothing may
+  // change its blocks' place or flags, or migrate it, until it is whole.
+  if ((op.kind == FaultKind::kRangeMove || op.kind == FaultKind::kFlagChange ||
+       op.kind == FaultKind::kMigration) &&
+      split_[op.vseg] != kWhole) {
+    ++(op.kind == FaultKind::kMigration ? migrations_skipped_ : updates_skipped_);
+    log_.log(k.now(), "SKIP {} of {} LBA [{}, +{}): the VSEG is split", fault_kind_name(op.kind),
+             scenario_.topology.volumes[scenario_.vsegs[op.vseg].volume].name, op.lba, op.count);
+    return;
+  }
   // The source of a snapshot may still migrate (figure 33), nothing else.
   const bool locked = op.kind == FaultKind::kMigration
                           ? image_locked_[op.vseg] == kIncrementalBase
@@ -734,8 +888,8 @@ void Runner::tick(uint64_t) {
   // (hosts time out, rediscover and retry well within this).
   const SimTime stall = 2 * scenario_.max_io_timeout_ns + kDrainTimeout + 200 * kNsPerMs;
   const SimTime since = std::max(last_progress_, quiet_since_);
-  if (faults_active_ == 0 && updates_pending_ == 0 && k.now() > since + stall &&
-      ios < options_.ops) {
+  if (faults_active_ == 0 && updates_pending_ == 0 && reconfigs_pending_ == 0 &&
+      k.now() > since + stall && ios < options_.ops) {
     Violation v{kProgress,
                 k.now(),
                 fmt::format("no host I/O has completed since {} (no fault active since {})",
@@ -762,6 +916,21 @@ void Runner::tick(uint64_t) {
       v.history.push_back(fmt::format("  the CP's copies: {} sent, {} failed, {} blocks copied",
                                       stats.copies, stats.copy_failures, stats.copied_blocks));
       cp_notes(scenario_.topology.volumes[scenario_.vsegs[m.vseg].volume].switch_name, &v.history);
+      fail(v);
+      break;
+    }
+  }
+  // A split or merge is one restrictive update, run one at a time per CP
+  // (in the order asked): one that has not ended long after the last fault
+  // healed is stuck.
+  for (const ReconfigRecord& r : reconfigs_) {
+    if (!r.done && faults_active_ == 0 &&
+        k.now() > std::max(r.requested, quiet_since_) + kDrainTimeout + stall) {
+      Violation v{kReconfig,
+                  k.now(),
+                  fmt::format("a VSEG {} is stuck", r.merge ? "merge" : "split"),
+                  {describe_reconfig(r)}};
+      cp_notes(scenario_.topology.volumes[scenario_.vsegs[r.vseg].volume].switch_name, &v.history);
       fail(v);
       break;
     }
@@ -833,7 +1002,8 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   const SimTime deadline =
       k.now() + 2 * scenario_.max_io_timeout_ns + 2 * kDrainTimeout + 200 * kNsPerMs;
   auto busy = [&] {
-    bool b = updates_pending_ > 0 || faults_active_ > 0 || migrations_running() || images_pending();
+    bool b = updates_pending_ > 0 || faults_active_ > 0 || migrations_running() ||
+             reconfigs_running() || images_pending();
     for (const auto& h : fabric_->hosts())
       b = b || h->outstanding() > 0;
     return b;
@@ -856,9 +1026,13 @@ absl::StatusOr<TortureRunResult> Runner::run() {
       if (!u.done) v.history.push_back(describe_update(u));
     for (const MigrationRecord& m : migrations_)
       if (!m.done) v.history.push_back(describe_migration(m));
+    for (const ReconfigRecord& rc : reconfigs_)
+      if (!rc.done) v.history.push_back(describe_reconfig(rc));
+    if (reconfigs_running()) v.invariant = kReconfig;
     if (migrations_running()) v.invariant = kMigration;
     // Only a snapshot not taken or not swept by now: check_images() says which.
-    bool others = updates_pending_ > 0 || faults_active_ > 0 || migrations_running();
+    bool others =
+        updates_pending_ > 0 || faults_active_ > 0 || migrations_running() || reconfigs_running();
     for (const auto& h : fabric_->hosts())
       others = others || h->outstanding() > 0;
     if (!others) check_images();
@@ -938,6 +1112,12 @@ absl::StatusOr<TortureRunResult> Runner::run() {
       r.snapshots_swept += info && info->swept ? 1 : 0;
     }
   }
+  for (const ReconfigRecord& rc : reconfigs_) {
+    if (rc.done && rc.ok) ++(rc.merge ? r.vseg_merges : r.vseg_splits);
+  }
+  r.reconfigs_refused = reconfigs_refused_;
+  r.reconfigs_skipped = reconfigs_skipped_;
+  r.reconfig_failures = reconfig_failures_;
   r.images_refused = images_refused_;
   r.images_skipped = images_skipped_;
   r.read_only_writes_refused = snapshots_.refused_writes();

@@ -70,8 +70,18 @@ struct TortureRunResult {
   uint64_t read_only_writes_refused = 0;
   uint64_t image_units_judged = 0;
   std::vector<std::string> image_failures;
+  // VSEG splits and merges (LV reconfiguration) the schedule fired: done by
+  // the CP (done(true)), refused (split_vseg or merge_vsegs false, or
+  // done(false): why, in reconfig_failures), skipped by the harness (the
+  // VSEG migrating, split already, under an update or a data service, its
+  // blocks not all in one place).
+  uint64_t vseg_splits = 0;
+  uint64_t vseg_merges = 0;
+  uint64_t reconfigs_refused = 0;
+  uint64_t reconfigs_skipped = 0;
+  std::vector<std::string> reconfig_failures;
   // Range moves and flag changes not requested: a migration of their VSEG
-  // ran, or it is a snapshot's source or an incremental's base.
+  // ran, it is split, or it is a snapshot's source or an incremental's base.
   uint64_t updates_skipped = 0;
   uint64_t events = 0;  // kernel events
   SimTime sim_ns = 0;

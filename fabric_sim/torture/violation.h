@@ -20,6 +20,8 @@ inline constexpr const char* kMigration = "migration";  // every migration start
 // Every snapshot holds its source at its instant, every base stays as it was
 // once an incremental is taken, images are read only and snapshots end.
 inline constexpr const char* kSnapshot = "snapshot";
+// Every VSEG split and merge the CP accepted ends (its done callback).
+inline constexpr const char* kReconfig = "reconfig";
 
 struct Violation {
   std::string invariant;  // one of the names above

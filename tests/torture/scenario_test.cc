@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
+#include "fabric_sim/torture/torture_report.h"
+#include "fabric_sim/torture/torture_run.h"
 #include "splitpath/fc/frame_header.h"
 
 namespace splitpath::sim::torture {
@@ -58,6 +62,112 @@ TEST(TortureScenario, EveryTimeoutLeavesRoomForTheIOsInFlightOverTheSlowestLink)
       }
     }
   }
+}
+
+// Everything of a scenario but its VSEG splits: the topology's volumes and
+// LUNs, the VSEGs, the images, the other kinds' operations (every field),
+// the other kinds' swarm draws.
+std::vector<std::string> without_splits(const TortureScenario& s) {
+  std::vector<std::string> out;
+  for (size_t k = 0; k < kFaultKinds; ++k)
+    if (k != static_cast<size_t>(FaultKind::kVsegSplit))
+      out.push_back(fault_kind_name(static_cast<FaultKind>(k)) +
+                    std::string(s.enabled[k] ? " on" : " off"));
+  for (const PlannedOp& op : s.ops) {
+    if (op.kind == FaultKind::kVsegSplit) continue;
+    out.push_back(std::to_string(op.at_ios) + " " + fault_kind_name(op.kind) + " " + op.target +
+                  " " + std::to_string(op.port) + " " + std::to_string(op.lun) + " " +
+                  std::to_string(op.lba) + " " + std::to_string(op.count) + " " +
+                  std::to_string(op.vseg) + " " + std::to_string(op.duration_ns) + " " +
+                  std::to_string(op.delay_ns) + " " + std::to_string(op.flags) + " " + op.image);
+  }
+  for (const TortureVseg& v : s.vsegs)
+    out.push_back(s.topology.volumes[v.volume].name + " " + v.place[0].disk + " " +
+                  std::to_string(v.place[0].lba) + " " + v.place[1].disk + " " +
+                  std::to_string(v.place[1].lba) + " " + std::to_string(v.blocks) +
+                  (v.migratable ? " migratable" : ""));
+  for (const VolumeConfig& v : s.topology.volumes)
+    out.push_back(v.name + " " + std::to_string(v.vsegs.size()));
+  for (size_t i : s.images)
+    out.push_back("image " + std::to_string(i));
+  for (const HostConfig& h : s.topology.hosts)
+    out.push_back(h.name + " " + std::to_string(h.workload.io_timeout_ns));
+  return out;
+}
+
+// VSEG splits (LV reconfiguration) come from their own stream, planned after
+// every other kind, and their swarm draw is the last: a scenario with them is
+// the one it is without them, operation for operation. Each splits a VSEG
+// the CP could migrate (simple storage) at a block inside it, never its
+// first, before 80% of the run.
+TEST(TortureSplitScenario, SplitsLeaveTheOtherKindsScheduleAsItWas) {
+  size_t with_splits = 0;
+  for (uint64_t seed = 1; seed <= 120; ++seed) {
+    const bool all = seed % 3 == 0;
+    const TortureScenario a = generate_scenario(seed, 20000, all);
+    const TortureScenario b = generate_scenario(seed, 20000, all, {"vseg_split"});
+    EXPECT_EQ(without_splits(a), without_splits(b)) << "seed " << seed;
+    EXPECT_FALSE(b.enabled[static_cast<size_t>(FaultKind::kVsegSplit)]);
+    size_t splits = 0;
+    for (const PlannedOp& op : b.ops)
+      EXPECT_NE(op.kind, FaultKind::kVsegSplit) << "seed " << seed;
+    for (const PlannedOp& op : a.ops) {
+      if (op.kind != FaultKind::kVsegSplit) continue;
+      ++splits;
+      ASSERT_LT(op.vseg, a.vsegs.size());
+      const TortureVseg& v = a.vsegs[op.vseg];
+      EXPECT_TRUE(v.migratable) << "seed " << seed;
+      EXPECT_FALSE(v.place[0].striped() || v.place[0].write_authority());
+      EXPECT_GT(op.lba, v.volume_lba) << "seed " << seed;
+      EXPECT_LT(op.lba, v.volume_lba + v.blocks) << "seed " << seed;
+      EXPECT_EQ(op.target, a.topology.volumes[v.volume].name);
+      EXPECT_LT(op.at_ios, 20000u * 8 / 10);
+      EXPECT_GE(op.duration_ns, kNsPerMs);
+      EXPECT_LE(op.duration_ns, 50 * kNsPerMs);
+    }
+    EXPECT_EQ(splits > 0, a.enabled[static_cast<size_t>(FaultKind::kVsegSplit)]) << "seed " << seed;
+    EXPECT_LE(splits, 2u + 20000 / 5000);
+    with_splits += splits > 0;
+    EXPECT_TRUE(
+        std::is_sorted(a.ops.begin(), a.ops.end(),
+                       [](const PlannedOp& x, const PlannedOp& y) { return x.at_ios < y.at_ios; }))
+        << "seed " << seed;
+  }
+  EXPECT_GT(with_splits, 30u);
+}
+
+// A run splits VSEGs under load and merges them back (seeds.txt: 8 1500
+// all-faults): every split the CP accepted and its merge end, the data and
+// the revocation checkers hold, and the report counts them.
+TEST(TortureSplitScenario, ASeedSplitsAndMergesBackUnderLoad) {
+  TortureOptions o;
+  o.seed = 8;
+  o.ops = 1500;
+  o.all_fault_kinds = true;
+  auto r = run_torture(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->violations.empty()) << violation_text(*r);
+  EXPECT_EQ(r->vseg_splits, 2u);
+  EXPECT_EQ(r->vseg_merges, 2u);
+  EXPECT_EQ(r->reconfigs_refused, 0u);
+  EXPECT_TRUE(r->reconfig_failures.empty());
+  const nlohmann::ordered_json j = run_json(*r);
+  EXPECT_EQ(j["vseg_splits"], 2u);
+  EXPECT_EQ(j["vseg_merges"], 2u);
+  EXPECT_NE(run_line(*r).find("2 VSEG splits and 2 merges (0 refused"), std::string::npos);
+  // Without the kind, the same seed splits nothing.
+  o.without_kinds = {"vseg_split"};
+  auto w = run_torture(o);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->vseg_splits + w->vseg_merges + w->reconfigs_refused + w->reconfigs_skipped, 0u);
+}
+
+TEST(TortureSplitScenario, TheKindHasItsName) {
+  FaultKind k = FaultKind::kDiskFailure;
+  ASSERT_TRUE(parse_fault_kind("vseg_split", &k));
+  EXPECT_EQ(k, FaultKind::kVsegSplit);
+  EXPECT_EQ(static_cast<size_t>(FaultKind::kVsegSplit), kFaultKinds - 1);
+  EXPECT_EQ(static_cast<size_t>(FaultKind::kIncremental), 12u);
 }
 
 }  // namespace
