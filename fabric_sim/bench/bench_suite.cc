@@ -345,6 +345,58 @@ absl::Status run_snapshot(const BenchSuiteOptions& options, BenchSuiteResult* ou
   return absl::OkStatus();
 }
 
+// LV reconfiguration (reconfig_bench.h): the simulated latency of 4 KiB host
+// writes, 8 in flight, sent while the CP splits vol0's VSEG in the middle
+// (and while it merges it back) against the same writes with no
+// reconfiguration; each split's and merge's duration; a grow's duration and
+// when the host's next command got its UNIT ATTENTION.
+absl::Status run_reconfig(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  auto r = run_reconfig_bench(reconfig_bench_options(options.quick));
+  if (!r.ok()) return r.status();
+  auto& f = out->figures;
+  const std::string writes = fmt::format("writes, {} in flight", r->depth);
+  for (const bool split : {true, false}) {
+    const char* kind = split ? "split" : "merge";
+    const LatencyHistogram& overlap = split ? r->split_overlap : r->merge_overlap;
+    const LatencyHistogram& quiet = split ? r->split_quiet : r->merge_quiet;
+    const LatencyHistogram& duration = split ? r->split_duration : r->merge_duration;
+    f.push_back({fmt::format("reconfig.{}.write.overlap.mean_us", kind), overlap.mean() / 1e3,
+                 "us (sim)", false, false});
+    f.push_back({fmt::format("reconfig.{}.write.overlap.p99_us", kind),
+                 static_cast<double>(overlap.percentile(0.99)) / 1e3, "us (sim)", false, false});
+    f.push_back({fmt::format("reconfig.{}.write.overlap.max_us", kind),
+                 static_cast<double>(overlap.max()) / 1e3, "us (sim)", false, false});
+    f.push_back({fmt::format("reconfig.{}.write.quiet.mean_us", kind), quiet.mean() / 1e3,
+                 "us (sim)", false, false});
+    f.push_back({fmt::format("reconfig.{}.write.quiet.p99_us", kind),
+                 static_cast<double>(quiet.percentile(0.99)) / 1e3, "us (sim)", false, false});
+    f.push_back({fmt::format("reconfig.{}.write.quiet.max_us", kind),
+                 static_cast<double>(quiet.max()) / 1e3, "us (sim)", false, false});
+    f.push_back({fmt::format("reconfig.{}.write_penalty", kind),
+                 split ? r->split_penalty : r->merge_penalty, "x (mean, sim)", false, true});
+    f.push_back({fmt::format("reconfig.{}.write_penalty.p99", kind),
+                 split ? r->split_p99_penalty : r->merge_p99_penalty, "x (p99, sim)", false,
+                 false});
+    f.push_back({fmt::format("reconfig.{}.writes", kind),
+                 static_cast<double>(split ? r->split_writes : r->merge_writes),
+                 fmt::format("{} ({} {}s)", writes, r->rounds, kind), false, false});
+    f.push_back({fmt::format("reconfig.{}.duration_mean_us", kind), duration.mean() / 1e3,
+                 "us (sim)", false, true});
+  }
+  f.push_back({"reconfig.grow.duration_us", static_cast<double>(r->grow_ns) / 1e3, "us (sim)",
+               false, false});
+  f.push_back({"reconfig.grow.unit_attention_us", static_cast<double>(r->ua_ns) / 1e3,
+               "us (sim, from grow_volume)", false, true});
+  f.push_back({"reconfig.grow.reads_before_ua", static_cast<double>(r->commands_before_ua),
+               "READs (sent from done)", false, false});
+  if (options.quick) {
+    out->notes.push_back(
+        "reconfig: --quick splits and merges a 16 MiB VSEG (64 MiB in the full run)");
+  }
+  out->reconfig = std::move(*r);
+  return absl::OkStatus();
+}
+
 absl::Status run_instructions(const BenchSuiteOptions& options, BenchSuiteResult* out) {
   if (options.splitpath_executable.empty()) {
     out->notes.push_back("instructions: not measured (no splitpath executable to probe)");
@@ -373,6 +425,7 @@ absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& option
   if (auto s = run_scaling(options, &out); !s.ok()) return s;
   if (auto s = run_migration(options, &out); !s.ok()) return s;
   if (auto s = run_snapshot(options, &out); !s.ok()) return s;
+  if (auto s = run_reconfig(options, &out); !s.ok()) return s;
   if (auto s = run_decode(options, &out); !s.ok()) return s;
   if (auto s = run_instructions(options, &out); !s.ok()) return s;
   return out;

@@ -16,6 +16,9 @@
 //    still shares (copy on write) against a later write into it, and the
 //    sweep's push rate per wall and per simulated second
 //    (snapshot_bench.h);
+//  - LV reconfiguration: 4 KiB host writes' latency while a VSEG is split
+//    and merged back against without it, each one's duration, and a grow's
+//    duration and its UNIT ATTENTION's arrival (reconfig_bench.h);
 //  - the trace decoder against tcpdump on generated captures;
 //  - instruction counts under callgrind (instruction_figures.h), when
 //    valgrind is installed and the splitpath executable is known.
@@ -28,6 +31,7 @@
 #include "fabric_sim/bench/bench_figures.h"
 #include "fabric_sim/bench/micro_bench.h"
 #include "fabric_sim/bench/migration_bench.h"
+#include "fabric_sim/bench/reconfig_bench.h"
 #include "fabric_sim/bench/scaling_scenario.h"
 #include "fabric_sim/bench/snapshot_bench.h"
 
@@ -48,6 +52,7 @@ struct BenchSuiteResult {
   std::vector<std::string> notes;     // printed under the table
   MigrationBenchResult migration;     // the migration figures' run
   SnapshotBenchResult snapshot;       // the snapshot figures' run
+  ReconfigBenchResult reconfig;       // the LV reconfiguration figures' run
 };
 
 absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& options);

@@ -26,7 +26,10 @@ TEST(BenchSuite, QuickRunHasEveryBaselineFigureAndPassesTheRealBaseline) {
     EXPECT_TRUE(f["value"].is_number());
     // A count that may be 0: at one write in flight, one write in several
     // hundred meets a migration's copy barrier (2 of 773 in --quick).
-    if (f["name"] == "migration.write.barrier_writes") {
+    // The CP's grow needs no restrictive update: done at once when no other
+    // reconfiguration runs; the READs answered before the UA may be none.
+    if (f["name"] == "migration.write.barrier_writes" || f["name"] == "reconfig.grow.duration_us" ||
+        f["name"] == "reconfig.grow.reads_before_ua") {
       EXPECT_GE(f["value"].get<double>(), 0);
       continue;
     }
@@ -48,12 +51,14 @@ TEST(BenchSuite, QuickRunHasEveryBaselineFigureAndPassesTheRealBaseline) {
     }
   }
   // Simulated-time figures are deterministic: the real baseline passes (the
-  // migration's and the snapshots' gated figures, taken on a 64 MiB VSEG,
-  // hold on the --quick 16 MiB one: rates and ratios, not counts).
+  // migration's, the snapshots' and the LV reconfigurations' gated figures,
+  // taken on a 64 MiB VSEG, hold on the --quick 16 MiB one: rates, ratios
+  // and durations, not counts).
   std::vector<Figure> sim_only;
   for (const auto& b : *baseline) {
-    const bool data_service =
-        b.name.rfind("migration.", 0) == 0 || b.name.rfind("snapshot.", 0) == 0;
+    const bool data_service = b.name.rfind("migration.", 0) == 0 ||
+                              b.name.rfind("snapshot.", 0) == 0 ||
+                              b.name.rfind("reconfig.", 0) == 0;
     if ((b.name.rfind("scaling.", 0) == 0 || (b.gated && data_service)) && !full_only(b.name)) {
       sim_only.push_back(b);
     }
@@ -127,6 +132,29 @@ TEST(BenchSuite, QuickRunHasEveryBaselineFigureAndPassesTheRealBaseline) {
   EXPECT_GT(value["snapshot.write.cow_penalty"], 1.0);
   EXPECT_DOUBLE_EQ(value["snapshot.push.mb_per_wall_s"], sn.mb_per_wall_s);
   EXPECT_DOUBLE_EQ(value["snapshot.push.mb_per_sim_s"], sn.mb_per_sim_s);
+  // LV reconfiguration (reconfig_bench_test checks the run itself): the
+  // figures are the run's, writes overlapped every split and merge, and the
+  // grow's UA came once.
+  const ReconfigBenchResult& rc = r->reconfig;
+  const ReconfigBenchOptions rco = reconfig_bench_options(true);
+  EXPECT_GE(rc.split_writes, uint64_t{rco.rounds} * rco.depth);
+  EXPECT_GE(rc.merge_writes, uint64_t{rco.rounds} * rco.depth);
+  EXPECT_EQ(rc.unit_attentions, 1u);
+  EXPECT_DOUBLE_EQ(value["reconfig.split.writes"], static_cast<double>(rc.split_writes));
+  EXPECT_DOUBLE_EQ(value["reconfig.merge.writes"], static_cast<double>(rc.merge_writes));
+  EXPECT_DOUBLE_EQ(value["reconfig.split.write.overlap.mean_us"], rc.split_overlap.mean() / 1e3);
+  EXPECT_DOUBLE_EQ(value["reconfig.split.write.quiet.mean_us"], rc.split_quiet.mean() / 1e3);
+  EXPECT_DOUBLE_EQ(
+      value["reconfig.split.write_penalty"],
+      value["reconfig.split.write.overlap.mean_us"] / value["reconfig.split.write.quiet.mean_us"]);
+  EXPECT_DOUBLE_EQ(
+      value["reconfig.merge.write_penalty"],
+      value["reconfig.merge.write.overlap.mean_us"] / value["reconfig.merge.write.quiet.mean_us"]);
+  EXPECT_DOUBLE_EQ(value["reconfig.split.duration_mean_us"], rc.split_duration.mean() / 1e3);
+  EXPECT_DOUBLE_EQ(value["reconfig.merge.duration_mean_us"], rc.merge_duration.mean() / 1e3);
+  EXPECT_DOUBLE_EQ(value["reconfig.grow.duration_us"], rc.grow_ns / 1e3);
+  EXPECT_DOUBLE_EQ(value["reconfig.grow.unit_attention_us"], rc.ua_ns / 1e3);
+  EXPECT_GT(value["reconfig.grow.unit_attention_us"], value["reconfig.grow.duration_us"]);
   // Zero-latency disks: the one-port FP point runs faster in simulated time
   // than over the default 100 us disks.
   EXPECT_GT(value["e2e.null.1_port.fp.sim_iops"], value["scaling.fp.1_ports.iops"]);
