@@ -479,7 +479,8 @@ class ControlPath {
   // in the order asked (each checked again when its turn comes: done(false)
   // if it no longer fits). grow_volume appends a VSEG (simple, striped or
   // mirrored; not journaled or multipath) on blocks no VSEG uses; the new
-  // capacity is in force at done(true).
+  // capacity is in force at done(true): every FP exposes it, with the
+  // hosts' UNIT ATTENTIONs pending, so no command sent later misses one.
   bool grow_volume(const GrowRequest& request, std::string* error,
                    std::function<void(bool)> done = {});
   // Splits the VSEG holding volume block `lba` of `volume` in two at `lba`

@@ -437,7 +437,8 @@ struct ControlPath::Impl {
   // (Re-)exposes `lun` of `target` on every FP with the volume's capacity
   // now: to the initiators that may use the fast path (with UAs pending,
   // only the logged-in ones without one; the others fault to the CP).
-  void expose_lun(const Target& target, const Lun& lun);
+  // Returns the req_ids of the FPExposes sent (each FP replies to each).
+  std::vector<uint32_t> expose_lun(const Target& target, const Lun& lun);
 
   // ---- lv_reconfig.cc
   bool grow_volume(const GrowRequest& request, std::string* error, std::function<void(bool)> done);
@@ -464,8 +465,10 @@ struct ControlPath::Impl {
   // `new_ids` (descriptors, then redirect entries; extents load on misses).
   void reload_vsegs(const std::vector<uint32_t>& old_ids, const std::vector<uint32_t>& new_ids);
   // The capacity of `lv_id` changed: every logged-in initiator of each LUN
-  // exposing it gets a UA pending, and the LUN is exposed masked.
-  void capacity_changed(uint32_t lv_id);
+  // exposing it gets a UA pending, and the LUN is exposed masked;
+  // `exposed` runs once every FP has the new exposures (so no command the
+  // FPs receive from then on bypasses a pending UA).
+  void capacity_changed(uint32_t lv_id, std::function<void()> exposed);
   // A command from the FP (fresh, not yet started): if its initiator has a
   // UA pending for its LUN, answer CHECK CONDITION with it (the UA is then
   // delivered) and return true.

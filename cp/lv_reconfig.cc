@@ -114,7 +114,8 @@ bool ControlPath::Impl::grow_volume(const GrowRequest& r, std::string* error,
     }
     return true;
   };
-  auto run = [this, r, check](std::string* why) {
+  // `grown` runs once the FPs expose the new capacity (with its UAs).
+  auto run = [this, r, check](std::string* why, std::function<void()> grown) {
     if (!check(why)) return false;
     uint32_t id = 0;
     std::string e;
@@ -125,23 +126,22 @@ bool ControlPath::Impl::grow_volume(const GrowRequest& r, std::string* error,
     const Vseg& seg = *metadata.vseg(id);
     resolve_disks();  // a disk new to the CP: find it and log in meanwhile
     reload_vsegs({}, {id});
-    capacity_changed(seg.lv_id);
+    capacity_changed(seg.lv_id, std::move(grown));
     ++stats.volumes_grown;
     spdlog::info("cp: volume '{}' grown by {} blocks to {}", r.volume, seg.descriptor.length,
                  metadata.volume(r.volume)->blocks);
     return true;
   };
   if (!check(error)) return false;
-  if (!reconfig_running && reconfigs.empty()) {
-    if (!run(error)) return false;
+  auto grown = [done] {
     if (done) done(true);
-    return true;
-  }
-  queue_reconfig([run, done] {
+  };
+  if (!reconfig_running && reconfigs.empty()) return run(error, grown);
+  queue_reconfig([run, done, grown] {
     std::string why;
-    const bool ok = run(&why);
-    if (!ok) spdlog::warn("cp: {}", why);
-    if (done) done(ok);
+    if (run(&why, grown)) return;
+    spdlog::warn("cp: {}", why);
+    if (done) done(false);
   });
   return true;
 }
@@ -278,7 +278,8 @@ bool ControlPath::Impl::merge_vsegs(const std::string& volume, uint64_t lba, std
   return start_or_queue_reconfig("merging", volume, std::move(start), error, std::move(done));
 }
 
-void ControlPath::Impl::capacity_changed(uint32_t lv_id) {
+void ControlPath::Impl::capacity_changed(uint32_t lv_id, std::function<void()> exposed) {
+  std::vector<uint32_t> reqs;
   std::vector<uint32_t> hosts;
   for (const auto& [host, wwpn] : host_wwpn)
     hosts.push_back(host);
@@ -292,8 +293,16 @@ void ControlPath::Impl::capacity_changed(uint32_t lv_id) {
           ua_exposures.insert(lun_key(t.port_id, l.def.lun));
         }
       }
-      expose_lun(t, l);
+      for (uint32_t req : expose_lun(t, l))
+        reqs.push_back(req);
     }
+  }
+  if (reqs.empty()) return exposed();
+  auto left = std::make_shared<size_t>(reqs.size());
+  for (uint32_t req : reqs) {
+    link.expect_reply(req, [left, exposed](const fpapi::FpReply&) {
+      if (--*left == 0) exposed();
+    });
   }
 }
 

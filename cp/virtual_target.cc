@@ -36,12 +36,15 @@ void ControlPath::Impl::send_expose(uint32_t port, const Target& target, const L
   link.send(port, e);
 }
 
-void ControlPath::Impl::expose_lun(const Target& target, const Lun& lun) {
+std::vector<uint32_t> ControlPath::Impl::expose_lun(const Target& target, const Lun& lun) {
+  std::vector<uint32_t> reqs;
   const bool masked = ua_exposures.contains(lun_key(target.port_id, lun.def.lun));
   if (!masked && lun.def.initiators.empty()) {
-    for (uint32_t p = 0; p < port_count(); ++p)
-      send_expose(p, target, lun, 0, {}, link.next_req_id());
-    return;
+    for (uint32_t p = 0; p < port_count(); ++p) {
+      reqs.push_back(link.next_req_id());
+      send_expose(p, target, lun, 0, {}, reqs.back());
+    }
+    return reqs;
   }
   // The initiators the FPs let through: those LUN masking granted at login
   // (kAppend); while UAs are pending, the logged-in ones without one.
@@ -58,11 +61,13 @@ void ControlPath::Impl::expose_lun(const Target& target, const Lun& lun) {
     size_t off = 0;
     do {
       const size_t n = std::min<size_t>(fpapi::kMaxInitiatorsPerExpose, list.size() - off);
+      reqs.push_back(link.next_req_id());
       send_expose(p, target, lun, off == 0 ? 0 : fpapi::expose_flags::kAppend,
-                  std::span<const uint32_t>(list).subspan(off, n), link.next_req_id(), masked);
+                  std::span<const uint32_t>(list).subspan(off, n), reqs.back(), masked);
       off += n;
     } while (off < list.size());
   }
+  return reqs;
 }
 
 void ControlPath::Impl::on_frame(uint32_t port, const fpapi::CpFrame& f) {
