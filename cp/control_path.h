@@ -110,6 +110,14 @@ struct CpConfig {
   // Snapshots: the background sweep pushes one chunk, then waits this long
   // (it yields to the host I/O's copy-on-write pushes); 0 turns it off.
   uint64_t sweep_interval_ns = 50'000;
+  // Mirrors (figures 30-31): the fixed size of an age-list extent, rounded to
+  // whole blocks. After a side changes state, the first write to each extent
+  // faults to the CP, which records the generation in the live sides' age
+  // lists; a returning side is resynchronized extent by extent.
+  uint64_t age_extent_bytes = 256 * 1024;
+  // For tests only: a returning side is ALIVE (read too) while it is
+  // resynchronized, not RESYNC, to show that reads then see stale data.
+  bool resync_side_readable_for_testing = false;
 };
 
 // What the CP does when a path of a multipath VSEG fails (figures 11, 12).
@@ -279,6 +287,50 @@ struct MigrationProgress {
   double eta_s(uint64_t now_ns) const;
 };
 
+// One side of a mirrored VSEG as the CP has it now.
+struct MirrorSideReport {
+  uint64_t disk_wwpn = 0;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+  map::SideState state = map::SideState::kAlive;
+  std::string why;  // why it died last (empty if it never did)
+};
+
+// A resynchronization of one side (fast resync, figure 31): the age-list
+// extents whose generation differed from a live side's when it began
+// (`stale_extents`), how many are copied, and the blocks copied.
+struct ResyncProgress {
+  enum class State : uint8_t { kRunning, kDone, kFailed };
+  uint32_t side = 0;
+  State state = State::kRunning;
+  uint64_t extents = 0;  // all of the VSEG's age-list extents
+  uint64_t stale_extents = 0;
+  uint64_t copied_extents = 0;
+  uint64_t copied_blocks = 0;
+  uint64_t started_ns = 0;
+  uint64_t finished_ns = 0;
+  std::string error;  // kFailed
+
+  double percent() const {
+    return stale_extents ? 100.0 * double(copied_extents) / double(stale_extents) : 100;
+  }
+};
+
+// A mirrored VSEG: its sides, the current generation number (incremented at
+// every side state change), its age-list extent size, and its resyncs.
+struct MirrorReport {
+  std::string volume;
+  uint32_t vseg_id = 0;
+  uint64_t lba = 0;  // the volume block of VSEG block 0
+  uint64_t blocks = 0;
+  uint32_t block_size = 512;
+  uint32_t generation = 0;
+  uint64_t age_extent_blocks = 0;
+  uint64_t deaths = 0;
+  std::vector<MirrorSideReport> sides;
+  std::vector<ResyncProgress> resyncs;  // oldest first
+};
+
 // A snapshot (figures 20-21): volume `name`, declared with storage of its
 // own (the same VSEGs as `source`, each one simple disk range), becomes a
 // read-only point-in-time image of `source`. A snapshot of a snapshot is
@@ -387,6 +439,18 @@ struct CpStats {
   uint64_t vseg_splits = 0;
   uint64_t vseg_merges = 0;
   uint64_t unit_attentions = 0;
+  // Mirror side states (figures 30-31): sides marked DEAD (a write to them
+  // failed, their disk left the fabric, or an administrator said so), side
+  // state changes made, first writes to an age-list extent recorded after a
+  // change, host writes the CP did again on the live sides after a side
+  // failed under them, and resyncs (extents and blocks copied).
+  uint64_t side_deaths = 0;
+  uint64_t side_state_changes = 0;
+  uint64_t age_faults = 0;
+  uint64_t side_failure_redos = 0;
+  uint64_t resyncs_done = 0;
+  uint64_t resync_extents = 0;
+  uint64_t resync_blocks = 0;
 };
 
 class ControlPath {
@@ -493,6 +557,20 @@ class ControlPath {
   // under I/O: both simple, contiguous on one disk LUN, with the same flags.
   bool merge_vsegs(const std::string& volume, uint64_t lba, std::string* error,
                    std::function<void(bool)> done = {});
+
+  // Mirrors (mirror_state.cc). Every mirrored VSEG, its sides' states and
+  // resyncs. fail_mirror_side marks side `side` of the mirrored VSEG holding
+  // volume block `lba` DEAD (as a failed write would); done(true) once every
+  // FP splits writes to the live sides only. return_mirror_side brings a
+  // DEAD side back: RESYNC (it gets writes, serves no reads) while the
+  // extents whose age differs are copied from a live side, then ALIVE
+  // (done(true)); done(false) if the resync failed (the side is DEAD again).
+  // Sides whose disk left the fabric return by themselves when it is back.
+  std::vector<MirrorReport> mirrors() const;
+  bool fail_mirror_side(const std::string& volume, uint64_t lba, uint32_t side, std::string* error,
+                        std::function<void(bool)> done = {});
+  bool return_mirror_side(const std::string& volume, uint64_t lba, uint32_t side,
+                          std::string* error, std::function<void(bool)> done = {});
 
   // The N_Port ID fabricated for a virtual target, 0 if unknown.
   uint32_t target_port_id(const std::string& target_name) const;

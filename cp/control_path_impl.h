@@ -15,6 +15,8 @@
 //   incremental.cc        incrementals: redirect on write (figure 22)
 //   lv_reconfig.cc        growing volumes, splitting and merging VSEGs,
 //                         CAPACITY DATA HAS CHANGED unit attentions
+//   mirror_state.cc       mirror side states (ALIVE, DEAD, RESYNC), age
+//                         lists, fast resynchronization (figures 30-31)
 // Everything runs on the CP's one thread of control (the environment's event
 // loop); nothing here locks.
 #pragma once
@@ -73,6 +75,10 @@ struct CpIo {
   std::vector<std::pair<uint32_t, uint64_t>> mirror_holds;
   bool met_barrier = false;  // a write that waited for a migration's copy barrier
   bool met_push = false;     // a write that waited for a snapshot push
+  // A mirror side failed under this write: once its legs are all back it
+  // starts again (after the side's state change), on the live sides only.
+  bool redo = false;
+  uint32_t redos = 0;
 };
 
 // A VSEG of an incremental volume (incremental.cc): each chunk maps to its
@@ -134,6 +140,47 @@ struct Leg {
   bool mirror_write = false;  // one side's copy of a write to a mirror
   bool cp_journal = false;    // a record in the CP's journal `journal_id`
   uint16_t journal_id = 0;
+  uint32_t element = 0;  // the descriptor element it goes to (a mirror's side)
+};
+
+// One age-list entry (figure 30): the generation of the last change the side
+// holds for the extent, and the DVE that recorded it (its switch's domain).
+struct AgeEntry {
+  uint32_t generation = 0;
+  uint16_t dve = 0;
+  friend bool operator==(const AgeEntry&, const AgeEntry&) = default;
+};
+
+// A resync under way (mirror_state.cc): `stale` extents copied in order
+// from side `from`, each under a copy barrier (FoW: writes into it wait).
+struct MirrorResync {
+  uint32_t side = 0;
+  uint32_t from = 0;
+  std::vector<uint64_t> stale;
+  size_t next = 0;
+  std::optional<uint64_t> barrier;  // the extent being copied
+  bool aborted = false;             // the side died again meanwhile
+  size_t history = 0;               // its ResyncProgress in MirrorAges::history
+  std::function<void(bool)> done;
+};
+
+// A mirrored VSEG's side states' bookkeeping: the generation number, one
+// age list per side over fixed-size extents, which extents still fault
+// their first write under this generation (FoW), and why sides died.
+struct MirrorAges {
+  uint32_t generation = 0;
+  uint64_t extent_blocks = 0;
+  uint64_t extents = 0;
+  uint8_t base_flags = 0;                  // the entries' flags without the age FoW
+  std::vector<std::vector<AgeEntry>> age;  // [side][extent]
+  std::vector<bool> fow;                   // [extent]
+  bool tracking = false;                   // some side is not ALIVE: writes are recorded
+  std::vector<std::string> why;            // [side]
+  std::vector<bool> path_lost;             // [side]: died with its disk; back when it is
+  uint32_t changes_pending = 0;            // state changes queued, not applied yet
+  std::optional<MirrorResync> resync;
+  std::vector<ResyncProgress> history;
+  uint64_t deaths = 0;
 };
 
 // One journal of a journaled VSEG's area: journal_blocks blocks from `lba`.
@@ -365,6 +412,8 @@ struct ControlPath::Impl {
   // (ua_exposures, by lun_key).
   absl::flat_hash_set<uint64_t> pending_uas;
   std::set<uint64_t> ua_exposures;
+
+  std::map<uint32_t, MirrorAges> mirror_ages;  // by VSEG id (plain mirrors)
 
   std::deque<Update> updates;  // front: in progress when `update_active`
   bool update_active = false;
@@ -660,6 +709,51 @@ struct ControlPath::Impl {
   // I/O waits.
   bool incremental_write_may_go(CpIo& io, uint32_t vseg_id, uint64_t start, uint64_t blocks);
   void redirect_chunk(uint32_t vseg_id, uint64_t chunk);
+
+  // ---- mirror_state.cc
+  // The side-state bookkeeping of a VSEG whose entries are plain mirrors
+  // (made on first use), else null.
+  MirrorAges* mirror_ages_of(uint32_t vseg_id);
+  // The writable side of plain mirror `seg` on N_Port `port_id`, if exactly one is.
+  std::optional<uint32_t> mirror_side_on(const Vseg& seg, uint32_t port_id) const;
+  // Does a write ending with this status mean the side failed (not a
+  // passing condition such as BUSY or UNIT ATTENTION)?
+  static bool side_write_failed(uint8_t status, std::span<const uint8_t> sense);
+  // "a write failed with status 0x02, sense key 3h ASC/ASCQ 0Ch/00h".
+  static std::string side_failure_text(uint8_t status, std::span<const uint8_t> sense);
+  // Side `side` of `vseg_id` failed: unless another ALIVE side would not be
+  // left, it becomes DEAD (a restrictive update of the whole VSEG: the
+  // generation goes up, every extent gets FoW, the FPs' entries split
+  // writes to the live sides only); `path_lost` (its disk left the fabric):
+  // the I/Os pending in the VSEG are aborted (hosts retry) and the side
+  // returns when the disk does. False if it does not die.
+  bool side_failed(uint32_t vseg_id, uint32_t side, const std::string& why, bool path_lost,
+                   std::function<void(bool)> done = {});
+  // Queues the whole-VSEG update that makes `side` `to`; `apply_extra` runs
+  // under it after the change.
+  void change_side_state(uint32_t vseg_id, uint32_t side, map::SideState to, bool abort_pending,
+                         std::function<void()> apply_extra, std::function<void(bool)> done);
+  // Is a side state change of `vseg_id` queued? (Its writes wait for it.)
+  bool mirror_changing(uint32_t vseg_id) const;
+  // A write of [start, start + blocks) of `vseg_id` is about to go out: the
+  // first one into each age-list extent under this generation records it in
+  // the ALIVE sides' age lists, and the extent's FoW is lifted.
+  void record_age(uint32_t vseg_id, uint64_t start, uint64_t blocks);
+  // Does a write into [start, start + blocks) meet a resync copy barrier?
+  bool in_resync_barrier(uint32_t vseg_id, uint64_t start, uint64_t blocks) const;
+  // Sets the flags of age extent `k` (its age FoW, the barrier's) on the
+  // metadata and loads new entries; inside an update of that extent.
+  void set_age_extent_flags(uint32_t vseg_id, uint64_t k, bool fow);
+  bool start_resync(uint32_t vseg_id, uint32_t side, std::string* error,
+                    std::function<void(bool)> done);
+  void resync_step(uint32_t vseg_id);
+  void end_resync(uint32_t vseg_id, bool ok, const std::string& error);
+  // The fabric changed at `port_id`: sides on a disk that left fail; DEAD
+  // sides whose disk came back are resynchronized.
+  void check_mirror_sides(uint32_t port_id);
+  // The disks an FP needs logged in for entry `index` (a mirror's DEAD sides
+  // left out: nothing goes to them).
+  std::vector<uint32_t> entry_disks(const Vseg& seg, map::RedirectIndex index) const;
 
   // ---- restrictive_update.cc
   void change_mapping(const MappingChange& change, std::function<void(bool)> done);

@@ -25,6 +25,10 @@ std::vector<uint8_t> fixed_sense(uint8_t key, uint8_t asc, uint8_t ascq) {
   return check_condition(key, asc, ascq).sense;
 }
 
+// Times a write starts again because a mirror side failed under it (each
+// failure leaves one side fewer) before its error goes to the host.
+constexpr uint32_t kMaxSideFailureRedos = 3;
+
 }  // namespace
 
 map::RedirectEntry ControlPath::Impl::fp_redirect(const Vseg& seg, map::RedirectIndex index) const {
@@ -37,7 +41,7 @@ map::RedirectEntry ControlPath::Impl::fp_redirect(const Vseg& seg, map::Redirect
 
 bool ControlPath::Impl::entry_ready(uint32_t port, const Vseg& seg, map::RedirectIndex index) {
   bool ready = true;
-  for (uint32_t disk : seg.redirect_disks[index])
+  for (uint32_t disk : entry_disks(seg, index))
     ready = want_login(port, disk) && ready;  // every element's disk starts logging in
   return ready;
 }
@@ -137,6 +141,28 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
       on_journal_full(port, io);
       return;
     case FaultKind::kDownstreamError: {
+      // A side of a mirror failed under a split write: it becomes DEAD
+      // before the host hears of the write (figure 31), which the CP then
+      // does again on the live sides.
+      if (is_mirror_write(io) && q.downstream_target != 0 &&
+          side_write_failed(q.downstream_status, q.sense.view())) {
+        const Lun* lun = metadata.lun(io.target_id, io.lun);
+        const size_t n =
+            std::min<size_t>(io.cdb_length ? io.cdb_length : fpapi::kCdbSize, fpapi::kCdbSize);
+        const std::optional<RwRequest> rw = decode_rw(std::span<const uint8_t>(io.cdb.data(), n));
+        const Vseg* seg = lun && rw ? metadata.vseg_at(lun->lv_id, rw->lba) : nullptr;
+        const std::optional<uint32_t> side =
+            seg ? mirror_side_on(*seg, q.downstream_target) : std::nullopt;
+        if (seg && side &&
+            (mirror_changing(seg->descriptor.id) ||
+             side_failed(seg->descriptor.id, *side,
+                         side_failure_text(q.downstream_status, q.sense.view()),
+                         /*path_lost=*/false))) {
+          ++stats.side_failure_redos;
+          start_rw(port, io);
+          return;
+        }
+      }
       // Figure 6: the disk's status and sense go to the host. A GOOD status
       // here means a transport-level failure (response code, residual); for
       // a write split to a mirror's sides, never GOOD (the other sides were
@@ -308,7 +334,7 @@ void ControlPath::Impl::pump(uint64_t key) {
     // goes to every writable side (write splitting).
     if (plan->mirror && !io.write) mirror_read_turn = plan->element + 1;
     std::vector<LegTarget> targets = plan->copies;
-    if (targets.empty()) targets.push_back(LegTarget{plan->disk, plan->storage});
+    if (targets.empty()) targets.push_back(LegTarget{plan->disk, plan->storage, plan->element});
     bool logged_in = true;
     for (const LegTarget& t : targets)
       logged_in = want_login(io.port, t.disk) && logged_in;
@@ -320,7 +346,14 @@ void ControlPath::Impl::pump(uint64_t key) {
       ++stats.barrier_write_waits;
       if (Migration* m = migration_of(plan->vseg_id)) ++m->progress.barrier_writes;
     }
+    // A write to a mirror waits for a side state change queued before it
+    // (it must reach the sides the change leaves writable), and for a
+    // resync's copy of the extent it writes.
+    const bool mirror_wait = io.write && plan->mirror &&
+                             (mirror_changing(plan->vseg_id) ||
+                              in_resync_barrier(plan->vseg_id, plan->vseg_lba, plan->blocks));
     if (updating(plan->vseg_id, plan->vseg_lba, plan->blocks) || !logged_in || barrier ||
+        mirror_wait ||
         (io.write && !snapshot_write_may_go(io, plan->vseg_id, plan->vseg_lba, plan->blocks)) ||
         (io.write && !incremental_write_may_go(io, plan->vseg_id, plan->vseg_lba, plan->blocks)) ||
         (io.write && !mirror_write_may_go(key, io, *plan))) {
@@ -343,6 +376,7 @@ void ControlPath::Impl::pump(uint64_t key) {
       io.blocked = true;  // no journal free: retried when one is released
       break;
     }
+    if (io.write && plan->mirror) record_age(plan->vseg_id, plan->vseg_lba, plan->blocks);
     for (size_t ti = 0; ti < targets.size(); ++ti) {
       const LegTarget& t = targets[ti];
       const bool journal_leg = plan->journal && ti == 1;
@@ -364,13 +398,26 @@ void ControlPath::Impl::pump(uint64_t key) {
         map::encode_journal_header(record, d.journal_header.data());
       }
       link.send(io.port, d);
-      legs[d.dtag] =
-          Leg{key,         plan->vseg_id,    plan->vseg_lba, plan->blocks, io.write && plan->mirror,
-              journal_leg, record.journal_id};
+      legs[d.dtag] = Leg{
+          key,         plan->vseg_id,     plan->vseg_lba, plan->blocks, io.write && plan->mirror,
+          journal_leg, record.journal_id, t.element};
       ++io.outstanding;
       ++stats.dispatched;
     }
     io.next += plan->blocks;
+  }
+  if (io.outstanding == 0 && io.redo) {
+    // A side failed under the write: all of it again, once the side's state
+    // change is in force, on the sides left (the host sends the data again).
+    io.redo = false;
+    if (++io.redos <= kMaxSideFailureRedos) {
+      io.failed = false;
+      io.status = 0;
+      io.sense.clear();
+      io.next = 0;
+      release_mirror_holds(io);
+      return pump(key);
+    }
   }
   if (io.outstanding == 0 && (io.failed || io.next >= io.blocks)) finish(key);
 }
@@ -410,6 +457,7 @@ void ControlPath::Impl::on_dispatch_complete(uint32_t port, const fpapi::CpDispa
   }
   const uint64_t key = l->second.io_key;
   const bool mirror_write = l->second.mirror_write;
+  const Leg leg = l->second;
   if (l->second.cp_journal) cp_journal_leg_done(l->second.vseg_id, l->second.journal_id);
   legs.erase(l);
   auto it = ios.find(key);
@@ -426,6 +474,18 @@ void ControlPath::Impl::on_dispatch_complete(uint32_t port, const fpapi::CpDispa
   if (c.transport_error && host_ended(port, io.io.initiator, io.io.ox_id)) io.aborting = true;
   const bool good =
       !c.transport_error && c.scsi_status == fc::scsi_status::kGood && c.residual == 0;
+  // A mirror side that failed a write becomes DEAD; the write starts again
+  // on the others once it is (a side aborted with it ends transport_error).
+  if (!good && mirror_write && !c.transport_error && !io.aborting &&
+      side_write_failed(c.scsi_status, c.sense.view()) && !leg.cp_journal) {
+    const bool changing = mirror_changing(leg.vseg_id);
+    if (changing ||
+        side_failed(leg.vseg_id, leg.element, side_failure_text(c.scsi_status, c.sense.view()),
+                    /*path_lost=*/false)) {
+      if (!io.redo) ++stats.side_failure_redos;
+      io.redo = true;
+    }
+  }
   if (!good && !io.failed) {
     io.failed = true;
     if (c.transport_error || c.scsi_status == fc::scsi_status::kGood) {

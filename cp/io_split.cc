@@ -60,8 +60,8 @@ std::optional<LegPlan> plan_leg(const Metadata& metadata, uint32_t lv_id, uint64
     loc.target.start_lba += rel;
     loc.run = write ? journal.capacity_blocks - 1 : ~uint64_t{0};
     if (write) {
-      copies.push_back(LegTarget{disks[0], loc.target});
-      copies.push_back(LegTarget{disks[1], journal.journal});
+      copies.push_back(LegTarget{disks[0], loc.target, 0});
+      copies.push_back(LegTarget{disks[1], journal.journal, 1});
     }
   } else if (mirror && !write) {
     const int side = m.read_side(read_turn);
@@ -73,7 +73,7 @@ std::optional<LegPlan> plan_leg(const Metadata& metadata, uint32_t lv_id, uint64
   } else if (mirror) {
     for (uint32_t i = 0; i < m.mirror_sides(); ++i) {
       if (!map::side_writable(m.side(i).state) || first + i >= disks.size()) continue;
-      copies.push_back(LegTarget{disks[first + i], m.locate_side(i, side_lba).target});
+      copies.push_back(LegTarget{disks[first + i], m.locate_side(i, side_lba).target, first + i});
     }
     if (!copies.empty()) {
       loc = m.locate_side(0, side_lba);  // status: any side's

@@ -32,6 +32,7 @@ std::optional<RwRequest> decode_rw(std::span<const uint8_t> cdb);
 struct LegTarget {
   uint32_t disk = 0;
   map::StorageElement storage;
+  uint32_t element = 0;  // the descriptor element (a mirror's side)
 };
 
 // The first leg of volume blocks [lba, lba + blocks) of LV `lv_id`: at most

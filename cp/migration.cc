@@ -67,7 +67,9 @@ void ControlPath::Impl::load_fresh_entries(const Vseg& seg,
                                            const std::vector<map::RedirectIndex>& fresh) {
   for (uint32_t p = 0; p < port_count(); ++p) {
     for (map::RedirectIndex index : fresh) {
-      if (disk_ready(p, seg.redirect_disk[index]))
+      // Only to ports logged in (a mirror's DEAD sides need none).
+      const std::vector<uint32_t> disks = entry_disks(seg, index);
+      if (!disks.empty() && disk_ready(p, disks[0]))
         send_redirect(p, seg, index, fpapi::MsgType::kFpAddMapping);
     }
   }

@@ -6,6 +6,7 @@
 // failure never reaches the host as GOOD.
 #include <gtest/gtest.h>
 
+#include "cp/target/scsi_target.h"
 #include "cp/testing/cp_harness.h"
 #include "splitpath/fc/fcp.h"
 #include "splitpath/fc/scsi_cdb.h"
@@ -129,16 +130,98 @@ TEST_F(CpMirrorTest, WritesGoToBothSidesAsCopies) {
   EXPECT_EQ(legs[0].copies, 0);
 }
 
-TEST_F(CpMirrorTest, OneSideFailingFailsTheWrite) {
+TEST_F(CpMirrorTest, ASideAnsweringBusyFailsTheWriteAndStaysAlive) {
   bring_up();
   queue_io(0, FaultKind::kCapacity, make_io(12, mirror_target(), 0, fc::make_write(0, 4), 2048));
   auto legs = sent<fpapi::FpDispatchIO>(0);
   ASSERT_EQ(legs.size(), 2u);
   complete_leg(0, legs[0]);
-  complete_leg(0, legs[1], fc::scsi_status::kCheckCondition);
+  complete_leg(0, legs[1], fc::scsi_status::kBusy);
   auto done = sent<fpapi::FpQueueIOComplete>(0);
   ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].scsi_status, fc::scsi_status::kBusy);
+  EXPECT_EQ(cp->stats().side_deaths, 0u);
+  EXPECT_EQ(cp->mirrors()[0].sides[1].state, map::SideState::kAlive);
+}
+
+TEST_F(CpMirrorTest, ASideFailingAWriteIsDeadBeforeTheWriteIsDoneAgainOnTheOther) {
+  bring_up();
+  queue_io(0, FaultKind::kCapacity, make_io(12, mirror_target(), 0, fc::make_write(0, 4), 2048));
+  auto legs = sent<fpapi::FpDispatchIO>(0);
+  ASSERT_EQ(legs.size(), 2u);
+  clear();
+  complete_leg(0, legs[0]);
+  fpapi::CpDispatchIOComplete c;
+  c.dtag = legs[1].dtag;
+  c.utag = legs[1].utag;
+  c.scsi_status = fc::scsi_status::kCheckCondition;
+  c.sense.assign(check_condition(fc::sense_key::kMediumError, 0x0C, 0x00).sense);
+  deliver(0, c);
+  // Nothing to the host yet: side 1 dies first, by a restrictive update of
+  // the whole VSEG at every FP.
+  EXPECT_TRUE(sent<fpapi::FpQueueIOComplete>(0).empty());
+  for (uint32_t p = 0; p < kPorts; ++p) {
+    auto removed = sent<fpapi::FpMapping>(p, MsgType::kFpRemoveMapping);
+    ASSERT_EQ(removed.size(), 1u) << "port " << p;
+    EXPECT_EQ(removed[0].extent.start, 0u);
+    EXPECT_EQ(removed[0].extent.length, 400u);
+    ack_removal(p);
+    answer_poll(p, 0);
+  }
+  // The FPs that had the entry get it with side 1 DEAD.
+  auto replaced = sent<fpapi::FpMapping>(0, MsgType::kFpReplaceMapping);
+  ASSERT_FALSE(replaced.empty());
+  EXPECT_EQ(replaced[0].redirect.descriptor.side(1).state, map::SideState::kDead);
+  EXPECT_EQ(replaced[0].redirect.descriptor.side(0).state, map::SideState::kAlive);
+  // The write again, to side 0 alone, and only then GOOD to the host.
+  legs = sent<fpapi::FpDispatchIO>(0);
+  ASSERT_EQ(legs.size(), 1u);
+  EXPECT_EQ(legs[0].target_id, kDiskAId);
+  EXPECT_EQ(legs[0].copies, 0);
+  EXPECT_EQ(lba_of(legs[0]), 100u);
+  complete_leg(0, legs[0]);
+  auto done = sent<fpapi::FpQueueIOComplete>(0);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].scsi_status, fc::scsi_status::kGood);
+  EXPECT_EQ(cp->stats().side_deaths, 1u);
+  EXPECT_EQ(cp->stats().side_failure_redos, 1u);
+  const MirrorReport m = cp->mirrors()[0];
+  EXPECT_EQ(m.generation, 1u);
+  EXPECT_EQ(m.sides[1].state, map::SideState::kDead);
+  EXPECT_NE(m.sides[1].why.find("sense key 3h"), std::string::npos) << m.sides[1].why;
+}
+
+TEST_F(CpMirrorTest, AFailedSplitWriteNamesItsSideAndIsDoneAgainOnTheOther) {
+  bring_up();
+  fpapi::CpQueueIO q;
+  q.reason = FaultKind::kDownstreamError;
+  q.io = make_io(13, mirror_target(), 0, fc::make_write(0, 4), 2048);
+  q.downstream_status = fc::scsi_status::kCheckCondition;
+  q.sense.assign(check_condition(fc::sense_key::kHardwareError, 0x44, 0x00).sense);
+  q.downstream_target = kDiskAId;
+  deliver(0, q);
+  EXPECT_TRUE(sent<fpapi::FpQueueIOComplete>(0).empty());
+  for (uint32_t p = 0; p < kPorts; ++p) {
+    ack_removal(p);
+    answer_poll(p, 0);
+  }
+  auto legs = sent<fpapi::FpDispatchIO>(0);
+  ASSERT_EQ(legs.size(), 1u);
+  EXPECT_EQ(legs[0].target_id, kDiskBId);
+  complete_leg(0, legs[0]);
+  auto done = sent<fpapi::FpQueueIOComplete>(0);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].scsi_status, fc::scsi_status::kGood);
+  EXPECT_EQ(cp->mirrors()[0].sides[0].state, map::SideState::kDead);
+  // The last ALIVE side never dies: its failure goes to the host.
+  clear();
+  q.io = make_io(14, mirror_target(), 0, fc::make_write(0, 4), 2048);
+  q.downstream_target = kDiskBId;
+  deliver(0, q);
+  done = sent<fpapi::FpQueueIOComplete>(0);
+  ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].scsi_status, fc::scsi_status::kCheckCondition);
+  EXPECT_EQ(cp->mirrors()[0].sides[1].state, map::SideState::kAlive);
 }
 
 TEST_F(CpMirrorTest, ASideEndingGoodButShortIsNeverGoodToTheHost) {

@@ -84,6 +84,7 @@ void ControlPath::Impl::on_fabric_change(uint32_t port_id) {
   }
   if (unresolved) resolve_disks();
   check_paths(port_id);
+  check_mirror_sides(port_id);
 }
 
 bool ControlPath::Impl::want_login(uint32_t port, uint32_t disk) {

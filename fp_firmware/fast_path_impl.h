@@ -265,7 +265,9 @@ struct FastPath::Impl {
   static uint8_t owner_of(const Upstream& u);
   bool matches(const Upstream& u, const fpapi::PendingFilter& f) const;
   // Hands the I/O to the CP (CpQueueIO `reason`); it becomes CP-owned.
-  void queue_to_cp(Upstream& u, fpapi::FaultKind reason, const fc::FcpRsp* rsp = nullptr);
+  // `downstream_target`: kDownstreamError's failing downstream N_Port ID.
+  void queue_to_cp(Upstream& u, fpapi::FaultKind reason, const fc::FcpRsp* rsp = nullptr,
+                   uint32_t downstream_target = 0);
   // Ends a downstream exchange the FP gives up: ABTS to the target, and for an
   // FPDispatchIO leg CpDispatchIOComplete with transport_error.
   void abort_leg(Downstream& d);

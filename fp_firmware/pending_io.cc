@@ -149,7 +149,8 @@ bool FastPath::Impl::matches(const Upstream& u, const fpapi::PendingFilter& f) c
   return true;
 }
 
-void FastPath::Impl::queue_to_cp(Upstream& u, fpapi::FaultKind reason, const fc::FcpRsp* rsp) {
+void FastPath::Impl::queue_to_cp(Upstream& u, fpapi::FaultKind reason, const fc::FcpRsp* rsp,
+                                 uint32_t downstream_target) {
   u.state = Upstream::State::kCp;
   u.started_ns = now();
   fpapi::CpQueueIO q;
@@ -161,6 +162,7 @@ void FastPath::Impl::queue_to_cp(Upstream& u, fpapi::FaultKind reason, const fc:
     q.downstream_residual = rsp->residual;
     q.sense.assign(rsp->sense_bytes());
   }
+  q.downstream_target = downstream_target;
   ++stats.faults[static_cast<size_t>(reason)];
   post(q);
 }

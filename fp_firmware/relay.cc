@@ -152,6 +152,7 @@ void FastPath::Impl::on_downstream_frame(sp_hal_buf* buf, const fc::FrameHeader&
     rsp.scsi_status = fc::scsi_status::kCheckCondition;  // unreadable: an error, never GOOD
   }
   if (d.remap) {
+    const uint32_t side_target = d.target;  // which side failed, for the CP
     down_release(d);
     if (u == nullptr) return drop(buf);
     if (completes_on_fp(rsp) && u->legs > 0) {
@@ -168,7 +169,7 @@ void FastPath::Impl::on_downstream_frame(sp_hal_buf* buf, const fc::FrameHeader&
     free_buf(buf);
     while (u->first_leg != kNone)
       abort_leg(down[u->first_leg]);  // the other sides of a split write
-    queue_to_cp(*u, fpapi::FaultKind::kDownstreamError, &rsp);
+    queue_to_cp(*u, fpapi::FaultKind::kDownstreamError, &rsp, side_target);
     return;
   }
   fpapi::CpDispatchIOComplete c;

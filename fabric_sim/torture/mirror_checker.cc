@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "cp/control_path.h"
 #include "fabric_sim/node/block_stamp.h"
+#include "fabric_sim/switch/switch.h"
+#include "fabric_sim/switch/switch_virtualization.h"
 #include "fmt/format.h"
 
 namespace splitpath::sim::torture {
@@ -35,11 +38,41 @@ bool MirrorChecker::failed_unit(size_t volume, uint64_t unit) const {
   return volume < failed_.size() && unit < failed_[volume].size() && failed_[volume][unit] != 0;
 }
 
+namespace {
+
+// The side states of the mirrored VSEG of `vol` starting at volume block
+// `lba`, as its switch's CP has them (empty: not a plain mirror, all sides
+// written alike).
+std::vector<map::SideState> side_states(const Fabric& fabric, const VolumeConfig& vol,
+                                        uint64_t lba) {
+  const Switch* sw = fabric.switch_named(vol.switch_name);
+  if (!sw || !sw->virtualization()) return {};
+  for (const cp::MirrorReport& m : sw->virtualization()->control_path().mirrors()) {
+    if (m.volume != vol.name || m.lba != lba) continue;
+    std::vector<map::SideState> out;
+    for (const cp::MirrorSideReport& side : m.sides)
+      out.push_back(side.state);
+    return out;
+  }
+  return {};
+}
+
+}  // namespace
+
 std::optional<Violation> MirrorChecker::check(const Fabric& fabric, SimTime now) {
   for (const TortureVseg& v : scenario_.vsegs) {
     const VsegPlace& place = v.place[0];
     if (!place.split_writes()) continue;
     const VolumeConfig& vol = scenario_.topology.volumes[v.volume];
+    // A side that is not ALIVE (DEAD, or still resynchronizing) may differ:
+    // only the ALIVE sides are compared, with the first of them.
+    const std::vector<map::SideState> states = side_states(fabric, vol, v.volume_lba);
+    auto alive = [&](size_t side) {
+      return side >= states.size() || states[side] == map::SideState::kAlive;
+    };
+    size_t reference = 0;
+    while (!alive(reference))
+      ++reference;
     const uint32_t bs = vol.block_size;
     const uint64_t per_block = bs / kStampUnit;
     std::vector<uint8_t> first(bs);
@@ -55,9 +88,11 @@ std::optional<Violation> MirrorChecker::check(const Fabric& fabric, SimTime now)
       }
       ++compared_;
       const std::vector<PlaceElement> copies = place.copies_of(b);
-      const PlaceElement& s0 = copies[0];
+      if (reference >= copies.size()) break;
+      const PlaceElement& s0 = copies[reference];
       fabric.disk(s0.disk)->store(s0.lun)->read(s0.lba * bs, first);
-      for (size_t i = 1; i < copies.size(); ++i) {
+      for (size_t i = reference + 1; i < copies.size(); ++i) {
+        if (!alive(i)) continue;
         const PlaceElement& si = copies[i];
         fabric.disk(si.disk)->store(si.lun)->read(si.lba * bs, other);
         if (other == first) continue;
@@ -65,13 +100,14 @@ std::optional<Violation> MirrorChecker::check(const Fabric& fabric, SimTime now)
         out.invariant = kMirror;
         out.at = now;
         out.summary = fmt::format(
-            "volume {} LBA {}: mirror side {} ({} LUN {} LBA {}) differs from side 0 ({} LUN {} "
-            "LBA {}), and no write to the block failed",
-            vol.name, v.volume_lba + b, i, si.disk, si.lun, si.lba, s0.disk, s0.lun, s0.lba);
+            "volume {} LBA {}: mirror side {} ({} LUN {} LBA {}) differs from side {} ({} LUN {} "
+            "LBA {}), both ALIVE, and no write to the block failed",
+            vol.name, v.volume_lba + b, i, si.disk, si.lun, si.lba, reference, s0.disk, s0.lun,
+            s0.lba);
         for (uint64_t u = 0; u < per_block; ++u) {
           const auto at = static_cast<size_t>(u * kStampUnit);
-          out.history.push_back(fmt::format("unit {}: side 0 holds {}, side {} holds {}", unit + u,
-                                            describe_unit(first.data() + at), i,
+          out.history.push_back(fmt::format("unit {}: side {} holds {}, side {} holds {}", unit + u,
+                                            reference, describe_unit(first.data() + at), i,
                                             describe_unit(other.data() + at)));
         }
         return out;

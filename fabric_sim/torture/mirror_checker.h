@@ -5,8 +5,9 @@
 // end of a run every side of every mirrored VSEG holds the same data in every
 // block no failed write touched. A write that failed (error status, ABTS, a
 // host link lost, still open at the end) may have reached some sides only:
-// its units are left out (marking sides DEAD and resynchronizing them is the
-// mirror-failure service's job, not the primitive's).
+// its units are left out. A side the CP has marked DEAD (or is still
+// resynchronizing) holds older data by design: only the ALIVE sides are
+// compared; a side resynchronized back to ALIVE must match again.
 #pragma once
 
 #include <cstdint>

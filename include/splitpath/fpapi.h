@@ -644,9 +644,14 @@ struct CpQueueIO {
   uint8_t downstream_status = 0;
   uint32_t downstream_residual = 0;
   Bytes<kMaxSense> sense;
+  // kDownstreamError: the N_Port ID of the downstream whose ending failed
+  // the I/O (for a split write, the mirror side that failed); 0 if none did
+  // (no buffer for the copies).
+  uint32_t downstream_target = 0;
   template <class V>
   constexpr void fields(V& v) {
-    v(reason), io.fields(v), v(downstream_status), v(downstream_residual), v(sense);
+    v(reason), io.fields(v), v(downstream_status), v(downstream_residual), v(sense),
+        v(downstream_target);
   }
 };
 

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -318,33 +319,53 @@ bool on_side(VirtualTestbed& tb, uint32_t s, uint64_t lba, const std::vector<uin
          data;
 }
 
-TEST(Mirror, ASideWithAMediumErrorFailsTheWriteAndNothingFalseIsAcknowledged) {
+TEST(Mirror, ASideWithAMediumErrorDiesAndTheWriteLandsOnTheOtherUntilItIsResynchronized) {
   VirtualTestbed tb(mirror_yaml(), 1);
   ASSERT_TRUE(tb.ok());
   const std::vector<uint8_t> before = pattern(1, 16);
   ASSERT_EQ(tb.write("host0", 0, 500, before).status, fc::scsi_status::kGood);
-  // Side 1 fails writes to volume blocks [504, 508).
+  // Side 1 fails writes to volume blocks [504, 508): it is marked DEAD
+  // before the host is answered, and the write is done on side 0.
   tb.disk("disk1").add_medium_error(1, kSideStart[1] + 504, 4);
   const std::vector<uint8_t> after = pattern(2, 16);
-  const sim::ScsiResult r = tb.write("host0", 0, 500, after);
-  EXPECT_EQ(r.status, fc::scsi_status::kCheckCondition);
-  ASSERT_TRUE(r.has_sense);
-  EXPECT_EQ(r.sense.sense_key, fc::sense_key::kMediumError);
-  // Not GOOD, so the host may not rely on the new data: the healthy side got
-  // none of it (the failing side answered before any was asked for).
-  EXPECT_TRUE(on_side(tb, 0, 500, before));
-  // Writes elsewhere still complete on both sides.
-  const std::vector<uint8_t> other = pattern(3, 8);
-  ASSERT_EQ(tb.write("host0", 0, 600, other).status, fc::scsi_status::kGood);
-  EXPECT_TRUE(on_side(tb, 0, 600, other));
-  EXPECT_TRUE(on_side(tb, 1, 600, other));
-  // The error was the CP's answer to the FP's downstream error.
-  EXPECT_GE(faults(tb.stats(), FaultKind::kDownstreamError), 1u);
-  // The medium error cleared, the retry succeeds and both sides agree.
-  tb.disk("disk1").clear_medium_errors();
   ASSERT_EQ(tb.write("host0", 0, 500, after).status, fc::scsi_status::kGood);
   EXPECT_TRUE(on_side(tb, 0, 500, after));
-  EXPECT_TRUE(on_side(tb, 1, 500, after));
+  EXPECT_FALSE(on_side(tb, 1, 500, after));
+  EXPECT_GE(faults(tb.stats(), FaultKind::kDownstreamError), 1u);
+  cp::ControlPath& cp = tb.virtualization().control_path();
+  ASSERT_EQ(cp.mirrors().size(), 1u);
+  EXPECT_EQ(cp.mirrors()[0].sides[1].state, map::SideState::kDead);
+  EXPECT_EQ(cp.mirrors()[0].sides[0].state, map::SideState::kAlive);
+  EXPECT_EQ(cp.stats().side_deaths, 1u);
+  // Writes elsewhere go to side 0 only now; reads see them.
+  const std::vector<uint8_t> other = pattern(3, 8);
+  ASSERT_EQ(tb.write("host0", 0, 6000, other).status, fc::scsi_status::kGood);
+  EXPECT_TRUE(on_side(tb, 0, 6000, other));
+  EXPECT_FALSE(on_side(tb, 1, 6000, other));
+  const sim::ScsiResult back = tb.read("host0", 0, 6000, 8);
+  EXPECT_EQ(back.data_in, other);
+  // The medium error repaired, the side returns: only the extents written
+  // while it was DEAD are copied, and both sides agree again.
+  tb.disk("disk1").clear_medium_errors();
+  std::string error;
+  bool resynced = false;
+  ASSERT_TRUE(cp.return_mirror_side("mirrored", 0, 1, &error, [&](bool ok) { resynced = ok; }))
+      << error;
+  tb.run_for(50 * sim::kNsPerMs);
+  ASSERT_TRUE(resynced);
+  EXPECT_EQ(differing_blocks(tb), 0u);
+  const cp::MirrorReport m = cp.mirrors()[0];
+  EXPECT_EQ(m.sides[1].state, map::SideState::kAlive);
+  ASSERT_EQ(m.resyncs.size(), 1u);
+  // The age extents written while it was DEAD: [500, 516) and [6000, 6008).
+  std::set<uint64_t> written;
+  for (uint64_t b = 500; b < 516; ++b)
+    written.insert(b / m.age_extent_blocks);
+  for (uint64_t b = 6000; b < 6008; ++b)
+    written.insert(b / m.age_extent_blocks);
+  EXPECT_EQ(m.resyncs[0].stale_extents, written.size());
+  EXPECT_EQ(m.resyncs[0].copied_blocks, written.size() * m.age_extent_blocks);
+  EXPECT_LT(m.resyncs[0].copied_blocks, kVolumeBlocks);
 }
 
 TEST(Mirror, ASideGoingOfflineMidWriteIsNeverAcknowledged) {

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -31,6 +32,9 @@ struct VolumeLoadShape {
   uint32_t io_blocks = 8;
   uint64_t prefill_base = 5000000;
   uint32_t write_percent = 60;
+  // A write that ends in error is sent again with the same data, as a host
+  // retries (its slot's content is unknown until one ends GOOD).
+  bool retry_failed_writes = false;
 };
 
 // `depth` reads and writes of whole slots in flight (never two on one
@@ -43,6 +47,8 @@ struct VolumeLoad {
   std::map<uint64_t, std::shared_ptr<VirtualTestbed::Pending>> in_flight;
   std::map<uint64_t, uint64_t> writing;  // slot -> seed being written
   uint64_t next_seed = 1, reads = 0, writes = 0, mismatches = 0, errors = 0;
+  // New I/Os pick slots in [window_begin, window_end) only.
+  uint64_t window_begin = 0, window_end = ~0ull;
 
   VolumeLoad(VirtualTestbed& t, const VolumeLoadShape& s, uint64_t seed)
       : tb(t), shape(s), rng(seed), content(s.slots) {
@@ -55,10 +61,12 @@ struct VolumeLoad {
   // Starts I/Os up to `depth`; the seeds of the writes it starts go to
   // *started_writes.
   void top_up(size_t depth, std::map<uint64_t, std::set<uint64_t>>* started_writes = nullptr) {
-    while (in_flight.size() < depth) {
-      uint64_t slot = rng.uniform(shape.slots);
+    const uint64_t begin = std::min(window_begin, shape.slots);
+    const uint64_t span = std::min(window_end, shape.slots) - begin;
+    while (in_flight.size() < std::min<size_t>(depth, span)) {
+      uint64_t slot = begin + rng.uniform(span);
       while (in_flight.contains(slot))
-        slot = (slot + 1) % shape.slots;
+        slot = begin + (slot - begin + 1) % span;
       const uint64_t lba = shape.first_lba + slot * shape.io_blocks;
       if (rng.uniform(100) < shape.write_percent) {
         const uint64_t seed = next_seed++;
@@ -83,6 +91,14 @@ struct VolumeLoad {
       const sim::ScsiResult& r = it->second->result;
       if (r.status != fc::scsi_status::kGood) {
         ++errors;
+        if (auto w = writing.find(slot); shape.retry_failed_writes && w != writing.end()) {
+          it->second =
+              tb.start(shape.host, shape.lun,
+                       fc::make_write(shape.first_lba + slot * shape.io_blocks, shape.io_blocks), 0,
+                       data(w->second));
+          ++it;
+          continue;
+        }
       } else if (auto w = writing.find(slot); w != writing.end()) {
         content[slot] = w->second;
         ++writes;
