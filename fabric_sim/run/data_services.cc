@@ -44,6 +44,23 @@ void Fabric::start_service(uint64_t index) {
   if (s.incremental) return start_incremental(*s.incremental, index);
   if (s.migrate) return start_migration(*s.migrate, index);
   if (s.grow || s.split || s.merge) return start_reconfig(s, index);
+  if (s.mirror_fail || s.mirror_return) return start_mirror_side(s, index);
+}
+
+void Fabric::start_mirror_side(const ServiceConfig& s, uint64_t index) {
+  const MirrorSideServiceConfig& m = s.mirror_fail ? *s.mirror_fail : *s.mirror_return;
+  cp::ControlPath* cp = service_cp(m.volume, index);
+  if (!cp) return;
+  std::string error;
+  const bool ok =
+      s.mirror_fail
+          ? cp->fail_mirror_side(
+                m.volume, m.lba, m.side, &error,
+                service_done(index, fmt::format("failing side {} of '{}'", m.side, m.volume)))
+          : cp->return_mirror_side(
+                m.volume, m.lba, m.side, &error,
+                service_done(index, fmt::format("returning side {} of '{}'", m.side, m.volume)));
+  if (!ok) refuse_service(index, error);
 }
 
 void Fabric::start_reconfig(const ServiceConfig& s, uint64_t index) {

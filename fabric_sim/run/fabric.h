@@ -102,6 +102,7 @@ class Fabric {
   void start_incremental(const IncrementalConfig& incremental, uint64_t index);
   // grow, split or merge (LV reconfiguration).
   void start_reconfig(const ServiceConfig& service, uint64_t index);
+  void start_mirror_side(const ServiceConfig& service, uint64_t index);
   // The CP serving `volume`, or nullptr (the service is then refused).
   cp::ControlPath* service_cp(const std::string& volume, uint64_t index);
   void refuse_service(uint64_t index, const std::string& error);

@@ -59,6 +59,12 @@ nlohmann::ordered_json services_json(const Fabric& fabric) {
       j["kind"] = c.split ? "split" : "merge";
       j["volume"] = c.split ? c.split->volume : c.merge->volume;
       j["lba"] = c.split ? c.split->lba : c.merge->lba;
+    } else if (c.mirror_fail || c.mirror_return) {
+      const MirrorSideServiceConfig& m = c.mirror_fail ? *c.mirror_fail : *c.mirror_return;
+      j["kind"] = c.mirror_fail ? "mirror_fail" : "mirror_return";
+      j["volume"] = m.volume;
+      j["lba"] = m.lba;
+      j["side"] = m.side;
     }
     j["state"] = service_state_name(o.state);
     if (!o.error.empty()) j["error"] = o.error;
@@ -101,6 +107,9 @@ std::string format_services_lines(const nlohmann::ordered_json& services) {
     } else if (kind == "split" || kind == "merge") {
       what = fmt::format("{} of '{}' at LBA {}", kind, j["volume"].get<std::string>(),
                          j["lba"].get<uint64_t>());
+    } else if (kind == "mirror_fail" || kind == "mirror_return") {
+      what = fmt::format("{} side {} of '{}'", kind == "mirror_fail" ? "failing" : "returning",
+                         j["side"].get<uint32_t>(), j["volume"].get<std::string>());
     } else if (j.contains("base")) {
       what = fmt::format("incremental '{}' of '{}'", j["name"].get<std::string>(),
                          j["base"].get<std::string>());

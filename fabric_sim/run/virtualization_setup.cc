@@ -58,6 +58,7 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
     s.seed = topology.seed;
     s.cp_config.message_cost_ns = topology.cp.message_cost_ns;
     s.cp_config.fault_cost_ns = topology.cp.fault_cost_ns;
+    s.cp_config.age_extent_bytes = topology.cp.age_extent_bytes;
     s.cp_config.fault_every_io = !topology.fp.enabled;
     return s;
   };

@@ -151,6 +151,8 @@ struct CpSettings {
   SimTime mailbox_latency_ns = 2 * kNsPerUs;  // one way, per FP API message
   SimTime message_cost_ns = 2 * kNsPerUs;     // CP time per message
   SimTime fault_cost_ns = 20 * kNsPerUs;      // extra CP time per I/O fault
+  // Mirrors' age-list extent (cp::CpConfig::age_extent_bytes).
+  uint64_t age_extent_bytes = 256 * 1024;
 };
 
 // One side of a mirrored VSEG: LUN `lun` of disk `disk` from `lba`; reads go
@@ -298,6 +300,15 @@ struct VsegEditConfig {
   uint64_t lba = 0;
 };
 
+// A mirror side's state change (figures 30-31): side `side` of the mirrored
+// VSEG of `volume` holding block `lba` is failed (DEAD, as if a write to it
+// had failed) or returned (resynchronized from a live side, then ALIVE).
+struct MirrorSideServiceConfig {
+  std::string volume;
+  uint64_t lba = 0;
+  uint32_t side = 0;
+};
+
 // A service started at `at_ns` by the CP of the switch serving its volume
 // (the topology's `services` list, or `splitpath run --service`).
 struct ServiceConfig {
@@ -309,6 +320,8 @@ struct ServiceConfig {
   std::optional<GrowConfig> grow;
   std::optional<VsegEditConfig> split;
   std::optional<VsegEditConfig> merge;
+  std::optional<MirrorSideServiceConfig> mirror_fail;
+  std::optional<MirrorSideServiceConfig> mirror_return;
 };
 
 // --- Trace replay (`splitpath replay TRACE --topology FILE`) ---

@@ -509,8 +509,13 @@ class TopologyReader {
 
   absl::Status read_cp(const YamlField& item, CpSettings* cp) {
     YamlMap m;
-    TOPO_TRY(r_.open_map(item, {"mailbox_latency", "message_cost", "fault_cost"}, &m));
+    TOPO_TRY(
+        r_.open_map(item, {"mailbox_latency", "message_cost", "fault_cost", "age_extent"}, &m));
     const YamlField* f = nullptr;
+    if ((f = m.get("age_extent"))) {
+      TOPO_TRY(r_.bytes(*f, 1ull << 40, &cp->age_extent_bytes));
+      if (cp->age_extent_bytes < 512) return r_.error(*f, "must be at least 512 bytes");
+    }
     if ((f = m.get("mailbox_latency"))) TOPO_TRY(r_.time(*f, false, &cp->mailbox_latency_ns));
     if ((f = m.get("message_cost"))) TOPO_TRY(r_.time(*f, false, &cp->message_cost_ns));
     if ((f = m.get("fault_cost"))) TOPO_TRY(r_.time(*f, false, &cp->fault_cost_ns));
@@ -755,8 +760,10 @@ class TopologyReader {
   // the disk must exist in `t` (read before the services).
   absl::Status read_service(const YamlField& item, const Topology& t, ServiceConfig* service) {
     YamlMap m;
-    TOPO_TRY(r_.open_map(
-        item, {"at", "migrate", "snapshot", "incremental", "grow", "split", "merge"}, &m));
+    TOPO_TRY(r_.open_map(item,
+                         {"at", "migrate", "snapshot", "incremental", "grow", "split", "merge",
+                          "mirror_fail", "mirror_return"},
+                         &m));
     const YamlField* f = nullptr;
     TOPO_TRY(r_.require(m, "at", &f));
     TOPO_TRY(r_.time(*f, false, &service->at_ns));
@@ -767,12 +774,13 @@ class TopologyReader {
       return r_.error(v, fmt::format("no volume '{}'", quote_got(*name)));
     };
     int named = 0;
-    for (const char* key : {"migrate", "snapshot", "incremental", "grow", "split", "merge"})
+    for (const char* key : {"migrate", "snapshot", "incremental", "grow", "split", "merge",
+                            "mirror_fail", "mirror_return"})
       named += int(m.get(key) != nullptr);
     if (named > 1) {
       return r_.error(item,
                       "names two services (one of migrate, snapshot, incremental, grow, split, "
-                      "merge per entry)");
+                      "merge, mirror_fail, mirror_return per entry)");
     }
     auto volume_of = [&](const YamlField& v, std::string* name,
                          const VolumeConfig** vol) -> absl::Status {
@@ -809,6 +817,41 @@ class TopologyReader {
       if (!g.vseg.stripe && !g.vseg.mirror && !disk_known(g.vseg.disk)) {
         return r_.error(*gm.get("disk"), fmt::format("no disk '{}'", quote_got(g.vseg.disk)));
       }
+      return absl::OkStatus();
+    }
+    for (const char* key : {"mirror_fail", "mirror_return"}) {
+      if (!(f = m.get(key))) continue;
+      // {volume, side, lba}: the side of the mirrored VSEG holding `lba` (0).
+      YamlMap em;
+      TOPO_TRY(r_.open_map(*f, {"volume", "side", "lba"}, &em));
+      MirrorSideServiceConfig& e = std::string(key) == "mirror_fail"
+                                       ? service->mirror_fail.emplace()
+                                       : service->mirror_return.emplace();
+      const YamlField* v = nullptr;
+      const VolumeConfig* vol = nullptr;
+      TOPO_TRY(r_.require(em, "volume", &v));
+      TOPO_TRY(volume_of(*v, &e.volume, &vol));
+      uint64_t blocks = 0;
+      const VsegConfig* seg = nullptr;
+      if ((v = em.get("lba"))) {
+        for (const VsegConfig& x : vol->vsegs)
+          blocks += x.blocks;
+        TOPO_TRY(r_.unsigned_int(*v, 0, blocks ? blocks - 1 : 0, &e.lba));
+      }
+      uint64_t at = 0;
+      for (const VsegConfig& x : vol->vsegs) {
+        if (e.lba >= at && e.lba < at + x.blocks) seg = &x;
+        at += x.blocks;
+      }
+      if (!seg || !seg->mirror) {
+        return r_.error(
+            em.get("lba") ? *em.get("lba") : *em.get("volume"),
+            fmt::format("volume '{}' block {} is not on a mirrored VSEG", e.volume, e.lba));
+      }
+      TOPO_TRY(r_.require(em, "side", &v));
+      uint64_t side = 0;
+      TOPO_TRY(r_.unsigned_int(*v, 0, seg->mirror->sides.size() - 1, &side));
+      e.side = static_cast<uint32_t>(side);
       return absl::OkStatus();
     }
     for (const char* key : {"split", "merge"}) {
@@ -866,7 +909,8 @@ class TopologyReader {
     }
     if (!(f = m.get("migrate")))
       return r_.error(item,
-                      "must name a service (migrate, snapshot, incremental, grow, split, merge)");
+                      "must name a service (migrate, snapshot, incremental, grow, split, merge, "
+                      "mirror_fail, mirror_return)");
     YamlMap mm;
     TOPO_TRY(r_.open_map(*f, {"volume", "lba", "disk", "lun", "to_lba"}, &mm));
     MigrateConfig& mc = service->migrate.emplace();

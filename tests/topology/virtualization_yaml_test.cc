@@ -457,7 +457,7 @@ const BadCase kBadCases[] = {
      "t.yaml:18: field 'cp.fault_cost': needs a unit: ns, us, ms or s (got 20)"},
     {"CpUnknownKey", VBASE "cp: {latency: 1us}\n",
      "t.yaml:16: field 'cp.latency': unknown key (allowed: mailbox_latency, message_cost, "
-     "fault_cost)"},
+     "fault_cost, age_extent)"},
 };
 
 class BadVirtualization : public testing::TestWithParam<BadCase> {};

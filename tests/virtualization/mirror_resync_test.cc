@@ -9,7 +9,10 @@
 //   volume;
 // - the side's disk got no READ while DEAD or RESYNC; with the returning side
 //   readable during its resync (a test-only switch) it does, and reads see
-//   stale data, so the check can fail.
+//   stale data, so the check can fail;
+// - scheduled in the topology (`services: mirror_fail, mirror_return`), under
+//   a host's verified workload: the run report shows the resync, the sides
+//   match, no verify error; bad entries name file, line and field.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,9 +20,12 @@
 #include <cstdio>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "cp/control_path.h"
 #include "fabric_sim/net/link.h"
+#include "fabric_sim/run/report.h"
+#include "fabric_sim/topology/topology_yaml.h"
 #include "tests/support/virtual_testbed.h"
 #include "tests/virtualization/volume_load.h"
 
@@ -185,6 +191,84 @@ TEST(MirrorResync, WithTheReturningSideReadableItsStaleDataIsRead) {
   const ResyncRun r = run_kill_and_return(/*readable_resync=*/true);
   ASSERT_TRUE(r.came_back);
   EXPECT_GT(r.side1_reads_while_out, 0u);
+}
+
+// A host's verified random workload on the mirror; side 1 fails at 10 ms
+// and returns at 25 ms, and its resync copies only what was written between.
+std::string scheduled_yaml() {
+  std::string y = resync_yaml();
+  const std::string host = "  - {name: host0, port: sw0:0, workload: {lba_count: 1000}}\n";
+  y.replace(y.find(host), host.size(),
+            "  - {name: host0, port: sw0:0, workload: {read_percent: 50, block_size: 4096, "
+            "queue_depth: 4, lba_count: 8192}}\n");
+  y.replace(y.find("duration: 1s"), 12, "duration: 40ms");
+  return y + R"(cp: {age_extent: 128KiB}
+services:
+  - {at: 10ms, mirror_fail: {volume: mirrored, side: 1}}
+  - {at: 25ms, mirror_return: {volume: mirrored, side: 1, lba: 100}}
+)";
+}
+
+TEST(MirrorResync, ScheduledInTheTopologyTheRunReportShowsTheResync) {
+  auto topology = sim::parse_topology_yaml(scheduled_yaml(), "mirror.yaml");
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  auto fabric = sim::Fabric::build(*topology, {});
+  ASSERT_TRUE(fabric.ok()) << fabric.status();
+  sim::Fabric& f = **fabric;
+  ASSERT_TRUE(f.run().ok());
+  f.run_until(f.kernel().now() + 20 * sim::kNsPerMs);  // a resync still under way ends
+  EXPECT_GT(f.host("host0")->stats().writes, 500u);
+  EXPECT_EQ(f.host("host0")->stats().verify_errors, 0u);
+  const nlohmann::ordered_json r = sim::make_report(f);
+  EXPECT_EQ(r["services"][0]["kind"], "mirror_fail");
+  EXPECT_EQ(r["services"][0]["state"], "done");
+  EXPECT_EQ(r["services"][1]["kind"], "mirror_return");
+  EXPECT_EQ(r["services"][1]["state"], "done");
+  ASSERT_EQ(r["mirrors"].size(), 1u);
+  const auto& m = r["mirrors"][0];
+  EXPECT_EQ(m["generation"], 3u);
+  EXPECT_EQ(m["age_extent_bytes"], 128u * 1024);
+  EXPECT_EQ(m["sides"][1]["state"], "ALIVE");
+  EXPECT_EQ(m["sides"][1]["died_because"], "failed by request");
+  ASSERT_EQ(m["resyncs"].size(), 1u);
+  const auto& rs = m["resyncs"][0];
+  EXPECT_EQ(rs["state"], "done");
+  EXPECT_EQ(rs["extents"], 32u);
+  EXPECT_GT(rs["copied_extents"].get<uint64_t>(), 0u);
+  EXPECT_EQ(rs["copied_bytes"].get<uint64_t>(), rs["copied_extents"].get<uint64_t>() * 128 * 1024);
+  std::vector<uint8_t> a(kVolumeBlocks * 512), b(kVolumeBlocks * 512);
+  f.disk("disk0")->store(0)->read(kSideStart * 512, a);
+  f.disk("disk1")->store(0)->read(kSideStart * 512, b);
+  EXPECT_TRUE(a == b);
+  const std::string summary = sim::format_summary(r);
+  EXPECT_NE(summary.find("mirror 'mirrored' VSEG 1: generation 3, sides ALIVE, ALIVE; resync of "
+                         "side 1 done: "),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("service 0 at 10.000 ms: failing side 1 of 'mirrored': done"),
+            std::string::npos)
+      << summary;
+}
+
+std::string error_of(const std::string& extra) {
+  const auto t = sim::parse_topology_yaml(resync_yaml() + extra, "mirror.yaml");
+  return t.ok() ? std::string("(parsed)") : std::string(t.status().message());
+}
+
+TEST(MirrorResync, BadScheduledSideChangesNameFileLineAndField) {
+  const std::string side =
+      error_of("services:\n  - {at: 1ms, mirror_fail: {volume: mirrored, side: 2}}\n");
+  EXPECT_NE(side.find("mirror.yaml:26: field 'services[0].mirror_fail.side'"), std::string::npos)
+      << side;
+  EXPECT_NE(side.find("side"), std::string::npos) << side;
+  const std::string volume =
+      error_of("services:\n  - {at: 1ms, mirror_return: {volume: nope, side: 0}}\n");
+  EXPECT_NE(volume.find("no volume 'nope'"), std::string::npos) << volume;
+  const std::string lba =
+      error_of("services:\n  - {at: 1ms, mirror_fail: {volume: mirrored, side: 0, lba: 9000}}\n");
+  EXPECT_NE(lba.find("lba"), std::string::npos) << lba;
+  const std::string extent = error_of("cp: {age_extent: 100}\n");
+  EXPECT_NE(extent.find("age_extent"), std::string::npos) << extent;
 }
 
 }  // namespace
