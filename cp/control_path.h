@@ -189,6 +189,58 @@ struct JournalInfo {
   uint16_t lun = 0;
   uint64_t lba = 0;
   uint32_t blocks = 0;
+  uint64_t epoch = 0;  // the replication epoch its records belong to
+};
+
+// Asynchronous ordered replication (figure 32) of a group of volumes whose
+// VSEGs are all journaled: every `interval_ns` the CP pauses the group's
+// I/O at every FP (a restrictive update over all its VSEGs), seals every
+// journal in use and hands out empty ones, and resumes: the epoch ends at
+// that barrier. The copy agent ships each sealed journal, whole, to a slot
+// of the remote site's staging area (`staging_*`, slots of the largest
+// journal); once every journal of an epoch is there, `on_shipped` hands them
+// to the remote, which merges them (last write per block wins) and applies
+// them, then calls release_staged: the remote image is the group's image at
+// that barrier. A copy that fails (the link to the remote is down) is tried
+// again later: nothing is lost, the remote lags.
+struct StagedJournal {
+  std::string volume;
+  uint32_t vseg_id = 0;
+  uint16_t journal_id = 0;
+  uint64_t epoch = 0;
+  uint64_t staging_lba = 0;
+  uint32_t blocks = 0;
+  uint32_t block_size = 512;
+};
+struct ShippedEpoch {
+  std::string replication;
+  uint64_t epoch = 0;       // journals of epochs up to this one (older ones shipped before)
+  uint64_t barrier_ns = 0;  // when its barrier was
+  std::vector<StagedJournal> journals;
+};
+struct ReplicationRequest {
+  std::string name;
+  std::vector<std::string> volumes;
+  uint64_t interval_ns = 10'000'000;
+  uint64_t staging_wwpn = 0;
+  uint16_t staging_lun = 0;
+  uint64_t staging_lba = 0;
+  uint64_t staging_blocks = 0;
+  // At each barrier, while the group's I/O is paused (every acknowledged
+  // write on its data devices, none in flight): the epoch that ends.
+  std::function<void(uint64_t epoch)> on_barrier;
+  std::function<void(const ShippedEpoch&)> on_shipped;
+};
+struct ReplicationStatus {
+  std::string name;
+  uint64_t epochs_closed = 0;
+  uint64_t epochs_shipped = 0;
+  uint64_t epochs_applied = 0;
+  uint64_t journals_shipped = 0;
+  uint64_t bytes_shipped = 0;
+  uint64_t copy_failures = 0;  // shipping copies that failed (tried again)
+  uint64_t lag_ns = 0;         // now - the barrier of the last applied epoch (0: none yet)
+  uint64_t lag_bytes = 0;      // sealed journal bytes not yet applied
 };
 
 // A VSEG on one disk range (disk_wwpn, lun, lba), or striped over several
@@ -499,6 +551,13 @@ class ControlPath {
   // own writes are held) until release_journal. Without a consumer the
   // oldest sealed journal is reused (journals_recycled).
   void attach_journal_consumer();
+  // Asynchronous ordered replication (replication.cc). False with a precise
+  // *error (unknown volume, a VSEG that is not journaled, a staging area
+  // smaller than a journal, a name in use).
+  bool start_replication(const ReplicationRequest& request, std::string* error);
+  // The remote applied epochs up to `epoch`: their staging slots are free.
+  void release_staged(const std::string& name, uint64_t epoch);
+  std::vector<ReplicationStatus> replications() const;
 
   // Starts an online migration (after start()); false with a precise *error
   // if the request cannot be served (unknown volume, a VSEG that is not a

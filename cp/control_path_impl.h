@@ -187,6 +187,7 @@ struct MirrorAges {
 struct CpJournal {
   uint16_t id = 0;
   uint64_t lba = 0;
+  uint64_t epoch = 0;  // the replication epoch it was handed out in (its records belong to it)
 };
 
 // The journals of one journaled VSEG (journal.cc).
@@ -219,6 +220,26 @@ struct JournalSet {
   std::map<uint16_t, uint32_t> cp_legs_out;
   std::vector<CpJournal> cp_full;  // full, legs still out
   uint16_t next_id = 1;
+  // Asynchronous replication: the epoch journals handed out now belong to
+  // (incremented at every barrier, replication.cc).
+  uint64_t epoch = 0;
+};
+
+// An asynchronous ordered replication (replication.cc, figure 32).
+struct Replication {
+  ReplicationRequest request;
+  std::vector<uint32_t> vsegs;  // every journaled VSEG of its volumes
+  uint64_t closed = 0;          // epochs closed by a barrier (epoch e: before barrier e)
+  std::map<uint64_t, uint64_t> barrier_ns;  // per closed epoch
+  uint64_t shipped = 0;                     // epochs whose every journal is in the staging area
+  uint64_t released = 0;                    // epochs the remote applied
+  std::deque<uint64_t> free_slots;          // staging slots' first blocks
+  uint32_t slot_blocks = 0;
+  // Journals being shipped or shipped, not yet applied: by (vseg, journal id).
+  std::map<std::pair<uint32_t, uint16_t>, StagedJournal> staged;
+  // Journals being copied to the staging area: their epochs.
+  std::map<std::pair<uint32_t, uint16_t>, uint64_t> in_flight;
+  ReplicationStatus status;
 };
 
 // Write authority over one extent of a mirrored VSEG (figures 16-17): at most
@@ -413,7 +434,8 @@ struct ControlPath::Impl {
   absl::flat_hash_set<uint64_t> pending_uas;
   std::set<uint64_t> ua_exposures;
 
-  std::map<uint32_t, MirrorAges> mirror_ages;  // by VSEG id (plain mirrors)
+  std::map<uint32_t, MirrorAges> mirror_ages;       // by VSEG id (plain mirrors)
+  std::map<std::string, Replication> replications;  // by name
 
   std::deque<Update> updates;  // front: in progress when `update_active`
   bool update_active = false;
@@ -597,6 +619,8 @@ struct ControlPath::Impl {
   void retire_journal(uint32_t vseg_id, uint32_t port, const CpJournal& j, uint64_t started_by_ns,
                       std::function<void()> then);
   void poll_retiring(uint32_t vseg_id, uint64_t retire_id);
+  // ControlPath::release_journal.
+  bool release_sealed_journal(uint32_t vseg_id, uint16_t journal_id);
   // A journal was released: the ports sent the entry without one get it
   // again, now naming a journal.
   void feed_starved_ports(uint32_t vseg_id);
@@ -754,6 +778,18 @@ struct ControlPath::Impl {
   // The disks an FP needs logged in for entry `index` (a mirror's DEAD sides
   // left out: nothing goes to them).
   std::vector<uint32_t> entry_disks(const Vseg& seg, map::RedirectIndex index) const;
+
+  // ---- replication.cc
+  // Every interval: one restrictive update over every VSEG of the group
+  // (their I/O paused and drained at every FP and in the CP), under which
+  // every journal in use is sealed and replaced: the epoch ends there.
+  void replication_barrier(const std::string& name);
+  // Ships the sealed journals of closed epochs to the staging area, oldest
+  // first, as staging slots allow; an epoch whose journals are all there
+  // goes to the remote (on_shipped).
+  void ship_journals(const std::string& name);
+  // Are all journals of epochs <= `epoch` of `r`'s VSEGs sealed?
+  bool epoch_sealed(const Replication& r, uint64_t epoch) const;
 
   // ---- restrictive_update.cc
   void change_mapping(const MappingChange& change, std::function<void(bool)> done);

@@ -53,6 +53,7 @@ std::optional<CpJournal> ControlPath::Impl::take_journal(const Vseg& seg) {
   }
   j.id = set.next_id++;
   if (set.next_id == 0) set.next_id = 1;  // 0 is never a journal's id
+  j.epoch = set.epoch;
   return j;
 }
 
@@ -267,6 +268,7 @@ JournalInfo info_of(const Vseg& seg, const CpJournal& j) {
   i.lun = seg.journal_area->lun;
   i.lba = j.lba;
   i.blocks = seg.journal_area->journal_blocks;
+  i.epoch = j.epoch;
   return i;
 }
 
@@ -300,15 +302,19 @@ std::vector<JournalInfo> ControlPath::active_journals() const {
 }
 
 bool ControlPath::release_journal(uint32_t vseg_id, uint16_t journal_id) {
-  auto it = impl_->journals.find(vseg_id);
-  if (it == impl_->journals.end()) return false;
+  return impl_->release_sealed_journal(vseg_id, journal_id);
+}
+
+bool ControlPath::Impl::release_sealed_journal(uint32_t vseg_id, uint16_t journal_id) {
+  auto it = journals.find(vseg_id);
+  if (it == journals.end()) return false;
   std::deque<CpJournal>& sealed = it->second.sealed;
   for (auto j = sealed.begin(); j != sealed.end(); ++j) {
     if (j->id == journal_id) {
       it->second.free.push_back(j->lba);
       sealed.erase(j);
-      impl_->retry_blocked();  // CP writes waiting for a journal
-      impl_->feed_starved_ports(vseg_id);
+      retry_blocked();  // CP writes waiting for a journal
+      feed_starved_ports(vseg_id);
       return true;
     }
   }
