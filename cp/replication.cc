@@ -212,6 +212,7 @@ void ControlPath::Impl::ship_journals(const std::string& name) {
   }
   for (const JournalInfo& next : waiting) {
     if (r.in_flight.size() >= kMaxShippingCopies || r.free_slots.empty()) break;
+    if (r.in_flight.contains({next.vseg_id, next.journal_id})) continue;
     const Vseg* seg = metadata.vseg(next.vseg_id);
     const Volume* vol = seg ? metadata.volume_by_lv(seg->lv_id) : nullptr;
     if (!seg || !vol) continue;
@@ -270,7 +271,8 @@ void ControlPath::release_staged(const std::string& name, uint64_t epoch) {
   }
   r.released = std::max(r.released, epoch + 1);
   r.status.epochs_applied = r.released;
-  impl_->ship_journals(name);
+  // Later: this is called from on_shipped, inside ship_journals.
+  impl_->later(0, [m = impl_.get(), name] { m->ship_journals(name); });
 }
 
 std::vector<ReplicationStatus> ControlPath::replications() const {

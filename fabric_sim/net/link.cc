@@ -80,8 +80,8 @@ void Link::try_send(int side) {
     d.stats.frames++;
     d.stats.bytes += f->size;
     d.in_flight.push(f);
-    kernel_.schedule_at<&Link::on_arrival>(now + ser + params_.propagation_ns, this,
-                                           pack(epoch_, side));
+    d.last_arrival = std::max(d.last_arrival, now + ser + params_.propagation_ns);
+    kernel_.schedule_at<&Link::on_arrival>(d.last_arrival, this, pack(epoch_, side));
   }
 }
 
@@ -106,7 +106,8 @@ void Link::release_credit(int side) {
   Direction& d = dir_[1 - side];
   if (d.credits + d.returning_count >= params_.bb_credit) return;  // a stray R_RDY
   const size_t tail = (d.returning_head + d.returning_count) % d.returning.size();
-  d.returning[tail] = kernel_.now() + params_.propagation_ns;
+  d.last_return = std::max(d.last_return, kernel_.now() + params_.propagation_ns);
+  d.returning[tail] = d.last_return;
   ++d.returning_count;
   if (d.credits == 0 && !d.kick_pending) try_send(1 - side);
 }
@@ -135,6 +136,8 @@ void Link::set_up(bool up) {
     d.credits = params_.bb_credit;
     d.returning_head = 0;
     d.returning_count = 0;
+    d.last_arrival = 0;
+    d.last_return = 0;
   }
   for (int s = 0; s < 2; ++s) {
     if (dir_[1 - s].receiver) dir_[1 - s].receiver->on_link_state(*this, s, up);

@@ -94,6 +94,9 @@ class Link {
   // are restored). Both ends are told.
   void set_up(bool up);
   bool up() const { return up_; }
+  // The propagation delay of frames (and R_RDYs) sent from now on (a slow or
+  // long path); what is in flight keeps its delay, and nothing overtakes it.
+  void set_propagation(SimTime ns) { params_.propagation_ns = ns; }
 
   const std::string& name() const { return name_; }
   const LinkParams& params() const { return params_; }
@@ -116,6 +119,8 @@ class Link {
     uint16_t returning_head = 0;
     uint16_t returning_count = 0;
     bool kick_pending = false;
+    SimTime last_arrival = 0;  // frames arrive in the order sent, whatever the delay
+    SimTime last_return = 0;   // and R_RDYs too
     FramePort* receiver = nullptr;
     int receiver_side = 0;
     LinkDirectionStats stats;

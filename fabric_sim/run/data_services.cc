@@ -47,6 +47,39 @@ void Fabric::start_service(uint64_t index) {
   if (s.mirror_fail || s.mirror_return) return start_mirror_side(s, index);
 }
 
+void Fabric::start_replication(uint64_t index) {
+  const ReplicationConfig& c = topology_.replications[index];
+  Switch* sw = switch_named(c.switch_name);
+  Disk* staging = disk(c.staging_disk);
+  if (!sw || !sw->virtualization() || !staging) {
+    replication_errors_[index] = fmt::format("switch '{}' does not virtualize", c.switch_name);
+    return;
+  }
+  cp::ControlPath& cp = sw->virtualization()->control_path();
+  std::vector<ReplicationSite::Image> images;
+  for (const ReplicationImageConfig& i : c.images)
+    images.push_back(ReplicationSite::Image{i.volume, disk(i.disk), i.lun, i.lba});
+  auto site = std::make_unique<ReplicationSite>(cp, c.name, staging, c.staging_lun, images);
+  ReplicationSite* s = site.get();
+  cp::ReplicationRequest r;
+  r.name = c.name;
+  r.volumes = c.volumes;
+  r.interval_ns = c.interval_ns;
+  r.staging_wwpn = staging->wwpn();
+  r.staging_lun = c.staging_lun;
+  r.staging_lba = c.staging_lba;
+  r.staging_blocks = c.staging_blocks;
+  // The remote array applies an epoch as soon as it is staged.
+  r.on_shipped = [s](const cp::ShippedEpoch& e) { s->apply(e); };
+  std::string error;
+  if (!cp.start_replication(r, &error)) {
+    spdlog::warn("replication '{}' refused: {}", c.name, error);
+    replication_errors_[index] = error;
+    return;
+  }
+  replication_sites_[index] = std::move(site);
+}
+
 void Fabric::start_mirror_side(const ServiceConfig& s, uint64_t index) {
   const MirrorSideServiceConfig& m = s.mirror_fail ? *s.mirror_fail : *s.mirror_return;
   cp::ControlPath* cp = service_cp(m.volume, index);

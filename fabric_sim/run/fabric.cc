@@ -199,6 +199,11 @@ absl::Status Fabric::wire(const FabricOptions& options) {
   for (size_t i = 0; i < topology_.services.size(); ++i) {
     kernel_.schedule_at<&Fabric::start_service>(topology_.services[i].at_ns, this, i);
   }
+  replication_sites_.resize(topology_.replications.size());
+  replication_errors_.resize(topology_.replications.size());
+  for (size_t i = 0; i < topology_.replications.size(); ++i) {
+    kernel_.schedule_at<&Fabric::start_replication>(topology_.replications[i].at_ns, this, i);
+  }
   return absl::OkStatus();
 }
 
@@ -271,6 +276,9 @@ void Fabric::apply_fault(uint64_t index) {
     case FaultKind::kLinkDown:
     case FaultKind::kLinkUp:
       if (Link* l = link_of(f.target)) l->set_up(f.kind == FaultKind::kLinkUp);
+      break;
+    case FaultKind::kLinkDelay:
+      if (Link* l = link_of(f.target)) l->set_propagation(f.delay_ns);
       break;
   }
 }

@@ -18,6 +18,7 @@
 #include "fabric_sim/net/link.h"
 #include "fabric_sim/node/disk.h"
 #include "fabric_sim/node/host.h"
+#include "fabric_sim/run/replication_site.h"
 #include "fabric_sim/switch/switch.h"
 #include "fabric_sim/switch/zoning.h"
 #include "fabric_sim/topology/topology.h"
@@ -83,6 +84,12 @@ class Fabric {
   Link* link_of(const std::string& target) const;
   // Per topology().services entry.
   const std::vector<ServiceOutcome>& service_outcomes() const { return service_outcomes_; }
+  // Per topology().replications entry: its remote array (null until it
+  // started), and why it was refused ("" if it was not).
+  const ReplicationSite* replication_site(size_t index) const {
+    return index < replication_sites_.size() ? replication_sites_[index].get() : nullptr;
+  }
+  const std::string& replication_error(size_t index) const { return replication_errors_[index]; }
   uint64_t captured_frames() const { return capture_ ? capture_->frames_written() : 0; }
   // Simulated time the workload ran (the topology's duration).
   SimTime workload_ns() const { return topology_.duration_ns; }
@@ -103,6 +110,8 @@ class Fabric {
   // grow, split or merge (LV reconfiguration).
   void start_reconfig(const ServiceConfig& service, uint64_t index);
   void start_mirror_side(const ServiceConfig& service, uint64_t index);
+  // topology_.replications[index] on its switch's CP, with its remote array.
+  void start_replication(uint64_t index);
   // The CP serving `volume`, or nullptr (the service is then refused).
   cp::ControlPath* service_cp(const std::string& volume, uint64_t index);
   void refuse_service(uint64_t index, const std::string& error);
@@ -126,6 +135,8 @@ class Fabric {
   SimTime drain_ns_ = 0;
   std::vector<ServiceOutcome> service_outcomes_;  // per topology_.services entry
   std::vector<int> service_logged_tenths_;        // progress logged so far
+  std::vector<std::unique_ptr<ReplicationSite>> replication_sites_;
+  std::vector<std::string> replication_errors_;
 };
 
 }  // namespace splitpath::sim

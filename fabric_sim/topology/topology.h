@@ -120,6 +120,7 @@ enum class FaultKind : uint8_t {
   kDiskDelay,  // disk adds `delay_ns` to every command from now on
   kLinkDown,   // the link of node `target`, or the ISL named "sw:port"
   kLinkUp,
+  kLinkDelay,  // that link's propagation delay becomes `delay_ns` (a slowdown, or back)
 };
 
 struct FaultConfig {
@@ -324,6 +325,31 @@ struct ServiceConfig {
   std::optional<MirrorSideServiceConfig> mirror_return;
 };
 
+// Asynchronous ordered replication (figure 32) of a group of journaled
+// volumes served by switch `switch_name`: every `interval_ns` from `at_ns`
+// the CP closes an epoch (every journal sealed at one barrier) and ships the
+// sealed journals to the remote array's staging area (LUN `staging_lun` of
+// disk `staging_disk`, `staging_blocks` blocks from `staging_lba`), which
+// applies each epoch to its `images` (one per volume).
+struct ReplicationImageConfig {
+  std::string volume;
+  std::string disk;
+  uint16_t lun = 0;
+  uint64_t lba = 0;
+};
+struct ReplicationConfig {
+  std::string name;
+  std::string switch_name;
+  SimTime at_ns = 0;
+  SimTime interval_ns = 10 * kNsPerMs;
+  std::vector<std::string> volumes;
+  std::string staging_disk;
+  uint16_t staging_lun = 0;
+  uint64_t staging_lba = 0;
+  uint64_t staging_blocks = 0;
+  std::vector<ReplicationImageConfig> images;
+};
+
 // --- Trace replay (`splitpath replay TRACE --topology FILE`) ---
 
 // An address in a trace: a WWPN, or an N_Port ID when the trace shows no WWPN.
@@ -373,6 +399,7 @@ struct Topology {
   std::vector<VolumeConfig> volumes;
   std::vector<VirtualTargetConfig> virtual_targets;
   std::vector<ServiceConfig> services;
+  std::vector<ReplicationConfig> replications;
   FpSettings fp;         // every switch's port FPs
   CpSettings cp;         // every switch's CP
   ReplayMapping replay;  // used by `splitpath replay` only

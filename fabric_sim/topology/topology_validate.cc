@@ -54,6 +54,8 @@ std::string fault_kind_name(FaultKind kind) {
       return "link_down";
     case FaultKind::kLinkUp:
       return "link_up";
+    case FaultKind::kLinkDelay:
+      return "link_delay";
   }
   return "?";
 }
@@ -733,7 +735,8 @@ class Validator {
                                              format_time(t_.duration_ns), format_time(f.at_ns)));
     }
     const std::string kind = fault_kind_name(f.kind);
-    if (f.kind == FaultKind::kLinkDown || f.kind == FaultKind::kLinkUp) {
+    if (f.kind == FaultKind::kLinkDown || f.kind == FaultKind::kLinkUp ||
+        f.kind == FaultKind::kLinkDelay) {
       return check_link_target(f, path + ".target");
     }
     if (kind == "?") return error(path + ".kind", "is not a valid fault kind");

@@ -48,6 +48,7 @@ const FaultKindSpec kFaultKinds[] = {
     {"disk_delay", FaultKind::kDiskDelay, {"at", "kind", "target", "delay"}},
     {"link_down", FaultKind::kLinkDown, {"at", "kind", "target"}},
     {"link_up", FaultKind::kLinkUp, {"at", "kind", "target"}},
+    {"link_delay", FaultKind::kLinkDelay, {"at", "kind", "target", "delay"}},
 };
 
 class TopologyReader {
@@ -56,10 +57,11 @@ class TopologyReader {
 
   absl::Status read(const YAML::Node& root, Topology* t) {
     YamlMap top;
-    TOPO_TRY(r_.open_map(r_.document(root),
-                         {"seed", "duration", "switches", "isls", "disks", "hosts", "zones",
-                          "faults", "volumes", "virtual_targets", "services", "fp", "cp", "replay"},
-                         &top));
+    TOPO_TRY(r_.open_map(
+        r_.document(root),
+        {"seed", "duration", "switches", "isls", "disks", "hosts", "zones", "faults", "volumes",
+         "virtual_targets", "services", "replications", "fp", "cp", "replay"},
+        &top));
     if (const YamlField* f = top.get("seed")) TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &t->seed));
     if (const YamlField* f = top.get("duration")) TOPO_TRY(r_.time(*f, true, &t->duration_ns));
     const YamlField* list = nullptr;
@@ -79,12 +81,105 @@ class TopologyReader {
       for (const YamlField& item : items)
         TOPO_TRY(read_service(item, *t, &t->services.emplace_back()));
     }
+    if (const YamlField* f = top.get("replications")) {
+      std::vector<YamlField> items;
+      TOPO_TRY(r_.open_list(*f, &items));
+      for (const YamlField& item : items)
+        TOPO_TRY(read_replication(item, *t, &t->replications.emplace_back()));
+    }
     if (const YamlField* f = top.get("fp")) TOPO_TRY(read_fp(*f, &t->fp));
     if (const YamlField* f = top.get("cp")) TOPO_TRY(read_cp(*f, &t->cp));
     TOPO_TRY(resolve_zone_members(t));
     TOPO_TRY(resolve_lun_hosts(t));
     TOPO_TRY(resolve_fault_targets(t));
     if (const YamlField* f = top.get("replay")) TOPO_TRY(read_replay(*f, t));
+    return absl::OkStatus();
+  }
+
+  // {name, switch, volumes, interval, at, staging: {disk, lun, lba, blocks},
+  // images: [{volume, disk, lun, lba}]}: the volumes, journaled, and the
+  // disks must exist in `t` (read before).
+  absl::Status read_replication(const YamlField& item, const Topology& t, ReplicationConfig* r) {
+    YamlMap m;
+    TOPO_TRY(r_.open_map(item, {"name", "switch", "volumes", "interval", "at", "staging", "images"},
+                         &m));
+    const YamlField* f = nullptr;
+    TOPO_TRY(r_.require(m, "name", &f));
+    TOPO_TRY(r_.name(*f, &r->name));
+    for (const ReplicationConfig& other : t.replications) {
+      if (&other != r && other.name == r->name)
+        return r_.error(*f, fmt::format("'{}' is named twice", r->name));
+    }
+    TOPO_TRY(r_.require(m, "switch", &f));
+    TOPO_TRY(r_.string(*f, &r->switch_name));
+    if (std::none_of(t.switches.begin(), t.switches.end(),
+                     [&](const SwitchConfig& s) { return s.name == r->switch_name; })) {
+      return r_.error(*f, fmt::format("no switch '{}'", quote_got(r->switch_name)));
+    }
+    if ((f = m.get("interval"))) {
+      TOPO_TRY(r_.time(*f, false, &r->interval_ns));
+      if (r->interval_ns == 0) return r_.error(*f, "must be more than 0");
+    }
+    if ((f = m.get("at"))) TOPO_TRY(r_.time(*f, false, &r->at_ns));
+    auto disk_named = [&](const YamlField& v, std::string* name) -> absl::Status {
+      TOPO_TRY(r_.string(v, name));
+      for (const DiskConfig& d : t.disks)
+        if (d.name == *name) return absl::OkStatus();
+      return r_.error(v, fmt::format("no disk '{}'", quote_got(*name)));
+    };
+    TOPO_TRY(r_.require(m, "volumes", &f));
+    std::vector<YamlField> vols;
+    TOPO_TRY(r_.open_list(*f, &vols));
+    if (vols.empty()) return r_.error(*f, "must list at least one volume");
+    for (const YamlField& v : vols) {
+      std::string name;
+      TOPO_TRY(r_.string(v, &name));
+      const VolumeConfig* vol = nullptr;
+      for (const VolumeConfig& x : t.volumes)
+        if (x.name == name) vol = &x;
+      if (!vol) return r_.error(v, fmt::format("no volume '{}'", quote_got(name)));
+      if (vol->switch_name != r->switch_name)
+        return r_.error(
+            v, fmt::format("volume '{}' is served by switch '{}'", name, vol->switch_name));
+      for (const VsegConfig& seg : vol->vsegs) {
+        if (!seg.journal)
+          return r_.error(v, fmt::format("volume '{}' has a VSEG that is not journaled", name));
+      }
+      r->volumes.push_back(name);
+    }
+    TOPO_TRY(r_.require(m, "staging", &f));
+    YamlMap sm;
+    TOPO_TRY(r_.open_map(*f, {"disk", "lun", "lba", "blocks"}, &sm));
+    const YamlField* v = nullptr;
+    TOPO_TRY(r_.require(sm, "disk", &v));
+    TOPO_TRY(disk_named(*v, &r->staging_disk));
+    if ((v = sm.get("lun"))) TOPO_TRY(r_.unsigned_int(*v, 0, 0xFFFF, &r->staging_lun));
+    if ((v = sm.get("lba"))) TOPO_TRY(r_.unsigned_int(*v, 0, ~0ull, &r->staging_lba));
+    TOPO_TRY(r_.require(sm, "blocks", &v));
+    TOPO_TRY(r_.unsigned_int(*v, 1, ~0ull, &r->staging_blocks));
+    TOPO_TRY(r_.require(m, "images", &f));
+    std::vector<YamlField> images;
+    TOPO_TRY(r_.open_list(*f, &images));
+    for (const YamlField& item : images) {
+      YamlMap im;
+      TOPO_TRY(r_.open_map(item, {"volume", "disk", "lun", "lba"}, &im));
+      ReplicationImageConfig& image = r->images.emplace_back();
+      TOPO_TRY(r_.require(im, "volume", &v));
+      TOPO_TRY(r_.string(*v, &image.volume));
+      if (std::find(r->volumes.begin(), r->volumes.end(), image.volume) == r->volumes.end())
+        return r_.error(
+            *v, fmt::format("'{}' is not one of the replicated volumes", quote_got(image.volume)));
+      TOPO_TRY(r_.require(im, "disk", &v));
+      TOPO_TRY(disk_named(*v, &image.disk));
+      if ((v = im.get("lun"))) TOPO_TRY(r_.unsigned_int(*v, 0, 0xFFFF, &image.lun));
+      if ((v = im.get("lba"))) TOPO_TRY(r_.unsigned_int(*v, 0, ~0ull, &image.lba));
+    }
+    for (const std::string& vol : r->volumes) {
+      if (std::none_of(r->images.begin(), r->images.end(),
+                       [&](const ReplicationImageConfig& i) { return i.volume == vol; })) {
+        return r_.error(*f, fmt::format("no image for volume '{}'", vol));
+      }
+    }
     return absl::OkStatus();
   }
 
@@ -470,7 +565,7 @@ class TopologyReader {
       TOPO_TRY(r_.unsigned_int(*f, 0, ~0ull, &fault->lba));
       if ((f = m.get("count"))) TOPO_TRY(r_.unsigned_int(*f, 1, ~0ull, &fault->count));
     }
-    if (fault->kind == FaultKind::kDiskDelay) {
+    if (fault->kind == FaultKind::kDiskDelay || fault->kind == FaultKind::kLinkDelay) {
       TOPO_TRY(r_.require(m, "delay", &f));
       TOPO_TRY(r_.time(*f, false, &fault->delay_ns));
     }
@@ -1049,7 +1144,10 @@ class TopologyReader {
   absl::Status resolve_fault_targets(Topology* t) {
     for (const Pending& p : fault_targets_) {
       FaultConfig& fault = t->faults[p.owner];
-      if (fault.kind != FaultKind::kLinkDown && fault.kind != FaultKind::kLinkUp) continue;
+      if (fault.kind != FaultKind::kLinkDown && fault.kind != FaultKind::kLinkUp &&
+          fault.kind != FaultKind::kLinkDelay) {
+        continue;
+      }
       if (p.text.find(':') == std::string::npos) continue;
       auto ref = parse_port_ref(p.text);
       if (!ref.ok()) return r_.error(p.field, std::string(ref.status().message()));

@@ -500,7 +500,7 @@ void PrintTo(const BadCase& c, std::ostream* os) {
 const BadCase kBadCases[] = {
     {"UnknownTopLevelKey", BASE "sed: 7\n",
      "t.yaml:7: field 'sed': unknown key (allowed: seed, duration, switches, isls, disks, hosts, "
-     "zones, faults, volumes, virtual_targets, services, fp, cp, replay)"},
+     "zones, faults, volumes, virtual_targets, services, replications, fp, cp, replay)"},
     {"UnknownNestedKey",
      BASE "  - name: host1\n    port: sw0:1\n    workload:\n      blocksize: 4096\n",
      "t.yaml:10: field 'hosts[1].workload.blocksize': unknown key (allowed: read_percent, "
@@ -623,7 +623,7 @@ const BadCase kBadCases[] = {
     {"NoSwitches", "hosts: []\n", "t.yaml:1: field 'switches': is required"},
     {"FaultKindInvalid", BASE "faults:\n  - {at: 1ms, kind: disk_explode, target: disk0}\n",
      "t.yaml:8: field 'faults[0].kind': must be one of medium_error, clear_medium_errors, "
-     "disk_offline, disk_online, disk_delay, link_down, link_up (got 'disk_explode')"},
+     "disk_offline, disk_online, disk_delay, link_down, link_up, link_delay (got 'disk_explode')"},
     {"FaultKeyNotForKind",
      BASE "faults:\n  - at: 1ms\n    kind: disk_offline\n    target: disk0\n    lba: 5\n",
      "t.yaml:11: field 'faults[0].lba': does not apply to kind 'disk_offline' (its keys: at, kind, "

@@ -11,6 +11,10 @@
 // - The ISL to the remote going down for a while only delays the remote:
 //   copies fail and are tried again, the lag (time and bytes) grows and is
 //   reported, and once the link is back every epoch is applied, nothing lost.
+// - Declared in the topology (`replications:`, with the ISL slowed down and
+//   then cut by scheduled faults) under a host's verified workload: the run
+//   report shows the epochs, the bytes shipped and the lag, and the remote
+//   images end equal to the volumes; bad entries name file, line and field.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -24,6 +28,8 @@
 #include "fabric_sim/kernel/rng.h"
 #include "fabric_sim/net/link.h"
 #include "fabric_sim/run/replication_site.h"
+#include "fabric_sim/run/report.h"
+#include "fabric_sim/topology/topology_yaml.h"
 #include "splitpath/fc/scsi_cdb.h"
 #include "tests/support/virtual_testbed.h"
 
@@ -223,6 +229,88 @@ TEST(Replication, ALinkOutageOnlyDelaysTheRemoteAndTheLagIsReported) {
   EXPECT_TRUE(r.final_equal);
   RecordProperty("max_lag_us", static_cast<int>(r.max_lag_ns / 1000));
   RecordProperty("max_lag_bytes", static_cast<int>(r.max_lag_bytes));
+}
+
+std::string scheduled_yaml() {
+  std::string y = replication_yaml();
+  const std::string host = "  - {name: host0, port: sw0:0, workload: {lba_count: 1000}}\n";
+  y.replace(y.find(host), host.size(),
+            "  - {name: host0, port: sw0:0, workload: {read_percent: 30, block_size: 4096, "
+            "queue_depth: 4, lba_count: 2048}}\n");
+  y.replace(y.find("duration: 1s"), 12, "duration: 60ms");
+  return y + R"(faults:
+  - {at: 15ms, kind: link_delay, target: sw0:7, delay: 2ms}
+  - {at: 25ms, kind: link_delay, target: sw0:7, delay: 100us}
+  - {at: 35ms, kind: link_down, target: sw0:7}
+  - {at: 45ms, kind: link_up, target: sw0:7}
+replications:
+  - name: rep0
+    switch: sw0
+    volumes: [vol0, vol1]
+    interval: 2ms
+    staging: {disk: remote, lun: 0, blocks: 16384}
+    images:
+      - {volume: vol0, disk: remote, lun: 1}
+      - {volume: vol1, disk: remote, lun: 2}
+)";
+}
+
+TEST(Replication, DeclaredInTheTopologyTheReportShowsEpochsBytesAndLag) {
+  auto topology = sim::parse_topology_yaml(scheduled_yaml(), "rep.yaml");
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  auto fabric = sim::Fabric::build(*topology, {});
+  ASSERT_TRUE(fabric.ok()) << fabric.status();
+  sim::Fabric& f = **fabric;
+  ASSERT_TRUE(f.run().ok());
+  EXPECT_GT(f.host("host0")->stats().writes, 300u);
+  EXPECT_EQ(f.host("host0")->stats().verify_errors, 0u);
+  const nlohmann::ordered_json during = sim::make_report(f);
+  // Copies lost with the link time out (200 ms) and are sent again.
+  f.run_until(f.kernel().now() + 500 * sim::kNsPerMs);
+  const nlohmann::ordered_json r = sim::make_report(f);
+  ASSERT_EQ(r["replications"].size(), 1u);
+  const auto& j = r["replications"][0];
+  EXPECT_EQ(j["state"], "running");
+  EXPECT_GT(j["epochs_applied"].get<uint64_t>(), 100u);
+  EXPECT_GE(j["epochs_applied"].get<uint64_t>() + 1, j["epochs_closed"].get<uint64_t>());
+  EXPECT_GT(j["bytes_shipped"].get<uint64_t>(), 0u);
+  EXPECT_GT(j["remote"]["records_applied"].get<uint64_t>(), 300u);
+  EXPECT_GT(during["replications"][0]["lag_ns"].get<uint64_t>(), 0u);
+  std::vector<uint8_t> a(kBlocks * 512), b(kBlocks * 512);
+  for (int v = 0; v < 2; ++v) {
+    f.disk("disk0")->store(0)->read(kDataLba[v] * 512, a);
+    f.disk("remote")->store(static_cast<uint16_t>(1 + v))->read(0, b);
+    EXPECT_TRUE(a == b) << "vol" << v;
+  }
+  const std::string summary = sim::format_summary(r);
+  EXPECT_NE(summary.find("replication 'rep0': running, "), std::string::npos) << summary;
+  EXPECT_NE(summary.find(" applied at the remote, "), std::string::npos) << summary;
+}
+
+std::string error_of(const std::string& replication) {
+  const auto t =
+      sim::parse_topology_yaml(replication_yaml() + "replications:\n" + replication, "rep.yaml");
+  return t.ok() ? std::string("(parsed)") : std::string(t.status().message());
+}
+
+TEST(Replication, BadTopologyEntriesNameFileLineAndField) {
+  const std::string base =
+      "  - {name: r, switch: sw0, volumes: [vol0], staging: {disk: remote, blocks: 1000}, images: "
+      "[{volume: vol0, disk: remote, lun: 1}]}\n";
+  EXPECT_EQ(error_of(base), "(parsed)");
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string y = base;
+    y.replace(y.find(from), from.size(), to);
+    return error_of(y);
+  };
+  EXPECT_NE(with("volumes: [vol0]", "volumes: [nope]").find("no volume 'nope'"), std::string::npos);
+  EXPECT_NE(with("disk: remote, blocks", "disk: gone, blocks").find("no disk 'gone'"),
+            std::string::npos);
+  EXPECT_NE(with("[{volume: vol0, disk: remote, lun: 1}]", "[]").find("no image for volume 'vol0'"),
+            std::string::npos);
+  EXPECT_NE(with("switch: sw0", "switch: sw1").find("served by switch 'sw0'"), std::string::npos);
+  const std::string line = with("volumes: [vol0]", "volumes: [nope]");
+  EXPECT_NE(line.find("rep.yaml:"), std::string::npos) << line;
 }
 
 }  // namespace
