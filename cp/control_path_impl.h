@@ -177,6 +177,7 @@ struct MirrorAges {
   bool tracking = false;                   // some side is not ALIVE: writes are recorded
   std::vector<std::string> why;            // [side]
   std::vector<bool> path_lost;             // [side]: died with its disk; back when it is
+  std::vector<bool> dying;                 // [side]: its death is queued, not applied yet
   uint32_t changes_pending = 0;            // state changes queued, not applied yet
   std::optional<MirrorResync> resync;
   std::vector<ResyncProgress> history;
@@ -775,6 +776,9 @@ struct ControlPath::Impl {
   // The fabric changed at `port_id`: sides on a disk that left fail; DEAD
   // sides whose disk came back are resynchronized.
   void check_mirror_sides(uint32_t port_id);
+  // Resynchronizes a DEAD side of `vseg_id` whose disk is back, if none is
+  // resynchronizing and no state change is queued (after each one ends).
+  void resume_returned_sides(uint32_t vseg_id);
   // The disks an FP needs logged in for entry `index` (a mirror's DEAD sides
   // left out: nothing goes to them).
   std::vector<uint32_t> entry_disks(const Vseg& seg, map::RedirectIndex index) const;

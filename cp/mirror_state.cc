@@ -108,6 +108,7 @@ MirrorAges* ControlPath::Impl::mirror_ages_of(uint32_t vseg_id) {
   a.fow.assign(a.extents, false);
   a.why.assign(sides, {});
   a.path_lost.assign(sides, false);
+  a.dying.assign(sides, false);
   a.base_flags =
       static_cast<uint8_t>(seg->redirects[0].flags & ~map::redirect_flags::kFaultOnWrite);
   return &a;
@@ -148,13 +149,20 @@ bool ControlPath::Impl::side_failed(uint32_t vseg_id, uint32_t side, const std::
   const Vseg* seg = metadata.vseg(vseg_id);
   MirrorAges* a = mirror_ages_of(vseg_id);
   if (!seg || !a || side >= a->age.size()) return false;
-  if (state_of(*seg, side) == SideState::kDead) return false;
-  // The data must stay readable somewhere: the last ALIVE side does not die.
-  if (state_of(*seg, side) == SideState::kAlive && !first_alive(*seg, side)) {
+  if (state_of(*seg, side) == SideState::kDead || a->dying[side]) return false;
+  // The data must stay readable somewhere: the last ALIVE side does not die,
+  // counting the deaths already queued.
+  bool other_alive = false;
+  for (uint32_t s = 0; s < a->age.size(); ++s) {
+    other_alive =
+        other_alive || (s != side && state_of(*seg, s) == SideState::kAlive && !a->dying[s]);
+  }
+  if (state_of(*seg, side) == SideState::kAlive && !other_alive) {
     spdlog::warn("cp: VSEG {} side {} failed ({}) but is the last ALIVE side: it stays", vseg_id,
                  side, why);
     return false;
   }
+  a->dying[side] = true;
   ++stats.side_deaths;
   ++a->deaths;
   a->why[side] = why;
@@ -194,6 +202,7 @@ void ControlPath::Impl::change_side_state(uint32_t vseg_id, uint32_t side, SideS
     MirrorAges* m = mirror_ages_of(vseg_id);
     if (!s || !m) return;
     --m->changes_pending;
+    if (to == SideState::kDead) m->dying[side] = false;
     // The side's state in every entry's descriptor (the entries differ only
     // in their flags).
     for (map::RedirectEntry& entry : s->redirects) {
@@ -237,9 +246,27 @@ void ControlPath::Impl::change_side_state(uint32_t vseg_id, uint32_t side, SideS
     spdlog::info("cp: VSEG {} side {} is {} (generation {})", vseg_id, side, state_name(to),
                  m->generation);
   };
-  u.done = std::move(done);
+  u.done = [this, vseg_id, done = std::move(done)](bool ok) {
+    if (done) done(ok);
+    resume_returned_sides(vseg_id);
+  };
   updates.push_back(std::move(u));
   if (!update_active) begin_update();
+}
+
+void ControlPath::Impl::resume_returned_sides(uint32_t vseg_id) {
+  auto it = mirror_ages.find(vseg_id);
+  const Vseg* seg = metadata.vseg(vseg_id);
+  if (it == mirror_ages.end() || !seg || it->second.resync || mirror_changing(vseg_id)) return;
+  for (uint32_t s = 0; s < it->second.age.size() && s < seg->redirect_disks[0].size(); ++s) {
+    if (state_of(*seg, s) != SideState::kDead || !it->second.path_lost[s]) continue;
+    const Disk& d = metadata.disks()[seg->redirect_disks[0][s]];
+    if (!env.find_port_id(d.wwpn)) continue;
+    std::string error;
+    spdlog::info("cp: VSEG {} side {}: its disk is back, resynchronizing", vseg_id, s);
+    if (!start_resync(vseg_id, s, &error, {})) spdlog::warn("cp: {}", error);
+    return;  // one at a time; its end looks again
+  }
 }
 
 void ControlPath::Impl::set_age_extent_flags(uint32_t vseg_id, uint64_t k, bool fow) {
@@ -457,10 +484,12 @@ void ControlPath::Impl::end_resync(uint32_t vseg_id, bool ok, const std::string&
   }
   retry_blocked();
   if (r.done) r.done(ok);
+  resume_returned_sides(vseg_id);
 }
 
 void ControlPath::Impl::check_mirror_sides(uint32_t port_id) {
-  std::vector<std::pair<uint32_t, uint32_t>> gone, back;
+  std::vector<std::pair<uint32_t, uint32_t>> gone;
+  std::vector<uint32_t> back;  // VSEGs with a DEAD side whose disk is back
   for (const auto& [id, seg] : metadata.vsegs()) {
     if (!plain_mirror(seg)) continue;
     const uint32_t sides = seg.redirects[0].descriptor.mirror_sides();
@@ -472,17 +501,13 @@ void ControlPath::Impl::check_mirror_sides(uint32_t port_id) {
       if (!present && st != SideState::kDead) gone.emplace_back(id, s);
       auto it = mirror_ages.find(id);
       if (present && st == SideState::kDead && it != mirror_ages.end() && it->second.path_lost[s])
-        back.emplace_back(id, s);
+        back.push_back(id);
     }
   }
   for (const auto& [vseg_id, side] : gone)
     side_failed(vseg_id, side, "its disk left the fabric", /*path_lost=*/true);
-  for (const auto& [vseg_id, side] : back) {
-    if (mirror_changing(vseg_id)) continue;
-    std::string error;
-    spdlog::info("cp: VSEG {} side {}: its disk is back, resynchronizing", vseg_id, side);
-    if (!start_resync(vseg_id, side, &error, {})) spdlog::warn("cp: {}", error);
-  }
+  for (uint32_t vseg_id : back)
+    resume_returned_sides(vseg_id);
 }
 
 // ---- the public interface

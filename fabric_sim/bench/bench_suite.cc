@@ -238,6 +238,18 @@ absl::Status run_fp_path(const BenchSuiteOptions& options, BenchSuiteResult* out
     f.push_back(
         {name + ".over_remap", k.best->io_ns / remap.io_ns, "x (same direction)", false, false});
   }
+  // A journaled write (data and record) against a mirrored one (two sides):
+  // what asynchronous replication costs the FP over plain mirroring.
+  const Case* journal = nullptr;
+  const Case* mirror = nullptr;
+  for (const Case& k : cases) {
+    if (k.write && k.primitive == FpPrimitive::kJournal) journal = &k;
+    if (k.write && k.primitive == FpPrimitive::kMirror) mirror = &k;
+  }
+  if (journal && mirror) {
+    f.push_back({"fp.journal.write.over_mirror", journal->best->io_ns / mirror->best->io_ns,
+                 "x (FP ns per write)", false, false});
+  }
   return absl::OkStatus();
 }
 
@@ -397,6 +409,70 @@ absl::Status run_reconfig(const BenchSuiteOptions& options, BenchSuiteResult* ou
   return absl::OkStatus();
 }
 
+// Mirrors (mirror_bench.h): the simulated latency of 4 KiB host writes while
+// side 1 of vol0's mirror is DEAD (the first write to each age extent faults
+// to the CP) against the same writes with every side ALIVE; the side's
+// resync under writes: the copy's rate in wall and in simulated time, and
+// the bytes it copied against those of the age extents written while the
+// side was DEAD (fast resync copies no more).
+absl::Status run_mirror(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  auto r = run_mirror_bench(mirror_bench_options(options.quick));
+  if (!r.ok()) return r.status();
+  auto& f = out->figures;
+  f.push_back({"mirror.write.alive.mean_us", r->alive.mean() / 1e3, "us (sim)", false, false});
+  f.push_back({"mirror.write.dead.mean_us", r->dead.mean() / 1e3, "us (sim)", false, false});
+  f.push_back({"mirror.write.dead_penalty", r->dead_penalty, "x (mean, sim)", false, true});
+  f.push_back({"mirror.write.dead_penalty.p99", r->dead_p99_penalty, "x (p99, sim)", false, false});
+  f.push_back({"mirror.write.age_faults", static_cast<double>(r->age_faults),
+               fmt::format("faults (of {} writes)", r->writes), false, false});
+  f.push_back({"mirror.resync.mib_per_wall_s", r->mib_per_wall_s, "MiB/s (wall)", true, false});
+  f.push_back({"mirror.resync.mib_per_sim_s", r->mib_per_sim_s, "MiB/s (sim)", true, true});
+  f.push_back({"mirror.resync.copied_kib", static_cast<double>(r->copied_bytes) / 1024,
+               fmt::format("KiB ({} extents)", r->copied_extents), false, false});
+  f.push_back({"mirror.resync.dead_written_kib", static_cast<double>(r->dirty_bytes) / 1024,
+               fmt::format("KiB ({} extents)", r->dirty_extents), false, false});
+  f.push_back(
+      {"mirror.resync.copied_over_dead_written", r->copied_over_dirty, "x (<= 1)", false, true});
+  f.push_back(
+      {"mirror.resync.write.mean_us", r->resync_write.mean() / 1e3, "us (sim)", false, false});
+  if (options.quick) {
+    out->notes.push_back(
+        "mirror: --quick writes 4 MiB of a 16 MiB mirrored VSEG, 512 writes per run (16 MiB of "
+        "64 MiB, 2048 writes in the full run)");
+  }
+  out->mirror = std::move(*r);
+  return absl::OkStatus();
+}
+
+// Asynchronous replication (replication_bench.h): the journal bytes shipped
+// per wall and per simulated second while a host writes a group of two
+// journaled volumes, the epochs, the lag when the writes stop.
+absl::Status run_replication(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  const ReplicationBenchOptions o = replication_bench_options(options.quick);
+  auto r = run_replication_bench(o);
+  if (!r.ok()) return r.status();
+  auto& f = out->figures;
+  constexpr double kMiB = 1024.0 * 1024.0;
+  f.push_back({"replication.journal.mib_per_wall_s", r->bytes_shipped / kMiB / r->wall_s,
+               "MiB/s (wall)", true, false});
+  f.push_back({"replication.journal.mib_per_sim_s", r->bytes_shipped / kMiB / r->sim_s,
+               "MiB/s (sim)", true, true});
+  f.push_back({"replication.records_per_wall_s", r->records_applied / r->wall_s,
+               "records/s (wall, merged and applied)", true, false});
+  f.push_back(
+      {"replication.epochs_applied", static_cast<double>(r->epochs_applied),
+       fmt::format("epochs (of {} closed, {} ms each)", r->epochs_closed, o.interval_ns / kNsPerMs),
+       true, false});
+  f.push_back({"replication.lag_ms", static_cast<double>(r->lag_ns) / 1e6,
+               "ms (sim, when the writes stop)", false, false});
+  f.push_back({"replication.write.mean_us", r->write_mean_us, "us (sim, 4 KiB)", false, false});
+  if (options.quick) {
+    out->notes.push_back(
+        "replication: --quick writes for 50 ms simulated (200 ms in the full run)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status run_instructions(const BenchSuiteOptions& options, BenchSuiteResult* out) {
   if (options.splitpath_executable.empty()) {
     out->notes.push_back("instructions: not measured (no splitpath executable to probe)");
@@ -426,6 +502,8 @@ absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& option
   if (auto s = run_migration(options, &out); !s.ok()) return s;
   if (auto s = run_snapshot(options, &out); !s.ok()) return s;
   if (auto s = run_reconfig(options, &out); !s.ok()) return s;
+  if (auto s = run_mirror(options, &out); !s.ok()) return s;
+  if (auto s = run_replication(options, &out); !s.ok()) return s;
   if (auto s = run_decode(options, &out); !s.ok()) return s;
   if (auto s = run_instructions(options, &out); !s.ok()) return s;
   return out;

@@ -19,6 +19,14 @@
 //  - LV reconfiguration: 4 KiB host writes' latency while a VSEG is split
 //    and merged back against without it, each one's duration, and a grow's
 //    duration and its UNIT ATTENTION's arrival (reconfig_bench.h);
+//  - mirrors: 4 KiB host writes' latency while a side is DEAD (first writes
+//    to an age extent fault to the CP) against every side ALIVE, and the
+//    side's resync under writes: its copy rate per wall and per simulated
+//    second, the bytes copied against the age extents written while it was
+//    DEAD (mirror_bench.h);
+//  - asynchronous replication: the journal bytes shipped to the remote per
+//    wall and per simulated second under 4 KiB writes, the epochs closed and
+//    applied, the remote's lag when the writes stop (replication_bench.h);
 //  - the trace decoder against tcpdump on generated captures;
 //  - instruction counts under callgrind (instruction_figures.h), when
 //    valgrind is installed and the splitpath executable is known.
@@ -31,7 +39,9 @@
 #include "fabric_sim/bench/bench_figures.h"
 #include "fabric_sim/bench/micro_bench.h"
 #include "fabric_sim/bench/migration_bench.h"
+#include "fabric_sim/bench/mirror_bench.h"
 #include "fabric_sim/bench/reconfig_bench.h"
+#include "fabric_sim/bench/replication_bench.h"
 #include "fabric_sim/bench/scaling_scenario.h"
 #include "fabric_sim/bench/snapshot_bench.h"
 
@@ -53,6 +63,7 @@ struct BenchSuiteResult {
   MigrationBenchResult migration;     // the migration figures' run
   SnapshotBenchResult snapshot;       // the snapshot figures' run
   ReconfigBenchResult reconfig;       // the LV reconfiguration figures' run
+  MirrorBenchResult mirror;           // the mirror figures' run
 };
 
 absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& options);

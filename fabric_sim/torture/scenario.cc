@@ -42,6 +42,8 @@ const char* fault_kind_name(FaultKind kind) {
       return "incremental";
     case FaultKind::kVsegSplit:
       return "vseg_split";
+    case FaultKind::kMirrorSide:
+      return "mirror_side";
   }
   return "?";
 }
@@ -116,8 +118,8 @@ class Generator {
     Rng r = Rng::derive(seed, "torture/swarm");
     // One draw per kind, in kind order: a kind appended at the end leaves the
     // earlier kinds' draws (and so every older seed's swarm) as they were.
-    const double p[kFaultKinds] = {0.5, 0.5, 0.4,  0.4, 0.5, 0.5, 0.75,
-                                   0.4, 0.3, 0.25, 0.5, 0.5, 0.5, 0.5};
+    const double p[kFaultKinds] = {0.5, 0.5,  0.4, 0.4, 0.5, 0.5, 0.75, 0.4,
+                                   0.3, 0.25, 0.5, 0.5, 0.5, 0.5, 0.5};
     for (size_t k = 0; k < kFaultKinds; ++k)
       out_.enabled[k] = all_kinds || r.unit() < p[k];
     for (const std::string& name : without) {
@@ -140,6 +142,7 @@ class Generator {
     migrations();
     services();
     splits();
+    mirror_sides();
     return std::move(out_);
   }
 
@@ -765,6 +768,7 @@ class Generator {
         case FaultKind::kSnapshot:
         case FaultKind::kIncremental:
         case FaultKind::kVsegSplit:
+        case FaultKind::kMirrorSide:
           break;
       }
       out_.ops.push_back(op);
@@ -878,6 +882,38 @@ class Generator {
       op.target = out_.topology.volumes[v.volume].name;
       op.lba = v.volume_lba + between(r, 1, v.blocks - 1);
       op.count = v.blocks;
+      op.duration_ns = between(r, 1, 50) * kNsPerMs;
+      out_.ops.push_back(op);
+    }
+    std::stable_sort(out_.ops.begin(), out_.ops.end(),
+                     [](const PlannedOp& a, const PlannedOp& b) { return a.at_ios < b.at_ios; });
+  }
+
+  // Mirror side failures and returns (figures 30-31, cp/mirror_state.cc),
+  // planned from their own stream after everything else, so that every
+  // other kind's schedule and the topology stay what they were: 1 to
+  // 2 + ops/5000 of them, fired before 80% of the run, each failing a random
+  // side of a plain mirrored VSEG (not a stripe of mirrors) and returning it
+  // 1 to 50 ms after the failure is done. Without a plain mirror the kind is
+  // off.
+  void mirror_sides() {
+    std::vector<size_t> candidates;
+    for (size_t i = 0; i < out_.vsegs.size(); ++i)
+      if (out_.vsegs[i].place[0].mirrored()) candidates.push_back(i);
+    if (candidates.empty()) out_.enabled[static_cast<size_t>(FaultKind::kMirrorSide)] = false;
+    if (!on(FaultKind::kMirrorSide)) return;
+    Rng r = stream("mirror_sides");
+    const uint64_t n = between(r, 1, 2 + ops_ / 5000);
+    for (uint64_t i = 0; i < n; ++i) {
+      PlannedOp op;
+      op.kind = FaultKind::kMirrorSide;
+      op.at_ios = r.uniform(std::max<uint64_t>(1, ops_ * 8 / 10));
+      op.vseg = candidates[r.uniform(candidates.size())];
+      const TortureVseg& v = out_.vsegs[op.vseg];
+      op.target = out_.topology.volumes[v.volume].name;
+      op.lba = v.volume_lba;
+      op.count = v.blocks;
+      op.port = static_cast<uint32_t>(r.uniform(v.place[0].sides.size()));
       op.duration_ns = between(r, 1, 50) * kNsPerMs;
       out_.ops.push_back(op);
     }

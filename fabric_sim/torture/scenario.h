@@ -34,8 +34,9 @@ enum class FaultKind : uint8_t {
   kSnapshot,       // a snapshot of a volume under load (figures 20-21)
   kIncremental,    // an incremental of a base, written on its own LUN (figure 22)
   kVsegSplit,      // LV reconfiguration: a simple VSEG split in two under I/O, then merged back
+  kMirrorSide,     // a side of a plain mirror failed (DEAD) under I/O, then returned (resync)
 };
-inline constexpr size_t kFaultKinds = 14;
+inline constexpr size_t kFaultKinds = 15;
 const char* fault_kind_name(FaultKind kind);
 
 // Blocks of one LUN of one disk from `lba`: a place's only element, or one
@@ -121,10 +122,13 @@ struct PlannedOp {
   uint16_t lun = 0;
   uint64_t lba = 0;    // medium errors: disk LBA; updates: volume LBA
   uint64_t count = 0;  // blocks
-  size_t vseg = 0;     // updates, migrations, splits: index in TortureScenario::vsegs
+  // Updates, migrations, splits, mirror sides: index in TortureScenario::vsegs.
+  size_t vseg = 0;
   // VSEG splits: `lba` is the volume block the second half starts at (inside
   // the VSEG, never its first block); the merge back is asked `duration_ns`
-  // after the split is done.
+  // after the split is done. Mirror sides: `target` is the volume, `lba` the
+  // VSEG's first volume block, `port` the side failed; its return is asked
+  // `duration_ns` after the failure is done.
   SimTime duration_ns = 0;
   SimTime delay_ns = 0;  // slow disk
   uint8_t flags = 0;     // flag change: the new redirect flags

@@ -16,7 +16,13 @@ struct BrokenMechanisms {
   bool skip_drain = false;             // cp::CpConfig::skip_drain_for_testing
   bool fp_ignores_revocation = false;  // fp::FastPathConfig::ignore_remove_mapping_for_testing
   bool disk_late_writes = false;       // Disk::set_late_writes_for_testing
-  bool any() const { return skip_drain || fp_ignores_revocation || disk_late_writes; }
+  // cp::CpConfig::resync_side_readable_for_testing: a returning mirror side
+  // serves reads while it is resynchronized (stale data); tests only, the
+  // command line has no --break for it.
+  bool resync_readable = false;
+  bool any() const {
+    return skip_drain || fp_ignores_revocation || disk_late_writes || resync_readable;
+  }
 };
 
 struct TortureOptions {

@@ -52,6 +52,17 @@ nlohmann::ordered_json run_json(const TortureRunResult& r) {
   j["reconfigs_refused"] = r.reconfigs_refused;
   j["reconfigs_skipped"] = r.reconfigs_skipped;
   j["reconfig_failures"] = r.reconfig_failures;
+  j["mirror_sides_failed"] = r.mirror_sides_failed;
+  j["mirror_side_returns"] = r.mirror_side_returns;
+  j["mirror_side_returns_done"] = r.mirror_side_returns_done;
+  j["mirror_sides_refused"] = r.mirror_sides_refused;
+  j["mirror_sides_skipped"] = r.mirror_sides_skipped;
+  j["mirror_side_deaths"] = r.mirror_side_deaths;
+  j["resyncs_done"] = r.resyncs_done;
+  j["resyncs_failed"] = r.resyncs_failed;
+  j["resync_extents"] = r.resync_extents;
+  j["resync_blocks"] = r.resync_blocks;
+  j["mirror_side_failures"] = r.mirror_side_failures;
   j["updates_skipped"] = r.updates_skipped;
   j["events"] = r.events;
   j["sim_seconds"] = static_cast<double>(r.sim_ns) / 1e9;
@@ -79,6 +90,8 @@ std::string run_line(const TortureRunResult& r) {
       "writes met the barrier), {} snapshots ({} swept) and {} incrementals taken ({} failed, {} "
       "refused, {} skipped; {} copy-on-write and {} sweep pushes, {} redirects on write, {} "
       "read-only writes refused), {} VSEG splits and {} merges ({} refused, {} skipped), "
+      "{} mirror sides failed and {} returns asked ({} ALIVE again, {} refused, {} skipped; "
+      "{} side deaths, {} resyncs done, {} failed, {} extents and {} blocks copied), "
       "{:.2f} s wall: {}\n",
       r.seed, r.ios_completed, r.io_errors, static_cast<double>(r.sim_ns) / 1e9, r.faults_injected,
       r.updates, r.units_checked, r.downstream_checked, r.striped_vsegs, r.spans_stripe_units,
@@ -89,7 +102,9 @@ std::string run_line(const TortureRunResult& r) {
       r.snapshots_taken, r.snapshots_swept, r.incrementals_taken, r.images_failed, r.images_refused,
       r.images_skipped, r.cow_pushes, r.sweep_pushes, r.redirects_on_write,
       r.read_only_writes_refused, r.vseg_splits, r.vseg_merges, r.reconfigs_refused,
-      r.reconfigs_skipped, r.wall_seconds,
+      r.reconfigs_skipped, r.mirror_sides_failed, r.mirror_side_returns, r.mirror_side_returns_done,
+      r.mirror_sides_refused, r.mirror_sides_skipped, r.mirror_side_deaths, r.resyncs_done,
+      r.resyncs_failed, r.resync_extents, r.resync_blocks, r.wall_seconds,
       r.violations.empty() ? "ok" : "VIOLATION of " + r.violations.front().invariant);
 }
 
@@ -131,6 +146,11 @@ void CampaignTotals::add(const TortureRunResult& r) {
   vseg_splits += r.vseg_splits;
   vseg_merges += r.vseg_merges;
   reconfigs_refused += r.reconfigs_refused;
+  mirror_sides_failed += r.mirror_sides_failed;
+  mirror_side_returns += r.mirror_side_returns;
+  resyncs_done += r.resyncs_done;
+  resyncs_failed += r.resyncs_failed;
+  resync_blocks += r.resync_blocks;
   sim_seconds += static_cast<double>(r.sim_ns) / 1e9;
   wall_seconds += r.wall_seconds;
 }
@@ -169,6 +189,11 @@ nlohmann::ordered_json totals_json(const CampaignTotals& t) {
   j["vseg_splits"] = t.vseg_splits;
   j["vseg_merges"] = t.vseg_merges;
   j["reconfigs_refused"] = t.reconfigs_refused;
+  j["mirror_sides_failed"] = t.mirror_sides_failed;
+  j["mirror_side_returns"] = t.mirror_side_returns;
+  j["resyncs_done"] = t.resyncs_done;
+  j["resyncs_failed"] = t.resyncs_failed;
+  j["resync_blocks"] = t.resync_blocks;
   j["sim_seconds"] = t.sim_seconds;
   j["wall_seconds"] = t.wall_seconds;
   j["ios_per_wall_minute"] = t.ios_per_wall_minute();
@@ -183,13 +208,15 @@ std::string totals_line(const CampaignTotals& t) {
       "path failovers, {} runs with journals, {} journal swaps, {} journal records replayed, "
       "{} migrations ({} done, {} failed, {} blocks copied), {} snapshots and {} incrementals "
       "taken in {} runs ({} failed), {} VSEG splits and {} merges ({} refused), "
+      "{} mirror sides failed, {} returns asked, {} resyncs done ({} failed, {} blocks copied), "
       "{:.1f} s simulated in {:.1f} s wall "
       "({:.0f} I/Os and {:.4f} simulated hours per wall minute)\n",
       t.runs, t.failed_runs, t.ios, t.faults, t.striped_runs, t.spans_stripe_units, t.mirrored_runs,
       t.serializations, t.multipath_runs, t.path_failovers, t.journaled_runs, t.journal_swaps,
       t.journal_records, t.migrations_started, t.migrations_done, t.migrations_failed,
       t.migration_blocks_copied, t.snapshots_taken, t.incrementals_taken, t.image_runs,
-      t.images_failed, t.vseg_splits, t.vseg_merges, t.reconfigs_refused, t.sim_seconds,
+      t.images_failed, t.vseg_splits, t.vseg_merges, t.reconfigs_refused, t.mirror_sides_failed,
+      t.mirror_side_returns, t.resyncs_done, t.resyncs_failed, t.resync_blocks, t.sim_seconds,
       t.wall_seconds, t.ios_per_wall_minute(), t.sim_hours_per_wall_minute());
 }
 

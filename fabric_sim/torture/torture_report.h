@@ -22,7 +22,10 @@ namespace splitpath::sim::torture {
 // images_refused, images_skipped, cow_pushes, sweep_pushes,
 // redirects_on_write, read_only_writes_refused, image_units_judged,
 // image_failures, vseg_splits, vseg_merges, reconfigs_refused,
-// reconfigs_skipped, reconfig_failures, updates_skipped, events,
+// reconfigs_skipped, reconfig_failures, mirror_sides_failed,
+// mirror_side_returns, mirror_side_returns_done, mirror_sides_refused,
+// mirror_sides_skipped, mirror_side_deaths, resyncs_done, resyncs_failed,
+// resync_extents, resync_blocks, mirror_side_failures, updates_skipped, events,
 // sim_seconds, fault_kinds,
 // violations [{invariant, at_ns, summary, history}]. No wall time: the object
 // depends on the seed and options only.
@@ -56,6 +59,11 @@ struct CampaignTotals {
   uint64_t vseg_splits = 0;
   uint64_t vseg_merges = 0;
   uint64_t reconfigs_refused = 0;
+  uint64_t mirror_sides_failed = 0;
+  uint64_t mirror_side_returns = 0;
+  uint64_t resyncs_done = 0;
+  uint64_t resyncs_failed = 0;
+  uint64_t resync_blocks = 0;
   double sim_seconds = 0;
   double wall_seconds = 0;
   void add(const TortureRunResult& r);

@@ -37,12 +37,29 @@
 // migration or snapshot/incremental of its volume is asked for (skipped):
 // the model of the VSEG would have to follow the CP's halves. Every split
 // and merge the CP accepted must end (done) before the run does.
+//
+// Mirror sides: the harness asks the CP to fail a side of a plain mirrored
+// VSEG (cp::ControlPath::fail_mirror_side: DEAD, the FPs split writes to the
+// live sides only) under load and, some milliseconds after the failure is
+// done, to return it (return_mirror_side: RESYNC while the extents whose age
+// differs are copied, then ALIVE). Mirrors take no range move, flag change,
+// migration, split or image, so the harness's model needs no change: the
+// durability checker judges every read (a read served by a side that is not
+// ALIVE would return stale data), the mirror checker compares the ALIVE
+// sides at the end (a returned side must match). A return the CP refuses
+// while the mirror is busy (a state change pending, another side
+// resynchronizing) is asked again; a failed resync is asked again a few
+// times. Every failure asked for and every resync the CPs started (asked
+// for, or when a side's disk came back) must end: the drain waits for them,
+// one that makes no progress long after the last fault healed is stuck.
 #include "fabric_sim/torture/torture_run.h"
 
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
+#include <tuple>
 
 #include "absl/status/status.h"
 #include "fabric_sim/run/fabric.h"
@@ -88,6 +105,31 @@ struct ReconfigRecord {
   SimTime merge_after = 0;  // a split: how long after its done the merge is asked
 };
 
+// One mirror side failure the harness asked for, and its return.
+struct MirrorSideRecord {
+  enum Phase : uint8_t { kFailing, kDead, kReturning, kEnded };
+  size_t vseg = 0;
+  uint32_t side = 0;
+  SimTime return_after = 0;  // after the failure's done
+  SimTime requested = 0;     // the failure
+  SimTime failed = 0;        // its done; 0: not yet
+  bool dead = false;         // the failure's done(true)
+  Phase phase = kFailing;
+  uint32_t refusals = 0;         // returns refused (asked again)
+  uint32_t resyncs = 0;          // returns accepted
+  SimTime return_requested = 0;  // the last accepted return
+  SimTime returned = 0;          // its done; 0: not yet
+  bool alive = false;            // the last return ended ALIVE
+  std::string outcome;           // why it ended otherwise
+};
+
+// A resync a CP reports running: since when it has copied nothing more.
+struct ResyncWatch {
+  uint64_t copied_extents = 0;
+  SimTime since = 0;
+  bool seen = false;
+};
+
 struct UpdateRecord {
   SimTime requested = 0;
   SimTime done = 0;  // 0: not yet
@@ -124,7 +166,10 @@ class Runner {
         snapshots_(durability_),
         migrating_(scenario_.vsegs.size()),
         image_locked_(scenario_.vsegs.size(), kNotAnImageSource),
-        split_(scenario_.vsegs.size(), kWhole) {
+        split_(scenario_.vsegs.size(), kWhole),
+        mirror_side_of_(scenario_.vsegs.size()) {
+    for (const TortureVseg& v : scenario_.vsegs)
+      plain_mirrors_ = plain_mirrors_ || v.place[0].mirrored();
     revocation_.set_snapshot_reads([this](size_t vseg, uint8_t place) {
       return image_locked_[vseg] == kSnapshotSource && migrating_[vseg] &&
              migrations_[*migrating_[vseg]].from == place;
@@ -150,6 +195,23 @@ class Runner {
   void on_reconfig_done(size_t record, bool ok);
   std::string describe_reconfig(const ReconfigRecord& r) const;
   bool reconfigs_running() const { return reconfigs_pending_ > 0 || merges_planned_ > 0; }
+  void fail_mirror_side(const PlannedOp& op);
+  void on_mirror_side_failed(size_t record, bool ok);
+  void return_mirror_side(uint64_t record);
+  void on_mirror_side_returned(size_t record, bool ok);
+  std::string describe_mirror_side(const MirrorSideRecord& m) const;
+  // The CP's report of the mirror of `vseg`, if it has one.
+  std::optional<cp::MirrorReport> mirror_report(size_t vseg);
+  // Every mirror report of every CP.
+  std::vector<cp::MirrorReport> all_mirrors() const;
+  // A failure or a return asked for has not ended, or a CP resync runs.
+  bool mirror_sides_busy() const;
+  bool resyncs_running() const;
+  // The tick's watch: a failure that never ends, a resync that stops copying.
+  void watch_mirror_sides(SimTime stall);
+  // The end of the run: every failure asked for and every resync ended.
+  void check_mirror_sides();
+  void mirror_notes(std::vector<std::string>* out) const;
   void take_image(const PlannedOp& op);
   void on_image_done(size_t index, bool ok);
   // The CP's view of snapshot `name` (on the switch of `volume`), if any.
@@ -210,6 +272,13 @@ class Runner {
   uint64_t reconfigs_refused_ = 0;
   uint64_t reconfigs_skipped_ = 0;
   std::vector<std::string> reconfig_failures_;
+  std::vector<MirrorSideRecord> mirror_sides_;
+  std::vector<std::optional<size_t>> mirror_side_of_;  // by VSEG: its record under way
+  uint64_t mirror_sides_refused_ = 0;
+  uint64_t mirror_sides_skipped_ = 0;
+  std::vector<std::string> mirror_side_failures_;
+  std::map<std::tuple<std::string, uint32_t, size_t>, ResyncWatch> resync_watch_;
+  bool plain_mirrors_ = false;
   uint64_t faults_injected_ = 0;
   uint64_t last_ios_ = 0;
   SimTime last_progress_ = 0;
@@ -402,6 +471,323 @@ void Runner::on_reconfig_done(size_t record, bool ok) {
   split_[r.vseg] = kSplit;
   ++merges_planned_;
   k.schedule_in<&Runner::merge_vseg>(r.merge_after, this, uint64_t{record});
+}
+
+std::string Runner::describe_mirror_side(const MirrorSideRecord& m) const {
+  const TortureVseg& v = scenario_.vsegs[m.vseg];
+  const PlaceElement& side = v.place[0].sides[m.side];
+  std::string state;
+  switch (m.phase) {
+    case MirrorSideRecord::kFailing:
+      state = "failing";
+      break;
+    case MirrorSideRecord::kDead:
+      state = fmt::format("DEAD at {}, its return asked at {}", m.failed,
+                          std::max(m.failed + m.return_after, m.return_requested));
+      break;
+    case MirrorSideRecord::kReturning:
+      state = fmt::format("DEAD at {}, returning since {}", m.failed, m.return_requested);
+      break;
+    case MirrorSideRecord::kEnded:
+      state = m.alive ? fmt::format("DEAD at {}, ALIVE again at {}", m.failed, m.returned)
+                      : fmt::format("ended: {}", m.outcome);
+      break;
+  }
+  return fmt::format(
+      "  mirror side {} ({} LUN {} LBA {}) of {} VSEG LBA [{}, +{}): failure asked at {}, {} "
+      "resyncs asked, {} returns refused; {}",
+      m.side, side.disk, side.lun, side.lba, scenario_.topology.volumes[v.volume].name,
+      v.volume_lba, v.blocks, m.requested, m.resyncs, m.refusals, state);
+}
+
+std::optional<cp::MirrorReport> Runner::mirror_report(size_t vseg) {
+  const TortureVseg& v = scenario_.vsegs[vseg];
+  const std::string& volume = scenario_.topology.volumes[v.volume].name;
+  for (const cp::MirrorReport& m : control_path_of(vseg).mirrors())
+    if (m.volume == volume && m.lba == v.volume_lba) return m;
+  return std::nullopt;
+}
+
+std::vector<cp::MirrorReport> Runner::all_mirrors() const {
+  std::vector<cp::MirrorReport> out;
+  for (const auto& sw : fabric_->switches()) {
+    if (!sw->virtualization()) continue;
+    for (cp::MirrorReport& m : sw->virtualization()->control_path().mirrors())
+      out.push_back(std::move(m));
+  }
+  return out;
+}
+
+bool Runner::resyncs_running() const {
+  if (!plain_mirrors_) return false;
+  for (const cp::MirrorReport& m : all_mirrors())
+    for (const cp::ResyncProgress& p : m.resyncs)
+      if (p.state == cp::ResyncProgress::State::kRunning) return true;
+  return false;
+}
+
+bool Runner::mirror_sides_busy() const {
+  for (const MirrorSideRecord& m : mirror_sides_)
+    if (m.phase != MirrorSideRecord::kEnded) return true;
+  return resyncs_running();
+}
+
+void Runner::mirror_notes(std::vector<std::string>* out) const {
+  for (const MirrorSideRecord& m : mirror_sides_)
+    out->push_back(describe_mirror_side(m));
+  for (const cp::MirrorReport& m : all_mirrors()) {
+    std::string sides;
+    for (const cp::MirrorSideReport& s : m.sides) {
+      sides += fmt::format(" {}{}",
+                           s.state == map::SideState::kAlive  ? "ALIVE"
+                           : s.state == map::SideState::kDead ? "DEAD"
+                                                              : "RESYNC",
+                           s.why.empty() ? "" : " (" + s.why + ")");
+    }
+    out->push_back(fmt::format("  the CP's mirror {} VSEG {} LBA {}: generation {}, sides{}",
+                               m.volume, m.vseg_id, m.lba, m.generation, sides));
+    for (const cp::ResyncProgress& p : m.resyncs) {
+      out->push_back(fmt::format(
+          "    resync of side {} started {}: {}, {} of {} stale extents copied ({} blocks)", p.side,
+          p.started_ns,
+          p.state == cp::ResyncProgress::State::kRunning ? std::string("running")
+          : p.state == cp::ResyncProgress::State::kDone
+              ? fmt::format("done at {}", p.finished_ns)
+              : fmt::format("failed at {}: {}", p.finished_ns, p.error),
+          p.copied_extents, p.stale_extents, p.copied_blocks));
+    }
+  }
+}
+
+void Runner::fail_mirror_side(const PlannedOp& op) {
+  const TortureVseg& v = scenario_.vsegs[op.vseg];
+  const VolumeConfig& vol = scenario_.topology.volumes[v.volume];
+  Kernel& k = fabric_->kernel();
+  const std::string what = fmt::format("failure of mirror side {} of {} VSEG LBA [{}, +{})",
+                                       op.port, vol.name, v.volume_lba, v.blocks);
+  if (mirror_side_of_[op.vseg]) {
+    ++mirror_sides_skipped_;
+    log_.log(k.now(), "MIRROR skipped: {}: a failure or return of a side of the VSEG is under way",
+             what);
+    return;
+  }
+  const size_t record = mirror_sides_.size();
+  MirrorSideRecord m;
+  m.vseg = op.vseg;
+  m.side = op.port;
+  m.return_after = op.duration_ns;
+  m.requested = k.now();
+  mirror_sides_.push_back(m);
+  // In force before the call, in case the CP ends it at once.
+  mirror_side_of_[op.vseg] = record;
+  log_.log(k.now(), "MIRROR requested: {}", what);
+  std::string error;
+  if (!control_path_of(op.vseg).fail_mirror_side(
+          vol.name, op.lba, op.port, &error,
+          [this, record](bool ok) { on_mirror_side_failed(record, ok); })) {
+    // Nothing happened (the side is DEAD already, or the last ALIVE one).
+    mirror_sides_.pop_back();
+    mirror_side_of_[op.vseg].reset();
+    ++mirror_sides_refused_;
+    log_.log(k.now(), "MIRROR refused: {}: {}", what, error);
+    return;
+  }
+  ++faults_injected_;
+}
+
+void Runner::on_mirror_side_failed(size_t record, bool ok) {
+  MirrorSideRecord& m = mirror_sides_[record];
+  Kernel& k = fabric_->kernel();
+  m.failed = k.now();
+  if (!ok) {
+    m.phase = MirrorSideRecord::kEnded;
+    m.outcome = "the failure did not apply";
+    mirror_side_of_[m.vseg].reset();
+    mirror_side_failures_.push_back(describe_mirror_side(m));
+    log_.log(k.now(), "MIRROR failed:{}", describe_mirror_side(m));
+    return;
+  }
+  m.dead = true;
+  m.phase = MirrorSideRecord::kDead;
+  log_.log(k.now(), "MIRROR side DEAD:{}", describe_mirror_side(m));
+  k.schedule_in<&Runner::return_mirror_side>(m.return_after, this, uint64_t{record});
+}
+
+void Runner::return_mirror_side(uint64_t record) {
+  constexpr uint32_t kMaxRefusals = 100;
+  constexpr SimTime kRetry = 5 * kNsPerMs;
+  MirrorSideRecord& m = mirror_sides_[record];
+  Kernel& k = fabric_->kernel();
+  const TortureVseg& v = scenario_.vsegs[m.vseg];
+  const VolumeConfig& vol = scenario_.topology.volumes[v.volume];
+  auto end = [&](const std::string& why) {
+    m.phase = MirrorSideRecord::kEnded;
+    m.outcome = why;
+    mirror_side_of_[m.vseg].reset();
+    log_.log(k.now(), "MIRROR return ends:{}", describe_mirror_side(m));
+  };
+  const std::optional<cp::MirrorReport> report = mirror_report(m.vseg);
+  if (!report || m.side >= report->sides.size()) {
+    ++mirror_sides_refused_;
+    mirror_side_failures_.push_back(describe_mirror_side(m) + ": the CP has no such mirror");
+    return end("the CP has no such mirror");
+  }
+  if (report->sides[m.side].state == map::SideState::kAlive) return end("ALIVE already");
+  std::string error;
+  m.phase = MirrorSideRecord::kReturning;
+  m.return_requested = k.now();
+  if (control_path_of(m.vseg).return_mirror_side(
+          vol.name, v.volume_lba, m.side, &error,
+          [this, record](bool ok) { on_mirror_side_returned(static_cast<size_t>(record), ok); })) {
+    ++m.resyncs;
+    log_.log(k.now(), "MIRROR return asked:{}", describe_mirror_side(m));
+    return;
+  }
+  // Refused while the mirror is busy (a state change pending, another side
+  // resynchronizing, or this one still RESYNC): asked again a bit later.
+  m.phase = MirrorSideRecord::kDead;
+  log_.log(k.now(), "MIRROR return refused: {}:{}", error, describe_mirror_side(m));
+  if (++m.refusals < kMaxRefusals) {
+    k.schedule_in<&Runner::return_mirror_side>(kRetry, this, record);
+    return;
+  }
+  ++mirror_sides_refused_;
+  mirror_side_failures_.push_back(describe_mirror_side(m) + ": " + error);
+  end("its return was refused: " + error);
+}
+
+void Runner::on_mirror_side_returned(size_t record, bool ok) {
+  constexpr uint32_t kMaxResyncs = 3;
+  MirrorSideRecord& m = mirror_sides_[record];
+  Kernel& k = fabric_->kernel();
+  m.returned = k.now();
+  m.alive = ok;
+  if (ok) {
+    m.phase = MirrorSideRecord::kEnded;
+    mirror_side_of_[m.vseg].reset();
+    log_.log(k.now(), "MIRROR side ALIVE:{}", describe_mirror_side(m));
+    return;
+  }
+  // The resync failed (a copy failed under faults, or the side failed again):
+  // the side is DEAD again, and asked back again some time later.
+  log_.log(k.now(), "MIRROR resync failed:{}", describe_mirror_side(m));
+  if (m.resyncs < kMaxResyncs) {
+    m.phase = MirrorSideRecord::kDead;
+    k.schedule_in<&Runner::return_mirror_side>(m.return_after, this, uint64_t{record});
+    return;
+  }
+  m.phase = MirrorSideRecord::kEnded;
+  m.outcome = fmt::format("{} resyncs failed", m.resyncs);
+  mirror_side_of_[m.vseg].reset();
+}
+
+void Runner::watch_mirror_sides(SimTime stall) {
+  if (!plain_mirrors_ || violation_) return;
+  Kernel& k = fabric_->kernel();
+  const SimTime bound = kDrainTimeout + stall;
+  for (const MirrorSideRecord& m : mirror_sides_) {
+    if (m.phase == MirrorSideRecord::kFailing && faults_active_ == 0 &&
+        k.now() > std::max(m.requested, quiet_since_) + bound) {
+      Violation v{kResync, k.now(), "a mirror side failure never ended", {}};
+      mirror_notes(&v.history);
+      cp_notes(scenario_.topology.volumes[scenario_.vsegs[m.vseg].volume].switch_name, &v.history);
+      fail(v);
+      return;
+    }
+  }
+  for (const auto& sw : fabric_->switches()) {
+    if (!sw->virtualization()) continue;
+    for (const cp::MirrorReport& m : sw->virtualization()->control_path().mirrors()) {
+      // The data must stay readable somewhere: the CP never lets the last
+      // ALIVE side of a mirror die.
+      if (std::none_of(m.sides.begin(), m.sides.end(), [](const cp::MirrorSideReport& s) {
+            return s.state == map::SideState::kAlive;
+          })) {
+        Violation v{kResync,
+                    k.now(),
+                    fmt::format("mirror {} VSEG {} LBA {} has no ALIVE side left (generation {})",
+                                m.volume, m.vseg_id, m.lba, m.generation),
+                    {}};
+        mirror_notes(&v.history);
+        cp_notes(sw->name(), &v.history);
+        fail(v);
+        return;
+      }
+      for (size_t i = 0; i < m.resyncs.size(); ++i) {
+        const cp::ResyncProgress& p = m.resyncs[i];
+        const auto key = std::make_tuple(sw->name(), m.vseg_id, i);
+        if (p.state != cp::ResyncProgress::State::kRunning) {
+          resync_watch_.erase(key);
+          continue;
+        }
+        ResyncWatch& w = resync_watch_[key];
+        if (!w.seen || w.copied_extents != p.copied_extents) {
+          w = ResyncWatch{p.copied_extents, k.now(), true};
+          continue;
+        }
+        if (faults_active_ == 0 && k.now() > std::max(w.since, quiet_since_) + bound) {
+          Violation v{
+              kResync,
+              k.now(),
+              fmt::format("the resync of side {} of {} VSEG LBA {} is stuck: {} of {} "
+                          "stale extents copied, none since {}",
+                          p.side, m.volume, m.lba, p.copied_extents, p.stale_extents, w.since),
+              {}};
+          mirror_notes(&v.history);
+          cp_notes(sw->name(), &v.history);
+          fail(v);
+          return;
+        }
+      }
+    }
+  }
+}
+
+void Runner::check_mirror_sides() {
+  if (!plain_mirrors_) return;
+  Kernel& k = fabric_->kernel();
+  for (const MirrorSideRecord& m : mirror_sides_) {
+    if (m.phase == MirrorSideRecord::kEnded) continue;
+    Violation v{kResync,
+                k.now(),
+                fmt::format("a mirror side failure or return asked for never ended:{}",
+                            describe_mirror_side(m)),
+                {}};
+    mirror_notes(&v.history);
+    fail(v);
+    return;
+  }
+  for (const cp::MirrorReport& m : all_mirrors()) {
+    // Every fault has healed: a side that died because its disk left the
+    // fabric is back (its disk is), resynchronized by the CP by itself (once
+    // no other side of the VSEG resynchronizes or changes state).
+    for (size_t i = 0; i < m.sides.size(); ++i) {
+      const cp::MirrorSideReport& side = m.sides[i];
+      if (side.state != map::SideState::kDead || side.why != "its disk left the fabric") continue;
+      Violation v{kResync,
+                  k.now(),
+                  fmt::format("side {} of mirror {} VSEG LBA {} is still DEAD at the end because "
+                              "its disk left the fabric, though every fault healed",
+                              i, m.volume, m.lba),
+                  {}};
+      mirror_notes(&v.history);
+      fail(v);
+      return;
+    }
+    for (const cp::ResyncProgress& p : m.resyncs) {
+      if (p.state != cp::ResyncProgress::State::kRunning) continue;
+      Violation v{
+          kResync,
+          k.now(),
+          fmt::format("the resync of side {} of {} VSEG LBA {} started at {} never "
+                      "ended ({} of {} stale extents copied)",
+                      p.side, m.volume, m.lba, p.started_ns, p.copied_extents, p.stale_extents),
+          {}};
+      mirror_notes(&v.history);
+      fail(v);
+      return;
+    }
+  }
 }
 
 std::string Runner::describe_migration(const MigrationRecord& m) const {
@@ -754,6 +1140,10 @@ void Runner::fire(const PlannedOp& op) {
     split_vseg(op);
     return;
   }
+  if (op.kind == FaultKind::kMirrorSide) {
+    fail_mirror_side(op);
+    return;
+  }
   // The harness's model of a split VSEG is its scenario VSEG: nothing may
   // change its blocks' place or flags, or migrate it, until it is whole.
   if ((op.kind == FaultKind::kRangeMove || op.kind == FaultKind::kFlagChange ||
@@ -935,6 +1325,7 @@ void Runner::tick(uint64_t) {
       break;
     }
   }
+  watch_mirror_sides(stall);
   for (const UpdateRecord& u : updates_) {
     if (!u.done && k.now() > u.requested + kDrainTimeout + stall) {
       Violation v{
@@ -956,8 +1347,10 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   }
   FabricOptions fabric_options;
   const bool skip_drain = options_.broken.skip_drain;
-  fabric_options.adjust_cp_config = [skip_drain](cp::CpConfig& c) {
+  const bool resync_readable = options_.broken.resync_readable;
+  fabric_options.adjust_cp_config = [skip_drain, resync_readable](cp::CpConfig& c) {
     c.skip_drain_for_testing = skip_drain;
+    c.resync_side_readable_for_testing = resync_readable;
   };
   if (options_.broken.fp_ignores_revocation) {
     fabric_options.adjust_fp_config = [](fp::FastPathConfig& c) {
@@ -1003,7 +1396,7 @@ absl::StatusOr<TortureRunResult> Runner::run() {
       k.now() + 2 * scenario_.max_io_timeout_ns + 2 * kDrainTimeout + 200 * kNsPerMs;
   auto busy = [&] {
     bool b = updates_pending_ > 0 || faults_active_ > 0 || migrations_running() ||
-             reconfigs_running() || images_pending();
+             reconfigs_running() || images_pending() || mirror_sides_busy();
     for (const auto& h : fabric_->hosts())
       b = b || h->outstanding() > 0;
     return b;
@@ -1012,7 +1405,8 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   // making steps; this bounds the wait in any case.
   const SimTime migration_deadline = deadline + kMigrationDrain;
   auto until = [&] {
-    return migrations_running() || images_pending() ? migration_deadline : deadline;
+    return migrations_running() || images_pending() || mirror_sides_busy() ? migration_deadline
+                                                                           : deadline;
   };
   while (!violation_ && !tracker_->violation() && busy() && k.now() < until())
     k.run_until(std::min(until(), k.now() + kNsPerMs));
@@ -1028,11 +1422,15 @@ absl::StatusOr<TortureRunResult> Runner::run() {
       if (!m.done) v.history.push_back(describe_migration(m));
     for (const ReconfigRecord& rc : reconfigs_)
       if (!rc.done) v.history.push_back(describe_reconfig(rc));
+    if (mirror_sides_busy()) {
+      mirror_notes(&v.history);
+      v.invariant = kResync;
+    }
     if (reconfigs_running()) v.invariant = kReconfig;
     if (migrations_running()) v.invariant = kMigration;
     // Only a snapshot not taken or not swept by now: check_images() says which.
-    bool others =
-        updates_pending_ > 0 || faults_active_ > 0 || migrations_running() || reconfigs_running();
+    bool others = updates_pending_ > 0 || faults_active_ > 0 || migrations_running() ||
+                  reconfigs_running() || mirror_sides_busy();
     for (const auto& h : fabric_->hosts())
       others = others || h->outstanding() > 0;
     if (!others) check_images();
@@ -1041,7 +1439,10 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   if (auto v = tracker_->violation(); v && !violation_) fail(*v);
   if (!violation_) {
     tracker_->end_open_writes();
-    if (auto v = mirror_.check(*fabric_, k.now())) fail(*v);
+    check_mirror_sides();
+    if (!violation_) {
+      if (auto v = mirror_.check(*fabric_, k.now())) fail(*v);
+    }
     if (!violation_) {
       if (auto v = journal_.check(*fabric_, mirror_, k.now())) fail(*v);
     }
@@ -1115,6 +1516,31 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   for (const ReconfigRecord& rc : reconfigs_) {
     if (rc.done && rc.ok) ++(rc.merge ? r.vseg_merges : r.vseg_splits);
   }
+  for (const MirrorSideRecord& m : mirror_sides_) {
+    r.mirror_sides_failed += m.dead ? 1 : 0;
+    r.mirror_side_returns += m.resyncs;
+    r.mirror_side_returns_done += m.alive ? 1 : 0;
+  }
+  r.mirror_sides_refused = mirror_sides_refused_;
+  r.mirror_sides_skipped = mirror_sides_skipped_;
+  r.mirror_side_failures = mirror_side_failures_;
+  for (const auto& sw : fabric_->switches()) {
+    if (!sw->virtualization()) continue;
+    const cp::ControlPath& cp = sw->virtualization()->control_path();
+    const cp::CpStats& st = cp.stats();
+    r.mirror_side_deaths += st.side_deaths;
+    r.resync_extents += st.resync_extents;
+    r.resync_blocks += st.resync_blocks;
+    for (const cp::MirrorReport& m : cp.mirrors()) {
+      for (const cp::ResyncProgress& p : m.resyncs) {
+        r.resyncs_done += p.state == cp::ResyncProgress::State::kDone ? 1 : 0;
+        if (p.state != cp::ResyncProgress::State::kFailed) continue;
+        ++r.resyncs_failed;
+        r.mirror_side_failures.push_back(fmt::format("resync of side {} of {} VSEG LBA {}: {}",
+                                                     p.side, m.volume, m.lba, p.error));
+      }
+    }
+  }
   r.reconfigs_refused = reconfigs_refused_;
   r.reconfigs_skipped = reconfigs_skipped_;
   r.reconfig_failures = reconfig_failures_;
@@ -1145,6 +1571,8 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   if (options_.broken.skip_drain) r.replay_command += " --break drain";
   if (options_.broken.fp_ignores_revocation) r.replay_command += " --break fp-revocation";
   if (options_.broken.disk_late_writes) r.replay_command += " --break disk-ordering";
+  // No command-line switch: a test's (BrokenMechanisms::resync_readable).
+  if (options_.broken.resync_readable) r.replay_command += " (resync_readable broken)";
   if (violation_) r.violations.push_back(*violation_);
   r.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -80,6 +80,31 @@ struct TortureRunResult {
   uint64_t reconfigs_refused = 0;
   uint64_t reconfigs_skipped = 0;
   std::vector<std::string> reconfig_failures;
+  // Mirror sides (kind mirror_side): failures the harness asked for that the
+  // CP made (done(true)); returns the CP accepted (a failed resync is asked
+  // again, up to 3 times) and those that ended ALIVE (done(true)); requests
+  // the CP refused for good (why, in mirror_side_failures; a return refused
+  // while the mirror is busy is asked again 5 ms later, up to 100 times);
+  // failures skipped by the harness (one of the VSEG under way). The CPs'
+  // side deaths of every cause (asked for, a failed write, a disk gone) and
+  // resyncs of mirror sides of every cause (asked for, or started by the CP
+  // when a side's disk came back): done, failed (why, in
+  // mirror_side_failures), the extents and blocks they copied.
+  uint64_t mirror_sides_failed = 0;
+  uint64_t mirror_side_returns = 0;
+  uint64_t mirror_side_returns_done = 0;
+  uint64_t mirror_sides_refused = 0;
+  uint64_t mirror_sides_skipped = 0;
+  uint64_t mirror_side_deaths = 0;
+  // Sides still DEAD at the end because their disk left the fabric, though
+  // every fault healed: the CP never resynchronized them by itself (it
+  // retries no resync refused while another side of the VSEG resynchronized
+  // when the disk came back). Named in mirror_side_failures.
+  uint64_t resyncs_done = 0;
+  uint64_t resyncs_failed = 0;
+  uint64_t resync_extents = 0;
+  uint64_t resync_blocks = 0;
+  std::vector<std::string> mirror_side_failures;
   // Range moves and flag changes not requested: a migration of their VSEG
   // ran, it is split, or it is a snapshot's source or an incremental's base.
   uint64_t updates_skipped = 0;

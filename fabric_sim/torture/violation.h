@@ -22,6 +22,10 @@ inline constexpr const char* kMigration = "migration";  // every migration start
 inline constexpr const char* kSnapshot = "snapshot";
 // Every VSEG split and merge the CP accepted ends (its done callback).
 inline constexpr const char* kReconfig = "reconfig";
+// Every mirror side failure the harness asked for and every resync of a
+// mirror side (asked for, or started by the CP when a disk came back) ends;
+// every mirror keeps an ALIVE side.
+inline constexpr const char* kResync = "resync";
 
 struct Violation {
   std::string invariant;  // one of the names above

@@ -51,14 +51,15 @@ TEST(BenchSuite, QuickRunHasEveryBaselineFigureAndPassesTheRealBaseline) {
     }
   }
   // Simulated-time figures are deterministic: the real baseline passes (the
-  // migration's, the snapshots' and the LV reconfigurations' gated figures,
+  // migration's, the snapshots', the LV reconfigurations' and the mirrors'
+  // gated figures,
   // taken on a 64 MiB VSEG, hold on the --quick 16 MiB one: rates, ratios
   // and durations, not counts).
   std::vector<Figure> sim_only;
   for (const auto& b : *baseline) {
     const bool data_service = b.name.rfind("migration.", 0) == 0 ||
                               b.name.rfind("snapshot.", 0) == 0 ||
-                              b.name.rfind("reconfig.", 0) == 0;
+                              b.name.rfind("reconfig.", 0) == 0 || b.name.rfind("mirror.", 0) == 0;
     if ((b.name.rfind("scaling.", 0) == 0 || (b.gated && data_service)) && !full_only(b.name)) {
       sim_only.push_back(b);
     }
@@ -155,6 +156,23 @@ TEST(BenchSuite, QuickRunHasEveryBaselineFigureAndPassesTheRealBaseline) {
   EXPECT_DOUBLE_EQ(value["reconfig.grow.duration_us"], rc.grow_ns / 1e3);
   EXPECT_DOUBLE_EQ(value["reconfig.grow.unit_attention_us"], rc.ua_ns / 1e3);
   EXPECT_GT(value["reconfig.grow.unit_attention_us"], value["reconfig.grow.duration_us"]);
+  // Mirrors (mirror_bench_test checks the run itself): the figures are the
+  // run's, and the resync copied no more than the age extents written while
+  // the side was DEAD.
+  const MirrorBenchResult& mi = r->mirror;
+  EXPECT_DOUBLE_EQ(value["mirror.write.alive.mean_us"], mi.alive.mean() / 1e3);
+  EXPECT_DOUBLE_EQ(value["mirror.write.dead.mean_us"], mi.dead.mean() / 1e3);
+  EXPECT_DOUBLE_EQ(value["mirror.write.dead_penalty"],
+                   value["mirror.write.dead.mean_us"] / value["mirror.write.alive.mean_us"]);
+  EXPECT_DOUBLE_EQ(value["mirror.write.age_faults"], static_cast<double>(mi.age_faults));
+  EXPECT_DOUBLE_EQ(value["mirror.resync.mib_per_sim_s"], mi.mib_per_sim_s);
+  EXPECT_DOUBLE_EQ(value["mirror.resync.mib_per_wall_s"], mi.mib_per_wall_s);
+  EXPECT_DOUBLE_EQ(value["mirror.resync.copied_kib"], static_cast<double>(mi.copied_bytes) / 1024);
+  EXPECT_DOUBLE_EQ(value["mirror.resync.dead_written_kib"],
+                   static_cast<double>(mi.dirty_bytes) / 1024);
+  EXPECT_DOUBLE_EQ(value["mirror.resync.copied_over_dead_written"],
+                   value["mirror.resync.copied_kib"] / value["mirror.resync.dead_written_kib"]);
+  EXPECT_LE(value["mirror.resync.copied_over_dead_written"], 1.0);
   // Zero-latency disks: the one-port FP point runs faster in simulated time
   // than over the default 100 us disks.
   EXPECT_GT(value["e2e.null.1_port.fp.sim_iops"], value["scaling.fp.1_ports.iops"]);

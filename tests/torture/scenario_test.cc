@@ -64,17 +64,17 @@ TEST(TortureScenario, EveryTimeoutLeavesRoomForTheIOsInFlightOverTheSlowestLink)
   }
 }
 
-// Everything of a scenario but its VSEG splits: the topology's volumes and
-// LUNs, the VSEGs, the images, the other kinds' operations (every field),
-// the other kinds' swarm draws.
-std::vector<std::string> without_splits(const TortureScenario& s) {
+// Everything of a scenario but its operations of kind `left_out`: the
+// topology's volumes and LUNs, the VSEGs, the images, the other kinds'
+// operations (every field), the other kinds' swarm draws.
+std::vector<std::string> without_kind(const TortureScenario& s, FaultKind left_out) {
   std::vector<std::string> out;
   for (size_t k = 0; k < kFaultKinds; ++k)
-    if (k != static_cast<size_t>(FaultKind::kVsegSplit))
+    if (k != static_cast<size_t>(left_out))
       out.push_back(fault_kind_name(static_cast<FaultKind>(k)) +
                     std::string(s.enabled[k] ? " on" : " off"));
   for (const PlannedOp& op : s.ops) {
-    if (op.kind == FaultKind::kVsegSplit) continue;
+    if (op.kind == left_out) continue;
     out.push_back(std::to_string(op.at_ios) + " " + fault_kind_name(op.kind) + " " + op.target +
                   " " + std::to_string(op.port) + " " + std::to_string(op.lun) + " " +
                   std::to_string(op.lba) + " " + std::to_string(op.count) + " " +
@@ -93,6 +93,10 @@ std::vector<std::string> without_splits(const TortureScenario& s) {
   for (const HostConfig& h : s.topology.hosts)
     out.push_back(h.name + " " + std::to_string(h.workload.io_timeout_ns));
   return out;
+}
+
+std::vector<std::string> without_splits(const TortureScenario& s) {
+  return without_kind(s, FaultKind::kVsegSplit);
 }
 
 // VSEG splits (LV reconfiguration) come from their own stream, planned after
@@ -162,12 +166,107 @@ TEST(TortureSplitScenario, ASeedSplitsAndMergesBackUnderLoad) {
   EXPECT_EQ(w->vseg_splits + w->vseg_merges + w->reconfigs_refused + w->reconfigs_skipped, 0u);
 }
 
+// A run fails mirror sides under load and returns them (seeds.txt: 23 3000
+// all-faults): both sides asked back are resynchronized (13 age extents
+// copied) and ALIVE again, the durability and mirror checkers hold (a
+// returned side matches the others), every resync ends, and the report
+// counts them.
+TEST(TortureMirrorSideScenario, ASeedFailsAndReturnsMirrorSidesUnderLoad) {
+  TortureOptions o;
+  o.seed = 23;
+  o.ops = 3000;
+  o.all_fault_kinds = true;
+  auto r = run_torture(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->violations.empty()) << violation_text(*r);
+  EXPECT_EQ(r->mirror_sides_failed, 2u);
+  EXPECT_EQ(r->mirror_side_returns, 2u);
+  EXPECT_EQ(r->mirror_side_returns_done, 2u);
+  EXPECT_EQ(r->mirror_sides_refused, 0u);
+  EXPECT_EQ(r->mirror_side_deaths, 2u);
+  EXPECT_EQ(r->resyncs_done, 2u);
+  EXPECT_EQ(r->resyncs_failed, 0u);
+  EXPECT_EQ(r->resync_extents, 13u);
+  EXPECT_EQ(r->resync_blocks, 6656u);
+  EXPECT_TRUE(r->mirror_side_failures.empty());
+  EXPECT_GT(r->mirror_blocks_compared, 0u);
+  const nlohmann::ordered_json j = run_json(*r);
+  EXPECT_EQ(j["mirror_sides_failed"], 2u);
+  EXPECT_EQ(j["resync_blocks"], 6656u);
+  EXPECT_NE(
+      run_line(*r).find("2 mirror sides failed and 2 returns asked (2 ALIVE again, 0 refused"),
+      std::string::npos);
+  // Without the kind, the same seed fails no side.
+  o.without_kinds = {"mirror_side"};
+  auto w = run_torture(o);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_TRUE(w->violations.empty()) << violation_text(*w);
+  EXPECT_EQ(w->mirror_sides_failed + w->mirror_side_returns + w->mirror_sides_refused +
+                w->mirror_sides_skipped + w->mirror_side_deaths + w->resyncs_done,
+            0u);
+}
+
 TEST(TortureSplitScenario, TheKindHasItsName) {
   FaultKind k = FaultKind::kDiskFailure;
   ASSERT_TRUE(parse_fault_kind("vseg_split", &k));
   EXPECT_EQ(k, FaultKind::kVsegSplit);
-  EXPECT_EQ(static_cast<size_t>(FaultKind::kVsegSplit), kFaultKinds - 1);
+  EXPECT_EQ(static_cast<size_t>(FaultKind::kVsegSplit), 13u);
   EXPECT_EQ(static_cast<size_t>(FaultKind::kIncremental), 12u);
+  ASSERT_TRUE(parse_fault_kind("mirror_side", &k));
+  EXPECT_EQ(k, FaultKind::kMirrorSide);
+  EXPECT_EQ(static_cast<size_t>(FaultKind::kMirrorSide), kFaultKinds - 1);
+}
+
+// Mirror side failures and returns come from their own stream, planned after
+// every other kind, and their swarm draw is the last: a scenario with them is
+// the one it is without them, operation for operation. Each fails a side of
+// a plain mirrored VSEG (not a stripe of mirrors) before 80% of the run, its
+// return 1 to 50 ms after the failure is done.
+TEST(TortureMirrorSideScenario, MirrorSidesLeaveTheOtherKindsScheduleAsItWas) {
+  size_t with_sides = 0;
+  for (uint64_t seed = 1; seed <= 120; ++seed) {
+    const bool all = seed % 3 == 0;
+    const TortureScenario a = generate_scenario(seed, 20000, all);
+    const TortureScenario b = generate_scenario(seed, 20000, all, {"mirror_side"});
+    EXPECT_EQ(without_kind(a, FaultKind::kMirrorSide), without_kind(b, FaultKind::kMirrorSide))
+        << "seed " << seed;
+    EXPECT_FALSE(b.enabled[static_cast<size_t>(FaultKind::kMirrorSide)]);
+    for (const PlannedOp& op : b.ops)
+      EXPECT_NE(op.kind, FaultKind::kMirrorSide) << "seed " << seed;
+    size_t sides = 0;
+    bool plain_mirror = false;
+    for (const TortureVseg& v : a.vsegs)
+      plain_mirror = plain_mirror || v.place[0].mirrored();
+    for (const PlannedOp& op : a.ops) {
+      if (op.kind != FaultKind::kMirrorSide) continue;
+      ++sides;
+      ASSERT_LT(op.vseg, a.vsegs.size());
+      const TortureVseg& v = a.vsegs[op.vseg];
+      EXPECT_TRUE(v.place[0].mirrored()) << "seed " << seed;
+      EXPECT_FALSE(v.place[0].raid10() || v.place[0].journaled()) << "seed " << seed;
+      EXPECT_LT(op.port, v.place[0].sides.size()) << "seed " << seed;
+      EXPECT_EQ(op.lba, v.volume_lba);
+      EXPECT_EQ(op.count, v.blocks);
+      EXPECT_EQ(op.target, a.topology.volumes[v.volume].name);
+      EXPECT_LT(op.at_ios, 20000u * 8 / 10);
+      EXPECT_GE(op.duration_ns, kNsPerMs);
+      EXPECT_LE(op.duration_ns, 50 * kNsPerMs);
+    }
+    EXPECT_EQ(sides > 0, a.enabled[static_cast<size_t>(FaultKind::kMirrorSide)]) << "seed " << seed;
+    if (!plain_mirror) {
+      EXPECT_EQ(sides, 0u) << "seed " << seed;
+    }
+    if (all && plain_mirror) {
+      EXPECT_GT(sides, 0u) << "seed " << seed;
+    }
+    EXPECT_LE(sides, 2u + 20000 / 5000);
+    with_sides += sides > 0;
+    EXPECT_TRUE(
+        std::is_sorted(a.ops.begin(), a.ops.end(),
+                       [](const PlannedOp& x, const PlannedOp& y) { return x.at_ios < y.at_ios; }))
+        << "seed " << seed;
+  }
+  EXPECT_GT(with_sides, 10u);
 }
 
 }  // namespace

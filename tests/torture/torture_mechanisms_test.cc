@@ -80,12 +80,20 @@ BrokenMechanisms ordering() {
   b.disk_late_writes = true;
   return b;
 }
+// A mirror side returned by the harness (kind mirror_side) serves reads while
+// it is resynchronized: its stale extents reach the hosts.
+BrokenMechanisms resync_readable() {
+  BrokenMechanisms b;
+  b.resync_readable = true;
+  return b;
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Mechanisms, TortureMechanisms,
     ::testing::Values(MechanismCase{"drain", 75, drain(), kDurability},
                       MechanismCase{"fp_revocation", 5, revocation(), kRevocation},
-                      MechanismCase{"disk_ordering", 2, ordering(), kDurability}),
+                      MechanismCase{"disk_ordering", 2, ordering(), kDurability},
+                      MechanismCase{"resync_readable", 23, resync_readable(), kDurability}),
     [](const ::testing::TestParamInfo<MechanismCase>& info) { return info.param.name; });
 
 }  // namespace
