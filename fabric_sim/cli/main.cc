@@ -2,6 +2,7 @@
 //
 //   splitpath run [TOPOLOGY.yaml] [--seed N] [--duration SECONDS] [--pcap FILE]
 //                 [--pcap-ports SW:PORT,...] [--json] [--service YAML ...]
+//                 [--replication YAML ...]
 //   splitpath default-topology
 //   splitpath decode TRACE ...        (decode_command.h)
 //   splitpath replay TRACE ...        (replay_command.h)
@@ -66,6 +67,10 @@ int run_command(const std::vector<std::string>& args) {
       "service", po::value<std::vector<std::string>>()->composing(),
       "schedule a data service as in the topology's `services` list, e.g. "
       "'{at: 2ms, migrate: {volume: v0, disk: d3, to_lba: 0}}' (repeatable)")(
+      "replication", po::value<std::vector<std::string>>()->composing(),
+      "replicate journaled volumes as in the topology's `replications` list, e.g. "
+      "'{name: r0, switch: sw0, volumes: [v0], interval: 2ms, staging: {disk: d9, blocks: "
+      "65536}, images: [{volume: v0, disk: d9, lun: 1}]}' (repeatable)")(
       "log-level", po::value<std::string>()->default_value("warn"),
       "trace|debug|info|warn|error|off");
   po::options_description hidden;
@@ -105,6 +110,17 @@ int run_command(const std::vector<std::string>& args) {
         text = "{" + text + "}";
       const absl::Status s =
           splitpath::sim::add_service_yaml(text, fmt::format("--service #{}", i + 1), &*topology);
+      if (!s.ok()) {
+        std::cerr << "splitpath run: " << s.message() << "\n";
+        return kExitUsage;
+      }
+    }
+  }
+  if (vm.count("replication")) {
+    const auto& replications = vm["replication"].as<std::vector<std::string>>();
+    for (size_t i = 0; i < replications.size(); ++i) {
+      const absl::Status s = splitpath::sim::add_replication_yaml(
+          replications[i], fmt::format("--replication #{}", i + 1), &*topology);
       if (!s.ok()) {
         std::cerr << "splitpath run: " << s.message() << "\n";
         return kExitUsage;

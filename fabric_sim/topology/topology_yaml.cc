@@ -183,6 +183,13 @@ class TopologyReader {
     return absl::OkStatus();
   }
 
+  absl::Status read_replication_document(const YAML::Node& root, Topology* t) {
+    ReplicationConfig r;
+    TOPO_TRY(read_replication(r_.document(root), *t, &r));
+    t->replications.push_back(std::move(r));
+    return absl::OkStatus();
+  }
+
   absl::Status read_service_document(const YAML::Node& root, const Topology& t,
                                      ServiceConfig* service) {
     return read_service(r_.document(root), t, service);
@@ -1281,6 +1288,20 @@ absl::Status add_service_yaml(const std::string& text, const std::string& source
     ServiceConfig service;
     TOPO_TRY(reader.read_service_document(root, *t, &service));
     t->services.push_back(std::move(service));
+    return absl::OkStatus();
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: YAML error: {}", mark_prefix(source_name, e.mark), e.msg));
+  }
+}
+
+absl::Status add_replication_yaml(const std::string& text, const std::string& source_name,
+                                  Topology* t) {
+  try {
+    const YAML::Node root = YAML::Load(text);
+    FieldLines lines;
+    TopologyReader reader(source_name, &lines);
+    TOPO_TRY(reader.read_replication_document(root, t));
     return absl::OkStatus();
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(

@@ -22,6 +22,10 @@ absl::StatusOr<Topology> parse_topology_yaml(const std::string& text,
 // v0, disk: d2}}`, as `splitpath run --service` takes it) and appends it to
 // `t`, whose volumes and disks it must name; errors name `source_name`.
 absl::Status add_service_yaml(const std::string& text, const std::string& source_name, Topology* t);
+// The same for one entry of the `replications` list (`splitpath run
+// --replication`).
+absl::Status add_replication_yaml(const std::string& text, const std::string& source_name,
+                                  Topology* t);
 
 // Reads `path` and parses it; a missing or unreadable file is an error naming the path.
 absl::StatusOr<Topology> load_topology_file(const std::string& path);
