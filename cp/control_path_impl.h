@@ -222,8 +222,12 @@ struct JournalSet {
   std::vector<CpJournal> cp_full;  // full, legs still out
   uint16_t next_id = 1;
   // Asynchronous replication: the epoch journals handed out now belong to
-  // (incremented at every barrier, replication.cc).
+  // (incremented at every barrier, replication.cc), and the ports that may
+  // have written records into their journal since the last barrier (an
+  // extent of the VSEG loaded there, or a journal handed to it while it may
+  // hold extents): a barrier seals only theirs.
   uint64_t epoch = 0;
+  std::set<uint32_t> may_write;
 };
 
 // An asynchronous ordered replication (replication.cc, figure 32).

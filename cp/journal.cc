@@ -83,6 +83,7 @@ bool ControlPath::Impl::patch_journal(uint32_t port, const Vseg& seg, map::Redir
       return true;
     }
     it = set.port.emplace(port, *j).first;
+    set.may_write.insert(port);
   }
   js.journal.start_lba = it->second.lba;
   js.journal_id = it->second.id;

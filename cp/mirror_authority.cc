@@ -32,6 +32,7 @@ bool is_mirror(const Vseg& seg, map::RedirectIndex index) {
 }  // namespace
 
 void ControlPath::Impl::load_extent(uint32_t port, const Vseg& seg, const map::Extent& e) {
+  if (seg.journal_area) journal_set(seg).may_write.insert(port);
   if (!loaded_redirects.contains(redirect_key(port, seg.descriptor.id, e.redirect_index))) {
     send_redirect(port, seg, e.redirect_index, fpapi::MsgType::kFpAddMapping);
   }

@@ -110,10 +110,20 @@ void ControlPath::Impl::replication_barrier(const std::string& name) {
       JournalSet& set = journal_set(*seg);
       set.epoch = closing + 1;
       // Every FP's I/O into the VSEG has drained: its journal holds all its
-      // records. Sealed; the FP gets an empty one of the next epoch.
-      for (const auto& [port, j] : set.port)
-        set.sealed.push_back(j);
-      set.port.clear();
+      // records. Sealed; the FP gets an empty one of the next epoch. A port
+      // that loaded no extent of the VSEG since the last barrier wrote no
+      // record: its journal is still empty and goes on in the next epoch.
+      std::vector<uint32_t> sealed_ports;
+      for (auto p = set.port.begin(); p != set.port.end();) {
+        if (set.may_write.contains(p->first)) {
+          set.sealed.push_back(p->second);
+          sealed_ports.push_back(p->first);
+          p = set.port.erase(p);
+        } else {
+          p->second.epoch = closing + 1;
+          ++p;
+        }
+      }
       if (set.cp) {
         if (set.cp_legs_out[set.cp->id] == 0) {
           set.cp_legs_out.erase(set.cp->id);
@@ -123,13 +133,16 @@ void ControlPath::Impl::replication_barrier(const std::string& name) {
         }
         set.cp.reset();
       }
-      for (uint32_t p = 0; p < port_count(); ++p) {
+      for (uint32_t p : sealed_ports) {
         for (size_t i = 0; i < seg->redirects.size(); ++i) {
           const auto index = static_cast<map::RedirectIndex>(i);
           if (loaded_redirects.erase(redirect_key(p, id, index)) > 0)
             send_redirect(p, *seg, index, fpapi::MsgType::kFpReplaceMapping);
         }
       }
+      // The update removed every extent of the VSEG at every FP: none writes
+      // a record before it loads one again.
+      set.may_write.clear();
     }
     r.closed = closing + 1;
     r.barrier_ns[closing] = env.now_ns();

@@ -38,13 +38,18 @@ void ReplicationSite::apply(const cp::ShippedEpoch& epoch) {
     const auto image = std::find_if(images_.begin(), images_.end(),
                                     [&](const Image& i) { return i.volume == j.volume; });
     uint64_t at = 0;
-    for (uint32_t seq = 0; at < j.blocks; ++seq) {
+    uint32_t next_sequence = 0;
+    while (at < j.blocks) {
       map::JournalRecordHeader h;
       if (!map::decode_journal_header(bytes.data() + at * j.block_size, &h) ||
-          h.journal_id != j.journal_id || h.sequence != seq || h.block_size != j.block_size ||
-          h.blocks == 0 || h.blocks > j.blocks - at - 1) {
-        break;
+          h.journal_id != j.journal_id || h.sequence < next_sequence ||
+          h.block_size != j.block_size || h.blocks == 0 || h.blocks > j.blocks - at - 1) {
+        // A hole (a record whose journal leg failed: its write was not
+        // acknowledged, and later records go on after it), or the unused end.
+        ++at;
+        continue;
       }
+      next_sequence = h.sequence + 1;
       if (image == images_.end()) {
         ++stats_.malformed_records;
       } else {

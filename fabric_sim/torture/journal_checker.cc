@@ -1,5 +1,6 @@
 #include "fabric_sim/torture/journal_checker.h"
 
+#include <algorithm>
 #include <string>
 
 #include "fabric_sim/node/block_stamp.h"
@@ -48,18 +49,47 @@ void JournalChecker::read_journal(const Fabric& fabric, const cp::JournalInfo& j
   Replay* r = replay_of(j);
   if (r == nullptr) return;
   ++journals_;
+  const JournalArea& area = *scenario_.vsegs[r->vseg].place[0].journal;
+  std::vector<uint8_t> bytes(uint64_t{j.blocks} * r->block_size);
+  fabric.disk(area.at.disk)->store(j.lun)->read(j.lba * r->block_size, bytes);
+  replay_records(r, bytes, j.journal_id);
+}
+
+void JournalChecker::read_staged(const Fabric& fabric, const std::string& staging, uint16_t lun,
+                                 const cp::StagedJournal& s) {
+  std::vector<uint8_t> bytes(uint64_t{s.blocks} * s.block_size);
+  fabric.disk(staging)->store(lun)->read(s.staging_lba * s.block_size, bytes);
+  // The journal's VSEG: the one of volume `s.volume` its first record names.
+  Replay* r = nullptr;
+  for (uint64_t at = 0; at < s.blocks && r == nullptr; ++at) {
+    map::JournalRecordHeader h;
+    if (!map::decode_journal_header(bytes.data() + at * s.block_size, &h) ||
+        h.journal_id != s.journal_id || h.block_size != s.block_size || h.lv_lba < h.vseg_lba)
+      continue;
+    for (Replay& x : replays_) {
+      const TortureVseg& v = scenario_.vsegs[x.vseg];
+      if (scenario_.topology.volumes[v.volume].name == s.volume &&
+          v.volume_lba == h.lv_lba - h.vseg_lba)
+        r = &x;
+    }
+  }
+  if (r == nullptr) return;  // no record
+  ++journals_;
+  replay_records(r, bytes, s.journal_id);
+}
+
+void JournalChecker::replay_records(Replay* r, const std::vector<uint8_t>& bytes,
+                                    uint16_t journal_id) {
   const TortureVseg& v = scenario_.vsegs[r->vseg];
-  const JournalArea& area = *v.place[0].journal;
   const uint32_t bs = r->block_size;
-  std::vector<uint8_t> bytes(uint64_t{j.blocks} * bs);
-  fabric.disk(area.at.disk)->store(j.lun)->read(j.lba * bs, bytes);
+  const uint64_t blocks = bytes.size() / bs;
   uint64_t at = 0;
   uint64_t next_sequence = 0;
-  while (at < j.blocks) {
+  while (at < blocks) {
     map::JournalRecordHeader h;
     const bool ours = map::decode_journal_header(bytes.data() + at * bs, &h) &&
-                      h.journal_id == j.journal_id && h.sequence >= next_sequence &&
-                      h.block_size == bs && h.blocks > 0 && at + 1 + h.blocks <= j.blocks &&
+                      h.journal_id == journal_id && h.sequence >= next_sequence &&
+                      h.block_size == bs && h.blocks > 0 && at + 1 + h.blocks <= blocks &&
                       h.vseg_lba + h.blocks <= v.blocks;
     if (!ours) {
       // A hole (a record whose leg failed), or the unused end: look on.
@@ -95,9 +125,18 @@ void JournalChecker::consume(Fabric& fabric) {
     if (!sw->virtualization()) continue;
     cp::ControlPath& cp = sw->virtualization()->control_path();
     for (const cp::JournalInfo& j : cp.sealed_journals()) {
+      const Replay* r = replay_of(j);
+      if (r != nullptr && r->replicated) continue;
       read_journal(fabric, j);
       cp.release_journal(j.vseg_id, j.journal_id);
     }
+  }
+}
+
+void JournalChecker::set_replicated(const std::vector<size_t>& volumes) {
+  for (Replay& r : replays_) {
+    const size_t volume = scenario_.vsegs[r.vseg].volume;
+    if (std::find(volumes.begin(), volumes.end(), volume) != volumes.end()) r.replicated = true;
   }
 }
 
@@ -106,7 +145,11 @@ std::optional<Violation> JournalChecker::check(Fabric& fabric, const MirrorCheck
   consume(fabric);
   for (const auto& sw : fabric.switches()) {
     if (!sw->virtualization()) continue;
+    // Those still in use, and the sealed ones of replicated VSEGs not
+    // shipped yet (consume left them).
     for (const cp::JournalInfo& j : sw->virtualization()->control_path().active_journals())
+      read_journal(fabric, j);
+    for (const cp::JournalInfo& j : sw->virtualization()->control_path().sealed_journals())
       read_journal(fabric, j);
   }
   for (const Replay& r : replays_) {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "cp/control_path.h"
@@ -34,8 +35,17 @@ class JournalChecker {
   // Becomes every CP's journal consumer: no journal is reused before the
   // checker has read and released it.
   void attach(Fabric& fabric);
-  // Reads and releases every journal the CPs have sealed.
+  // Reads and releases every journal the CPs have sealed, but those of
+  // replicated VSEGs (set_replicated): the replication ships and releases
+  // them, and the checker reads them from the staging area (read_staged).
   void consume(Fabric& fabric);
+  // From now on the VSEGs of the volumes `volumes` (indices in
+  // topology.volumes) are replicated.
+  void set_replicated(const std::vector<size_t>& volumes);
+  // Reads the records of journal `s`, staged on LUN `lun` of `staging`
+  // (before the remote applies its epoch and releases it).
+  void read_staged(const Fabric& fabric, const std::string& staging, uint16_t lun,
+                   const cp::StagedJournal& s);
   // Reads the records of journal `j` (ignored unless it lies in a journaled
   // VSEG's area).
   void read_journal(const Fabric& fabric, const cp::JournalInfo& j);
@@ -58,9 +68,12 @@ class JournalChecker {
     std::vector<uint64_t> time;
     std::vector<uint64_t> order;
     std::vector<uint8_t> data;
+    bool replicated = false;
   };
 
   Replay* replay_of(const cp::JournalInfo& j);
+  // Replays the records of journal `journal_id` (`bytes`, its blocks) into `r`.
+  void replay_records(Replay* r, const std::vector<uint8_t>& bytes, uint16_t journal_id);
 
   const TortureScenario& scenario_;
   std::vector<Replay> replays_;

@@ -44,6 +44,8 @@ const char* fault_kind_name(FaultKind kind) {
       return "vseg_split";
     case FaultKind::kMirrorSide:
       return "mirror_side";
+    case FaultKind::kReplication:
+      return "replication";
   }
   return "?";
 }
@@ -119,7 +121,7 @@ class Generator {
     // One draw per kind, in kind order: a kind appended at the end leaves the
     // earlier kinds' draws (and so every older seed's swarm) as they were.
     const double p[kFaultKinds] = {0.5, 0.5,  0.4, 0.4, 0.5, 0.5, 0.75, 0.4,
-                                   0.3, 0.25, 0.5, 0.5, 0.5, 0.5, 0.5};
+                                   0.3, 0.25, 0.5, 0.5, 0.5, 0.5, 0.5,  0.5};
     for (size_t k = 0; k < kFaultKinds; ++k)
       out_.enabled[k] = all_kinds || r.unit() < p[k];
     for (const std::string& name : without) {
@@ -143,6 +145,7 @@ class Generator {
     services();
     splits();
     mirror_sides();
+    replication();
     return std::move(out_);
   }
 
@@ -769,6 +772,7 @@ class Generator {
         case FaultKind::kIncremental:
         case FaultKind::kVsegSplit:
         case FaultKind::kMirrorSide:
+        case FaultKind::kReplication:
           break;
       }
       out_.ops.push_back(op);
@@ -917,6 +921,107 @@ class Generator {
       op.duration_ns = between(r, 1, 50) * kNsPerMs;
       out_.ops.push_back(op);
     }
+    std::stable_sort(out_.ops.begin(), out_.ops.end(),
+                     [](const PlannedOp& a, const PlannedOp& b) { return a.at_ios < b.at_ios; });
+  }
+
+  // Asynchronous ordered replication (figure 32, cp/replication.cc),
+  // planned from its own stream after everything else, so that every other
+  // kind's schedule and the topology stay what they were (the remote array
+  // is a disk added last): a group of 1 or more volumes of one switch and
+  // one block size whose every VSEG is journaled (no other kind touches
+  // them: they take no range move, flag change, migration, split or image)
+  // replicated every 1-5 ms from a random point before 60% of the run to a
+  // remote array on another switch when there is one (reached over ISLs, so
+  // ISL faults hit the replication link). The remote disk is in no zone:
+  // no host sees it. Without such a volume the kind is off (and counted
+  // skipped).
+  void replication() {
+    if (!on(FaultKind::kReplication)) return;
+    std::map<std::pair<std::string, uint32_t>, std::vector<size_t>> groups;
+    for (size_t vol = 0; vol < out_.topology.volumes.size(); ++vol) {
+      bool all = true, any = false;
+      for (const TortureVseg& v : out_.vsegs) {
+        if (v.volume != vol) continue;
+        any = true;
+        all = all && v.place[0].journaled();
+      }
+      const VolumeConfig& c = out_.topology.volumes[vol];
+      if (any && all) groups[{c.switch_name, c.block_size}].push_back(vol);
+    }
+    if (groups.empty()) {
+      out_.enabled[static_cast<size_t>(FaultKind::kReplication)] = false;
+      out_.replication_skipped = true;
+      return;
+    }
+    Rng r = stream("replications");
+    auto g = groups.begin();
+    std::advance(g, static_cast<std::ptrdiff_t>(r.uniform(groups.size())));
+    const auto& [key, candidates] = *g;
+    TortureReplication rep;
+    rep.name = "rep0";
+    rep.switch_name = key.first;
+    // A random non-empty subset, in volume order.
+    for (size_t vol : candidates)
+      if (r.uniform(2) == 0) rep.volumes.push_back(vol);
+    if (rep.volumes.empty()) rep.volumes.push_back(candidates[r.uniform(candidates.size())]);
+    rep.interval_ns = between(r, 1000, 5000) * kNsPerUs;
+    // The staging area holds every journal of the group's areas (slots of
+    // the largest journal), up to twice over: an epoch is applied only once
+    // all its journals are staged, and slots are freed only when it is, so
+    // a smaller area can hold part of an epoch for good (the CP accepts one
+    // slot: seed 4 --all-faults shipped 3 journals of an epoch into 3 slots
+    // and nothing more, every journal then held unshipped).
+    uint64_t largest_journal = 0;
+    uint64_t journals = 0;
+    for (const TortureVseg& v : out_.vsegs) {
+      if (std::find(rep.volumes.begin(), rep.volumes.end(), v.volume) == rep.volumes.end())
+        continue;
+      largest_journal = std::max(largest_journal, v.place[0].journal->journal_blocks);
+      journals += v.place[0].journal->area_blocks / v.place[0].journal->journal_blocks;
+    }
+    rep.staging_lba = r.uniform(64);
+    rep.staging_blocks = largest_journal * (journals + r.uniform(journals + 1));
+    uint64_t next = rep.staging_lba + rep.staging_blocks + r.uniform(64);
+    for (size_t vol : rep.volumes) {
+      rep.image_lba.push_back(next);
+      uint64_t blocks = 0;
+      for (const VsegConfig& seg : out_.topology.volumes[vol].vsegs)
+        blocks += seg.blocks;
+      next += blocks + r.uniform(64);
+    }
+    // The remote array: on another switch than the volumes' when there is one.
+    size_t sw = 0;
+    std::vector<size_t> others;
+    for (size_t i = 0; i < out_.topology.switches.size(); ++i) {
+      if (out_.topology.switches[i].name == rep.switch_name)
+        sw = i;
+      else
+        others.push_back(i);
+    }
+    if (!others.empty()) sw = others[r.uniform(others.size())];
+    DiskConfig d;
+    d.name = "remote0";
+    d.wwpn = wwpn_from_name(d.name);
+    d.attach =
+        AttachConfig{PortRef{out_.topology.switches[sw].name, next_node_port_[sw]++}, link(r)};
+    LunConfig l;
+    l.lun = 0;
+    l.block_size = key.second;
+    l.blocks = key.second == 512 ? kLun0Blocks : kLun1Blocks;
+    d.luns.push_back(l);
+    d.latency_ns = between(r, 10, 300) * kNsPerUs;
+    d.bandwidth_mb_s = between(r, 300, 4000);
+    d.queue_depth = static_cast<uint32_t>(between(r, 8, 128));
+    rep.disk = d.name;
+    rep.lun = 0;
+    out_.topology.disks.push_back(d);
+    PlannedOp op;
+    op.kind = FaultKind::kReplication;
+    op.at_ios = r.uniform(std::max<uint64_t>(1, ops_ * 6 / 10));
+    op.target = rep.name;
+    out_.ops.push_back(op);
+    out_.replication = std::move(rep);
     std::stable_sort(out_.ops.begin(), out_.ops.end(),
                      [](const PlannedOp& a, const PlannedOp& b) { return a.at_ios < b.at_ios; });
   }
@@ -1076,6 +1181,20 @@ std::string describe_scenario(const TortureScenario& s) {
         w.pattern == AccessPattern::kRandom ? "random" : "sequential", w.lba_start, w.lba_count,
         w.io_timeout_ns / kNsPerMs, w.rate_iops > 0 ? fmt::format(", {} IOPS", w.rate_iops) : "",
         w.retries > 0 ? fmt::format(", {} retries", w.retries) : "");
+  }
+  if (const std::optional<TortureReplication>& r = s.replication) {
+    std::string volumes;
+    for (size_t i = 0; i < r->volumes.size(); ++i)
+      volumes += fmt::format("{}{} (image LBA {})", i > 0 ? ", " : "",
+                             t.volumes[r->volumes[i]].name, r->image_lba[i]);
+    std::string at = "?";
+    for (const DiskConfig& d : t.disks)
+      if (d.name == r->disk)
+        at = fmt::format("{}:{}", d.attach.port.switch_name, d.attach.port.port);
+    out += fmt::format(
+        "  replication {} on {} every {} us: {} to {} on {} LUN {}, staging LBA {} +{}\n", r->name,
+        r->switch_name, r->interval_ns / kNsPerUs, volumes, r->disk, at, r->lun, r->staging_lba,
+        r->staging_blocks);
   }
   return out;
 }

@@ -35,8 +35,9 @@ enum class FaultKind : uint8_t {
   kIncremental,    // an incremental of a base, written on its own LUN (figure 22)
   kVsegSplit,      // LV reconfiguration: a simple VSEG split in two under I/O, then merged back
   kMirrorSide,     // a side of a plain mirror failed (DEAD) under I/O, then returned (resync)
+  kReplication,    // asynchronous ordered replication of journaled volumes to a remote array
 };
-inline constexpr size_t kFaultKinds = 15;
+inline constexpr size_t kFaultKinds = 16;
 const char* fault_kind_name(FaultKind kind);
 
 // Blocks of one LUN of one disk from `lba`: a place's only element, or one
@@ -137,6 +138,25 @@ struct PlannedOp {
   std::string image;
 };
 
+// The replication of a scenario (kind replication, figure 32): a group of
+// journaled volumes of one switch (every VSEG journaled, one block size)
+// replicated every `interval_ns` to the remote array `disk` (a disk added to
+// the topology, on another switch when there is one, so ISL faults hit the
+// link), its staging area `staging_blocks` blocks from `staging_lba` and one
+// image per volume (`image_lba[i]` for `volumes[i]`), all on LUN `lun`. The
+// harness starts it when its PlannedOp fires.
+struct TortureReplication {
+  std::string name;
+  std::string switch_name;
+  std::vector<size_t> volumes;  // indices in topology.volumes
+  SimTime interval_ns = 0;
+  std::string disk;
+  uint16_t lun = 0;
+  uint64_t staging_lba = 0;
+  uint64_t staging_blocks = 0;
+  std::vector<uint64_t> image_lba;
+};
+
 struct TortureScenario {
   uint64_t seed = 0;
   Topology topology;
@@ -148,6 +168,10 @@ struct TortureScenario {
   // one simple disk range of its own. They are no TortureVseg: no range
   // move, flag change or migration touches them.
   std::vector<size_t> images;
+  // Kind replication: the replication, if one is planned; skipped: the kind
+  // was drawn but no volume has every VSEG journaled.
+  std::optional<TortureReplication> replication;
+  bool replication_skipped = false;
   // The longest host I/O timeout: the bound of the progress checker.
   SimTime max_io_timeout_ns = 0;
 };

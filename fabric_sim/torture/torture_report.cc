@@ -1,5 +1,7 @@
 #include "fabric_sim/torture/torture_report.h"
 
+#include <algorithm>
+
 #include "fmt/format.h"
 
 namespace splitpath::sim::torture {
@@ -63,6 +65,18 @@ nlohmann::ordered_json run_json(const TortureRunResult& r) {
   j["resync_extents"] = r.resync_extents;
   j["resync_blocks"] = r.resync_blocks;
   j["mirror_side_failures"] = r.mirror_side_failures;
+  j["replications_started"] = r.replications_started;
+  j["replications_skipped"] = r.replications_skipped;
+  j["replications_refused"] = r.replications_refused;
+  j["replication_epochs_closed"] = r.replication_epochs_closed;
+  j["replication_epochs_applied"] = r.replication_epochs_applied;
+  j["replication_epochs_checked"] = r.replication_epochs_checked;
+  j["replication_blocks_compared"] = r.replication_blocks_compared;
+  j["replication_journals_shipped"] = r.replication_journals_shipped;
+  j["replication_bytes_shipped"] = r.replication_bytes_shipped;
+  j["replication_copy_failures"] = r.replication_copy_failures;
+  j["replication_max_lag_ns"] = r.replication_max_lag_ns;
+  j["replication_failures"] = r.replication_failures;
   j["updates_skipped"] = r.updates_skipped;
   j["events"] = r.events;
   j["sim_seconds"] = static_cast<double>(r.sim_ns) / 1e9;
@@ -92,6 +106,8 @@ std::string run_line(const TortureRunResult& r) {
       "read-only writes refused), {} VSEG splits and {} merges ({} refused, {} skipped), "
       "{} mirror sides failed and {} returns asked ({} ALIVE again, {} refused, {} skipped; "
       "{} side deaths, {} resyncs done, {} failed, {} extents and {} blocks copied), "
+      "{} replications ({} skipped, {} refused; {} epochs closed, {} applied, {} checked, {} "
+      "journals and {} bytes shipped, {} copy failures, max lag {:.3f} ms), "
       "{:.2f} s wall: {}\n",
       r.seed, r.ios_completed, r.io_errors, static_cast<double>(r.sim_ns) / 1e9, r.faults_injected,
       r.updates, r.units_checked, r.downstream_checked, r.striped_vsegs, r.spans_stripe_units,
@@ -104,7 +120,11 @@ std::string run_line(const TortureRunResult& r) {
       r.read_only_writes_refused, r.vseg_splits, r.vseg_merges, r.reconfigs_refused,
       r.reconfigs_skipped, r.mirror_sides_failed, r.mirror_side_returns, r.mirror_side_returns_done,
       r.mirror_sides_refused, r.mirror_sides_skipped, r.mirror_side_deaths, r.resyncs_done,
-      r.resyncs_failed, r.resync_extents, r.resync_blocks, r.wall_seconds,
+      r.resyncs_failed, r.resync_extents, r.resync_blocks, r.replications_started,
+      r.replications_skipped, r.replications_refused, r.replication_epochs_closed,
+      r.replication_epochs_applied, r.replication_epochs_checked, r.replication_journals_shipped,
+      r.replication_bytes_shipped, r.replication_copy_failures,
+      static_cast<double>(r.replication_max_lag_ns) / 1e6, r.wall_seconds,
       r.violations.empty() ? "ok" : "VIOLATION of " + r.violations.front().invariant);
 }
 
@@ -151,6 +171,14 @@ void CampaignTotals::add(const TortureRunResult& r) {
   resyncs_done += r.resyncs_done;
   resyncs_failed += r.resyncs_failed;
   resync_blocks += r.resync_blocks;
+  replications_started += r.replications_started;
+  replications_skipped += r.replications_skipped;
+  replication_epochs_closed += r.replication_epochs_closed;
+  replication_epochs_applied += r.replication_epochs_applied;
+  replication_epochs_checked += r.replication_epochs_checked;
+  replication_journals_shipped += r.replication_journals_shipped;
+  replication_bytes_shipped += r.replication_bytes_shipped;
+  replication_max_lag_ns = std::max(replication_max_lag_ns, r.replication_max_lag_ns);
   sim_seconds += static_cast<double>(r.sim_ns) / 1e9;
   wall_seconds += r.wall_seconds;
 }
@@ -194,6 +222,14 @@ nlohmann::ordered_json totals_json(const CampaignTotals& t) {
   j["resyncs_done"] = t.resyncs_done;
   j["resyncs_failed"] = t.resyncs_failed;
   j["resync_blocks"] = t.resync_blocks;
+  j["replications_started"] = t.replications_started;
+  j["replications_skipped"] = t.replications_skipped;
+  j["replication_epochs_closed"] = t.replication_epochs_closed;
+  j["replication_epochs_applied"] = t.replication_epochs_applied;
+  j["replication_epochs_checked"] = t.replication_epochs_checked;
+  j["replication_journals_shipped"] = t.replication_journals_shipped;
+  j["replication_bytes_shipped"] = t.replication_bytes_shipped;
+  j["replication_max_lag_ns"] = t.replication_max_lag_ns;
   j["sim_seconds"] = t.sim_seconds;
   j["wall_seconds"] = t.wall_seconds;
   j["ios_per_wall_minute"] = t.ios_per_wall_minute();
@@ -209,15 +245,19 @@ std::string totals_line(const CampaignTotals& t) {
       "{} migrations ({} done, {} failed, {} blocks copied), {} snapshots and {} incrementals "
       "taken in {} runs ({} failed), {} VSEG splits and {} merges ({} refused), "
       "{} mirror sides failed, {} returns asked, {} resyncs done ({} failed, {} blocks copied), "
-      "{:.1f} s simulated in {:.1f} s wall "
+      "{} replications ({} skipped; {} epochs closed, {} applied, {} checked, {} journals and {} "
+      "bytes shipped, max lag {:.3f} ms), {:.1f} s simulated in {:.1f} s wall "
       "({:.0f} I/Os and {:.4f} simulated hours per wall minute)\n",
       t.runs, t.failed_runs, t.ios, t.faults, t.striped_runs, t.spans_stripe_units, t.mirrored_runs,
       t.serializations, t.multipath_runs, t.path_failovers, t.journaled_runs, t.journal_swaps,
       t.journal_records, t.migrations_started, t.migrations_done, t.migrations_failed,
       t.migration_blocks_copied, t.snapshots_taken, t.incrementals_taken, t.image_runs,
       t.images_failed, t.vseg_splits, t.vseg_merges, t.reconfigs_refused, t.mirror_sides_failed,
-      t.mirror_side_returns, t.resyncs_done, t.resyncs_failed, t.resync_blocks, t.sim_seconds,
-      t.wall_seconds, t.ios_per_wall_minute(), t.sim_hours_per_wall_minute());
+      t.mirror_side_returns, t.resyncs_done, t.resyncs_failed, t.resync_blocks,
+      t.replications_started, t.replications_skipped, t.replication_epochs_closed,
+      t.replication_epochs_applied, t.replication_epochs_checked, t.replication_journals_shipped,
+      t.replication_bytes_shipped, static_cast<double>(t.replication_max_lag_ns) / 1e6,
+      t.sim_seconds, t.wall_seconds, t.ios_per_wall_minute(), t.sim_hours_per_wall_minute());
 }
 
 }  // namespace splitpath::sim::torture

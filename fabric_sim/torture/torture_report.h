@@ -25,7 +25,12 @@ namespace splitpath::sim::torture {
 // reconfigs_skipped, reconfig_failures, mirror_sides_failed,
 // mirror_side_returns, mirror_side_returns_done, mirror_sides_refused,
 // mirror_sides_skipped, mirror_side_deaths, resyncs_done, resyncs_failed,
-// resync_extents, resync_blocks, mirror_side_failures, updates_skipped, events,
+// resync_extents, resync_blocks, mirror_side_failures, replications_started,
+// replications_skipped, replications_refused, replication_epochs_closed,
+// replication_epochs_applied, replication_epochs_checked,
+// replication_blocks_compared, replication_journals_shipped,
+// replication_bytes_shipped, replication_copy_failures,
+// replication_max_lag_ns, replication_failures, updates_skipped, events,
 // sim_seconds, fault_kinds,
 // violations [{invariant, at_ns, summary, history}]. No wall time: the object
 // depends on the seed and options only.
@@ -64,6 +69,14 @@ struct CampaignTotals {
   uint64_t resyncs_done = 0;
   uint64_t resyncs_failed = 0;
   uint64_t resync_blocks = 0;
+  uint64_t replications_started = 0;
+  uint64_t replications_skipped = 0;
+  uint64_t replication_epochs_closed = 0;
+  uint64_t replication_epochs_applied = 0;
+  uint64_t replication_epochs_checked = 0;
+  uint64_t replication_journals_shipped = 0;
+  uint64_t replication_bytes_shipped = 0;
+  SimTime replication_max_lag_ns = 0;  // the largest of any run
   double sim_seconds = 0;
   double wall_seconds = 0;
   void add(const TortureRunResult& r);

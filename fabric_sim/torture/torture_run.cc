@@ -56,13 +56,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
 #include <tuple>
 
 #include "absl/status/status.h"
+#include "fabric_sim/node/block_stamp.h"
 #include "fabric_sim/run/fabric.h"
+#include "fabric_sim/run/replication_site.h"
 #include "fabric_sim/switch/switch_virtualization.h"
 #include "fabric_sim/topology/topology_validate.h"
 #include "fabric_sim/torture/durability_checker.h"
@@ -78,6 +81,7 @@
 #include "fmt/format.h"
 #include "fmt/ranges.h"
 #include "splitpath/fpapi.h"
+#include "splitpath/map/journal_record.h"
 #include "splitpath/map/rmap_types.h"
 
 namespace splitpath::sim::torture {
@@ -152,6 +156,71 @@ struct MigrationRecord {
   std::string error;  // failed: the CP's reason
 };
 
+// A 64-bit digest of a block (FNV-1a over 8-byte words): what a replication
+// barrier keeps of each replicated block until its epoch is applied.
+uint64_t block_digest(const uint8_t* p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0x100000001b3ULL;
+    h ^= h >> 29;
+  }
+  return h;
+}
+
+// The replication (kind replication) the harness started, and what it
+// checks: the replicated volumes' digests at each barrier, kept until the
+// remote applies the epoch (or a later one).
+struct ReplicationRun {
+  std::unique_ptr<ReplicationSite> site;
+  SimTime started = 0;
+  struct Capture {
+    SimTime at = 0;
+    std::vector<std::vector<uint64_t>> digests;  // per replicated volume, per volume block
+  };
+  std::map<uint64_t, Capture> captures;  // by epoch
+  uint64_t epochs_checked = 0;
+  uint64_t blocks_compared = 0;
+  uint64_t blocks_excused = 0;  // a failed write touched them
+  SimTime max_lag = 0;
+  // The last shipped epoch's journals, as read (violation history).
+  std::vector<std::string> shipped_notes;
+};
+
+// How journal `j`'s records read in the staging area `bytes`: from its first
+// block while the sequence goes on (as the remote array reads them), and
+// block by block past holes (a header never written, or its sequence
+// skipped: as the journal checker reads them).
+std::string describe_staged(const cp::StagedJournal& j, const std::vector<uint8_t>& bytes) {
+  uint64_t in_order = 0, all = 0, at = 0, hole_at = 0;
+  bool hole = false;
+  int64_t last = -1;
+  while (at < j.blocks) {
+    map::JournalRecordHeader h;
+    if (!map::decode_journal_header(bytes.data() + at * j.block_size, &h) ||
+        h.journal_id != j.journal_id || h.block_size != j.block_size || h.blocks == 0 ||
+        h.blocks > j.blocks - at - 1 || static_cast<int64_t>(h.sequence) <= last) {
+      ++at;
+      continue;
+    }
+    if (!hole && h.sequence == in_order) {
+      ++in_order;
+    } else if (!hole) {
+      hole = true;
+      hole_at = h.sequence;
+    }
+    ++all;
+    last = h.sequence;
+    at += 1 + h.blocks;
+  }
+  return fmt::format(
+      "journal {} of {} (epoch {}, staging LBA {}): {} records in sequence from the start{}, {} "
+      "in all",
+      j.journal_id, j.volume, j.epoch, j.staging_lba, in_order,
+      hole ? fmt::format(", then a hole (the next record is sequence {})", hole_at) : "", all);
+}
+
 class Runner {
  public:
   Runner(const TortureOptions& options, TortureScenario scenario)
@@ -212,6 +281,23 @@ class Runner {
   // The end of the run: every failure asked for and every resync ended.
   void check_mirror_sides();
   void mirror_notes(std::vector<std::string>* out) const;
+  void start_replication(const PlannedOp& op);
+  // At a barrier (the group paused): the replicated volumes' digests.
+  void capture_replicas(uint64_t epoch);
+  // The initial copy, at the first barrier (the group paused): each image
+  // becomes its volume's data device. Epoch 0 is not applied: its journals
+  // miss the records of those sealed before the start (released by the
+  // journal checker), so a block's last record in them may be older than
+  // the data device (seed 4 --all-faults: another port's journal, full and
+  // released before the start, held the newer write). Epochs from 1 on hold
+  // every record after their previous barrier.
+  void initial_copy();
+  // Epoch `epoch` applied: each remote image against its barrier's capture.
+  void check_replicas(uint64_t epoch);
+  std::optional<cp::ReplicationStatus> replication_status() const;
+  // After the drain: the remote catches up; every closed epoch but the last
+  // one must be applied.
+  void finish_replication();
   void take_image(const PlannedOp& op);
   void on_image_done(size_t index, bool ok);
   // The CP's view of snapshot `name` (on the switch of `volume`), if any.
@@ -277,6 +363,9 @@ class Runner {
   uint64_t mirror_sides_refused_ = 0;
   uint64_t mirror_sides_skipped_ = 0;
   std::vector<std::string> mirror_side_failures_;
+  std::optional<ReplicationRun> replication_;
+  uint64_t replications_refused_ = 0;
+  std::vector<std::string> replication_failures_;
   std::map<std::tuple<std::string, uint32_t, size_t>, ResyncWatch> resync_watch_;
   bool plain_mirrors_ = false;
   uint64_t faults_injected_ = 0;
@@ -1144,6 +1233,10 @@ void Runner::fire(const PlannedOp& op) {
     fail_mirror_side(op);
     return;
   }
+  if (op.kind == FaultKind::kReplication) {
+    start_replication(op);
+    return;
+  }
   // The harness's model of a split VSEG is its scenario VSEG: nothing may
   // change its blocks' place or flags, or migrate it, until it is whole.
   if ((op.kind == FaultKind::kRangeMove || op.kind == FaultKind::kFlagChange ||
@@ -1270,6 +1363,10 @@ void Runner::tick(uint64_t) {
   if (auto v = tracker_->violation()) fail(*v);
   if (auto v = progress_.check(k.now())) fail(*v);
   journal_.consume(*fabric_);
+  if (replication_) {
+    if (const std::optional<cp::ReplicationStatus> st = replication_status())
+      replication_->max_lag = std::max<SimTime>(replication_->max_lag, st->lag_ns);
+  }
   if (ios != last_ios_) {
     last_ios_ = ios;
     last_progress_ = k.now();
@@ -1337,6 +1434,227 @@ void Runner::tick(uint64_t) {
     }
   }
   if (!violation_) k.schedule_in<&Runner::tick>(kTick, this);
+}
+
+void Runner::start_replication(const PlannedOp& op) {
+  Kernel& k = fabric_->kernel();
+  const TortureReplication& rep = *scenario_.replication;
+  cp::ControlPath& cp = fabric_->switch_named(rep.switch_name)->virtualization()->control_path();
+  Disk* remote = fabric_->disk(rep.disk);
+  // The journals sealed so far are the journal checker's (read and
+  // released now); from the start on, the replication ships them.
+  journal_.consume(*fabric_);
+  std::vector<ReplicationSite::Image> images;
+  for (size_t i = 0; i < rep.volumes.size(); ++i) {
+    const VolumeConfig& vol = scenario_.topology.volumes[rep.volumes[i]];
+    images.push_back(ReplicationSite::Image{vol.name, remote, rep.lun, rep.image_lba[i]});
+  }
+  ReplicationRun run;
+  run.site = std::make_unique<ReplicationSite>(cp, rep.name, remote, rep.lun, images);
+  run.started = k.now();
+  run.site->on_applied = [this](uint64_t epoch) { check_replicas(epoch); };
+  cp::ReplicationRequest request;
+  request.name = rep.name;
+  for (size_t vol : rep.volumes)
+    request.volumes.push_back(scenario_.topology.volumes[vol].name);
+  request.interval_ns = rep.interval_ns;
+  request.staging_wwpn = remote->config().wwpn;
+  request.staging_lun = rep.lun;
+  request.staging_lba = rep.staging_lba;
+  request.staging_blocks = rep.staging_blocks;
+  request.on_barrier = [this](uint64_t epoch) { capture_replicas(epoch); };
+  request.on_shipped = [this](const cp::ShippedEpoch& e) {
+    const TortureReplication& r = *scenario_.replication;
+    // The journal checker reads the epoch's journals where they are now.
+    replication_->shipped_notes.clear();
+    for (const cp::StagedJournal& j : e.journals) {
+      journal_.read_staged(*fabric_, r.disk, r.lun, j);
+      std::vector<uint8_t> bytes(uint64_t{j.blocks} * j.block_size);
+      fabric_->disk(r.disk)->store(r.lun)->read(j.staging_lba * j.block_size, bytes);
+      replication_->shipped_notes.push_back(describe_staged(j, bytes));
+    }
+    if (e.epoch > 0) {
+      replication_->site->apply(e);
+      return;
+    }
+    // Epoch 0 holds the records since the start, but not those of the
+    // journals sealed before (the journal checker released them): the
+    // initial copy at its barrier stands for it (initial_copy).
+    fabric_->switch_named(r.switch_name)
+        ->virtualization()
+        ->control_path()
+        .release_staged(r.name, e.epoch);
+    check_replicas(e.epoch);
+  };
+  replication_ = std::move(run);
+  std::string error;
+  if (!cp.start_replication(request, &error)) {
+    replication_.reset();
+    ++replications_refused_;
+    replication_failures_.push_back(error);
+    log_.log(k.now(), "REPLICATION refused: {}", error);
+    return;
+  }
+  journal_.set_replicated(rep.volumes);
+  log_.log(k.now(), "REPLICATION {} started (op at {} I/Os): every {} us to {}", rep.name,
+           op.at_ios, rep.interval_ns / kNsPerUs, rep.disk);
+}
+
+void Runner::initial_copy() {
+  const TortureReplication& rep = *scenario_.replication;
+  Disk* remote = fabric_->disk(rep.disk);
+  for (size_t i = 0; i < rep.volumes.size(); ++i) {
+    const uint32_t bs = scenario_.topology.volumes[rep.volumes[i]].block_size;
+    for (const TortureVseg& v : scenario_.vsegs) {
+      if (v.volume != rep.volumes[i]) continue;
+      const PlaceElement at = v.place[0].locate(0);
+      std::vector<uint8_t> bytes(v.blocks * bs);
+      fabric_->disk(at.disk)->store(at.lun)->read(at.lba * bs, bytes);
+      remote->mutable_store(rep.lun)->write((rep.image_lba[i] + v.volume_lba) * bs, bytes);
+    }
+  }
+}
+
+std::optional<cp::ReplicationStatus> Runner::replication_status() const {
+  if (!replication_) return std::nullopt;
+  const TortureReplication& rep = *scenario_.replication;
+  for (const cp::ReplicationStatus& st :
+       fabric_->switch_named(rep.switch_name)->virtualization()->control_path().replications())
+    if (st.name == rep.name) return st;
+  return std::nullopt;
+}
+
+void Runner::capture_replicas(uint64_t epoch) {
+  const TortureReplication& rep = *scenario_.replication;
+  if (epoch == 0) initial_copy();
+  ReplicationRun::Capture c;
+  c.at = fabric_->kernel().now();
+  for (size_t vol : rep.volumes) {
+    const uint32_t bs = scenario_.topology.volumes[vol].block_size;
+    std::vector<uint64_t> digests;
+    std::vector<uint8_t> bytes;
+    for (const TortureVseg& v : scenario_.vsegs) {
+      if (v.volume != vol) continue;
+      if (digests.size() < v.volume_lba + v.blocks) digests.resize(v.volume_lba + v.blocks);
+      const PlaceElement at = v.place[0].locate(0);
+      bytes.resize(v.blocks * bs);
+      fabric_->disk(at.disk)->store(at.lun)->read(at.lba * bs, bytes);
+      for (uint64_t b = 0; b < v.blocks; ++b)
+        digests[v.volume_lba + b] = block_digest(bytes.data() + b * bs, bs);
+    }
+    c.digests.push_back(std::move(digests));
+  }
+  replication_->captures[epoch] = std::move(c);
+  log_.log(fabric_->kernel().now(), "REPLICATION barrier: epoch {} closed", epoch);
+}
+
+void Runner::check_replicas(uint64_t epoch) {
+  Kernel& k = fabric_->kernel();
+  const TortureReplication& rep = *scenario_.replication;
+  ReplicationRun& run = *replication_;
+  auto it = run.captures.find(epoch);
+  if (it == run.captures.end()) {
+    fail(
+        Violation{kReplication,
+                  k.now(),
+                  fmt::format("replication {}: epoch {} was applied but its barrier was never seen",
+                              rep.name, epoch),
+                  {}});
+    return;
+  }
+  const ReplicationRun::Capture& c = it->second;
+  Disk* remote = fabric_->disk(rep.disk);
+  for (size_t i = 0; i < rep.volumes.size() && !violation_; ++i) {
+    const size_t vol = rep.volumes[i];
+    const uint32_t bs = scenario_.topology.volumes[vol].block_size;
+    const uint64_t per_block = bs / kStampUnit;
+    const std::vector<uint64_t>& digests = c.digests[i];
+    std::vector<uint8_t> image(digests.size() * bs);
+    remote->store(rep.lun)->read(rep.image_lba[i] * bs, image);
+    for (uint64_t b = 0; b < digests.size(); ++b) {
+      const uint8_t* block = image.data() + b * bs;
+      if (block_digest(block, bs) == digests[b]) {
+        ++run.blocks_compared;
+        continue;
+      }
+      bool excused = false;
+      for (uint64_t u = 0; u < per_block; ++u)
+        excused = excused || mirror_.failed_unit(vol, b * per_block + u);
+      if (excused) {
+        ++run.blocks_excused;
+        continue;
+      }
+      Violation v;
+      v.invariant = kReplication;
+      v.at = k.now();
+      v.summary = fmt::format(
+          "replication {}: epoch {} (barrier at {} ns) applied, but the remote image of {} LBA {} "
+          "({} LUN {} LBA {}) differs from the volume at the barrier, and no write to the block "
+          "failed",
+          rep.name, epoch, c.at, scenario_.topology.volumes[vol].name, b, rep.disk, rep.lun,
+          rep.image_lba[i] + b);
+      v.history.push_back(fmt::format("the remote image holds {}", describe_unit(block)));
+      for (const TortureVseg& s : scenario_.vsegs) {
+        if (s.volume != vol || b < s.volume_lba || b >= s.volume_lba + s.blocks) continue;
+        const PlaceElement at = s.place[0].locate(b - s.volume_lba);
+        std::vector<uint8_t> now(bs);
+        fabric_->disk(at.disk)->store(at.lun)->read(at.lba * bs, now);
+        v.history.push_back(fmt::format("the data device ({} LUN {} LBA {}) holds now {}", at.disk,
+                                        at.lun, at.lba, describe_unit(now.data())));
+      }
+      const ReplicationSiteStats& st = run.site->stats();
+      v.history.push_back(fmt::format(
+          "the remote has applied {} epochs ({} journals read, {} records, {} blocks written, {} "
+          "superseded, {} malformed records)",
+          st.epochs_applied, st.journals_read, st.records_applied, st.blocks_written,
+          st.blocks_superseded, st.malformed_records));
+      for (const std::string& note : run.shipped_notes)
+        v.history.push_back("the epoch's " + note);
+      for (std::string& note : unit_notes(vol, b * per_block))
+        v.history.push_back(std::move(note));
+      fail(std::move(v));
+      break;
+    }
+  }
+  ++run.epochs_checked;
+  // Captures of this epoch and older ones are no longer needed.
+  run.captures.erase(run.captures.begin(), run.captures.upper_bound(epoch));
+  if (const std::optional<cp::ReplicationStatus> st = replication_status())
+    run.max_lag = std::max<SimTime>(run.max_lag, st->lag_ns);
+}
+
+void Runner::finish_replication() {
+  if (!replication_) return;
+  Kernel& k = fabric_->kernel();
+  const TortureReplication& rep = *scenario_.replication;
+  // Every fault has healed: the remote catches up within some intervals
+  // (an epoch's journals are shipped 8 at once, as staging slots free up).
+  const SimTime deadline = k.now() + 200 * rep.interval_ns + kDrainTimeout;
+  auto caught_up = [&] {
+    const std::optional<cp::ReplicationStatus> st = replication_status();
+    return st && st->epochs_applied >= st->epochs_closed;
+  };
+  while (!violation_ && !caught_up() && k.now() < deadline)
+    k.run_until(std::min(deadline, k.now() + rep.interval_ns / 4));
+  if (violation_) return;
+  const std::optional<cp::ReplicationStatus> st = replication_status();
+  if (!st || st->epochs_applied + 1 < st->epochs_closed) {
+    Violation v{kReplication,
+                k.now(),
+                fmt::format("replication {}: the remote did not catch up after the run", rep.name),
+                {}};
+    v.history.push_back(fmt::format("started at {} ns, a barrier every {} us to {}",
+                                    replication_->started, rep.interval_ns / kNsPerUs, rep.disk));
+    if (st) {
+      v.history.push_back(fmt::format(
+          "epochs closed {}, shipped {}, applied {}; {} journals ({} bytes) shipped, {} copy "
+          "failures, lag {} ns, {} bytes",
+          st->epochs_closed, st->epochs_shipped, st->epochs_applied, st->journals_shipped,
+          st->bytes_shipped, st->copy_failures, st->lag_ns, st->lag_bytes));
+    }
+    cp_notes(rep.switch_name, &v.history);
+    fail(v);
+  }
 }
 
 absl::StatusOr<TortureRunResult> Runner::run() {
@@ -1437,6 +1755,7 @@ absl::StatusOr<TortureRunResult> Runner::run() {
     fail(v);
   }
   if (auto v = tracker_->violation(); v && !violation_) fail(*v);
+  if (!violation_) finish_replication();
   if (!violation_) {
     tracker_->end_open_writes();
     check_mirror_sides();
@@ -1522,6 +1841,22 @@ absl::StatusOr<TortureRunResult> Runner::run() {
     r.mirror_side_returns_done += m.alive ? 1 : 0;
   }
   r.mirror_sides_refused = mirror_sides_refused_;
+  r.replications_skipped = scenario_.replication_skipped ? 1 : 0;
+  r.replications_refused = replications_refused_;
+  r.replication_failures = replication_failures_;
+  if (replication_) {
+    ++r.replications_started;
+    r.replication_epochs_checked = replication_->epochs_checked;
+    r.replication_blocks_compared = replication_->blocks_compared;
+    r.replication_max_lag_ns = replication_->max_lag;
+    if (const std::optional<cp::ReplicationStatus> st = replication_status()) {
+      r.replication_epochs_closed = st->epochs_closed;
+      r.replication_epochs_applied = st->epochs_applied;
+      r.replication_journals_shipped = st->journals_shipped;
+      r.replication_bytes_shipped = st->bytes_shipped;
+      r.replication_copy_failures = st->copy_failures;
+    }
+  }
   r.mirror_sides_skipped = mirror_sides_skipped_;
   r.mirror_side_failures = mirror_side_failures_;
   for (const auto& sw : fabric_->switches()) {

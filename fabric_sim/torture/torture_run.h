@@ -105,6 +105,24 @@ struct TortureRunResult {
   uint64_t resync_extents = 0;
   uint64_t resync_blocks = 0;
   std::vector<std::string> mirror_side_failures;
+  // Replication (kind replication): started (0 or 1), skipped (the kind
+  // drawn, no volume with every VSEG journaled), refused by the CP (why, in
+  // replication_failures); the CP's epochs closed and applied by the end,
+  // those the harness checked (each remote image against its barrier's
+  // capture) and the blocks compared, journals and bytes shipped, copies
+  // that failed (tried again), the largest lag seen.
+  uint64_t replications_started = 0;
+  uint64_t replications_skipped = 0;
+  uint64_t replications_refused = 0;
+  uint64_t replication_epochs_closed = 0;
+  uint64_t replication_epochs_applied = 0;
+  uint64_t replication_epochs_checked = 0;
+  uint64_t replication_blocks_compared = 0;
+  uint64_t replication_journals_shipped = 0;
+  uint64_t replication_bytes_shipped = 0;
+  uint64_t replication_copy_failures = 0;
+  SimTime replication_max_lag_ns = 0;
+  std::vector<std::string> replication_failures;
   // Range moves and flag changes not requested: a migration of their VSEG
   // ran, it is split, or it is a snapshot's source or an incremental's base.
   uint64_t updates_skipped = 0;

@@ -26,6 +26,10 @@ inline constexpr const char* kReconfig = "reconfig";
 // mirror side (asked for, or started by the CP when a disk came back) ends;
 // every mirror keeps an ALIVE side.
 inline constexpr const char* kResync = "resync";
+// At every epoch the remote array applies, each remote image equals its
+// volume at the epoch's barrier; at the end every closed epoch but the last
+// one is applied.
+inline constexpr const char* kReplication = "replication";
 
 struct Violation {
   std::string invariant;  // one of the names above

@@ -160,7 +160,7 @@ TEST(TortureSplitScenario, ASeedSplitsAndMergesBackUnderLoad) {
   EXPECT_EQ(j["vseg_merges"], 2u);
   EXPECT_NE(run_line(*r).find("2 VSEG splits and 2 merges (0 refused"), std::string::npos);
   // Without the kind, the same seed splits nothing.
-  o.without_kinds = {"vseg_split"};
+  o.without_kinds = {"replication", "vseg_split"};
   auto w = run_torture(o);
   ASSERT_TRUE(w.ok()) << w.status();
   EXPECT_EQ(w->vseg_splits + w->vseg_merges + w->reconfigs_refused + w->reconfigs_skipped, 0u);
@@ -214,7 +214,10 @@ TEST(TortureSplitScenario, TheKindHasItsName) {
   EXPECT_EQ(static_cast<size_t>(FaultKind::kIncremental), 12u);
   ASSERT_TRUE(parse_fault_kind("mirror_side", &k));
   EXPECT_EQ(k, FaultKind::kMirrorSide);
-  EXPECT_EQ(static_cast<size_t>(FaultKind::kMirrorSide), kFaultKinds - 1);
+  EXPECT_EQ(static_cast<size_t>(FaultKind::kMirrorSide), 14u);
+  ASSERT_TRUE(parse_fault_kind("replication", &k));
+  EXPECT_EQ(k, FaultKind::kReplication);
+  EXPECT_EQ(static_cast<size_t>(FaultKind::kReplication), kFaultKinds - 1);
 }
 
 // Mirror side failures and returns come from their own stream, planned after
@@ -267,6 +270,110 @@ TEST(TortureMirrorSideScenario, MirrorSidesLeaveTheOtherKindsScheduleAsItWas) {
         << "seed " << seed;
   }
   EXPECT_GT(with_sides, 10u);
+}
+
+// A run replicates a journaled volume across an ISL under every fault kind
+// (seeds.txt: 9 3000 all-faults): every epoch but the last is applied by the
+// end, each checked against the volume at its barrier, and the report counts
+// them; without the kind the same seed replicates nothing.
+TEST(TortureReplicationScenario, ASeedReplicatesUnderEveryFaultKind) {
+  TortureOptions o;
+  o.seed = 9;
+  o.ops = 3000;
+  o.all_fault_kinds = true;
+  auto r = run_torture(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->violations.empty()) << violation_text(*r);
+  EXPECT_EQ(r->replications_started, 1u);
+  EXPECT_EQ(r->replications_skipped, 0u);
+  EXPECT_EQ(r->replications_refused, 0u);
+  EXPECT_GT(r->replication_epochs_applied, 20u);
+  EXPECT_EQ(r->replication_epochs_checked, r->replication_epochs_applied);
+  EXPECT_LE(r->replication_epochs_closed, r->replication_epochs_applied + 1);
+  EXPECT_GT(r->replication_journals_shipped, 0u);
+  EXPECT_GT(r->replication_bytes_shipped, 0u);
+  EXPECT_GT(r->replication_blocks_compared, 0u);
+  EXPECT_GT(r->replication_max_lag_ns, 0u);
+  const nlohmann::ordered_json j = run_json(*r);
+  EXPECT_EQ(j["replications_started"], 1u);
+  EXPECT_EQ(j["replication_epochs_applied"], r->replication_epochs_applied);
+  EXPECT_NE(run_line(*r).find("1 replications (0 skipped, 0 refused"), std::string::npos);
+  o.without_kinds = {"replication"};
+  auto w = run_torture(o);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(
+      w->replications_started + w->replication_epochs_closed + w->replication_journals_shipped, 0u);
+}
+
+// The replication comes from its own stream, planned after every other kind,
+// and its swarm draw is the last: a scenario with it is the one it is without
+// it, operation for operation, but for the remote array, a disk added last
+// (on another switch than the volumes' when there is one). It replicates a
+// group of volumes of one switch and one block size whose every VSEG is
+// journaled, every 1-5 ms, from before 60% of the run; drawn without such a
+// volume, the kind is off and counted skipped.
+TEST(TortureReplicationScenario, TheReplicationLeavesTheOtherKindsScheduleAsItWas) {
+  size_t with = 0, skipped = 0;
+  for (uint64_t seed = 1; seed <= 120; ++seed) {
+    const bool all = seed % 3 == 0;
+    const TortureScenario a = generate_scenario(seed, 20000, all);
+    const TortureScenario b = generate_scenario(seed, 20000, all, {"replication"});
+    EXPECT_EQ(without_kind(a, FaultKind::kReplication), without_kind(b, FaultKind::kReplication))
+        << "seed " << seed;
+    EXPECT_FALSE(b.replication.has_value());
+    EXPECT_FALSE(b.replication_skipped);
+    const bool on = a.enabled[static_cast<size_t>(FaultKind::kReplication)];
+    EXPECT_EQ(on, a.replication.has_value()) << "seed " << seed;
+    skipped += a.replication_skipped;
+    EXPECT_FALSE(on && a.replication_skipped);
+    size_t ops = 0;
+    for (const PlannedOp& op : a.ops) {
+      if (op.kind != FaultKind::kReplication) continue;
+      ++ops;
+      EXPECT_LT(op.at_ios, 20000u * 6 / 10);
+    }
+    EXPECT_EQ(ops, on ? 1u : 0u) << "seed " << seed;
+    if (!on) {
+      EXPECT_EQ(a.topology.disks.size(), b.topology.disks.size());
+      continue;
+    }
+    ++with;
+    const TortureReplication& r = *a.replication;
+    ASSERT_EQ(a.topology.disks.size(), b.topology.disks.size() + 1) << "seed " << seed;
+    const DiskConfig& remote = a.topology.disks.back();
+    EXPECT_EQ(remote.name, r.disk);
+    if (a.topology.switches.size() > 1) {
+      EXPECT_NE(remote.attach.port.switch_name, r.switch_name) << "seed " << seed;
+    }
+    ASSERT_FALSE(r.volumes.empty());
+    ASSERT_EQ(r.image_lba.size(), r.volumes.size());
+    EXPECT_GE(r.interval_ns, kNsPerMs);
+    EXPECT_LE(r.interval_ns, 5 * kNsPerMs);
+    uint64_t largest_journal = 0;
+    uint64_t journals = 0;
+    uint64_t end = r.staging_lba + r.staging_blocks;
+    for (size_t i = 0; i < r.volumes.size(); ++i) {
+      const VolumeConfig& vol = a.topology.volumes[r.volumes[i]];
+      EXPECT_EQ(vol.switch_name, r.switch_name);
+      EXPECT_EQ(vol.block_size, remote.luns[r.lun].block_size);
+      uint64_t blocks = 0;
+      for (const TortureVseg& v : a.vsegs) {
+        if (v.volume != r.volumes[i]) continue;
+        ASSERT_TRUE(v.place[0].journaled()) << "seed " << seed;
+        largest_journal = std::max(largest_journal, v.place[0].journal->journal_blocks);
+        journals += v.place[0].journal->area_blocks / v.place[0].journal->journal_blocks;
+        blocks += v.blocks;
+      }
+      // Staging and images do not overlap.
+      EXPECT_GE(r.image_lba[i], end) << "seed " << seed;
+      end = r.image_lba[i] + blocks;
+    }
+    EXPECT_LE(end, remote.luns[r.lun].blocks);
+    // Room for every journal of the group's areas: a whole epoch fits.
+    EXPECT_GE(r.staging_blocks, largest_journal * journals) << "seed " << seed;
+  }
+  EXPECT_GT(with, 3u);
+  EXPECT_GT(skipped, 3u);
 }
 
 }  // namespace
