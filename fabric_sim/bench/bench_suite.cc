@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "fabric_sim/bench/callgrind.h"
+#include "fabric_sim/bench/cluster_bench.h"
 #include "fabric_sim/bench/decode_bench.h"
 #include "fabric_sim/bench/fp_path_bench.h"
 #include "fabric_sim/bench/instruction_figures.h"
@@ -473,6 +474,30 @@ absl::Status run_replication(const BenchSuiteOptions& options, BenchSuiteResult*
   return absl::OkStatus();
 }
 
+// The DVE cluster (cluster_bench.h): messages per oplock transition and the
+// simulated time of a metadata update with 2, 4 and 8 DVEs.
+absl::Status run_cluster(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  auto r = run_cluster_bench(options.quick);
+  if (!r.ok()) return r.status();
+  auto& f = out->figures;
+  for (const ClusterBenchPoint& p : r->points) {
+    f.push_back({fmt::format("cluster.messages.join_share.dves_{}", p.dves),
+                 static_cast<double>(p.join_share_messages), "messages (uninterested -> sharing)",
+                 false, true});
+    f.push_back({fmt::format("cluster.messages.update.dves_{}", p.dves),
+                 static_cast<double>(p.update_messages), "messages (every DVE sharing)", false,
+                 true});
+    f.push_back({fmt::format("cluster.update.sim_us.dves_{}", p.dves), p.update_sim_us,
+                 "us (sim, restrictive update)", false, true});
+  }
+  f.push_back({"cluster.contended.updates_per_wall_s",
+               static_cast<double>(r->contended_updates) / r->contended_wall_s,
+               "updates/s (wall, 4 DVEs, 16 oplocks)", true, false});
+  f.push_back({"cluster.contended.messages_per_update", r->contended_messages_per_update,
+               "messages (4 DVEs, 16 oplocks)", false, true});
+  return absl::OkStatus();
+}
+
 absl::Status run_instructions(const BenchSuiteOptions& options, BenchSuiteResult* out) {
   if (options.splitpath_executable.empty()) {
     out->notes.push_back("instructions: not measured (no splitpath executable to probe)");
@@ -504,6 +529,7 @@ absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& option
   if (auto s = run_reconfig(options, &out); !s.ok()) return s;
   if (auto s = run_mirror(options, &out); !s.ok()) return s;
   if (auto s = run_replication(options, &out); !s.ok()) return s;
+  if (auto s = run_cluster(options, &out); !s.ok()) return s;
   if (auto s = run_decode(options, &out); !s.ok()) return s;
   if (auto s = run_instructions(options, &out); !s.ok()) return s;
   return out;
