@@ -114,6 +114,7 @@ void ControlPath::Impl::handle(uint32_t port, uint32_t type, std::span<const uin
 void ControlPath::Impl::start() {
   if (started) return;
   started = true;
+  dve_start();
   const uint32_t ports = port_count();
   ensure_logins_sized();
   for (uint32_t p = 0; p < ports; ++p) {
@@ -151,7 +152,9 @@ bool ControlPath::add_volume(const VolumeDef& volume, std::string* error) {
     if (error) *error = "add_volume after start()";
     return false;
   }
-  return impl_->metadata.add_volume(volume, error);
+  if (!impl_->metadata.add_volume(volume, error)) return false;
+  if (volume.shared) impl_->shared_volumes.insert(volume.name);
+  return true;
 }
 
 bool ControlPath::add_target(const VirtualTargetDef& target, std::string* error) {

@@ -33,6 +33,13 @@
 
 namespace splitpath::cp {
 
+namespace cluster {
+class DveEnvironment;
+class OplockNode;
+struct DveMessage;
+struct OplockConfig;
+}  // namespace cluster
+
 // What the CP needs of the switch it runs on. The simulator implements it over
 // its fabric; a real switch over its OS and port drivers.
 class CpEnvironment {
@@ -115,6 +122,9 @@ struct CpConfig {
   // faults to the CP, which records the generation in the live sides' age
   // lists; a returning side is resynchronized extent by extent.
   uint64_t age_extent_bytes = 256 * 1024;
+  // DVE cluster: the blocks of a shared mirror one mirror-write oplock covers
+  // (its extents are cut there, so each is inside one).
+  uint64_t mirror_write_chunk_blocks = 2048;
   // For tests only: a returning side is ALIVE (read too) while it is
   // resynchronized, not RESYNC, to show that reads then see stale data.
   bool resync_side_readable_for_testing = false;
@@ -272,6 +282,10 @@ struct VolumeDef {
   // after a failover, test it and switch back to it (dm-multipath's
   // "failback immediate"); false: stay on the alternate ("manual").
   bool failback = false;
+  // Served by several DVEs at once (figure 28; `join_cluster`): the writes of
+  // its mirrored VSEGs are serialized among the DVEs with non-volatile
+  // mirror-write oplocks, one per `CpConfig::mirror_write_chunk_blocks`.
+  bool shared = false;
 };
 
 struct LunDef {
@@ -503,12 +517,32 @@ struct CpStats {
   uint64_t resyncs_done = 0;
   uint64_t resync_extents = 0;
   uint64_t resync_blocks = 0;
+  // DVE cluster: write authority over shared mirror chunks won from the
+  // other DVEs, given up to them, and chunks an evicted DVE may have been
+  // writing that this one reconciled (copied from the first ALIVE side).
+  uint64_t dve_authority_acquired = 0;
+  uint64_t dve_authority_given_up = 0;
+  uint64_t dve_reconciled_chunks = 0;
+  uint64_t dve_reconciled_blocks = 0;
 };
 
 class ControlPath {
  public:
   ControlPath(CpEnvironment& env, const CpConfig& config);
   ~ControlPath();
+
+  // --- DVE cluster (cp/dve.cc) ---
+  // Makes this CP a DVE (id: its domain) of the cluster `env` connects,
+  // before start(): shared volumes' mirror writes then need the DVE's write
+  // authority over their chunks, and an evicted DVE's chunks are reconciled.
+  void join_cluster(cluster::DveEnvironment& env, const cluster::OplockConfig& config);
+  void on_dve_message(const cluster::DveMessage& message);
+  // The DVE crashes: it sends and answers nothing more, its lease lapses
+  // (the switch takes its ports down).
+  void crash_dve();
+  // Null unless join_cluster was called.
+  const cluster::OplockNode* dve() const;
+
   ControlPath(const ControlPath&) = delete;
   ControlPath& operator=(const ControlPath&) = delete;
 

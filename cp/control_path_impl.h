@@ -34,6 +34,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "cp/cluster/oplock_node.h"
 #include "cp/control_path.h"
 #include "cp/fp_link.h"
 #include "cp/io_split.h"
@@ -268,6 +269,15 @@ struct MirrorAuthority {
 };
 using MirrorExtentKey = std::pair<uint32_t, uint64_t>;  // (VSEG id, extent start)
 
+// A chunk of a shared mirror as this DVE sees its mirror-write oplock
+// (dve.cc): held once acquired (and released to sharing: this DVE's write
+// authority), until another DVE acquires it.
+struct DveChunk {
+  bool held = false;
+  bool acquiring = false;
+  bool letting_go = false;
+};
+
 // A VSEG of a snapshot volume (snapshot.cc): each chunk maps either to the
 // storage it shares with the live VSEG `root` (read only, not pushed yet) or
 // to its own storage (read only, pushed).
@@ -404,6 +414,14 @@ struct ControlPath::Impl {
   absl::flat_hash_map<uint32_t, PathTest> path_tests;
   uint64_t next_failover_attempt = 1;
   std::map<MirrorExtentKey, MirrorAuthority> mirror_authority;
+  // ---- dve.cc: the DVE cluster
+  struct DveClient;
+  std::unique_ptr<cluster::OplockClient> dve_client;
+  std::unique_ptr<cluster::OplockNode> dve;
+  std::set<std::string> shared_volumes;    // VolumeDef::shared
+  std::map<uint32_t, uint64_t> vseg_guid;  // shared VSEG id -> its guid, the same on every DVE
+  std::map<uint64_t, uint32_t> guid_vseg;
+  std::map<cluster::OplockId, DveChunk> dve_chunks;
   uint64_t next_revoke_id = 1;
   uint32_t mirror_read_turn = 0;            // CP-owned reads of mirrors: round robin
   std::map<uint32_t, JournalSet> journals;  // by VSEG id
@@ -581,6 +599,24 @@ struct ControlPath::Impl {
   // A CpDispatchIOComplete for a path test: true if it was one.
   bool on_path_test_complete(const fpapi::CpDispatchIOComplete& c);
   void switch_to_path(uint32_t vseg_id, uint32_t to);
+  // ---- dve.cc
+  // Gives the shared VSEGs their guids and cuts their mirrors' extents at the
+  // chunks of their mirror-write oplocks (at start).
+  void dve_start();
+  // The mirror-write oplocks of [start, start + length) of VSEG `vseg_id`;
+  // none if it is not a shared mirror.
+  std::vector<cluster::OplockId> dve_chunks_of(uint32_t vseg_id, uint64_t start,
+                                               uint64_t length) const;
+  // May this DVE write [start, start + length) of a shared mirror? If not,
+  // it starts winning the authority (the I/O waits, retried after).
+  bool dve_may_write(uint32_t vseg_id, uint64_t start, uint64_t length);
+  bool dve_holds(uint32_t vseg_id, uint64_t start, uint64_t length) const;
+  // Another DVE acquires a chunk: this DVE's FPs and CP stop writing it.
+  void dve_let_go(const cluster::OplockId& id, std::function<void()> done);
+  void dve_check_let_go(cluster::OplockId id, std::function<void()> done);
+  // An evicted DVE may have been writing a chunk: copy it from the first
+  // ALIVE side to the others.
+  void dve_reconcile(const cluster::OplockId& id, std::function<void()> done);
   // ---- mirror_authority.cc
   // A miss from `port` on extent `e` of `seg`: may the FP have it? Always for
   // other kinds; for a mirror, if no one else holds write authority (else the

@@ -58,6 +58,8 @@ bool ControlPath::Impl::is_mirror_write(const fpapi::UpstreamIo& io) const {
 
 bool ControlPath::Impl::grant_mirror_to_fp(uint32_t port, const Vseg& seg, const map::Extent& e) {
   if (config.skip_serialization_for_testing || !is_mirror(seg, e.redirect_index)) return true;
+  // A shared mirror: this DVE first needs the cluster's write authority.
+  if (!dve_may_write(seg.descriptor.id, e.start, e.length)) return false;
   MirrorAuthority& a = mirror_authority[{seg.descriptor.id, e.start}];
   a.vseg_id = seg.descriptor.id;
   a.start = e.start;
@@ -85,6 +87,7 @@ bool ControlPath::Impl::mirror_write_may_go(uint64_t key, CpIo& io, const LegPla
   const bool held =
       std::find(io.mirror_holds.begin(), io.mirror_holds.end(), k) != io.mirror_holds.end();
   if (!held) {
+    if (!dve_may_write(plan.vseg_id, plan.extent_start, plan.extent_length)) return false;
     MirrorAuthority& a = mirror_authority[k];
     a.vseg_id = plan.vseg_id;
     a.start = plan.extent_start;
@@ -129,7 +132,7 @@ void ControlPath::Impl::release_mirror_holds(CpIo& io) {
     const Vseg* seg = metadata.vseg(a.vseg_id);
     const map::Extent* e = seg ? seg->extent_at(a.start) : nullptr;
     if (a.give_back && e && e->start == a.start && !updating(a.vseg_id, e->start, e->length) &&
-        entry_ready(a.port, *seg, e->redirect_index)) {
+        dve_holds(a.vseg_id, e->start, e->length) && entry_ready(a.port, *seg, e->redirect_index)) {
       a.state = MirrorAuthority::State::kFp;
       load_extent(a.port, *seg, *e);
     }

@@ -15,7 +15,16 @@ void DveNetwork::partition(std::vector<std::set<uint32_t>> groups) {
   groups_ = std::move(groups);
 }
 
+void DveNetwork::set_isolated(uint32_t dve, bool isolated) {
+  if (isolated) {
+    isolated_.insert(dve);
+  } else {
+    isolated_.erase(dve);
+  }
+}
+
 bool DveNetwork::reachable(uint32_t from, uint32_t to) const {
+  if (from != to && (isolated_.count(from) || isolated_.count(to))) return false;
   if (groups_.empty()) return true;
   for (const auto& group : groups_)
     if (group.count(from) != 0) return group.count(to) != 0;

@@ -43,6 +43,8 @@ class DveNetwork {
   // a DVE in no group reaches no one.
   void partition(std::vector<std::set<uint32_t>> groups);
   void heal() { groups_.clear(); }
+  // Cuts `dve` off from every other DVE (or lets it reach them again).
+  void set_isolated(uint32_t dve, bool isolated);
   bool reachable(uint32_t from, uint32_t to) const;
 
   uint64_t latency_ns() const { return latency_ns_; }
@@ -57,6 +59,7 @@ class DveNetwork {
   uint64_t jitter_ns_ = 0;
   uint32_t loss_ppm_ = 0;
   std::vector<std::set<uint32_t>> groups_;
+  std::set<uint32_t> isolated_;
   std::map<uint32_t, Deliver> nodes_;
   // Per ordered pair, when its last message arrives: a later one never overtakes.
   std::map<std::pair<uint32_t, uint32_t>, SimTime> last_arrival_;

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 
 #include "absl/status/status.h"
+#include "cp/cluster/storehouse.h"
 #include "fabric_sim/run/virtualization_setup.h"
+#include "fabric_sim/switch/switch_virtualization.h"
 #include "fmt/format.h"
 
 namespace splitpath::sim {
@@ -105,6 +108,7 @@ absl::Status Fabric::wire(const FabricOptions& options) {
       return absl::InvalidArgumentError(fmt::format("{}: no switch {}", topology_.source, name));
     if (auto s = sw->enable_virtualization(setup, 0); !s.ok()) return s;
   }
+  build_cluster();
   for (const IslConfig& isl : topology_.isls) {
     Switch* a = switch_named(isl.a.switch_name);
     Switch* b = switch_named(isl.b.switch_name);
@@ -280,6 +284,52 @@ void Fabric::apply_fault(uint64_t index) {
     case FaultKind::kLinkDelay:
       if (Link* l = link_of(f.target)) l->set_propagation(f.delay_ns);
       break;
+    case FaultKind::kDveCrash:
+      if (Switch* sw = switch_named(f.target)) crash_dve(*sw);
+      break;
+    case FaultKind::kDveIsolate:
+    case FaultKind::kDveRejoin:
+      if (Switch* sw = switch_named(f.target); sw && dve_network_) {
+        dve_network_->set_isolated(sw->domain(), f.kind == FaultKind::kDveIsolate);
+      }
+      break;
+  }
+}
+
+void Fabric::build_cluster() {
+  std::set<std::string> dves;
+  for (const VolumeConfig& v : topology_.volumes) {
+    if (v.shared_with.empty()) continue;
+    dves.insert(v.switch_name);
+    dves.insert(v.shared_with.begin(), v.shared_with.end());
+  }
+  if (dves.empty()) return;
+  dve_network_ = std::make_unique<DveNetwork>(kernel_, topology_.seed, topology_.cp.dve_latency_ns);
+  storehouse_ = std::make_unique<cp::cluster::Storehouse>();
+  cp::cluster::OplockConfig config;
+  config.response_timeout_ns = topology_.cp.dve_timeout_ns;
+  config.lease_ns = topology_.cp.dve_lease_ns;
+  config.retry_ns = std::max<SimTime>(1, topology_.cp.dve_timeout_ns / 5);
+  config.boot_wait_ns = topology_.cp.dve_lease_ns;
+  for (const std::string& name : dves) {
+    Switch* sw = switch_named(name);
+    if (!sw || !sw->virtualization()) continue;
+    dve_envs_.push_back(std::make_unique<SimDveEnvironment>(kernel_, *dve_network_, *storehouse_));
+    cp::ControlPath& cp = sw->virtualization()->control_path();
+    cp.join_cluster(*dve_envs_.back(), config);
+    dve_network_->attach(sw->domain(),
+                         [&cp](const cp::cluster::DveMessage& m) { cp.on_dve_message(m); });
+  }
+}
+
+// The switch loses power: its DVE stops (its lease lapses, so a peer evicts
+// it and reconciles what it was writing) and every link of it goes down.
+void Fabric::crash_dve(Switch& sw) {
+  if (sw.virtualization()) sw.virtualization()->control_path().crash_dve();
+  for (uint32_t p = 0; p < sw.port_count(); ++p) {
+    for (auto& link : links_) {
+      if (link.get() == sw.port_link(p)) link->set_up(false);
+    }
   }
 }
 

@@ -13,6 +13,8 @@
 #include "cp/control_path.h"
 #include "fabric_sim/capture/frame_tap.h"
 #include "fabric_sim/capture/pcap_writer.h"
+#include "fabric_sim/cluster/dve_network.h"
+#include "fabric_sim/cluster/sim_dve.h"
 #include "fabric_sim/kernel/kernel.h"
 #include "fabric_sim/net/frame.h"
 #include "fabric_sim/net/link.h"
@@ -90,6 +92,12 @@ class Fabric {
     return index < replication_sites_.size() ? replication_sites_[index].get() : nullptr;
   }
   const std::string& replication_error(size_t index) const { return replication_errors_[index]; }
+  // The DVE cluster of the switches serving shared volumes (null if none).
+  DveNetwork* dve_network() const { return dve_network_.get(); }
+  cp::cluster::Storehouse* storehouse() const { return storehouse_.get(); }
+  // The switch loses power (the `dve_crash` fault): its DVE stops, so its
+  // lease lapses and a peer evicts it, and every link of it goes down.
+  void crash_dve(Switch& sw);
   uint64_t captured_frames() const { return capture_ ? capture_->frames_written() : 0; }
   // Simulated time the workload ran (the topology's duration).
   SimTime workload_ns() const { return topology_.duration_ns; }
@@ -100,6 +108,9 @@ class Fabric {
   explicit Fabric(const Topology& topology);
   absl::Status wire(const FabricOptions& options);
   void compute_routes();
+  // The switches serving shared volumes become DVEs of one cluster: the
+  // coherency network between them, the global storehouse.
+  void build_cluster();
   void apply_fault(uint64_t index);
   // data_services.cc: starts topology_.services[index] on the CP of its
   // volume's switch, and logs its progress every 10%.
@@ -137,6 +148,9 @@ class Fabric {
   std::vector<int> service_logged_tenths_;        // progress logged so far
   std::vector<std::unique_ptr<ReplicationSite>> replication_sites_;
   std::vector<std::string> replication_errors_;
+  std::unique_ptr<DveNetwork> dve_network_;
+  std::unique_ptr<cp::cluster::Storehouse> storehouse_;
+  std::vector<std::unique_ptr<SimDveEnvironment>> dve_envs_;
 };
 
 }  // namespace splitpath::sim

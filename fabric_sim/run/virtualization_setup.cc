@@ -1,5 +1,7 @@
 #include "fabric_sim/run/virtualization_setup.h"
 
+#include <algorithm>
+
 #include "splitpath/map/rmap_types.h"
 
 namespace splitpath::sim {
@@ -59,6 +61,8 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
     s.cp_config.message_cost_ns = topology.cp.message_cost_ns;
     s.cp_config.fault_cost_ns = topology.cp.fault_cost_ns;
     s.cp_config.age_extent_bytes = topology.cp.age_extent_bytes;
+    s.cp_config.mirror_write_chunk_blocks =
+        std::max<uint64_t>(1, topology.cp.mirror_write_chunk_bytes / 512);
     s.cp_config.fault_every_io = !topology.fp.enabled;
     return s;
   };
@@ -72,7 +76,10 @@ std::map<std::string, VirtualizationSetup> virtualization_setups(const Topology&
     for (const VsegConfig& seg : v.vsegs) {
       def.vsegs.push_back(vseg_def_of(topology, v, seg));
     }
+    def.shared = !v.shared_with.empty();
     setup_of(v.switch_name).volumes.push_back(def);
+    for (const std::string& other : v.shared_with)
+      setup_of(other).volumes.push_back(def);
   }
   for (const VirtualTargetConfig& t : topology.virtual_targets) {
     cp::VirtualTargetDef def;

@@ -120,7 +120,10 @@ enum class FaultKind : uint8_t {
   kDiskDelay,  // disk adds `delay_ns` to every command from now on
   kLinkDown,   // the link of node `target`, or the ISL named "sw:port"
   kLinkUp,
-  kLinkDelay,  // that link's propagation delay becomes `delay_ns` (a slowdown, or back)
+  kLinkDelay,   // that link's propagation delay becomes `delay_ns` (a slowdown, or back)
+  kDveCrash,    // switch `target`'s DVE crashes: its CP stops and its ports go down
+  kDveIsolate,  // switch `target`'s DVE messages no longer reach the other DVEs
+  kDveRejoin,   // ...and reach them again
 };
 
 struct FaultConfig {
@@ -154,6 +157,15 @@ struct CpSettings {
   SimTime fault_cost_ns = 20 * kNsPerUs;      // extra CP time per I/O fault
   // Mirrors' age-list extent (cp::CpConfig::age_extent_bytes).
   uint64_t age_extent_bytes = 256 * 1024;
+  // The DVE cluster of the switches serving shared volumes: the latency of a
+  // message between DVEs, how long a DVE waits for an answer before it
+  // evicts the silent, the lease a DVE renews (an evicted one fences itself
+  // by its end), and the bytes of a shared mirror one mirror-write oplock
+  // covers.
+  SimTime dve_latency_ns = 20 * kNsPerUs;
+  SimTime dve_timeout_ns = 10 * kNsPerMs;
+  SimTime dve_lease_ns = 30 * kNsPerMs;
+  uint64_t mirror_write_chunk_bytes = 1024 * 1024;
 };
 
 // One side of a mirrored VSEG: LUN `lun` of disk `disk` from `lba`; reads go
@@ -239,6 +251,9 @@ struct VolumeConfig {
   // After a failover, switch back to the disk's first port once it returns
   // (`failback: immediate`); false (`manual`, the default): stay.
   bool failback = false;
+  // Other switches whose DVEs serve the volume too (figure 28): hosts reach
+  // it through any of them; its mirrors' writes are serialized among them.
+  std::vector<std::string> shared_with;
   std::vector<VsegConfig> vsegs;  // in LBA order, at least one
 };
 

@@ -56,6 +56,12 @@ std::string fault_kind_name(FaultKind kind) {
       return "link_up";
     case FaultKind::kLinkDelay:
       return "link_delay";
+    case FaultKind::kDveCrash:
+      return "dve_crash";
+    case FaultKind::kDveIsolate:
+      return "dve_isolate";
+    case FaultKind::kDveRejoin:
+      return "dve_rejoin";
   }
   return "?";
 }
@@ -391,6 +397,19 @@ class Validator {
     TOPO_TRY(claim_name(v.name, path));
     volumes_[v.name] = &v;
     TOPO_TRY(check_switch_ref(v.switch_name, path + ".switch"));
+    for (size_t k = 0; k < v.shared_with.size(); ++k) {
+      const std::string spath = fmt::format("{}.shared_with[{}]", path, k);
+      const std::string& name = v.shared_with[k];
+      TOPO_TRY(check_switch_ref(name, spath));
+      if (name == v.switch_name)
+        return error(spath, fmt::format("'{}' is the volume's own switch", name));
+      for (size_t j = 0; j < k; ++j) {
+        if (v.shared_with[j] == name)
+          return error(spath, fmt::format("'{}' is listed twice", name));
+      }
+      dve_switches_.insert(name);
+    }
+    if (!v.shared_with.empty()) dve_switches_.insert(v.switch_name);
     if (v.block_size != 512 && v.block_size != 4096) {
       return error(path + ".block_size", fmt::format("must be 512 or 4096 (got {})", v.block_size));
     }
@@ -555,7 +574,9 @@ class Validator {
         return error(lpath + ".volume", fmt::format("a virtual LUN presents a volume; '{}' {}",
                                                     quote_got(lun.volume), what_is(lun.volume)));
       }
-      if (volume->second->switch_name != vt.switch_name) {
+      const auto& others = volume->second->shared_with;
+      if (volume->second->switch_name != vt.switch_name &&
+          std::find(others.begin(), others.end(), vt.switch_name) == others.end()) {
         return error(lpath + ".volume",
                      fmt::format("volume '{}' is served by switch {}, but {} is on switch {}",
                                  lun.volume, volume->second->switch_name, vt.name, vt.switch_name));
@@ -740,6 +761,16 @@ class Validator {
       return check_link_target(f, path + ".target");
     }
     if (kind == "?") return error(path + ".kind", "is not a valid fault kind");
+    if (f.kind == FaultKind::kDveCrash || f.kind == FaultKind::kDveIsolate ||
+        f.kind == FaultKind::kDveRejoin) {
+      if (!dve_switches_.count(f.target)) {
+        return error(path + ".target",
+                     fmt::format("kind '{}' needs a switch serving a shared volume; '{}' {}", kind,
+                                 quote_got(f.target),
+                                 switches_.count(f.target) ? "serves none" : "is no switch"));
+      }
+      return absl::OkStatus();
+    }
     auto disk = disks_.find(f.target);
     if (disk == disks_.end()) {
       std::string what = hosts_.count(f.target)      ? "is a host"
@@ -813,6 +844,7 @@ class Validator {
   const std::string source_;
   std::map<std::string, std::string> names_;  // any name -> its entry's path
   std::map<std::string, const SwitchConfig*> switches_;
+  std::set<std::string> dve_switches_;  // the switches serving a shared volume
   std::map<std::string, const DiskConfig*> disks_;
   std::map<std::string, const HostConfig*> hosts_;
   std::map<std::string, const VolumeConfig*> volumes_;

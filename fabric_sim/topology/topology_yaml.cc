@@ -49,6 +49,9 @@ const FaultKindSpec kFaultKinds[] = {
     {"link_down", FaultKind::kLinkDown, {"at", "kind", "target"}},
     {"link_up", FaultKind::kLinkUp, {"at", "kind", "target"}},
     {"link_delay", FaultKind::kLinkDelay, {"at", "kind", "target", "delay"}},
+    {"dve_crash", FaultKind::kDveCrash, {"at", "kind", "target"}},
+    {"dve_isolate", FaultKind::kDveIsolate, {"at", "kind", "target"}},
+    {"dve_rejoin", FaultKind::kDveRejoin, {"at", "kind", "target"}},
 };
 
 class TopologyReader {
@@ -611,9 +614,24 @@ class TopologyReader {
 
   absl::Status read_cp(const YamlField& item, CpSettings* cp) {
     YamlMap m;
-    TOPO_TRY(
-        r_.open_map(item, {"mailbox_latency", "message_cost", "fault_cost", "age_extent"}, &m));
+    TOPO_TRY(r_.open_map(item,
+                         {"mailbox_latency", "message_cost", "fault_cost", "age_extent",
+                          "dve_latency", "dve_timeout", "dve_lease", "mirror_write_chunk"},
+                         &m));
     const YamlField* f = nullptr;
+    if ((f = m.get("dve_latency"))) TOPO_TRY(r_.time(*f, false, &cp->dve_latency_ns));
+    if ((f = m.get("dve_timeout"))) {
+      TOPO_TRY(r_.time(*f, false, &cp->dve_timeout_ns));
+      if (cp->dve_timeout_ns == 0) return r_.error(*f, "must be greater than 0");
+    }
+    if ((f = m.get("dve_lease"))) {
+      TOPO_TRY(r_.time(*f, false, &cp->dve_lease_ns));
+      if (cp->dve_lease_ns < 3) return r_.error(*f, "must be at least 3ns (renewed every third)");
+    }
+    if ((f = m.get("mirror_write_chunk"))) {
+      TOPO_TRY(r_.bytes(*f, 1ull << 40, &cp->mirror_write_chunk_bytes));
+      if (cp->mirror_write_chunk_bytes < 4096) return r_.error(*f, "must be at least 4096 bytes");
+    }
     if ((f = m.get("age_extent"))) {
       TOPO_TRY(r_.bytes(*f, 1ull << 40, &cp->age_extent_bytes));
       if (cp->age_extent_bytes < 512) return r_.error(*f, "must be at least 512 bytes");
@@ -626,13 +644,24 @@ class TopologyReader {
 
   absl::Status read_volume(const YamlField& item, VolumeConfig* v) {
     YamlMap m;
-    TOPO_TRY(
-        r_.open_map(item, {"name", "switch", "block_size", "multipath", "failback", "vsegs"}, &m));
+    TOPO_TRY(r_.open_map(
+        item, {"name", "switch", "shared_with", "block_size", "multipath", "failback", "vsegs"},
+        &m));
     const YamlField* f = nullptr;
     TOPO_TRY(r_.require(m, "name", &f));
     TOPO_TRY(r_.name(*f, &v->name));
     TOPO_TRY(r_.require(m, "switch", &f));
     TOPO_TRY(r_.string(*f, &v->switch_name));
+    if ((f = m.get("shared_with"))) {
+      std::vector<YamlField> names;
+      TOPO_TRY(r_.open_list(*f, &names));
+      if (names.empty()) return r_.error(*f, "must list at least one switch");
+      for (const YamlField& n : names) {
+        std::string name;
+        TOPO_TRY(r_.string(n, &name));
+        v->shared_with.push_back(name);
+      }
+    }
     if ((f = m.get("block_size"))) {
       uint64_t bs = 0;
       TOPO_TRY(r_.bytes(*f, 4096, &bs));

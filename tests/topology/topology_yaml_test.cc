@@ -623,7 +623,8 @@ const BadCase kBadCases[] = {
     {"NoSwitches", "hosts: []\n", "t.yaml:1: field 'switches': is required"},
     {"FaultKindInvalid", BASE "faults:\n  - {at: 1ms, kind: disk_explode, target: disk0}\n",
      "t.yaml:8: field 'faults[0].kind': must be one of medium_error, clear_medium_errors, "
-     "disk_offline, disk_online, disk_delay, link_down, link_up, link_delay (got 'disk_explode')"},
+     "disk_offline, disk_online, disk_delay, link_down, link_up, link_delay, dve_crash, "
+     "dve_isolate, dve_rejoin (got 'disk_explode')"},
     {"FaultKeyNotForKind",
      BASE "faults:\n  - at: 1ms\n    kind: disk_offline\n    target: disk0\n    lba: 5\n",
      "t.yaml:11: field 'faults[0].lba': does not apply to kind 'disk_offline' (its keys: at, kind, "

@@ -230,6 +230,15 @@ TEST(VirtualizationYaml, FullExampleMistakesAreCaught) {
 
 TEST(VirtualizationYaml, BaseDocumentsAreValid) {
   EXPECT_EQ(error_of(VBASE), "OK");
+  // A volume shared with sw1 may be presented by a virtual target there, and
+  // its DVEs may crash.
+  EXPECT_EQ(error_of(V_NODES V_ZONES
+                     "volumes:\n  - {name: vol0, switch: sw0, shared_with: [sw1], vsegs: [{disk: "
+                     "disk0, blocks: 500}]}\n"
+                     "virtual_targets:\n  - {name: vt1, switch: sw1, luns: [{lun: 0, volume: "
+                     "vol0}]}\n"
+                     "faults:\n  - {at: 1ms, kind: dve_crash, target: sw1}\n"),
+            "OK");
   EXPECT_EQ(error_of(VBASE_VOLUMES_LAST), "OK");
   EXPECT_EQ(error_of(VBASE_ZONES_LAST), "OK");
 }
@@ -264,8 +273,32 @@ const BadCase kBadCases[] = {
     {"VolumeNoVsegs", VBASE_VOLUMES_LAST "  - {name: vol1, switch: sw0, vsegs: []}\n",
      "t.yaml:16: field 'volumes[1].vsegs': must list at least one VSEG"},
     {"VolumeUnknownKey", VBASE_VOLUMES_LAST "  - {name: vol1, switch: sw0, size: 5, vsegs: []}\n",
-     "t.yaml:16: field 'volumes[1].size': unknown key (allowed: name, switch, block_size, "
-     "multipath, failback, vsegs)"},
+     "t.yaml:16: field 'volumes[1].size': unknown key (allowed: name, switch, shared_with, "
+     "block_size, multipath, failback, vsegs)"},
+    {"VolumeSharedWithUnknownSwitch",
+     VBASE_VOLUMES_LAST "  - {name: vol1, switch: sw0, shared_with: [sw9], vsegs: [{disk: disk0, "
+                        "lba: 500, blocks: 10}]}\n",
+     "t.yaml:16: field 'volumes[1].shared_with[0]': no switch named 'sw9'"},
+    {"VolumeSharedWithItsOwnSwitch",
+     VBASE_VOLUMES_LAST "  - {name: vol1, switch: sw0, shared_with: [sw0], vsegs: [{disk: disk0, "
+                        "lba: 500, blocks: 10}]}\n",
+     "t.yaml:16: field 'volumes[1].shared_with[0]': 'sw0' is the volume's own switch"},
+    {"VolumeSharedWithTwice",
+     VBASE_VOLUMES_LAST "  - {name: vol1, switch: sw0, shared_with: [sw1, sw1], vsegs: [{disk: "
+                        "disk0, lba: 500, blocks: 10}]}\n",
+     "t.yaml:16: field 'volumes[1].shared_with[1]': 'sw1' is listed twice"},
+    {"VolumeSharedWithNone",
+     VBASE_VOLUMES_LAST "  - {name: vol1, switch: sw0, shared_with: [], vsegs: [{disk: disk0, "
+                        "lba: 500, blocks: 10}]}\n",
+     "t.yaml:16: field 'volumes[1].shared_with': must list at least one switch"},
+    {"DveCrashOfASwitchServingNoSharedVolume",
+     VBASE "faults:\n  - {at: 1ms, kind: dve_crash, target: sw0}\n",
+     "t.yaml:17: field 'faults[0].target': kind 'dve_crash' needs a switch serving a shared "
+     "volume; 'sw0' serves none"},
+    {"CpDveTimeoutZero", VBASE "cp: {dve_timeout: 0}\n",
+     "t.yaml:16: field 'cp.dve_timeout': must be greater than 0"},
+    {"CpMirrorWriteChunkTooSmall", VBASE "cp: {mirror_write_chunk: 512}\n",
+     "t.yaml:16: field 'cp.mirror_write_chunk': must be at least 4096 bytes"},
     {"VsegUnknownKey",
      VBASE_VOLUMES_LAST "  - name: vol1\n    switch: sw0\n    vsegs:\n      - disk: disk0\n"
                         "        blokcs: 10\n",
@@ -457,7 +490,7 @@ const BadCase kBadCases[] = {
      "t.yaml:18: field 'cp.fault_cost': needs a unit: ns, us, ms or s (got 20)"},
     {"CpUnknownKey", VBASE "cp: {latency: 1us}\n",
      "t.yaml:16: field 'cp.latency': unknown key (allowed: mailbox_latency, message_cost, "
-     "fault_cost, age_extent)"},
+     "fault_cost, age_extent, dve_latency, dve_timeout, dve_lease, mirror_write_chunk)"},
 };
 
 class BadVirtualization : public testing::TestWithParam<BadCase> {};
