@@ -46,6 +46,28 @@ const char* fault_kind_name(FaultKind kind) {
       return "mirror_side";
     case FaultKind::kReplication:
       return "replication";
+    case FaultKind::kDveCluster:
+      return "dve_cluster";
+  }
+  return "?";
+}
+
+const char* dve_cluster_op_name(DveClusterOp::Kind kind) {
+  switch (kind) {
+    case DveClusterOp::Kind::kUpdate:
+      return "update";
+    case DveClusterOp::Kind::kShare:
+      return "share";
+    case DveClusterOp::Kind::kUnshare:
+      return "unshare";
+    case DveClusterOp::Kind::kLoss:
+      return "loss";
+    case DveClusterOp::Kind::kPartition:
+      return "partition";
+    case DveClusterOp::Kind::kCrash:
+      return "crash";
+    case DveClusterOp::Kind::kJitter:
+      return "jitter";
   }
   return "?";
 }
@@ -120,8 +142,8 @@ class Generator {
     Rng r = Rng::derive(seed, "torture/swarm");
     // One draw per kind, in kind order: a kind appended at the end leaves the
     // earlier kinds' draws (and so every older seed's swarm) as they were.
-    const double p[kFaultKinds] = {0.5, 0.5,  0.4, 0.4, 0.5, 0.5, 0.75, 0.4,
-                                   0.3, 0.25, 0.5, 0.5, 0.5, 0.5, 0.5,  0.5};
+    const double p[kFaultKinds] = {0.5,  0.5, 0.4, 0.4, 0.5, 0.5, 0.75, 0.4, 0.3,
+                                   0.25, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5,  0.5};
     for (size_t k = 0; k < kFaultKinds; ++k)
       out_.enabled[k] = all_kinds || r.unit() < p[k];
     for (const std::string& name : without) {
@@ -146,6 +168,7 @@ class Generator {
     splits();
     mirror_sides();
     replication();
+    dve_cluster();
     return std::move(out_);
   }
 
@@ -773,6 +796,7 @@ class Generator {
         case FaultKind::kVsegSplit:
         case FaultKind::kMirrorSide:
         case FaultKind::kReplication:
+        case FaultKind::kDveCluster:
           break;
       }
       out_.ops.push_back(op);
@@ -1026,6 +1050,91 @@ class Generator {
                      [](const PlannedOp& a, const PlannedOp& b) { return a.at_ios < b.at_ios; });
   }
 
+  // The DVE cluster (cp/cluster/, fabric_sim/cluster/), planned from its own
+  // stream after everything else and kept apart from the fabric (no topology
+  // change, no PlannedOp), so every other kind's schedule stays what it was:
+  // 3 to 5 DVEs, 2 to 8 oplocks (Rmap chunks of object 7, mirror write
+  // chunks of object 9), updates of 1-3 consecutive chunks, shares and
+  // unshares by random DVEs over the run, and faults: message loss windows,
+  // partitions, crashes (the DVE boots again when the fault heals) and
+  // jitter, several of them long enough for evictions and fences.
+  void dve_cluster() {
+    if (!on(FaultKind::kDveCluster)) return;
+    Rng r = stream("dve_cluster");
+    TortureDveCluster c;
+    c.dves = static_cast<uint32_t>(between(r, 3, 5));
+    c.network_seed = r.next();
+    const uint64_t oplocks = between(r, 2, 8);
+    uint64_t next_index[2] = {0, 0};
+    for (uint64_t i = 0; i < oplocks; ++i) {
+      const bool mirror = r.uniform(2) == 0;
+      const cp::cluster::Luid luid =
+          mirror ? cp::cluster::Luid::kMirrorWrite : cp::cluster::Luid::kRmap;
+      c.oplocks.push_back({mirror ? 9u : 7u, luid, next_index[mirror]++});
+    }
+    const uint64_t last = std::max<uint64_t>(1, ops_ * 9 / 10);
+    const uint64_t requests = between(r, 20, 40 + ops_ / 50);
+    for (uint64_t i = 0; i < requests; ++i) {
+      DveClusterOp op;
+      op.at_ios = r.uniform(last);
+      op.dve = static_cast<uint32_t>(between(r, 1, c.dves));
+      const uint64_t what = r.uniform(10);
+      op.kind = what < 7   ? DveClusterOp::Kind::kUpdate
+                : what < 9 ? DveClusterOp::Kind::kShare
+                           : DveClusterOp::Kind::kUnshare;
+      const cp::cluster::OplockId& first = c.oplocks[r.uniform(c.oplocks.size())];
+      op.oplocks.push_back(first);
+      if (op.kind == DveClusterOp::Kind::kUpdate) {
+        // The chunks an extent from `first` touches: the next indices of its object.
+        const uint64_t chunks = between(r, 1, 3);
+        for (uint64_t k = 1; k < chunks; ++k) {
+          const cp::cluster::OplockId next{first.guid, first.luid, first.index + k};
+          if (std::find(c.oplocks.begin(), c.oplocks.end(), next) != c.oplocks.end())
+            op.oplocks.push_back(next);
+        }
+        op.restrictive = r.uniform(4) != 0;
+      }
+      c.ops.push_back(op);
+    }
+    const uint64_t faults = between(r, 3, 6 + ops_ / 2000);
+    for (uint64_t i = 0; i < faults; ++i) {
+      DveClusterOp op;
+      op.at_ios = r.uniform(std::max<uint64_t>(1, ops_ * 8 / 10));
+      switch (r.uniform(4)) {
+        case 0:
+          op.kind = DveClusterOp::Kind::kLoss;
+          op.loss_ppm = static_cast<uint32_t>(between(r, 10'000, 50'000));
+          op.duration_ns = between(r, 2, 30) * kNsPerMs;
+          break;
+        case 1: {
+          op.kind = DveClusterOp::Kind::kPartition;
+          // A random split in two non-empty groups.
+          const uint64_t mask = between(r, 1, (uint64_t{1} << (c.dves - 1)) - 1);
+          op.groups.resize(2);
+          for (uint32_t dve = 1; dve <= c.dves; ++dve)
+            op.groups[dve < c.dves && ((mask >> (dve - 1)) & 1) != 0 ? 1 : 0].insert(dve);
+          op.duration_ns = between(r, 3, 40) * kNsPerMs;
+          break;
+        }
+        case 2:
+          op.kind = DveClusterOp::Kind::kCrash;
+          op.dve = static_cast<uint32_t>(between(r, 1, c.dves));
+          op.duration_ns = between(r, 1, 30) * kNsPerMs;
+          break;
+        default:
+          op.kind = DveClusterOp::Kind::kJitter;
+          op.jitter_ns = between(r, 10, 500) * kNsPerUs;
+          op.duration_ns = between(r, 2, 30) * kNsPerMs;
+          break;
+      }
+      c.ops.push_back(op);
+    }
+    std::stable_sort(c.ops.begin(), c.ops.end(), [](const DveClusterOp& a, const DveClusterOp& b) {
+      return a.at_ios < b.at_ios;
+    });
+    out_.dve_cluster = std::move(c);
+  }
+
   void plan_images(FaultKind kind, const std::vector<size_t>& sources, const char* stream_name,
                    const char* prefix) {
     Rng r = stream(stream_name);
@@ -1195,6 +1304,17 @@ std::string describe_scenario(const TortureScenario& s) {
         "  replication {} on {} every {} us: {} to {} on {} LUN {}, staging LBA {} +{}\n", r->name,
         r->switch_name, r->interval_ns / kNsPerUs, volumes, r->disk, at, r->lun, r->staging_lba,
         r->staging_blocks);
+  }
+  if (const std::optional<TortureDveCluster>& c = s.dve_cluster) {
+    std::string oplocks;
+    for (const cp::cluster::OplockId& id : c->oplocks)
+      oplocks += " " + cp::cluster::to_string(id);
+    size_t faults = 0;
+    for (const DveClusterOp& op : c->ops)
+      faults += op.kind != DveClusterOp::Kind::kUpdate && op.kind != DveClusterOp::Kind::kShare &&
+                op.kind != DveClusterOp::Kind::kUnshare;
+    out += fmt::format("  dve cluster: {} DVEs, oplocks{}, {} requests and {} faults\n", c->dves,
+                       oplocks, c->ops.size() - faults, faults);
   }
   return out;
 }

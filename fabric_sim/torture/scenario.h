@@ -11,9 +11,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "cp/cluster/oplock_id.h"
 #include "fabric_sim/kernel/kernel.h"
 #include "fabric_sim/topology/topology.h"
 
@@ -36,8 +38,9 @@ enum class FaultKind : uint8_t {
   kVsegSplit,      // LV reconfiguration: a simple VSEG split in two under I/O, then merged back
   kMirrorSide,     // a side of a plain mirror failed (DEAD) under I/O, then returned (resync)
   kReplication,    // asynchronous ordered replication of journaled volumes to a remote array
+  kDveCluster,     // a DVE cluster running the oplock protocol under network faults and crashes
 };
-inline constexpr size_t kFaultKinds = 16;
+inline constexpr size_t kFaultKinds = 17;
 const char* fault_kind_name(FaultKind kind);
 
 // Blocks of one LUN of one disk from `lba`: a place's only element, or one
@@ -157,6 +160,37 @@ struct TortureReplication {
   std::vector<uint64_t> image_lba;
 };
 
+// One operation or fault of the DVE cluster (kind dve_cluster). It fires once
+// the run has completed `at_ios` host I/Os; faults heal `duration_ns` later
+// (a crashed DVE boots again then).
+struct DveClusterOp {
+  enum class Kind : uint8_t { kUpdate, kShare, kUnshare, kLoss, kPartition, kCrash, kJitter };
+  uint64_t at_ios = 0;
+  Kind kind = Kind::kUpdate;
+  uint32_t dve = 0;  // update, share, unshare, crash: DVE ids are 1..dves
+  // Update: 1-3 consecutive chunks of one object, in index order; share and
+  // unshare: one.
+  std::vector<cp::cluster::OplockId> oplocks;
+  bool restrictive = false;
+  uint32_t loss_ppm = 0;
+  SimTime jitter_ns = 0;
+  std::vector<std::set<uint32_t>> groups;  // partition: every DVE in one group
+  SimTime duration_ns = 0;
+};
+const char* dve_cluster_op_name(DveClusterOp::Kind kind);
+
+// The DVE cluster of a scenario (kind dve_cluster): `dves` DVEs running the
+// oplock protocol (cp/cluster/PROTOCOL.md) over their coherency network on the
+// run's kernel, beside the fabric (it touches no frame), over `oplocks`
+// (Rmap chunks, volatile, and mirror write serialization chunks,
+// non-volatile), with its schedule of operations and faults.
+struct TortureDveCluster {
+  uint32_t dves = 0;
+  uint64_t network_seed = 0;  // the coherency network's loss and jitter draws
+  std::vector<cp::cluster::OplockId> oplocks;
+  std::vector<DveClusterOp> ops;  // ordered by at_ios
+};
+
 struct TortureScenario {
   uint64_t seed = 0;
   Topology topology;
@@ -172,6 +206,8 @@ struct TortureScenario {
   // was drawn but no volume has every VSEG journaled.
   std::optional<TortureReplication> replication;
   bool replication_skipped = false;
+  // Kind dve_cluster: the cluster, if the kind is on.
+  std::optional<TortureDveCluster> dve_cluster;
   // The longest host I/O timeout: the bound of the progress checker.
   SimTime max_io_timeout_ns = 0;
 };

@@ -20,8 +20,13 @@ struct BrokenMechanisms {
   // serves reads while it is resynchronized (stale data); tests only, the
   // command line has no --break for it.
   bool resync_readable = false;
+  // Kind dve_cluster: a DVE caching an oplock answers a peer's acquire with an
+  // ack without letting its cache go (the harness answers for it on the
+  // coherency network); tests only, no --break for it either.
+  bool dve_ack_keeps_cache = false;
   bool any() const {
-    return skip_drain || fp_ignores_revocation || disk_late_writes || resync_readable;
+    return skip_drain || fp_ignores_revocation || disk_late_writes || resync_readable ||
+           dve_ack_keeps_cache;
   }
 };
 

@@ -77,6 +77,13 @@ nlohmann::ordered_json run_json(const TortureRunResult& r) {
   j["replication_copy_failures"] = r.replication_copy_failures;
   j["replication_max_lag_ns"] = r.replication_max_lag_ns;
   j["replication_failures"] = r.replication_failures;
+  j["dve_updates"] = r.dve_updates;
+  j["dve_messages"] = r.dve_messages;
+  j["dve_evictions"] = r.dve_evictions;
+  j["dve_fences"] = r.dve_fences;
+  j["dve_recoveries"] = r.dve_recoveries;
+  j["dve_checks"] = r.dve_checks;
+  j["dve_skipped"] = r.dve_skipped;
   j["updates_skipped"] = r.updates_skipped;
   j["events"] = r.events;
   j["sim_seconds"] = static_cast<double>(r.sim_ns) / 1e9;
@@ -108,7 +115,8 @@ std::string run_line(const TortureRunResult& r) {
       "{} side deaths, {} resyncs done, {} failed, {} extents and {} blocks copied), "
       "{} replications ({} skipped, {} refused; {} epochs closed, {} applied, {} checked, {} "
       "journals and {} bytes shipped, {} copy failures, max lag {:.3f} ms), "
-      "{:.2f} s wall: {}\n",
+      "{} DVE updates ({} messages, {} evictions, {} fences, {} recoveries, {} checks, {} "
+      "skipped), {:.2f} s wall: {}\n",
       r.seed, r.ios_completed, r.io_errors, static_cast<double>(r.sim_ns) / 1e9, r.faults_injected,
       r.updates, r.units_checked, r.downstream_checked, r.striped_vsegs, r.spans_stripe_units,
       r.mirrored_vsegs, r.serializations, r.mirror_blocks_compared, r.multipath_disks,
@@ -124,7 +132,8 @@ std::string run_line(const TortureRunResult& r) {
       r.replications_skipped, r.replications_refused, r.replication_epochs_closed,
       r.replication_epochs_applied, r.replication_epochs_checked, r.replication_journals_shipped,
       r.replication_bytes_shipped, r.replication_copy_failures,
-      static_cast<double>(r.replication_max_lag_ns) / 1e6, r.wall_seconds,
+      static_cast<double>(r.replication_max_lag_ns) / 1e6, r.dve_updates, r.dve_messages,
+      r.dve_evictions, r.dve_fences, r.dve_recoveries, r.dve_checks, r.dve_skipped, r.wall_seconds,
       r.violations.empty() ? "ok" : "VIOLATION of " + r.violations.front().invariant);
 }
 
@@ -179,6 +188,13 @@ void CampaignTotals::add(const TortureRunResult& r) {
   replication_journals_shipped += r.replication_journals_shipped;
   replication_bytes_shipped += r.replication_bytes_shipped;
   replication_max_lag_ns = std::max(replication_max_lag_ns, r.replication_max_lag_ns);
+  dve_runs += r.dve_checks > 0 ? 1 : 0;
+  dve_updates += r.dve_updates;
+  dve_messages += r.dve_messages;
+  dve_evictions += r.dve_evictions;
+  dve_fences += r.dve_fences;
+  dve_recoveries += r.dve_recoveries;
+  dve_checks += r.dve_checks;
   sim_seconds += static_cast<double>(r.sim_ns) / 1e9;
   wall_seconds += r.wall_seconds;
 }
@@ -230,6 +246,13 @@ nlohmann::ordered_json totals_json(const CampaignTotals& t) {
   j["replication_journals_shipped"] = t.replication_journals_shipped;
   j["replication_bytes_shipped"] = t.replication_bytes_shipped;
   j["replication_max_lag_ns"] = t.replication_max_lag_ns;
+  j["dve_runs"] = t.dve_runs;
+  j["dve_updates"] = t.dve_updates;
+  j["dve_messages"] = t.dve_messages;
+  j["dve_evictions"] = t.dve_evictions;
+  j["dve_fences"] = t.dve_fences;
+  j["dve_recoveries"] = t.dve_recoveries;
+  j["dve_checks"] = t.dve_checks;
   j["sim_seconds"] = t.sim_seconds;
   j["wall_seconds"] = t.wall_seconds;
   j["ios_per_wall_minute"] = t.ios_per_wall_minute();
@@ -246,7 +269,8 @@ std::string totals_line(const CampaignTotals& t) {
       "taken in {} runs ({} failed), {} VSEG splits and {} merges ({} refused), "
       "{} mirror sides failed, {} returns asked, {} resyncs done ({} failed, {} blocks copied), "
       "{} replications ({} skipped; {} epochs closed, {} applied, {} checked, {} journals and {} "
-      "bytes shipped, max lag {:.3f} ms), {:.1f} s simulated in {:.1f} s wall "
+      "bytes shipped, max lag {:.3f} ms), {} runs with a DVE cluster ({} updates, {} messages, "
+      "{} evictions, {} fences, {} recoveries, {} checks), {:.1f} s simulated in {:.1f} s wall "
       "({:.0f} I/Os and {:.4f} simulated hours per wall minute)\n",
       t.runs, t.failed_runs, t.ios, t.faults, t.striped_runs, t.spans_stripe_units, t.mirrored_runs,
       t.serializations, t.multipath_runs, t.path_failovers, t.journaled_runs, t.journal_swaps,
@@ -256,7 +280,8 @@ std::string totals_line(const CampaignTotals& t) {
       t.mirror_side_returns, t.resyncs_done, t.resyncs_failed, t.resync_blocks,
       t.replications_started, t.replications_skipped, t.replication_epochs_closed,
       t.replication_epochs_applied, t.replication_epochs_checked, t.replication_journals_shipped,
-      t.replication_bytes_shipped, static_cast<double>(t.replication_max_lag_ns) / 1e6,
+      t.replication_bytes_shipped, static_cast<double>(t.replication_max_lag_ns) / 1e6, t.dve_runs,
+      t.dve_updates, t.dve_messages, t.dve_evictions, t.dve_fences, t.dve_recoveries, t.dve_checks,
       t.sim_seconds, t.wall_seconds, t.ios_per_wall_minute(), t.sim_hours_per_wall_minute());
 }
 

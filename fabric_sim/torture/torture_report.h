@@ -30,7 +30,9 @@ namespace splitpath::sim::torture {
 // replication_epochs_applied, replication_epochs_checked,
 // replication_blocks_compared, replication_journals_shipped,
 // replication_bytes_shipped, replication_copy_failures,
-// replication_max_lag_ns, replication_failures, updates_skipped, events,
+// replication_max_lag_ns, replication_failures, dve_updates, dve_messages,
+// dve_evictions, dve_fences, dve_recoveries, dve_checks, dve_skipped,
+// updates_skipped, events,
 // sim_seconds, fault_kinds,
 // violations [{invariant, at_ns, summary, history}]. No wall time: the object
 // depends on the seed and options only.
@@ -77,6 +79,13 @@ struct CampaignTotals {
   uint64_t replication_journals_shipped = 0;
   uint64_t replication_bytes_shipped = 0;
   SimTime replication_max_lag_ns = 0;  // the largest of any run
+  uint64_t dve_runs = 0;               // runs with a DVE cluster
+  uint64_t dve_updates = 0;
+  uint64_t dve_messages = 0;
+  uint64_t dve_evictions = 0;
+  uint64_t dve_fences = 0;
+  uint64_t dve_recoveries = 0;
+  uint64_t dve_checks = 0;
   double sim_seconds = 0;
   double wall_seconds = 0;
   void add(const TortureRunResult& r);

@@ -52,17 +52,29 @@
 // times. Every failure asked for and every resync the CPs started (asked
 // for, or when a side's disk came back) must end: the drain waits for them,
 // one that makes no progress long after the last fault healed is stuck.
+//
+// The DVE cluster (kind dve_cluster): an OplockCluster on the fabric's
+// kernel, beside the fabric (it sends no frame). Its requests and faults fire
+// as the host I/Os complete, like the planned operations; a DVE that is not
+// online is asked nothing (skipped, counted). A DVE fenced by an eviction
+// stays down until someone boots it: the harness boots every offline DVE
+// whenever no partition is active (a crashed one when its crash heals).
+// After the fabric's end checks, the run goes on until every cluster fault
+// has healed and the cluster has settled, then judges it.
 #include "fabric_sim/torture/torture_run.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <tuple>
 
 #include "absl/status/status.h"
+#include "fabric_sim/cluster/oplock_cluster.h"
 #include "fabric_sim/node/block_stamp.h"
 #include "fabric_sim/run/fabric.h"
 #include "fabric_sim/run/replication_site.h"
@@ -97,6 +109,9 @@ constexpr SimTime kLateWrite = 3 * kNsPerMs;
 constexpr SimTime kDrainTimeout = 500 * kNsPerMs;
 // How much longer than the rest the end of a run waits for migrations.
 constexpr SimTime kMigrationDrain = 30 * kNsPerSec;
+// How long the DVE cluster may take to settle once its last fault healed:
+// fences (a lease), boots (waiting for caretakers), recoveries and retries.
+constexpr SimTime kDveSettle = 200 * kNsPerMs;
 
 // One VSEG split or merge the CP accepted.
 struct ReconfigRecord {
@@ -221,6 +236,28 @@ std::string describe_staged(const cp::StagedJournal& j, const std::vector<uint8_
       hole ? fmt::format(", then a hole (the next record is sequence {})", hole_at) : "", all);
 }
 
+// The DVE cluster (kind dve_cluster) the harness runs, and what it asked.
+struct DveClusterRun {
+  std::unique_ptr<OplockCluster> cluster;
+  size_t next_op = 0;
+  struct Update {
+    size_t op = 0;  // index in TortureDveCluster::ops
+    SimTime requested = 0;
+    uint64_t lost = 0;  // the DVE's crashes and fences when asked
+    SimTime done = 0;   // 0: not yet
+  };
+  std::vector<Update> updates;
+  std::vector<uint64_t> crashes;  // by DVE - 1: crashes the harness made
+  std::vector<bool> crashed;      // by DVE - 1: down until its crash heals
+  std::vector<bool> booting;      // by DVE - 1: boot() asked, not online yet
+  uint32_t partitions = 0;        // active
+  std::multiset<uint32_t> losses;
+  std::multiset<SimTime> jitters;
+  size_t faults_active = 0;
+  uint64_t skipped = 0;             // requests to a DVE that was not online
+  std::deque<std::string> history;  // the last requests and faults
+};
+
 class Runner {
  public:
   Runner(const TortureOptions& options, TortureScenario scenario)
@@ -298,6 +335,26 @@ class Runner {
   // After the drain: the remote catches up; every closed epoch but the last
   // one must be applied.
   void finish_replication();
+  void start_dve_cluster();
+  // BrokenMechanisms::dve_ack_keeps_cache: an acquire reaching a DVE that
+  // caches the oplock is acked at once, the DVE left as it was.
+  void break_dve_acks();
+  // The tick's part: fires the cluster's due requests and faults, boots
+  // offline DVEs, reports the cluster's violations.
+  void dve_tick(uint64_t ios);
+  void fire_dve(size_t index);
+  void dve_request(const DveClusterOp& op, size_t index);
+  void heal_dve(uint64_t index);
+  void boot_offline_dves();
+  uint64_t dve_lost(uint32_t dve) const;
+  void dve_log(std::string line);
+  // After the fabric's end checks: every fault healed, the cluster settles,
+  // then every update of a DVE never crashed nor fenced since must have ended.
+  void finish_dve_cluster();
+  // Every DVE online, every update of a DVE neither crashed nor fenced since ended.
+  bool dve_settled();
+  void check_dve_cluster(bool settled);
+  void dve_notes(std::vector<std::string>* out) const;
   void take_image(const PlannedOp& op);
   void on_image_done(size_t index, bool ok);
   // The CP's view of snapshot `name` (on the switch of `volume`), if any.
@@ -364,6 +421,7 @@ class Runner {
   uint64_t mirror_sides_skipped_ = 0;
   std::vector<std::string> mirror_side_failures_;
   std::optional<ReplicationRun> replication_;
+  std::optional<DveClusterRun> dve_;
   uint64_t replications_refused_ = 0;
   std::vector<std::string> replication_failures_;
   std::map<std::tuple<std::string, uint32_t, size_t>, ResyncWatch> resync_watch_;
@@ -1363,6 +1421,7 @@ void Runner::tick(uint64_t) {
   if (auto v = tracker_->violation()) fail(*v);
   if (auto v = progress_.check(k.now())) fail(*v);
   journal_.consume(*fabric_);
+  if (dve_) dve_tick(ios);
   if (replication_) {
     if (const std::optional<cp::ReplicationStatus> st = replication_status())
       replication_->max_lag = std::max<SimTime>(replication_->max_lag, st->lag_ns);
@@ -1657,6 +1716,257 @@ void Runner::finish_replication() {
   }
 }
 
+void Runner::start_dve_cluster() {
+  const TortureDveCluster& c = *scenario_.dve_cluster;
+  OplockClusterOptions o;
+  o.dves = c.dves;
+  o.seed = c.network_seed;
+  // Timeouts short enough for several evictions, fences and recoveries in a
+  // run: a partition or a crash of a few milliseconds evicts.
+  o.config.response_timeout_ns = 2 * kNsPerMs;
+  o.config.lease_ns = 6 * kNsPerMs;
+  o.config.retry_ns = kNsPerMs / 2;
+  o.config.boot_wait_ns = 4 * kNsPerMs;
+  o.config.sweep_age_ns = 20 * kNsPerMs;
+  o.config.sweep_interval_ns = 5 * kNsPerMs;
+  DveClusterRun run;
+  run.cluster = std::make_unique<OplockCluster>(fabric_->kernel(), o);
+  run.crashes.assign(c.dves, 0);
+  run.crashed.assign(c.dves, false);
+  run.booting.assign(c.dves, false);
+  dve_ = std::move(run);
+  if (options_.broken.dve_ack_keeps_cache) break_dve_acks();
+  dve_->cluster->boot_all();
+  dve_log(fmt::format("DVE cluster of {} DVEs booted", c.dves));
+}
+
+void Runner::break_dve_acks() {
+  OplockCluster& cluster = *dve_->cluster;
+  for (uint32_t dve = 1; dve <= cluster.size(); ++dve) {
+    cluster.network().attach(dve, [&cluster, dve](const cp::cluster::DveMessage& m) {
+      cp::cluster::OplockNode& node = cluster.node(dve);
+      if (m.kind != cp::cluster::MsgKind::kAcquire || !node.cache_valid(m.oplock)) {
+        node.receive(m);
+        return;
+      }
+      cp::cluster::DveMessage ack;
+      ack.kind = cp::cluster::MsgKind::kAck;
+      ack.oplock = m.oplock;
+      ack.from = dve;
+      ack.to = m.from;
+      ack.round = m.round;
+      cluster.network().send(ack);
+    });
+  }
+}
+
+uint64_t Runner::dve_lost(uint32_t dve) const {
+  return dve_->crashes[dve - 1] + dve_->cluster->fenced(dve);
+}
+
+void Runner::dve_log(std::string line) {
+  log_.log(fabric_->kernel().now(), "DVE {}", line);
+  dve_->history.push_back(fmt::format("{} ns: {}", fabric_->kernel().now(), std::move(line)));
+  if (dve_->history.size() > 40) dve_->history.pop_front();
+}
+
+void Runner::dve_tick(uint64_t ios) {
+  const std::vector<DveClusterOp>& ops = scenario_.dve_cluster->ops;
+  while (dve_->next_op < ops.size() && ops[dve_->next_op].at_ios <= ios && ios < options_.ops)
+    fire_dve(dve_->next_op++);
+  boot_offline_dves();
+  if (!dve_->cluster->violations().empty()) check_dve_cluster(false);
+}
+
+std::string describe_oplocks(const std::vector<cp::cluster::OplockId>& ids) {
+  std::string out;
+  for (const cp::cluster::OplockId& id : ids)
+    out += (out.empty() ? "" : " ") + cp::cluster::to_string(id);
+  return out;
+}
+
+void Runner::dve_request(const DveClusterOp& op, size_t index) {
+  OplockCluster& cluster = *dve_->cluster;
+  const std::string what =
+      fmt::format("{} of {}{} on dve{}", dve_cluster_op_name(op.kind), describe_oplocks(op.oplocks),
+                  op.restrictive ? " (restrictive)" : "", op.dve);
+  if (!cluster.node(op.dve).online()) {
+    ++dve_->skipped;
+    dve_log("SKIP " + what + ": offline");
+    return;
+  }
+  dve_log(what);
+  if (op.kind == DveClusterOp::Kind::kShare) {
+    cluster.share(op.dve, op.oplocks.front());
+  } else if (op.kind == DveClusterOp::Kind::kUnshare) {
+    cluster.node(op.dve).unshare(op.oplocks.front());
+  } else {
+    const size_t record = dve_->updates.size();
+    dve_->updates.push_back({index, fabric_->kernel().now(), dve_lost(op.dve), 0});
+    cluster.update(op.dve, op.oplocks, op.restrictive,
+                   [this, record] { dve_->updates[record].done = fabric_->kernel().now(); });
+  }
+}
+
+void Runner::fire_dve(size_t index) {
+  const DveClusterOp& op = scenario_.dve_cluster->ops[index];
+  DveNetwork& net = dve_->cluster->network();
+  switch (op.kind) {
+    case DveClusterOp::Kind::kUpdate:
+    case DveClusterOp::Kind::kShare:
+    case DveClusterOp::Kind::kUnshare:
+      dve_request(op, index);
+      return;
+    case DveClusterOp::Kind::kLoss:
+      dve_->losses.insert(op.loss_ppm);
+      net.set_loss_ppm(*dve_->losses.rbegin());
+      dve_log(fmt::format("FAULT loss {} ppm for {} us", op.loss_ppm, op.duration_ns / kNsPerUs));
+      break;
+    case DveClusterOp::Kind::kPartition:
+      ++dve_->partitions;
+      net.partition(op.groups);
+      dve_log(fmt::format("FAULT partition {} for {} us", fmt::join(op.groups, " | "),
+                          op.duration_ns / kNsPerUs));
+      break;
+    case DveClusterOp::Kind::kCrash:
+      if (dve_->crashed[op.dve - 1]) {
+        ++dve_->skipped;
+        dve_log(fmt::format("SKIP crash of dve{}: down already", op.dve));
+        return;
+      }
+      dve_->cluster->node(op.dve).crash();
+      ++dve_->crashes[op.dve - 1];
+      dve_->crashed[op.dve - 1] = true;
+      dve_->booting[op.dve - 1] = false;
+      dve_log(fmt::format("FAULT crash of dve{} for {} us", op.dve, op.duration_ns / kNsPerUs));
+      break;
+    case DveClusterOp::Kind::kJitter:
+      dve_->jitters.insert(op.jitter_ns);
+      net.set_jitter(*dve_->jitters.rbegin());
+      dve_log(fmt::format("FAULT jitter {} us for {} us", op.jitter_ns / kNsPerUs,
+                          op.duration_ns / kNsPerUs));
+      break;
+  }
+  ++dve_->faults_active;
+  fabric_->kernel().schedule_in<&Runner::heal_dve>(op.duration_ns, this, index);
+}
+
+void Runner::heal_dve(uint64_t index) {
+  const DveClusterOp& op = scenario_.dve_cluster->ops[index];
+  DveNetwork& net = dve_->cluster->network();
+  switch (op.kind) {
+    case DveClusterOp::Kind::kLoss:
+      dve_->losses.erase(dve_->losses.find(op.loss_ppm));
+      net.set_loss_ppm(dve_->losses.empty() ? 0 : *dve_->losses.rbegin());
+      break;
+    case DveClusterOp::Kind::kPartition:
+      if (--dve_->partitions == 0) net.heal();
+      break;
+    case DveClusterOp::Kind::kCrash:
+      dve_->crashed[op.dve - 1] = false;
+      break;
+    case DveClusterOp::Kind::kJitter:
+      dve_->jitters.erase(dve_->jitters.find(op.jitter_ns));
+      net.set_jitter(dve_->jitters.empty() ? 0 : *dve_->jitters.rbegin());
+      break;
+    default:
+      break;
+  }
+  --dve_->faults_active;
+  dve_log(fmt::format(
+      "HEAL {}{}", dve_cluster_op_name(op.kind),
+      op.kind == DveClusterOp::Kind::kCrash ? fmt::format(" of dve{}", op.dve) : std::string()));
+  boot_offline_dves();
+}
+
+// A fenced DVE stays down until booted; booting it inside a partition would
+// only get it evicted again, so the harness waits for the heal.
+void Runner::boot_offline_dves() {
+  if (dve_->partitions > 0) return;
+  OplockCluster& cluster = *dve_->cluster;
+  for (uint32_t dve = 1; dve <= cluster.size(); ++dve) {
+    if (cluster.node(dve).online() || dve_->crashed[dve - 1] || dve_->booting[dve - 1]) continue;
+    dve_->booting[dve - 1] = true;
+    dve_log(fmt::format("BOOT dve{}", dve));
+    cluster.node(dve).boot([this, dve] {
+      dve_->booting[dve - 1] = false;
+      dve_log(fmt::format("dve{} online", dve));
+    });
+  }
+}
+
+bool Runner::dve_settled() {
+  for (uint32_t dve = 1; dve <= dve_->cluster->size(); ++dve)
+    if (!dve_->cluster->node(dve).online()) return false;
+  for (const DveClusterRun::Update& u : dve_->updates) {
+    const uint32_t dve = scenario_.dve_cluster->ops[u.op].dve;
+    if (!u.done && dve_lost(dve) == u.lost) return false;
+  }
+  return true;
+}
+
+void Runner::finish_dve_cluster() {
+  Kernel& k = fabric_->kernel();
+  // The last faults heal within their durations (at most some tens of ms).
+  const SimTime heal_deadline = k.now() + kNsPerSec;
+  while (!violation_ && dve_->faults_active > 0 && k.now() < heal_deadline)
+    k.run_until(k.now() + kNsPerMs);
+  // A round that started before the heal may still time out and evict a
+  // DVE, which fences when its lease runs out and is booted again: give
+  // that time (a response timeout and a lease) before waiting to settle.
+  if (!violation_) k.run_until(k.now() + 10 * kNsPerMs);
+  const SimTime deadline = k.now() + kDveSettle;
+  while (!violation_ && !dve_settled() && k.now() < deadline)
+    k.run_until(k.now() + kNsPerMs);
+  if (!violation_) check_dve_cluster(dve_settled());
+}
+
+void Runner::check_dve_cluster(bool settled) {
+  Kernel& k = fabric_->kernel();
+  OplockCluster& cluster = *dve_->cluster;
+  Violation v{kOplock, k.now(), "", {}};
+  if (!cluster.violations().empty()) {
+    v.summary = cluster.violations().front();
+    v.history = cluster.violations();
+  } else if (!settled) {
+    for (const DveClusterRun::Update& u : dve_->updates) {
+      const DveClusterOp& op = scenario_.dve_cluster->ops[u.op];
+      if (u.done || dve_lost(op.dve) != u.lost) continue;
+      if (v.summary.empty())
+        v.summary = fmt::format("update never ended: {} on dve{}, asked at {} ns",
+                                describe_oplocks(op.oplocks), op.dve, u.requested);
+      v.history.push_back(fmt::format("update of {} on dve{} asked at {} ns never ended",
+                                      describe_oplocks(op.oplocks), op.dve, u.requested));
+    }
+    for (uint32_t dve = 1; dve <= cluster.size(); ++dve) {
+      if (cluster.node(dve).online()) continue;
+      if (v.summary.empty())
+        v.summary = fmt::format("dve{} is still offline long after every fault healed", dve);
+      v.history.push_back(fmt::format("dve{} offline", dve));
+    }
+  }
+  if (v.summary.empty()) return;
+  dve_notes(&v.history);
+  fail(v);
+}
+
+void Runner::dve_notes(std::vector<std::string>* out) const {
+  OplockCluster& cluster = *dve_->cluster;
+  for (uint32_t dve = 1; dve <= cluster.size(); ++dve) {
+    const cp::cluster::OplockNode& n = cluster.node(dve);
+    std::string states;
+    for (const cp::cluster::OplockId& id : scenario_.dve_cluster->oplocks)
+      states +=
+          fmt::format(" {}={}", cp::cluster::to_string(id), cp::cluster::state_name(n.state(id)));
+    out->push_back(fmt::format("dve{}: {}, {} crashes, {} fences, {} evictions;{}", dve,
+                               n.online() ? "online" : "offline", dve_->crashes[dve - 1],
+                               cluster.fenced(dve), n.stats().evictions, states));
+  }
+  out->push_back("the cluster's last requests and faults:");
+  for (const std::string& line : dve_->history)
+    out->push_back("  " + line);
+}
+
 absl::StatusOr<TortureRunResult> Runner::run() {
   const auto wall_start = std::chrono::steady_clock::now();
   if (auto s = validate_topology(scenario_.topology); !s.ok()) {
@@ -1702,6 +2012,7 @@ absl::StatusOr<TortureRunResult> Runner::run() {
     return m->state == SnapshotChecker::State::kBroken;
   });
   Kernel& k = fabric_->kernel();
+  if (scenario_.dve_cluster) start_dve_cluster();
   k.schedule_in<&Runner::tick>(kTick, this);
   while (!violation_ && !tracker_->violation() && ios_completed() < options_.ops &&
          k.now() < options_.max_sim_ns) {
@@ -1767,6 +2078,7 @@ absl::StatusOr<TortureRunResult> Runner::run() {
     }
     if (!violation_) check_images();
   }
+  if (!violation_ && dve_) finish_dve_cluster();
   if (capture_) {
     if (auto s = capture_->close(); !s.ok()) return s;
   }
@@ -1857,6 +2169,18 @@ absl::StatusOr<TortureRunResult> Runner::run() {
       r.replication_copy_failures = st->copy_failures;
     }
   }
+  if (dve_) {
+    const OplockCluster& cluster = *dve_->cluster;
+    r.dve_updates = cluster.updates_done();
+    r.dve_messages = cluster.messages();
+    r.dve_recoveries = cluster.recoveries().size();
+    r.dve_checks = cluster.checks();
+    r.dve_skipped = dve_->skipped;
+    for (uint32_t dve = 1; dve <= cluster.size(); ++dve) {
+      r.dve_evictions += dve_->cluster->node(dve).stats().evictions;
+      r.dve_fences += cluster.fenced(dve);
+    }
+  }
   r.mirror_sides_skipped = mirror_sides_skipped_;
   r.mirror_side_failures = mirror_side_failures_;
   for (const auto& sw : fabric_->switches()) {
@@ -1908,6 +2232,7 @@ absl::StatusOr<TortureRunResult> Runner::run() {
   if (options_.broken.disk_late_writes) r.replay_command += " --break disk-ordering";
   // No command-line switch: a test's (BrokenMechanisms::resync_readable).
   if (options_.broken.resync_readable) r.replay_command += " (resync_readable broken)";
+  if (options_.broken.dve_ack_keeps_cache) r.replay_command += " (dve_ack_keeps_cache broken)";
   if (violation_) r.violations.push_back(*violation_);
   r.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -123,6 +123,17 @@ struct TortureRunResult {
   uint64_t replication_copy_failures = 0;
   SimTime replication_max_lag_ns = 0;
   std::vector<std::string> replication_failures;
+  // The DVE cluster (kind dve_cluster): updates done, messages the DVEs sent,
+  // peers evicted, DVEs fenced, non-volatile oplocks recovered for evicted
+  // DVEs, invariant checks made; requests and crashes skipped (the DVE was
+  // not online, or down already).
+  uint64_t dve_updates = 0;
+  uint64_t dve_messages = 0;
+  uint64_t dve_evictions = 0;
+  uint64_t dve_fences = 0;
+  uint64_t dve_recoveries = 0;
+  uint64_t dve_checks = 0;
+  uint64_t dve_skipped = 0;
   // Range moves and flag changes not requested: a migration of their VSEG
   // ran, it is split, or it is a snapshot's source or an incremental's base.
   uint64_t updates_skipped = 0;

@@ -30,6 +30,12 @@ inline constexpr const char* kResync = "resync";
 // volume at the epoch's barrier; at the end every closed epoch but the last
 // one is applied.
 inline constexpr const char* kReplication = "replication";
+// The DVE cluster keeps the oplock protocol's invariants (one acquirer, no
+// cache during a restrictive update, no stale cache: OplockCluster checks
+// them on every state change), and every update asked of a DVE that was
+// neither crashed nor fenced since ends once every fault healed; every DVE
+// is back online by then.
+inline constexpr const char* kOplock = "oplock";
 
 struct Violation {
   std::string invariant;  // one of the names above

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -217,7 +218,10 @@ TEST(TortureSplitScenario, TheKindHasItsName) {
   EXPECT_EQ(static_cast<size_t>(FaultKind::kMirrorSide), 14u);
   ASSERT_TRUE(parse_fault_kind("replication", &k));
   EXPECT_EQ(k, FaultKind::kReplication);
-  EXPECT_EQ(static_cast<size_t>(FaultKind::kReplication), kFaultKinds - 1);
+  EXPECT_EQ(static_cast<size_t>(FaultKind::kReplication), 15u);
+  ASSERT_TRUE(parse_fault_kind("dve_cluster", &k));
+  EXPECT_EQ(k, FaultKind::kDveCluster);
+  EXPECT_EQ(static_cast<size_t>(FaultKind::kDveCluster), kFaultKinds - 1);
 }
 
 // Mirror side failures and returns come from their own stream, planned after
@@ -374,6 +378,150 @@ TEST(TortureReplicationScenario, TheReplicationLeavesTheOtherKindsScheduleAsItWa
   }
   EXPECT_GT(with, 3u);
   EXPECT_GT(skipped, 3u);
+}
+
+// The DVE cluster comes from its own stream, planned after every other kind,
+// and its swarm draw is the last: a scenario with it is the one it is without
+// it, operation for operation and disk for disk (the cluster is no PlannedOp
+// and adds nothing to the topology). 3 to 5 DVEs, 2 to 8 Rmap and mirror
+// write oplocks; updates of 1 to 3 consecutive chunks of one object; loss of
+// 1% to 5%; partitions in two non-empty groups of every DVE.
+TEST(TortureDveClusterScenario, TheClusterLeavesTheOtherKindsScheduleAsItWas) {
+  size_t with = 0;
+  for (uint64_t seed = 1; seed <= 120; ++seed) {
+    const bool all = seed % 3 == 0;
+    const TortureScenario a = generate_scenario(seed, 20000, all);
+    const TortureScenario b = generate_scenario(seed, 20000, all, {"dve_cluster"});
+    EXPECT_EQ(without_kind(a, FaultKind::kDveCluster), without_kind(b, FaultKind::kDveCluster))
+        << "seed " << seed;
+    EXPECT_EQ(a.ops.size(), b.ops.size()) << "seed " << seed;
+    EXPECT_EQ(a.topology.disks.size(), b.topology.disks.size()) << "seed " << seed;
+    EXPECT_FALSE(b.dve_cluster.has_value());
+    const bool on = a.enabled[static_cast<size_t>(FaultKind::kDveCluster)];
+    ASSERT_EQ(on, a.dve_cluster.has_value()) << "seed " << seed;
+    if (!on) continue;
+    ++with;
+    const TortureDveCluster& c = *a.dve_cluster;
+    EXPECT_GE(c.dves, 3u);
+    EXPECT_LE(c.dves, 5u);
+    EXPECT_GE(c.oplocks.size(), 2u);
+    EXPECT_LE(c.oplocks.size(), 8u);
+    for (const cp::cluster::OplockId& id : c.oplocks)
+      EXPECT_TRUE(id.luid == cp::cluster::Luid::kRmap ||
+                  id.luid == cp::cluster::Luid::kMirrorWrite);
+    size_t updates = 0, faults = 0;
+    for (const DveClusterOp& op : c.ops) {
+      EXPECT_LT(op.at_ios, 20000u * 9 / 10);
+      switch (op.kind) {
+        case DveClusterOp::Kind::kUpdate:
+          ++updates;
+          ASSERT_GE(op.oplocks.size(), 1u);
+          EXPECT_LE(op.oplocks.size(), 3u);
+          for (size_t i = 1; i < op.oplocks.size(); ++i) {
+            EXPECT_EQ(op.oplocks[i].guid, op.oplocks[0].guid);
+            EXPECT_EQ(op.oplocks[i].luid, op.oplocks[0].luid);
+            EXPECT_EQ(op.oplocks[i].index, op.oplocks[0].index + i);
+          }
+          [[fallthrough]];
+        case DveClusterOp::Kind::kShare:
+        case DveClusterOp::Kind::kUnshare:
+          EXPECT_GE(op.dve, 1u);
+          EXPECT_LE(op.dve, c.dves);
+          for (const cp::cluster::OplockId& id : op.oplocks)
+            EXPECT_NE(std::find(c.oplocks.begin(), c.oplocks.end(), id), c.oplocks.end());
+          break;
+        case DveClusterOp::Kind::kLoss:
+          ++faults;
+          EXPECT_GE(op.loss_ppm, 10'000u);
+          EXPECT_LE(op.loss_ppm, 50'000u);
+          break;
+        case DveClusterOp::Kind::kPartition: {
+          ++faults;
+          ASSERT_EQ(op.groups.size(), 2u);
+          EXPECT_FALSE(op.groups[0].empty() || op.groups[1].empty()) << "seed " << seed;
+          EXPECT_EQ(op.groups[0].size() + op.groups[1].size(), c.dves);
+          break;
+        }
+        case DveClusterOp::Kind::kCrash:
+          ++faults;
+          EXPECT_GE(op.dve, 1u);
+          EXPECT_LE(op.dve, c.dves);
+          break;
+        case DveClusterOp::Kind::kJitter:
+          ++faults;
+          EXPECT_GT(op.jitter_ns, 0u);
+          break;
+      }
+      if (op.kind != DveClusterOp::Kind::kUpdate && op.kind != DveClusterOp::Kind::kShare &&
+          op.kind != DveClusterOp::Kind::kUnshare) {
+        EXPECT_GE(op.duration_ns, kNsPerMs);
+        EXPECT_LE(op.duration_ns, 40 * kNsPerMs);
+      }
+    }
+    EXPECT_GT(updates, 0u) << "seed " << seed;
+    EXPECT_GE(faults, 3u) << "seed " << seed;
+    EXPECT_TRUE(std::is_sorted(
+        c.ops.begin(), c.ops.end(),
+        [](const DveClusterOp& x, const DveClusterOp& y) { return x.at_ios < y.at_ios; }))
+        << "seed " << seed;
+  }
+  EXPECT_GT(with, 30u);
+}
+
+// Runs with the DVE cluster beside the fabric, under every fault kind: the
+// cluster's message loss, partitions and crashes evict and fence DVEs (the
+// harness boots them again), and no state change breaks the oplock
+// invariants; every update of a DVE neither crashed nor fenced ends.
+TEST(TortureDveClusterScenario, SeedsKeepTheOplockInvariantsThroughEvictions) {
+  CampaignTotals totals;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    TortureOptions o;
+    o.seed = seed;
+    o.ops = 1500;
+    o.all_fault_kinds = true;
+    auto r = run_torture(o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->violations.empty()) << violation_text(*r);
+    EXPECT_GT(r->dve_checks, 0u) << "seed " << seed;
+    EXPECT_GT(r->dve_updates, 0u) << "seed " << seed;
+    EXPECT_GT(r->dve_messages, 0u) << "seed " << seed;
+    totals.add(*r);
+    const nlohmann::ordered_json j = run_json(*r);
+    EXPECT_EQ(j["dve_evictions"], r->dve_evictions);
+    EXPECT_EQ(j["dve_checks"], r->dve_checks);
+  }
+  EXPECT_EQ(totals.failed_runs, 0u);
+  EXPECT_EQ(totals.dve_runs, 4u);
+  EXPECT_GT(totals.dve_evictions, 0u);
+  EXPECT_GT(totals.dve_fences, 0u);
+  EXPECT_GT(totals_json(totals)["dve_evictions"], 0u);
+  EXPECT_NE(totals_line(totals).find("4 runs with a DVE cluster"), std::string::npos);
+  std::printf("%s", totals_line(totals).c_str());
+}
+
+// The cluster alone (every other kind left out), and the same seed without it.
+TEST(TortureDveClusterScenario, TheKindAloneRunsAndWithoutItNothingRuns) {
+  TortureOptions o;
+  o.seed = 5;
+  o.ops = 1500;
+  o.all_fault_kinds = true;
+  for (size_t k = 0; k + 1 < kFaultKinds; ++k)
+    o.without_kinds.push_back(fault_kind_name(static_cast<FaultKind>(k)));
+  auto r = run_torture(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->violations.empty()) << violation_text(*r);
+  EXPECT_EQ(r->fault_kinds, std::vector<std::string>{"dve_cluster"});
+  EXPECT_GT(r->dve_updates, 0u);
+  EXPECT_GT(r->dve_checks, 0u);
+  EXPECT_NE(r->scenario.find("dve cluster:"), std::string::npos);
+  o.without_kinds.push_back("dve_cluster");
+  auto w = run_torture(o);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_TRUE(w->violations.empty()) << violation_text(*w);
+  EXPECT_EQ(w->dve_updates + w->dve_messages + w->dve_checks + w->dve_evictions, 0u);
+  EXPECT_EQ(w->scenario.find("dve cluster:"), std::string::npos);
+  // The fabric's run is the same with the cluster beside it.
+  EXPECT_EQ(w->ios_completed, r->ios_completed);
 }
 
 }  // namespace

@@ -10,7 +10,10 @@
 //    ignore_remove_mapping_for_testing): FPs keep dispatching to a range's old
 //    place after the update -> revocation;
 //  - the disks' write ordering (Disk::set_late_writes_for_testing): a read
-//    after a write's acknowledgement returns the old data -> durability.
+//    after a write's acknowledgement returns the old data -> durability;
+//  - a DVE letting its cache go when a peer acquires (kind dve_cluster, the
+//    harness acks the acquire for it instead): the peer holds the oplock
+//    acquired while the DVE still caches it -> oplock.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -88,12 +91,20 @@ BrokenMechanisms resync_readable() {
   return b;
 }
 
+// Kind dve_cluster: a DVE acks a peer's acquire and keeps caching the oplock.
+BrokenMechanisms dve_ack_keeps_cache() {
+  BrokenMechanisms b;
+  b.dve_ack_keeps_cache = true;
+  return b;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Mechanisms, TortureMechanisms,
     ::testing::Values(MechanismCase{"drain", 75, drain(), kDurability},
                       MechanismCase{"fp_revocation", 5, revocation(), kRevocation},
                       MechanismCase{"disk_ordering", 2, ordering(), kDurability},
-                      MechanismCase{"resync_readable", 23, resync_readable(), kDurability}),
+                      MechanismCase{"resync_readable", 23, resync_readable(), kDurability},
+                      MechanismCase{"dve_ack_keeps_cache", 2, dve_ack_keeps_cache(), kOplock}),
     [](const ::testing::TestParamInfo<MechanismCase>& info) { return info.param.name; });
 
 }  // namespace
