@@ -5,7 +5,8 @@
 #   setup-debian.sh      the build, the tests, the benchmarks (tshark and
 #                        tcpdump are the peers of the capture tests and of
 #                        `splitpath bench decode`; valgrind counts the
-#                        instructions of `splitpath bench`)
+#                        instructions of `splitpath bench`; spin checks the
+#                        oplock protocol's model, cp/cluster/model)
 #   setup-debian.sh ci   also what CI adds: clang with libFuzzer
 #                        (tools/ci-fuzz.sh), the big-endian PowerPC cross
 #                        compiler and qemu-user (tools/ci-cross.sh)
@@ -15,7 +16,7 @@ packages=(
   build-essential cmake ninja-build ccache pkgconf git
   libboost-dev libboost-program-options-dev libpcap-dev libabsl-dev
   libfmt-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libyaml-cpp-dev nlohmann-json3-dev tshark tcpdump valgrind
+  libyaml-cpp-dev nlohmann-json3-dev tshark tcpdump valgrind spin
 )
 if [ "${1:-}" = ci ]; then
   packages+=(clang libclang-rt-14-dev g++-powerpc-linux-gnu qemu-user)
