@@ -611,6 +611,9 @@ struct ControlPath::Impl {
   // it starts winning the authority (the I/O waits, retried after).
   bool dve_may_write(uint32_t vseg_id, uint64_t start, uint64_t length);
   bool dve_holds(uint32_t vseg_id, uint64_t start, uint64_t length) const;
+  // True (with *error) if `volume` is served by several DVEs: only its
+  // mirror writes are coherent among them, so `service` is refused.
+  bool refuse_shared(const std::string& volume, const char* service, std::string* error) const;
   // Another DVE acquires a chunk: this DVE's FPs and CP stop writing it.
   void dve_let_go(const cluster::OplockId& id, std::function<void()> done);
   void dve_check_let_go(cluster::OplockId id, std::function<void()> done);

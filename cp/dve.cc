@@ -103,6 +103,17 @@ std::vector<cluster::OplockId> ControlPath::Impl::dve_chunks_of(uint32_t vseg_id
                                 config.mirror_write_chunk_blocks);
 }
 
+bool ControlPath::Impl::refuse_shared(const std::string& volume, const char* service,
+                                      std::string* error) const {
+  if (!shared_volumes.count(volume)) return false;
+  if (error) {
+    *error = "volume '" + volume + "' is served by several DVEs (shared_with): " + service +
+             " of a shared volume is not supported yet (only its mirror writes are coherent "
+             "among the DVEs)";
+  }
+  return true;
+}
+
 bool ControlPath::Impl::dve_holds(uint32_t vseg_id, uint64_t start, uint64_t length) const {
   for (const cluster::OplockId& id : dve_chunks_of(vseg_id, start, length)) {
     auto it = dve_chunks.find(id);

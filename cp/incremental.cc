@@ -196,6 +196,7 @@ bool ControlPath::Impl::take_incremental(const IncrementalRequest& r, std::strin
 
 bool ControlPath::take_incremental(const IncrementalRequest& request, std::string* error,
                                    std::function<void(bool)> done) {
+  if (impl_->refuse_shared(request.base, "an incremental", error)) return false;
   return impl_->take_incremental(request, error, std::move(done));
 }
 

@@ -355,16 +355,19 @@ void ControlPath::Impl::drop_unit_attentions(uint32_t host) {
 
 bool ControlPath::grow_volume(const GrowRequest& request, std::string* error,
                               std::function<void(bool)> done) {
+  if (impl_->refuse_shared(request.volume, "growing", error)) return false;
   return impl_->grow_volume(request, error, std::move(done));
 }
 
 bool ControlPath::split_vseg(const std::string& volume, uint64_t lba, std::string* error,
                              std::function<void(bool)> done) {
+  if (impl_->refuse_shared(volume, "splitting a VSEG", error)) return false;
   return impl_->split_vseg(volume, lba, error, std::move(done));
 }
 
 bool ControlPath::merge_vsegs(const std::string& volume, uint64_t lba, std::string* error,
                               std::function<void(bool)> done) {
+  if (impl_->refuse_shared(volume, "merging VSEGs", error)) return false;
   return impl_->merge_vsegs(volume, lba, error, std::move(done));
 }
 

@@ -359,6 +359,7 @@ void ControlPath::Impl::migration_failed(uint32_t id, const std::string& why) {
 
 bool ControlPath::start_migration(const MigrationRequest& request, std::string* error,
                                   std::function<void(bool)> done) {
+  if (impl_->refuse_shared(request.volume, "a migration", error)) return false;
   return impl_->start_migration(request, error, std::move(done));
 }
 

@@ -570,6 +570,7 @@ const Vseg* mirror_vseg(const Metadata& metadata, const std::string& volume, uin
 
 bool ControlPath::fail_mirror_side(const std::string& volume, uint64_t lba, uint32_t side,
                                    std::string* error, std::function<void(bool)> done) {
+  if (impl_->refuse_shared(volume, "failing a mirror side", error)) return false;
   const Vseg* seg = mirror_vseg(impl_->metadata, volume, lba, error);
   if (!seg) return false;
   const uint32_t sides = seg->redirects[0].descriptor.mirror_sides();
@@ -592,6 +593,7 @@ bool ControlPath::fail_mirror_side(const std::string& volume, uint64_t lba, uint
 
 bool ControlPath::return_mirror_side(const std::string& volume, uint64_t lba, uint32_t side,
                                      std::string* error, std::function<void(bool)> done) {
+  if (impl_->refuse_shared(volume, "returning a mirror side", error)) return false;
   const Vseg* seg = mirror_vseg(impl_->metadata, volume, lba, error);
   if (!seg) return false;
   return impl_->start_resync(seg->descriptor.id, side, error, std::move(done));

@@ -41,6 +41,10 @@ bool ControlPath::start_replication(const ReplicationRequest& request, std::stri
     return false;
   };
   if (!m.started) return reject("the CP has not started");
+  for (const std::string& volume : request.volumes) {
+    std::string why;
+    if (m.refuse_shared(volume, "replication", &why)) return reject(why);
+  }
   if (m.replications.contains(request.name)) return reject("the name is in use");
   if (request.volumes.empty()) return reject("no volumes");
   if (request.interval_ns == 0) return reject("the interval is 0");

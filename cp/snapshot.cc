@@ -474,11 +474,13 @@ std::function<void(bool)> ControlPath::Impl::snapshot_update_done(uint32_t index
 
 bool ControlPath::take_snapshot(const SnapshotRequest& request, std::string* error,
                                 std::function<void(bool)> done) {
-  return impl_->take_snapshots({request}, error, std::move(done));
+  return take_snapshots({request}, error, std::move(done));
 }
 
 bool ControlPath::take_snapshots(const std::vector<SnapshotRequest>& group, std::string* error,
                                  std::function<void(bool)> done) {
+  for (const SnapshotRequest& r : group)
+    if (impl_->refuse_shared(r.source, "a snapshot", error)) return false;
   return impl_->take_snapshots(group, error, std::move(done));
 }
 

@@ -1,5 +1,6 @@
 #include "fabric_sim/run/report.h"
 
+#include "fabric_sim/run/dves_report.h"
 #include "fabric_sim/run/latency_json.h"
 #include "fabric_sim/run/mirrors_report.h"
 #include "fabric_sim/run/replication_report.h"
@@ -113,6 +114,7 @@ nlohmann::ordered_json make_report(const Fabric& fabric) {
   r["services"] = services_json(fabric);
   r["mirrors"] = mirrors_json(fabric);
   r["replications"] = replications_json(fabric);
+  if (auto dves = dves_json(fabric); !dves.is_null()) r["dves"] = dves;
   r["captured_frames"] = fabric.captured_frames();
   return r;
 }
@@ -149,6 +151,7 @@ std::string format_summary(const nlohmann::ordered_json& r) {
   if (r.contains("services")) out += format_services_lines(r["services"]);
   if (r.contains("mirrors")) out += format_mirrors_lines(r["mirrors"]);
   if (r.contains("replications")) out += format_replication_lines(r["replications"]);
+  if (r.contains("dves")) out += format_dves_lines(r["dves"]);
   out += fmt::format("total: {} I/Os completed, {} I/O errors, {} verify errors\n",
                      r["ios_completed"].get<uint64_t>(), r["io_errors"].get<uint64_t>(),
                      r["verify_errors"].get<uint64_t>());

@@ -6,6 +6,9 @@
 //   chunk is written by one DVE at a time (mirror-write oplocks handed over
 //   between the DVEs, the loser's FP writes drained first). Without the
 //   serialization (a test switch) the sides differ, so the check can fail.
+// - Declared in a topology file, with host workloads on both switches and a
+//   `dve_crash` fault: hosts verify every read, the sides match, the run
+//   report lists both DVEs, sw1 evicted and the chunk reconciled.
 // - sw1 loses power with writes in flight: sw0, needing a chunk sw1 owned,
 //   evicts it once it does not answer, waits out its lease, reconciles every
 //   chunk it owned (copied from the first side) and goes on: the sides end
@@ -22,6 +25,8 @@
 #include "cp/cluster/oplock_node.h"
 #include "cp/control_path.h"
 #include "fabric_sim/run/fabric.h"
+#include "fabric_sim/run/report.h"
+#include "fabric_sim/topology/topology_yaml.h"
 #include "tests/support/virtual_testbed.h"
 #include "tests/virtualization/volume_load.h"
 
@@ -205,6 +210,73 @@ TEST(DveCluster, ASurvivorEvictsACrashedDveAndReconcilesItsChunks) {
     wrong += !match;
   }
   EXPECT_EQ(wrong, 0u);
+}
+
+TEST(DveCluster, DataServicesOfASharedVolumeAreRefusedWithAReason) {
+  VirtualTestbed tb(shared_mirror_yaml());
+  ASSERT_TRUE(tb.ok());
+  cp::ControlPath& cp = tb.virtualization("sw0").control_path();
+  std::string error;
+  EXPECT_FALSE(cp.fail_mirror_side("mirrored", 0, 1, &error));
+  EXPECT_EQ(error,
+            "volume 'mirrored' is served by several DVEs (shared_with): failing a mirror side of a "
+            "shared volume is not supported yet (only its mirror writes are coherent among the "
+            "DVEs)");
+  EXPECT_FALSE(cp.take_snapshot({"mirrored", "snap"}, &error));
+  EXPECT_NE(error.find("a snapshot of a shared volume"), std::string::npos) << error;
+  EXPECT_FALSE(tb.virtualization("sw1").control_path().start_migration(
+      cp::MigrationRequest{"mirrored"}, &error));
+  EXPECT_NE(error.find("a migration of a shared volume"), std::string::npos) << error;
+}
+
+// host0 and host1 write disjoint halves of the volume, verifying, while the
+// whole volume is one mirror-write chunk: its authority moves between the
+// DVEs all the time. sw1 crashes at 60 ms.
+std::string workload_yaml() {
+  std::string yaml = shared_mirror_yaml();
+  auto replace = [&](const std::string& from, const std::string& to) {
+    yaml.replace(yaml.find(from), from.size(), to);
+  };
+  replace("duration: 2s", "duration: 100ms");
+  replace("  - {name: host0, port: sw0:0}",
+          "  - {name: host0, port: sw0:0, workload: {read_percent: 50, queue_depth: 4, "
+          "lba_count: 1024}}");
+  replace("  - {name: host1, port: sw1:0}",
+          "  - {name: host1, port: sw1:0, workload: {read_percent: 50, queue_depth: 4, "
+          "lba_start: 1024, lba_count: 1024, io_timeout: 20ms}}");
+  replace("cp: {mirror_write_chunk: 64KiB}", "cp: {mirror_write_chunk: 1MiB}");
+  return yaml + "faults:\n  - {at: 60ms, kind: dve_crash, target: sw1}\n";
+}
+
+TEST(DveCluster, DeclaredInTheTopologyTheRunReportShowsTheCluster) {
+  auto topology = sim::parse_topology_yaml(workload_yaml(), "dve.yaml");
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  auto fabric = sim::Fabric::build(*topology, {});
+  ASSERT_TRUE(fabric.ok()) << fabric.status();
+  sim::Fabric& f = **fabric;
+  ASSERT_TRUE(f.run().ok());
+  EXPECT_GT(f.host("host0")->stats().writes, 50u);
+  EXPECT_GT(f.host("host1")->stats().writes, 20u);
+  EXPECT_EQ(f.host("host0")->stats().verify_errors, 0u);
+  EXPECT_EQ(f.host("host1")->stats().verify_errors, 0u);
+  const nlohmann::ordered_json r = sim::make_report(f);
+  ASSERT_TRUE(r.contains("dves"));
+  ASSERT_EQ(r["dves"].size(), 2u);
+  const auto& d0 = r["dves"][0];
+  const auto& d1 = r["dves"][1];
+  EXPECT_EQ(d0["switch"], "sw0");
+  EXPECT_EQ(d0["state"], "online");
+  EXPECT_EQ(d1["state"], "evicted");
+  EXPECT_EQ(d0["evicted_peers"], 1u);
+  EXPECT_EQ(d0["reconciled_chunks"], 1u);
+  EXPECT_GT(d0["write_authority_won"].get<uint64_t>(), 5u);
+  EXPECT_GT(d1["write_authority_given_up"].get<uint64_t>(), 5u);
+  std::vector<uint8_t> a(kVolumeBlocks * 512), b(kVolumeBlocks * 512);
+  f.disk("disk0")->store(0)->read(kSideStart * 512, a);
+  f.disk("disk1")->store(0)->read(kSideStart * 512, b);
+  EXPECT_TRUE(a == b);
+  const std::string summary = sim::format_summary(r);
+  EXPECT_NE(summary.find("DVE 2 (switch sw1): evicted"), std::string::npos) << summary;
 }
 
 }  // namespace
