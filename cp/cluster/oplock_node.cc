@@ -272,12 +272,7 @@ void OplockNode::let_go_for_acquire(Oplock& o, const DveMessage& m, OplockState 
                      advance(o);
                    } else {
                      o.round.purge = true;
-                     o.waiting_retry = true;
-                     const uint64_t timer = ++o.retry_timer;
-                     later(config_.retry_ns, [this, id, timer] {
-                       Oplock& o = oplock(id);
-                       if (o.waiting_retry && o.retry_timer == timer) retry(o);
-                     });
+                     wait_for_retry(o, config_.retry_ns);
                    }
                  });
 }
@@ -341,13 +336,7 @@ void OplockNode::start_round(Oplock& o, MsgKind kind, std::set<uint32_t> targets
   }
   if (fenced_at >= env_.now_ns()) {
     o.round.active = false;
-    o.waiting_retry = true;
-    const uint64_t timer = ++o.retry_timer;
-    const OplockId id = o.id;
-    later(fenced_at + 1 - env_.now_ns(), [this, id, timer] {
-      Oplock& o = oplock(id);
-      if (o.waiting_retry && o.retry_timer == timer) retry(o);
-    });
+    wait_for_retry(o, fenced_at + 1 - env_.now_ns());
     return;
   }
   Round& r = o.round;
@@ -399,10 +388,15 @@ void OplockNode::round_failed(Oplock& o) {
   r.active = false;
   broadcast_async(r.kind == MsgKind::kShare ? MsgKind::kUnshare : MsgKind::kRelease, o.id,
                   r.targets);
+  wait_for_retry(o, config_.retry_ns);
+}
+
+// Until a release comes, or `delay_ns` (the retry timer; a later wait voids it).
+void OplockNode::wait_for_retry(Oplock& o, uint64_t delay_ns) {
   o.waiting_retry = true;
   const uint64_t timer = ++o.retry_timer;
   const OplockId id = o.id;
-  later(config_.retry_ns, [this, id, timer] {
+  later(delay_ns, [this, id, timer] {
     Oplock& o = oplock(id);
     if (o.waiting_retry && o.retry_timer == timer) retry(o);
   });
@@ -421,13 +415,7 @@ void OplockNode::retry(Oplock& o) {
       if (owner && *owner != id_ && env_.storehouse().evicted(*owner)) {
         // Its caretaker is cleaning up after it: the oplock is defended
         // until the owner record is released.
-        o.waiting_retry = true;
-        const uint64_t timer = ++o.retry_timer;
-        const OplockId id = o.id;
-        later(config_.retry_ns, [this, id, timer] {
-          Oplock& o = oplock(id);
-          if (o.waiting_retry && o.retry_timer == timer) retry(o);
-        });
+        wait_for_retry(o, config_.retry_ns);
         return;
       }
       start_round(o, MsgKind::kShare, share_targets(o));
@@ -631,16 +619,23 @@ void OplockNode::finish_update(const std::shared_ptr<Op>& op) {
 // --- failure and recovery ---
 
 void OplockNode::recover_journals_of(uint32_t victim, Done done) {
+  (void)victim;  // its journals, and those it held, are all held here now
   if (!online_) return;
+  recover_journals(env_.storehouse().journals_held_by(id_), std::move(done));
+}
+
+// Replays the tasks of `journals` (taking them over) and recovers the
+// non-volatile oplocks their DVEs own, one at a time; then releases the
+// journals held for others.
+void OplockNode::recover_journals(const std::vector<uint32_t>& journals, Done done) {
   Storehouse& store = env_.storehouse();
-  (void)victim;
   auto work = std::make_shared<std::vector<std::pair<OplockId, uint32_t>>>();
-  for (uint32_t dead : store.journals_held_by(id_)) {
+  for (uint32_t dead : journals) {
     for (const TaskRecord& task : store.tasks(dead)) {
       stats_.tasks_replayed++;
       client_.replay_task(dead, task);
     }
-    store.adopt_tasks(dead, id_);
+    if (dead != id_) store.adopt_tasks(dead, id_);
     for (const OplockId& id : store.owned_by(dead))
       work->emplace_back(id, dead);
   }
@@ -751,19 +746,9 @@ void OplockNode::boot_step(Done online) {
   }
   // 3-5. Replay this DVE's own journal (a dirty shutdown leaves tasks and
   // non-volatile oplocks) and every journal inherited, then release those.
-  auto work = std::make_shared<std::vector<std::pair<OplockId, uint32_t>>>();
   std::vector<uint32_t> journals = store.journals_held_by(id_);
   journals.insert(journals.begin(), id_);
-  for (uint32_t dead : journals) {
-    for (const TaskRecord& task : store.tasks(dead)) {
-      stats_.tasks_replayed++;
-      client_.replay_task(dead, task);
-    }
-    if (dead != id_) store.adopt_tasks(dead, id_);
-    for (const OplockId& id : store.owned_by(dead))
-      work->emplace_back(id, dead);
-  }
-  recover_next(work, 0, [this, online] {
+  recover_journals(journals, [this, online] {
     Storehouse& store = env_.storehouse();
     // 6-7. Open this DVE's journal and come on line.
     store.rejoin(id_);

@@ -159,6 +159,7 @@ class OplockNode {
   void round_timed_out(const OplockId& id, uint64_t round);
   void round_failed(Oplock& o);
   void retry(Oplock& o);
+  void wait_for_retry(Oplock& o, uint64_t delay_ns);
   void send(MsgKind kind, const OplockId& id, uint32_t to, uint64_t round, bool flag = false);
   void answer(const DveMessage& request, MsgKind kind, bool old_dirty = false,
               bool interested = true, bool waiting = false);
@@ -172,6 +173,7 @@ class OplockNode {
   std::set<uint32_t> share_targets(const Oplock& o) const;
   void evict_silent(Oplock& o, const std::set<uint32_t>& silent);
   void recover_journals_of(uint32_t victim, Done done);
+  void recover_journals(const std::vector<uint32_t>& journals, Done done);
   void recover_next(std::shared_ptr<std::vector<std::pair<OplockId, uint32_t>>> work, size_t i,
                     Done done);
   void renew_lease();
