@@ -99,6 +99,9 @@ struct CpConfig {
   // ports' FPs may hold write authority over one mirror extent, and the CP's
   // own overlapping writes go out together), to show the sides then differ.
   bool skip_serialization_for_testing = false;
+  // Tests only: a snapshot of a shared volume is taken and pushed by the DVE
+  // asked alone, its peers never learn of it (shows what the oplocks prevent).
+  bool skip_snapshot_coherence_for_testing = false;
   // Multipath: how long a path test (TEST UNIT READY down a path) may take
   // before the path counts as failed, and how often a failover that found no
   // path it could test yet (no virtual initiator logged in) tries again.

@@ -295,6 +295,8 @@ struct Snapshot {
   std::vector<uint32_t> vsegs;
   uint32_t updates_left = 0;
   bool sweeping = false;
+  // Taken by another DVE of the cluster (dve_snapshot.cc): that one sweeps it.
+  bool taken_by_peer = false;
   std::function<void(bool)> done;
 };
 
@@ -422,6 +424,15 @@ struct ControlPath::Impl {
   std::map<uint32_t, uint64_t> vseg_guid;  // shared VSEG id -> its guid, the same on every DVE
   std::map<uint64_t, uint32_t> guid_vseg;
   std::map<cluster::OplockId, DveChunk> dve_chunks;
+  // ---- dve_snapshot.cc: snapshots of shared volumes
+  cluster::DveEnvironment* dve_env = nullptr;
+  std::map<uint32_t, uint64_t> lv_guid;       // shared LV id -> its guid, the same on every DVE
+  std::set<cluster::OplockId> dve_sharing;    // share requests out
+  std::set<uint32_t> dve_applying;            // LVs taking a peer's snapshot here (I/O held)
+  std::set<std::string> dve_snapshots_known;  // snapshot names taken here or by a peer
+  bool applying_peer_snapshot = false;        // take_snapshots runs for a peer's group
+  // Misses held until this DVE shares the oplocks of their extent.
+  std::vector<std::pair<uint32_t, fpapi::CpMappingMiss>> dve_held_misses;
   uint64_t next_revoke_id = 1;
   uint32_t mirror_read_turn = 0;            // CP-owned reads of mirrors: round robin
   std::map<uint32_t, JournalSet> journals;  // by VSEG id
@@ -620,6 +631,33 @@ struct ControlPath::Impl {
   // An evicted DVE may have been writing a chunk: copy it from the first
   // ALIVE side to the others.
   void dve_reconcile(const cluster::OplockId& id, std::function<void()> done);
+  // ---- dve_snapshot.cc
+  // The live VSEG whose Rmap oplocks cover `vseg_id` (itself, or the root of
+  // the snapshot it is), if it is shared and has snapshots; else ~0u.
+  uint32_t dve_root_of(uint32_t vseg_id) const;
+  bool dve_coherent(uint32_t root) const;
+  std::vector<cluster::OplockId> dve_rmap_oplocks(uint32_t vseg_id, uint64_t start,
+                                                  uint64_t length) const;
+  std::optional<cluster::OplockId> dve_lv_oplock(uint32_t lv_id) const;
+  // May this DVE use its metadata of [start, start + length) of `vseg_id`
+  // (LV `lv_id`)? If not, it starts sharing what it lacks: the caller waits
+  // (a miss in dve_held_misses, a CP I/O blocked) and is retried after.
+  bool dve_ready(uint32_t lv_id, uint32_t vseg_id, uint64_t start, uint64_t length);
+  void dve_share(const cluster::OplockId& id);
+  void dve_release_held();
+  // Revokes the ranges at every FP and drains their I/O, then done().
+  void dve_drain(const std::vector<Update::Range>& ranges, std::function<void()> done);
+  void dve_let_go_lv(const cluster::OplockId& id, std::function<void()> done);
+  void dve_let_go_rmap(const cluster::OplockId& id, std::function<void()> done);
+  bool dve_shared_snapshot(const std::vector<SnapshotRequest>& group) const;
+  bool dve_take_snapshots(const std::vector<SnapshotRequest>& group, std::string* error,
+                          std::function<void(bool)> done);
+  // Takes the snapshot groups of the LV Reconfig record of `id` not taken here yet.
+  void dve_apply_peer_snapshots(const cluster::OplockId& id);
+  void dve_push_chunk(uint32_t root, uint64_t chunk, std::vector<uint32_t> targets, bool sweep);
+  void dve_write_chunk_record(const cluster::OplockId& id);
+  // Applies the pushes of the Rmap chunk record of `id` to this DVE's copy.
+  void dve_refresh_chunk(const cluster::OplockId& id);
   // ---- mirror_authority.cc
   // A miss from `port` on extent `e` of `seg`: may the FP have it? Always for
   // other kinds; for a mirror, if no one else holds write authority (else the
@@ -737,6 +775,7 @@ struct ControlPath::Impl {
   // Registers the snapshot and queues its VSEGs' re-pointing; adds the
   // source VSEGs that need FoW at the point in time to *roots. Its index.
   uint32_t queue_snapshot(const SnapshotRequest& request, std::set<uint32_t>* roots);
+  bool snapshot_group_ok(const std::vector<SnapshotRequest>& group, std::string* error);
   bool take_snapshots(const std::vector<SnapshotRequest>& group, std::string* error,
                       std::function<void(bool)> done);
   uint64_t chunk_blocks_of(const Vseg& seg) const;
@@ -749,7 +788,11 @@ struct ControlPath::Impl {
   bool snapshot_write_may_go(CpIo& io, uint32_t vseg_id, uint64_t start, uint64_t blocks);
   // Pushes chunk `chunk` of `root` to `targets` (copy, then each target's
   // Rmap, drained, then the root's Rmap if no snapshot shares it any more).
+  // On a root shared by several DVEs, under the chunk's Rmap oplock.
   void push_chunk(uint32_t root, uint64_t chunk, std::vector<uint32_t> targets, bool sweep);
+  // The push itself, on this DVE alone; pushed() once the root's Rmap is done.
+  void push_chunk_here(uint32_t root, uint64_t chunk, std::vector<uint32_t> targets, bool sweep,
+                       std::function<void()> pushed);
   void sweep_step(uint32_t snapshot);
   // The chunks of snapshots of live VSEG `root` whose mapping names blocks
   // of `ranges` (the source storage a migration leaves), with the snapshot

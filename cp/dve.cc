@@ -37,8 +37,15 @@ uint64_t shared_vseg_guid(const std::string& volume, size_t index) {
 struct ControlPath::Impl::DveClient : cluster::OplockClient {
   explicit DveClient(ControlPath::Impl& cp) : cp_(cp) {}
   void let_go(const cluster::OplockId& id, bool restrictive, std::function<void()> done) override {
-    (void)restrictive;  // write authority is always given up by draining
-    cp_.dve_let_go(id, std::move(done));
+    (void)restrictive;  // every change here is restrictive: the I/O drains
+    switch (id.luid) {
+      case cluster::Luid::kLvReconfig:
+        return cp_.dve_let_go_lv(id, std::move(done));
+      case cluster::Luid::kRmap:
+        return cp_.dve_let_go_rmap(id, std::move(done));
+      default:
+        return cp_.dve_let_go(id, std::move(done));
+    }
   }
   void recover(const cluster::OplockId& id, uint32_t dead, std::function<void()> done) override {
     spdlog::warn("cp: DVE {} reconciles {} left by evicted DVE {}", cp_.env.domain(),
@@ -48,6 +55,7 @@ struct ControlPath::Impl::DveClient : cluster::OplockClient {
   void fenced() override {
     spdlog::warn("cp: DVE {} was evicted and fenced itself", cp_.env.domain());
     cp_.dve_chunks.clear();
+    cp_.dve_sharing.clear();
   }
 
  private:
@@ -55,6 +63,7 @@ struct ControlPath::Impl::DveClient : cluster::OplockClient {
 };
 
 void ControlPath::join_cluster(cluster::DveEnvironment& env, const cluster::OplockConfig& config) {
+  impl_->dve_env = &env;
   impl_->dve_client = std::make_unique<Impl::DveClient>(*impl_);
   impl_->dve =
       std::make_unique<cluster::OplockNode>(impl_->env.domain(), env, *impl_->dve_client, config);
@@ -67,6 +76,7 @@ void ControlPath::on_dve_message(const cluster::DveMessage& message) {
 void ControlPath::crash_dve() {
   if (impl_->dve) impl_->dve->crash();
   impl_->dve_chunks.clear();
+  impl_->dve_sharing.clear();
 }
 
 const cluster::OplockNode* ControlPath::dve() const {
@@ -77,6 +87,7 @@ void ControlPath::Impl::dve_start() {
   if (!dve) return;
   for (const Volume& vol : metadata.volumes()) {
     if (!shared_volumes.count(vol.name)) continue;
+    lv_guid[vol.lv_id] = shared_vseg_guid(vol.name, 0);  // with its own luids
     for (size_t i = 0; i < vol.vsegs.size(); ++i) {
       const uint64_t guid = shared_vseg_guid(vol.name, i);
       vseg_guid[vol.vsegs[i]] = guid;
@@ -89,6 +100,9 @@ void ControlPath::Impl::dve_start() {
     }
   }
   dve->boot();
+  // Shared from the start, so that a peer's acquire reaches this DVE.
+  for (const auto& [lv_id, guid] : lv_guid)
+    if (const auto id = dve_lv_oplock(lv_id)) dve_share(*id);
 }
 
 std::vector<cluster::OplockId> ControlPath::Impl::dve_chunks_of(uint32_t vseg_id, uint64_t start,
@@ -108,8 +122,8 @@ bool ControlPath::Impl::refuse_shared(const std::string& volume, const char* ser
   if (!shared_volumes.count(volume)) return false;
   if (error) {
     *error = "volume '" + volume + "' is served by several DVEs (shared_with): " + service +
-             " of a shared volume is not supported yet (only its mirror writes are coherent "
-             "among the DVEs)";
+             " of a shared volume is not supported yet (only its mirror writes and snapshots are "
+             "coherent among the DVEs)";
   }
   return true;
 }

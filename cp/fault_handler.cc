@@ -87,6 +87,11 @@ void ControlPath::Impl::on_miss(uint32_t port, const fpapi::CpMappingMiss& miss,
     held_misses.emplace_back(port, miss);
     return;
   }
+  // A volume shared by several DVEs: cached only while its oplocks are shared.
+  if (e && !dve_ready(seg->lv_id, seg->descriptor.id, e->start, e->length)) {
+    dve_held_misses.emplace_back(port, miss);
+    return;
+  }
   if (e && !updating(seg->descriptor.id, e->start, e->length) &&
       !journal_swapping(port, seg->descriptor.id) && entry_ready(port, *seg, e->redirect_index) &&
       grant_mirror_to_fp(port, *seg, *e)) {
@@ -352,8 +357,9 @@ void ControlPath::Impl::pump(uint64_t key) {
     const bool mirror_wait = io.write && plan->mirror &&
                              (mirror_changing(plan->vseg_id) ||
                               in_resync_barrier(plan->vseg_id, plan->vseg_lba, plan->blocks));
-    if (updating(plan->vseg_id, plan->vseg_lba, plan->blocks) || !logged_in || barrier ||
-        mirror_wait ||
+    if (updating(plan->vseg_id, plan->vseg_lba, plan->blocks) ||
+        !dve_ready(io.lv_id, plan->vseg_id, plan->vseg_lba, plan->blocks) || !logged_in ||
+        barrier || mirror_wait ||
         (io.write && !snapshot_write_may_go(io, plan->vseg_id, plan->vseg_lba, plan->blocks)) ||
         (io.write && !incremental_write_may_go(io, plan->vseg_id, plan->vseg_lba, plan->blocks)) ||
         (io.write && !mirror_write_may_go(key, io, *plan))) {

@@ -102,8 +102,18 @@ bool ControlPath::Impl::snapshot_write_may_go(CpIo& io, uint32_t vseg_id, uint64
 
 void ControlPath::Impl::push_chunk(uint32_t root, uint64_t chunk, std::vector<uint32_t> targets,
                                    bool sweep) {
+  if (dve_coherent(root)) return dve_push_chunk(root, chunk, std::move(targets), sweep);
+  push_chunk_here(root, chunk, std::move(targets), sweep, {});
+}
+
+void ControlPath::Impl::push_chunk_here(uint32_t root, uint64_t chunk,
+                                        std::vector<uint32_t> targets, bool sweep,
+                                        std::function<void()> pushed) {
   const Vseg* live = metadata.vseg(root);
-  if (!live || targets.empty()) return;
+  if (!live || targets.empty()) {
+    if (pushed) pushed();
+    return;
+  }
   const uint64_t chunk_blocks = chunk_blocks_of(*live);
   const uint64_t start = chunk * chunk_blocks;
   const uint64_t length = std::min(chunk_blocks, live->descriptor.length - start);
@@ -125,7 +135,7 @@ void ControlPath::Impl::push_chunk(uint32_t root, uint64_t chunk, std::vector<ui
       copies.push_back(c);
   }
   push->copies_out = static_cast<uint32_t>(copies.size());
-  auto after_copies = [this, root, chunk, start, length, targets, push]() {
+  auto after_copies = [this, root, chunk, start, length, targets, push, pushed]() {
     if (push->failed) {
       for (uint32_t t : targets) {
         Snapshot& snap = snapshots[snapshot_vsegs.at(t).snapshot];
@@ -141,15 +151,16 @@ void ControlPath::Impl::push_chunk(uint32_t root, uint64_t chunk, std::vector<ui
     // it any more. A failed push leaves the targets as they were (marked
     // failed, they no longer hold the root's writes back).
     auto remaining = std::make_shared<uint32_t>(static_cast<uint32_t>(targets.size()));
-    auto root_step = [this, root, chunk, start, length] {
+    auto root_step = [this, root, chunk, start, length, pushed] {
       queue_update(
           root, start, length,
           [this, root, chunk, start, length] {
             if (chunk_sharers(root, chunk).empty()) restore_root_flags(root, start, length);
           },
-          [this, root, chunk](bool) {
+          [this, root, chunk, pushed](bool) {
             pushing.erase({root, chunk});
             retry_blocked();
+            if (pushed) pushed();
           });
     };
     if (push->failed) return root_step();
@@ -335,6 +346,7 @@ uint32_t ControlPath::Impl::queue_snapshot(const SnapshotRequest& r, std::set<ui
   snap.info.blocks = dst->blocks;
   snap.lv_id = dst->lv_id;
   snap.vsegs = dst->vsegs;
+  snap.taken_by_peer = applying_peer_snapshot;
   spdlog::info("cp: snapshot '{}' of '{}' ({} blocks) begins", dst->name, src->name, dst->blocks);
   for (size_t i = 0; i < src->vsegs.size(); ++i) {
     const uint32_t a = src->vsegs[i];
@@ -379,8 +391,8 @@ uint32_t ControlPath::Impl::queue_snapshot(const SnapshotRequest& r, std::set<ui
   return index;
 }
 
-bool ControlPath::Impl::take_snapshots(const std::vector<SnapshotRequest>& group,
-                                       std::string* error, std::function<void(bool)> done) {
+bool ControlPath::Impl::snapshot_group_ok(const std::vector<SnapshotRequest>& group,
+                                          std::string* error) {
   std::set<std::string> names;
   for (const SnapshotRequest& r : group) {
     if (!snapshot_request_ok(r, error)) return false;
@@ -401,6 +413,12 @@ bool ControlPath::Impl::take_snapshots(const std::vector<SnapshotRequest>& group
     if (error) *error = "no snapshot asked for";
     return false;
   }
+  return true;
+}
+
+bool ControlPath::Impl::take_snapshots(const std::vector<SnapshotRequest>& group,
+                                       std::string* error, std::function<void(bool)> done) {
+  if (!snapshot_group_ok(group, error)) return false;
   std::set<uint32_t> roots;
   std::vector<uint32_t> indexes;
   for (const SnapshotRequest& r : group)
@@ -465,7 +483,7 @@ std::function<void(bool)> ControlPath::Impl::snapshot_update_done(uint32_t index
     s.info.taken_ns = env.now_ns();
     spdlog::info("cp: snapshot '{}' of '{}' taken", s.info.name, s.info.source);
     if (s.done) std::exchange(s.done, nullptr)(s.info.error.empty());
-    if (config.sweep_interval_ns > 0 && s.info.error.empty()) {
+    if (config.sweep_interval_ns > 0 && s.info.error.empty() && !s.taken_by_peer) {
       s.sweeping = true;
       later(config.sweep_interval_ns, [this, index] { sweep_step(index); });
     }
@@ -479,8 +497,8 @@ bool ControlPath::take_snapshot(const SnapshotRequest& request, std::string* err
 
 bool ControlPath::take_snapshots(const std::vector<SnapshotRequest>& group, std::string* error,
                                  std::function<void(bool)> done) {
-  for (const SnapshotRequest& r : group)
-    if (impl_->refuse_shared(r.source, "a snapshot", error)) return false;
+  if (impl_->dve_shared_snapshot(group))
+    return impl_->dve_take_snapshots(group, error, std::move(done));
   return impl_->take_snapshots(group, error, std::move(done));
 }
 

@@ -220,10 +220,10 @@ TEST(DveCluster, DataServicesOfASharedVolumeAreRefusedWithAReason) {
   EXPECT_FALSE(cp.fail_mirror_side("mirrored", 0, 1, &error));
   EXPECT_EQ(error,
             "volume 'mirrored' is served by several DVEs (shared_with): failing a mirror side of a "
-            "shared volume is not supported yet (only its mirror writes are coherent among the "
-            "DVEs)");
-  EXPECT_FALSE(cp.take_snapshot({"mirrored", "snap"}, &error));
-  EXPECT_NE(error.find("a snapshot of a shared volume"), std::string::npos) << error;
+            "shared volume is not supported yet (only its mirror writes and snapshots are "
+            "coherent among the DVEs)");
+  EXPECT_FALSE(cp.take_incremental({"mirrored", "inc"}, &error));
+  EXPECT_NE(error.find("an incremental of a shared volume"), std::string::npos) << error;
   EXPECT_FALSE(tb.virtualization("sw1").control_path().start_migration(
       cp::MigrationRequest{"mirrored"}, &error));
   EXPECT_NE(error.find("a migration of a shared volume"), std::string::npos) << error;

@@ -49,6 +49,9 @@ struct VolumeLoad {
   uint64_t next_seed = 1, reads = 0, writes = 0, mismatches = 0, errors = 0;
   // New I/Os pick slots in [window_begin, window_end) only.
   uint64_t window_begin = 0, window_end = ~0ull;
+  // ... and of those, only slots s with s % stride == phase (two hosts
+  // writing interleaved slots of one volume).
+  uint64_t stride = 1, phase = 0;
 
   VolumeLoad(VirtualTestbed& t, const VolumeLoadShape& s, uint64_t seed)
       : tb(t), shape(s), rng(seed), content(s.slots) {
@@ -61,12 +64,15 @@ struct VolumeLoad {
   // Starts I/Os up to `depth`; the seeds of the writes it starts go to
   // *started_writes.
   void top_up(size_t depth, std::map<uint64_t, std::set<uint64_t>>* started_writes = nullptr) {
-    const uint64_t begin = std::min(window_begin, shape.slots);
-    const uint64_t span = std::min(window_end, shape.slots) - begin;
+    const uint64_t end = std::min(window_end, shape.slots);
+    const uint64_t begin = std::min(window_begin, end);
+    const uint64_t first = begin + (phase + stride - begin % stride) % stride;
+    const uint64_t span = first < end ? (end - first + stride - 1) / stride : 0;
     while (in_flight.size() < std::min<size_t>(depth, span)) {
-      uint64_t slot = begin + rng.uniform(span);
-      while (in_flight.contains(slot))
-        slot = begin + (slot - begin + 1) % span;
+      uint64_t i = rng.uniform(span);
+      while (in_flight.contains(first + i * stride))
+        i = (i + 1) % span;
+      const uint64_t slot = first + i * stride;
       const uint64_t lba = shape.first_lba + slot * shape.io_blocks;
       if (rng.uniform(100) < shape.write_percent) {
         const uint64_t seed = next_seed++;
