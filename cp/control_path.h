@@ -527,6 +527,7 @@ struct CpStats {
   uint64_t dve_authority_given_up = 0;
   uint64_t dve_reconciled_chunks = 0;
   uint64_t dve_reconciled_blocks = 0;
+  uint64_t dve_tasks_resumed = 0;  // an evicted DVE's tasks this DVE went on with
 };
 
 class ControlPath {

@@ -297,6 +297,10 @@ struct Snapshot {
   bool sweeping = false;
   // Taken by another DVE of the cluster (dve_snapshot.cc): that one sweeps it.
   bool taken_by_peer = false;
+  // A shared snapshot's sweep is a task of its DVE's task journal, finished
+  // by the DVE that evicts it: its id, and the DVE incarnation sweeping.
+  uint64_t sweep_task = 0;
+  uint64_t sweep_incarnation = 0;
   std::function<void(bool)> done;
 };
 
@@ -431,6 +435,8 @@ struct ControlPath::Impl {
   std::set<uint32_t> dve_applying;            // LVs taking a peer's snapshot here (I/O held)
   std::set<std::string> dve_snapshots_known;  // snapshot names taken here or by a peer
   bool applying_peer_snapshot = false;        // take_snapshots runs for a peer's group
+  uint64_t dve_incarnation = 0;               // + 1 at each crash or fence
+  std::map<std::string, uint64_t> dve_sweeps_adopted;  // snapshot not taken here yet -> task
   // Misses held until this DVE shares the oplocks of their extent.
   std::vector<std::pair<uint32_t, fpapi::CpMappingMiss>> dve_held_misses;
   uint64_t next_revoke_id = 1;
@@ -658,6 +664,13 @@ struct ControlPath::Impl {
   void dve_write_chunk_record(const cluster::OplockId& id);
   // Applies the pushes of the Rmap chunk record of `id` to this DVE's copy.
   void dve_refresh_chunk(const cluster::OplockId& id);
+  // The sweep of a shared snapshot as a task (recorded when it starts, ended
+  // when it is done); an evicted DVE's sweeps go on at its caretaker.
+  void dve_record_sweep_task(uint32_t snapshot);
+  void dve_end_sweep_task(Snapshot& snap);
+  bool dve_may_sweep(Snapshot& snap);
+  void dve_replay_task(uint32_t dead, const cluster::TaskRecord& task);
+  void dve_resume_sweep(uint32_t snapshot, uint64_t task_id);
   // ---- mirror_authority.cc
   // A miss from `port` on extent `e` of `seg`: may the FP have it? Always for
   // other kinds; for a mirror, if no one else holds write authority (else the

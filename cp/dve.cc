@@ -52,8 +52,12 @@ struct ControlPath::Impl::DveClient : cluster::OplockClient {
                  cluster::to_string(id), dead);
     cp_.dve_reconcile(id, std::move(done));
   }
+  void replay_task(uint32_t dead, const cluster::TaskRecord& task) override {
+    cp_.dve_replay_task(dead, task);
+  }
   void fenced() override {
     spdlog::warn("cp: DVE {} was evicted and fenced itself", cp_.env.domain());
+    ++cp_.dve_incarnation;
     cp_.dve_chunks.clear();
     cp_.dve_sharing.clear();
   }
@@ -75,6 +79,7 @@ void ControlPath::on_dve_message(const cluster::DveMessage& message) {
 
 void ControlPath::crash_dve() {
   if (impl_->dve) impl_->dve->crash();
+  ++impl_->dve_incarnation;
   impl_->dve_chunks.clear();
   impl_->dve_sharing.clear();
 }

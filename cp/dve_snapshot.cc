@@ -31,6 +31,8 @@ namespace splitpath::cp {
 
 namespace {
 
+constexpr const char* kSweepTask = "snapshot_sweep";
+
 std::string chunk_record(const std::vector<uint64_t>& guids) {
   std::string out;
   for (uint64_t g : guids)
@@ -243,10 +245,18 @@ void ControlPath::Impl::dve_apply_peer_snapshots(const cluster::OplockId& id) {
     }
     dve_applying.insert(lvs.begin(), lvs.end());
     spdlog::info("cp: DVE {} takes the snapshot group '{}' a peer took", env.domain(), line);
-    auto after = [this, lvs](bool ok) {
+    auto after = [this, lvs, group](bool ok) {
       if (!ok) spdlog::error("cp: DVE {}: a peer's snapshot failed here", env.domain());
       for (uint32_t lv : lvs)
         dve_applying.erase(lv);
+      // Its taker was evicted before this DVE took it: the sweep is ours.
+      for (const SnapshotRequest& r : group) {
+        auto adopted = dve_sweeps_adopted.find(r.name);
+        if (adopted == dve_sweeps_adopted.end()) continue;
+        for (uint32_t i = 0; i < snapshots.size(); ++i)
+          if (snapshots[i].info.name == r.name) dve_resume_sweep(i, adopted->second);
+        dve_sweeps_adopted.erase(adopted);
+      }
       // Chunks this DVE shares may hold pushes to the new snapshots.
       for (const cluster::OplockId& c : dve->known_oplocks())
         if (c.luid == cluster::Luid::kRmap && dve->cache_valid(c)) dve_refresh_chunk(c);
@@ -336,6 +346,58 @@ void ControlPath::Impl::dve_refresh_chunk(const cluster::OplockId& id) {
   const bool fow =
       e && (live->redirects[e->redirect_index].flags & map::redirect_flags::kFaultOnWrite) != 0;
   if (fow && chunk_sharers(root, id.index).empty()) restore_root_flags(root, start, length);
+}
+
+void ControlPath::Impl::dve_record_sweep_task(uint32_t index) {
+  Snapshot& snap = snapshots[index];
+  if (!dve || !shared_volumes.contains(snap.info.name) ||
+      config.skip_snapshot_coherence_for_testing) {
+    return;
+  }
+  snap.sweep_task = (uint64_t{dve->id()} << 32) | (index + 1);
+  snap.sweep_incarnation = dve_incarnation;
+  dve_env->storehouse().record_task(
+      dve->id(), cluster::TaskRecord{snap.sweep_task, kSweepTask, snap.info.name});
+}
+
+void ControlPath::Impl::dve_end_sweep_task(Snapshot& snap) {
+  if (snap.sweep_task != 0) dve_env->storehouse().end_task(dve->id(), snap.sweep_task);
+}
+
+// A DVE that crashed or was fenced since the sweep began no longer owns it:
+// its task journal went to the DVE that evicted it.
+bool ControlPath::Impl::dve_may_sweep(Snapshot& snap) {
+  if (snap.sweep_task == 0 || snap.sweep_incarnation == dve_incarnation) return true;
+  snap.sweeping = false;
+  return false;
+}
+
+void ControlPath::Impl::dve_replay_task(uint32_t dead, const cluster::TaskRecord& task) {
+  if (task.kind != kSweepTask) {
+    spdlog::error("cp: DVE {} cannot replay task {} of kind '{}' left by DVE {}", env.domain(),
+                  task.task_id, task.kind, dead);
+    return;
+  }
+  spdlog::warn("cp: DVE {} goes on with the sweep of snapshot '{}' left by DVE {}", env.domain(),
+               task.params, dead);
+  for (uint32_t i = 0; i < snapshots.size(); ++i) {
+    if (snapshots[i].info.name == task.params && snapshots[i].info.ready)
+      return dve_resume_sweep(i, task.task_id);
+  }
+  dve_sweeps_adopted[task.params] = task.task_id;  // once this DVE takes it too
+}
+
+void ControlPath::Impl::dve_resume_sweep(uint32_t index, uint64_t task_id) {
+  Snapshot& snap = snapshots[index];
+  snap.sweep_task = task_id;
+  snap.sweep_incarnation = dve_incarnation;
+  ++stats.dve_tasks_resumed;
+  if (snap.info.swept || !snap.info.error.empty()) return dve_end_sweep_task(snap);
+  if (snap.sweeping) return;
+  snap.sweeping = true;
+  for (uint32_t id : snap.vsegs)
+    snapshot_vsegs.at(id).sweep_next = 0;
+  later(config.sweep_interval_ns, [this, index] { sweep_step(index); });
 }
 
 }  // namespace splitpath::cp

@@ -231,6 +231,7 @@ std::map<uint64_t, std::vector<uint32_t>> ControlPath::Impl::snapshot_chunks_on(
 void ControlPath::Impl::sweep_step(uint32_t index) {
   Snapshot& snap = snapshots[index];
   if (!snap.info.error.empty()) return;
+  if (!dve_may_sweep(snap)) return;
   for (uint32_t id : snap.vsegs) {
     SnapshotVseg& sv = snapshot_vsegs.at(id);
     const Vseg* s = metadata.vseg(id);
@@ -258,6 +259,7 @@ void ControlPath::Impl::sweep_step(uint32_t index) {
   }
   snap.info.swept = true;
   snap.sweeping = false;
+  dve_end_sweep_task(snap);
   spdlog::info("cp: snapshot '{}' swept: every block on its own storage", snap.info.name);
   compact_after_sweep(index);
 }
@@ -485,6 +487,7 @@ std::function<void(bool)> ControlPath::Impl::snapshot_update_done(uint32_t index
     if (s.done) std::exchange(s.done, nullptr)(s.info.error.empty());
     if (config.sweep_interval_ns > 0 && s.info.error.empty() && !s.taken_by_peer) {
       s.sweeping = true;
+      dve_record_sweep_task(index);
       later(config.sweep_interval_ns, [this, index] { sweep_step(index); });
     }
   };

@@ -34,11 +34,14 @@ std::string shared_snapshot_yaml() {
 switches:
   - {name: sw0, domain: 1, ports: 8}
   - {name: sw1, domain: 2, ports: 8}
+  - {name: sw2, domain: 3, ports: 8}
 isls:
   - {a: sw0:7, b: sw1:7, delay: 20us}
+  - {a: sw0:6, b: sw2:6, delay: 20us}
+  - {a: sw1:6, b: sw2:7, delay: 20us}
 disks:
-  - {name: disk0, port: sw0:4, latency: 20us, luns: [{lun: 0, size: 4MiB}]}
-  - {name: disk1, port: sw1:4, latency: 20us, luns: [{lun: 0, size: 4MiB}]}
+  - {name: disk0, port: sw2:4, latency: 20us, luns: [{lun: 0, size: 4MiB}]}
+  - {name: disk1, port: sw2:5, latency: 20us, luns: [{lun: 0, size: 4MiB}]}
 hosts:
   - {name: host0, port: sw0:0}
   - {name: host1, port: sw1:0}
@@ -51,7 +54,7 @@ virtual_targets:
 zones:
   - {name: z0, members: [host0, vt0]}
   - {name: z1, members: [host1, vt1]}
-cp: {dve_latency: 50us}
+cp: {dve_latency: 50us, dve_timeout: 2ms, dve_lease: 6ms}
 )";
 }
 
@@ -76,7 +79,7 @@ struct Outcome {
   bool swept = false;
 };
 
-// Slots of an image of `blocks` read from `bytes` that hold none of the allowed seeds.
+// Slots of an image read from `bytes` that hold none of the allowed seeds.
 uint64_t wrong_slots(const std::vector<uint8_t>& bytes,
                      const std::vector<std::set<uint64_t>>& allowed) {
   const size_t slot_bytes = size_t{kIoBlocks} * 512;
@@ -96,93 +99,133 @@ uint64_t wrong_slots(const std::vector<uint8_t>& bytes,
   return wrong;
 }
 
-Outcome snapshot_through_two_dves(bool coherent) {
-  Outcome out;
-  sim::FabricOptions options;
-  options.adjust_cp_config = [coherent](cp::CpConfig& c) {
-    c.skip_snapshot_coherence_for_testing = !coherent;
-    c.sweep_interval_ns = 200'000;  // slow enough that the hosts' writes push chunks too
-  };
-  VirtualTestbed tb(shared_snapshot_yaml(), 1, options);
-  EXPECT_TRUE(tb.ok());
-  if (!tb.ok()) return out;
-  VolumeLoad load0(tb, load_shape("host0"), 1);
-  VolumeLoad load1(tb, load_shape("host1"), 2);
-  load1.next_seed = 1'000'000;
-  load0.stride = load1.stride = 2;
-  load1.phase = 1;
-  load0.prefill("disk0", kSourceLba);
-  auto both = [&](int steps) {
+// host0 writes the even slots through sw0, host1 the odd ones through sw1.
+class TwoDves {
+ public:
+  TwoDves(bool coherent, uint64_t sweep_interval_ns)
+      : tb_(shared_snapshot_yaml(), 1, options(coherent, sweep_interval_ns)),
+        load0_(tb_, load_shape("host0"), 1),
+        load1_(tb_, load_shape("host1"), 2) {
+    load1_.next_seed = 1'000'000;
+    load0_.stride = load1_.stride = 2;
+    load1_.phase = 1;
+    load0_.prefill("disk0", kSourceLba);
+  }
+
+  VirtualTestbed& tb() { return tb_; }
+  bool ok() const { return tb_.ok(); }
+  VolumeLoad& owner(uint64_t slot) { return slot % 2 ? load1_ : load0_; }
+
+  // Both hosts (or host1 alone, once sw0 is down) run `steps` of 10 us.
+  void run(int steps, bool host0 = true) {
     for (int i = 0; i < steps; ++i) {
-      load0.top_up(6);
-      load1.top_up(6);
-      tb.run_for(10 * sim::kNsPerUs);
-      load0.reap();
-      load1.reap();
+      if (host0) load0_.top_up(6, during_);
+      load1_.top_up(6, during_);
+      tb_.run_for(10 * sim::kNsPerUs);
+      if (host0) load0_.reap();
+      load1_.reap();
     }
-  };
-  both(300);
-
-  // The point in time: each slot as acknowledged, or a write in flight or
-  // started before sw0 says the snapshot is taken.
-  std::vector<std::set<uint64_t>> at_snapshot(kSlots);
-  auto owner = [&](uint64_t s) -> VolumeLoad& { return s % 2 ? load1 : load0; };
-  for (uint64_t s = 0; s < kSlots; ++s) {
-    at_snapshot[s].insert(owner(s).content[s]);
-    if (auto w = owner(s).writing.find(s); w != owner(s).writing.end())
-      at_snapshot[s].insert(w->second);
-  }
-  cp::ControlPath& cp0 = tb.virtualization("sw0").control_path();
-  bool taken = false;
-  std::string error;
-  EXPECT_TRUE(cp0.take_snapshot({"vol", "snap"}, &error, [&](bool ok) {
-    EXPECT_TRUE(ok);
-    taken = true;
-  })) << error;
-  std::map<uint64_t, std::set<uint64_t>> during0, during1;
-  for (int i = 0; i < 100000 && !taken; ++i) {
-    load0.top_up(6, &during0);
-    load1.top_up(6, &during1);
-    tb.run_for(10 * sim::kNsPerUs);
-    load0.reap();
-    load1.reap();
-  }
-  EXPECT_TRUE(taken);
-  for (const auto* during : {&during0, &during1})
-    for (const auto& [slot, seeds] : *during)
-      at_snapshot[slot].insert(seeds.begin(), seeds.end());
-
-  // Both hosts go on writing while chunks are pushed and swept.
-  both(1500);
-  load0.drain();
-  load1.drain();
-  for (int i = 0; i < 2000 && !out.swept; ++i) {
-    tb.run_for(100 * sim::kNsPerUs);
-    for (const cp::SnapshotInfo& s : cp0.snapshots())
-      out.swept = s.name == "snap" && s.swept;
   }
 
-  const uint32_t blocks = static_cast<uint32_t>(kBlocks);
-  out.snapshot_wrong_sw0 = wrong_slots(tb.read("host0", 1, 0, blocks).data_in, at_snapshot);
-  out.snapshot_wrong_sw1 = wrong_slots(tb.read("host1", 1, 0, blocks).data_in, at_snapshot);
-  out.snapshot_wrong_disk = wrong_slots(tb.disk_bytes("disk1", 0, kSnapLba, blocks), at_snapshot);
-  std::vector<std::set<uint64_t>> now(kSlots);
-  for (uint64_t s = 0; s < kSlots; ++s)
-    now[s] = {owner(s).content[s]};
-  out.volume_wrong = wrong_slots(tb.read("host0", 0, 0, blocks).data_in, now) +
-                     wrong_slots(tb.read("host1", 0, 0, blocks).data_in, now) +
-                     wrong_slots(tb.disk_bytes("disk0", 0, kSourceLba, blocks), now);
-  out.read_errors = load0.mismatches + load1.mismatches + load0.errors + load1.errors;
-  out.writes0 = load0.writes;
-  out.writes1 = load1.writes;
-  const cp::CpStats& s0 = tb.stats("sw0").cp;
-  const cp::CpStats& s1 = tb.stats("sw1").cp;
-  out.pushes0 = s0.cow_pushes + s0.sweep_pushes;
-  out.pushes1 = s1.cow_pushes + s1.sweep_pushes;
-  for (const std::string sw : {"sw0", "sw1"})
-    if (const auto* node = tb.virtualization(sw).control_path().dve())
-      out.messages += node->stats().messages_sent();
-  return out;
+  // sw0 takes the snapshot under load. The point in time: each slot as
+  // acknowledged, or a write in flight or started before sw0 says it is taken.
+  void take() {
+    at_snapshot_.assign(kSlots, {});
+    for (uint64_t s = 0; s < kSlots; ++s) {
+      at_snapshot_[s].insert(owner(s).content[s]);
+      if (auto w = owner(s).writing.find(s); w != owner(s).writing.end())
+        at_snapshot_[s].insert(w->second);
+    }
+    bool taken = false;
+    std::string error;
+    EXPECT_TRUE(cp("sw0").take_snapshot({"vol", "snap"}, &error, [&](bool ok) {
+      EXPECT_TRUE(ok);
+      taken = true;
+    })) << error;
+    std::map<uint64_t, std::set<uint64_t>> during;
+    during_ = &during;
+    for (int i = 0; i < 100000 && !taken; ++i)
+      run(1);
+    during_ = nullptr;
+    EXPECT_TRUE(taken);
+    for (const auto& [slot, seeds] : during)
+      at_snapshot_[slot].insert(seeds.begin(), seeds.end());
+  }
+
+  bool swept(const std::string& sw) {
+    for (const cp::SnapshotInfo& s : cp(sw).snapshots())
+      if (s.name == "snap" && s.swept) return true;
+    return false;
+  }
+  void wait_swept(const std::string& sw) {
+    for (int i = 0; i < 2000 && !swept(sw); ++i)
+      tb_.run_for(100 * sim::kNsPerUs);
+  }
+
+  // The snapshot and the volume, read through the DVEs in `through` and on the disks.
+  Outcome check(const std::vector<std::string>& through, bool host0_up = true) {
+    Outcome out;
+    load1_.drain();
+    if (host0_up) load0_.drain();
+    out.swept = swept(through.front());
+    const uint32_t blocks = static_cast<uint32_t>(kBlocks);
+    std::vector<std::set<uint64_t>> now(kSlots);
+    for (uint64_t s = 0; s < kSlots; ++s) {
+      now[s] = {owner(s).content[s]};
+      // host0's writes in flight when sw0 went down may have landed.
+      if (auto w = owner(s).writing.find(s); !host0_up && w != owner(s).writing.end())
+        now[s].insert(w->second);
+    }
+    for (const std::string& sw : through) {
+      const std::string host = sw == "sw0" ? "host0" : "host1";
+      (sw == "sw0" ? out.snapshot_wrong_sw0 : out.snapshot_wrong_sw1) =
+          wrong_slots(tb_.read(host, 1, 0, blocks).data_in, at_snapshot_);
+      out.volume_wrong += wrong_slots(tb_.read(host, 0, 0, blocks).data_in, now);
+    }
+    out.snapshot_wrong_disk =
+        wrong_slots(tb_.disk_bytes("disk1", 0, kSnapLba, blocks), at_snapshot_);
+    out.volume_wrong += wrong_slots(tb_.disk_bytes("disk0", 0, kSourceLba, blocks), now);
+    out.read_errors = load0_.mismatches + load1_.mismatches + load1_.errors;
+    if (host0_up) out.read_errors += load0_.errors;
+    out.writes0 = load0_.writes;
+    out.writes1 = load1_.writes;
+    const cp::CpStats& s0 = tb_.stats("sw0").cp;
+    const cp::CpStats& s1 = tb_.stats("sw1").cp;
+    out.pushes0 = s0.cow_pushes + s0.sweep_pushes;
+    out.pushes1 = s1.cow_pushes + s1.sweep_pushes;
+    for (const std::string sw : {"sw0", "sw1"})
+      if (const auto* node = cp(sw).dve()) out.messages += node->stats().messages_sent();
+    return out;
+  }
+
+  cp::ControlPath& cp(const std::string& sw) { return tb_.virtualization(sw).control_path(); }
+
+ private:
+  static sim::FabricOptions options(bool coherent, uint64_t sweep_interval_ns) {
+    sim::FabricOptions options;
+    options.adjust_cp_config = [coherent, sweep_interval_ns](cp::CpConfig& c) {
+      c.skip_snapshot_coherence_for_testing = !coherent;
+      c.sweep_interval_ns = sweep_interval_ns;
+    };
+    return options;
+  }
+
+  VirtualTestbed tb_;
+  VolumeLoad load0_, load1_;
+  std::vector<std::set<uint64_t>> at_snapshot_;
+  std::map<uint64_t, std::set<uint64_t>>* during_ = nullptr;
+};
+
+Outcome snapshot_through_two_dves(bool coherent) {
+  // The sweep is slow enough that the hosts' writes push chunks too.
+  TwoDves t(coherent, 200'000);
+  EXPECT_TRUE(t.ok());
+  if (!t.ok()) return {};
+  t.run(300);
+  t.take();
+  t.run(1500);  // chunks pushed and swept under the hosts' writes
+  t.wait_swept("sw0");
+  return t.check({"sw0", "sw1"});
 }
 
 TEST(DveSnapshot, TwoHostsWritingThroughTwoDvesDuringASnapshotBothVerify) {
@@ -209,6 +252,35 @@ TEST(DveSnapshot, WithoutTheOplocksTheSnapshotTakesLaterWrites) {
   std::printf("incoherent: %llu snapshot slots differ on its disk\n",
               static_cast<unsigned long long>(r.snapshot_wrong_disk));
   EXPECT_GT(r.snapshot_wrong_disk, 0u);
+}
+
+// sw0 takes the snapshot, then loses power in the middle of its sweep
+// (1 ms a chunk). host1 goes on writing through sw1: needing a chunk's
+// oplock, sw1 evicts sw0, inherits its task journal and goes on with the
+// sweep. The snapshot verifies through sw1 and on its disk.
+TEST(DveSnapshot, ASurvivorGoesOnWithTheSweepOfACrashedTaker) {
+  TwoDves t(true, 1'000'000);
+  ASSERT_TRUE(t.ok());
+  t.run(300);
+  t.take();
+  t.run(300);
+  EXPECT_FALSE(t.swept("sw0"));
+  t.tb().fabric().crash_dve(t.tb().sw("sw0"));
+  t.run(3000, /*host0=*/false);
+  t.wait_swept("sw1");
+  const Outcome r = t.check({"sw1"}, /*host0_up=*/false);
+  const cp::CpStats& s1 = t.tb().stats("sw1").cp;
+  std::printf("after the crash: chunks pushed by sw1 %llu, tasks resumed %llu; swept %d\n",
+              static_cast<unsigned long long>(r.pushes1),
+              static_cast<unsigned long long>(s1.dve_tasks_resumed), r.swept);
+  ASSERT_NE(t.tb().fabric().storehouse(), nullptr);
+  EXPECT_TRUE(t.tb().fabric().storehouse()->evicted(1));
+  EXPECT_EQ(s1.dve_tasks_resumed, 1u);
+  EXPECT_TRUE(r.swept);
+  EXPECT_EQ(r.snapshot_wrong_sw1, 0u);
+  EXPECT_EQ(r.snapshot_wrong_disk, 0u);
+  EXPECT_EQ(r.volume_wrong, 0u);
+  EXPECT_EQ(r.read_errors, 0u);
 }
 
 }  // namespace
