@@ -131,6 +131,14 @@ struct Migration {
   bool copy_failed = false;
   std::function<void(bool)> done;
   std::function<void(uint64_t, uint64_t, bool)> on_step;  // MigrationRequest::on_step
+  // Of a VSEG several DVEs serve (dve_migration.cc): each step is made under
+  // the chunks' Rmap oplocks; `remote`: another DVE runs it, this one only
+  // follows its record. The task's id in the task journal, its start line.
+  bool shared = false;
+  bool remote = false;
+  uint64_t task_id = 0;
+  uint64_t incarnation = 0;  // the DVE incarnation running it
+  std::string line;
 };
 
 struct Leg {
@@ -431,12 +439,15 @@ struct ControlPath::Impl {
   // ---- dve_snapshot.cc: snapshots of shared volumes
   cluster::DveEnvironment* dve_env = nullptr;
   std::map<uint32_t, uint64_t> lv_guid;       // shared LV id -> its guid, the same on every DVE
+  std::set<cluster::OplockId> dve_current;    // shared, and the record applied since
   std::set<cluster::OplockId> dve_sharing;    // share requests out
   std::set<uint32_t> dve_applying;            // LVs taking a peer's snapshot here (I/O held)
   std::set<std::string> dve_snapshots_known;  // snapshot names taken here or by a peer
   bool applying_peer_snapshot = false;        // take_snapshots runs for a peer's group
   uint64_t dve_incarnation = 0;               // + 1 at each crash or fence
-  std::map<std::string, uint64_t> dve_sweeps_adopted;  // snapshot not taken here yet -> task
+  std::map<std::string, uint64_t> dve_sweeps_adopted;      // snapshot not taken here yet -> task
+  std::set<std::string> dve_migrations_known;              // start lines of shared migrations
+  std::map<std::string, uint64_t> dve_migrations_adopted;  // start line -> task
   // Misses held until this DVE shares the oplocks of their extent.
   std::vector<std::pair<uint32_t, fpapi::CpMappingMiss>> dve_held_misses;
   uint64_t next_revoke_id = 1;
@@ -649,6 +660,7 @@ struct ControlPath::Impl {
   // (LV `lv_id`)? If not, it starts sharing what it lacks: the caller waits
   // (a miss in dve_held_misses, a CP I/O blocked) and is retried after.
   bool dve_ready(uint32_t lv_id, uint32_t vseg_id, uint64_t start, uint64_t length);
+  bool dve_fresh(const cluster::OplockId& id) const;
   void dve_share(const cluster::OplockId& id);
   void dve_release_held();
   // Revokes the ranges at every FP and drains their I/O, then done().
@@ -664,6 +676,19 @@ struct ControlPath::Impl {
   void dve_write_chunk_record(const cluster::OplockId& id);
   // Applies the pushes of the Rmap chunk record of `id` to this DVE's copy.
   void dve_refresh_chunk(const cluster::OplockId& id);
+  // ---- dve_migration.cc
+  bool dve_start_migration(const MigrationRequest& request, std::string* error,
+                           std::function<void(bool)> done);
+  // A shared migration's step: its update runs under the chunks' Rmap oplocks.
+  void dve_migration_step(uint32_t id, Update u);
+  void dve_migration_failed(uint32_t id, MappingChange barrier_back);
+  // The migration's state for the peers (and the task's progress).
+  void dve_write_migration_record(uint32_t id);
+  void dve_end_migration_task(Migration& m);
+  // True (and the chunk brought up to date) if chunk `id` is of a VSEG with a shared migration.
+  bool dve_refresh_migration_chunk(const cluster::OplockId& id);
+  void dve_follow_migration(const std::string& line);
+  void dve_take_over_migration(uint32_t id, uint64_t task_id);
   // The sweep of a shared snapshot as a task (recorded when it starts, ended
   // when it is done); an evicted DVE's sweeps go on at its caretaker.
   void dve_record_sweep_task(uint32_t snapshot);
@@ -749,8 +774,9 @@ struct ControlPath::Impl {
   void copy_failed(CopyTask task);
 
   // ---- migration.cc
+  // check_only: the request is checked, nothing starts.
   bool start_migration(const MigrationRequest& request, std::string* error,
-                       std::function<void(bool)> done);
+                       std::function<void(bool)> done, bool check_only = false);
   // Moves the barrier: the old barrier goes to the destination, the next
   // chunk becomes the barrier (one restrictive update); at the end the last
   // barrier moves and the source's entries are removed.

@@ -60,6 +60,7 @@ struct ControlPath::Impl::DveClient : cluster::OplockClient {
     ++cp_.dve_incarnation;
     cp_.dve_chunks.clear();
     cp_.dve_sharing.clear();
+    cp_.dve_current.clear();
   }
 
  private:
@@ -82,6 +83,7 @@ void ControlPath::crash_dve() {
   ++impl_->dve_incarnation;
   impl_->dve_chunks.clear();
   impl_->dve_sharing.clear();
+  impl_->dve_current.clear();
 }
 
 const cluster::OplockNode* ControlPath::dve() const {
@@ -127,7 +129,8 @@ bool ControlPath::Impl::refuse_shared(const std::string& volume, const char* ser
   if (!shared_volumes.count(volume)) return false;
   if (error) {
     *error = "volume '" + volume + "' is served by several DVEs (shared_with): " + service +
-             " of a shared volume is not supported yet (only its mirror writes and snapshots are "
+             " of a shared volume is not supported yet (only its mirror writes, snapshots and "
+             "migrations are "
              "coherent among the DVEs)";
   }
   return true;

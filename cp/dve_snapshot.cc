@@ -49,6 +49,13 @@ uint32_t ControlPath::Impl::dve_root_of(uint32_t vseg_id) const {
     root = sv->second.root;
   } else if (snapshot_roots.contains(vseg_id)) {
     root = vseg_id;
+  } else {
+    for (const auto& [id, m] : migrations) {
+      if (m.shared && m.progress.vseg_id == vseg_id &&
+          m.progress.state == MigrationProgress::State::kRunning) {
+        root = vseg_id;
+      }
+    }
   }
   return root != ~0u && vseg_guid.contains(root) ? root : ~0u;
 }
@@ -77,19 +84,26 @@ bool ControlPath::Impl::dve_ready(uint32_t lv_id, uint32_t vseg_id, uint64_t sta
   if (!dve) return true;
   bool ready = true;
   if (const auto lv = dve_lv_oplock(lv_id)) {
-    if (!dve->cache_valid(*lv)) {
+    if (!dve_fresh(*lv)) {
       dve_share(*lv);
       ready = false;
     }
     if (dve_applying.contains(lv_id)) ready = false;
   }
   for (const cluster::OplockId& id : dve_rmap_oplocks(vseg_id, start, length)) {
-    if (!dve->cache_valid(id)) {
+    if (!dve_fresh(id)) {
       dve_share(id);
       ready = false;
     }
   }
   return ready;
+}
+
+// Shared, and this DVE's copy brought up to date since: the node says the
+// cache is valid as soon as the share round ends, before the callback that
+// reads the record has run.
+bool ControlPath::Impl::dve_fresh(const cluster::OplockId& id) const {
+  return dve->cache_valid(id) && dve_current.contains(id);
 }
 
 void ControlPath::Impl::dve_share(const cluster::OplockId& id) {
@@ -98,6 +112,7 @@ void ControlPath::Impl::dve_share(const cluster::OplockId& id) {
     dve_sharing.erase(id);
     if (id.luid == cluster::Luid::kLvReconfig) dve_apply_peer_snapshots(id);
     if (id.luid == cluster::Luid::kRmap) dve_refresh_chunk(id);
+    if (dve->cache_valid(id)) dve_current.insert(id);
     dve_release_held();
   });
 }
@@ -134,6 +149,7 @@ void ControlPath::Impl::dve_drain(const std::vector<Update::Range>& ranges,
 }
 
 void ControlPath::Impl::dve_let_go_lv(const cluster::OplockId& id, std::function<void()> done) {
+  dve_current.erase(id);
   std::vector<Update::Range> ranges;
   for (const auto& [lv_id, guid] : lv_guid) {
     if (guid != id.guid) continue;
@@ -145,6 +161,7 @@ void ControlPath::Impl::dve_let_go_lv(const cluster::OplockId& id, std::function
 }
 
 void ControlPath::Impl::dve_let_go_rmap(const cluster::OplockId& id, std::function<void()> done) {
+  dve_current.erase(id);
   auto it = guid_vseg.find(id.guid);
   const Vseg* root = it == guid_vseg.end() ? nullptr : metadata.vseg(it->second);
   if (!root) return done();
@@ -195,11 +212,13 @@ bool ControlPath::Impl::dve_take_snapshots(const std::vector<SnapshotRequest>& g
     dve_snapshots_known.insert(r.name);
   std::string line;
   for (const SnapshotRequest& r : group)
-    line += (line.empty() ? "" : " ") + r.source + " " + r.name;
+    line += " " + r.source + " " + r.name;
+  line = "snapshot" + line;
   auto shared_done = std::make_shared<std::function<void(bool)>>(std::move(done));
   dve->update(
       ids, /*restrictive=*/true,
       [this, group, ids, line, shared_done](cluster::OplockNode::Done finished) {
+        dve_current.insert(ids.begin(), ids.end());
         auto end = [finished, shared_done](bool ok) {
           finished();
           if (*shared_done) std::exchange(*shared_done, nullptr)(ok);
@@ -229,7 +248,13 @@ void ControlPath::Impl::dve_apply_peer_snapshots(const cluster::OplockId& id) {
   std::istringstream lines(record->bytes);
   std::string line;
   while (std::getline(lines, line)) {
+    if (line.rfind("migrate ", 0) == 0) {
+      dve_follow_migration(line);
+      continue;
+    }
     std::istringstream words(line);
+    std::string verb;
+    if (!(words >> verb) || verb != "snapshot") continue;
     std::vector<SnapshotRequest> group;
     bool known = true;
     for (SnapshotRequest r; words >> r.source >> r.name;) {
@@ -283,6 +308,7 @@ void ControlPath::Impl::dve_push_chunk(uint32_t root, uint64_t chunk, std::vecto
       [this, id, root, chunk, targets, sweep](cluster::OplockNode::Done finished) {
         // A peer may have pushed it meanwhile: push to what still shares it.
         dve_refresh_chunk(id);
+        dve_current.insert(id);
         std::vector<uint32_t> now = chunk_sharers(root, chunk);
         const uint64_t at = chunk * chunk_blocks_of(*metadata.vseg(root));
         for (uint32_t t : targets) {
@@ -319,6 +345,7 @@ void ControlPath::Impl::dve_write_chunk_record(const cluster::OplockId& id) {
 }
 
 void ControlPath::Impl::dve_refresh_chunk(const cluster::OplockId& id) {
+  if (dve_refresh_migration_chunk(id)) return;
   const cluster::MetadataRecord* record = dve_env->storehouse().read(id);
   auto it = guid_vseg.find(id.guid);
   if (!record || it == guid_vseg.end()) return;
@@ -373,6 +400,16 @@ bool ControlPath::Impl::dve_may_sweep(Snapshot& snap) {
 }
 
 void ControlPath::Impl::dve_replay_task(uint32_t dead, const cluster::TaskRecord& task) {
+  if (task.kind == "migration") {
+    spdlog::warn("cp: DVE {} goes on with '{}' left by DVE {}", env.domain(), task.params, dead);
+    for (auto& [id, m] : migrations) {
+      if (m.line != task.params) continue;
+      m.remote = true;  // whoever ran it, it is this incarnation's now
+      return dve_take_over_migration(id, task.task_id);
+    }
+    dve_migrations_adopted[task.params] = task.task_id;  // once this DVE follows it
+    return;
+  }
   if (task.kind != kSweepTask) {
     spdlog::error("cp: DVE {} cannot replay task {} of kind '{}' left by DVE {}", env.domain(),
                   task.task_id, task.kind, dead);

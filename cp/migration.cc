@@ -76,7 +76,7 @@ void ControlPath::Impl::load_fresh_entries(const Vseg& seg,
 }
 
 bool ControlPath::Impl::start_migration(const MigrationRequest& r, std::string* error,
-                                        std::function<void(bool)> done) {
+                                        std::function<void(bool)> done, bool check_only) {
   auto reject = [&](const std::string& why) {
     if (error)
       *error = absl::StrFormat("migration of volume '%s' LBA %u: %s", r.volume, r.lba, why);
@@ -136,6 +136,7 @@ bool ControlPath::Impl::start_migration(const MigrationRequest& r, std::string* 
       return reject(absl::StrFormat("the destination overlaps migration %u's", id));
   }
 
+  if (check_only) return true;
   const uint32_t id = next_migration_id++;
   Migration& m = migrations[id];
   m.progress.id = id;
@@ -151,6 +152,9 @@ bool ControlPath::Impl::start_migration(const MigrationRequest& r, std::string* 
   m.chunk_blocks = std::max<uint64_t>(1, config.copy_granularity_bytes / vol->block_size);
   m.done = std::move(done);
   m.on_step = r.on_step;
+  m.shared =
+      dve && shared_volumes.contains(vol->name) && !config.skip_snapshot_coherence_for_testing;
+  m.incarnation = dve_incarnation;
   resolve_disks();  // the destination may be new to the CP
   spdlog::info("cp: migration {} of volume '{}' VSEG {} ({} blocks) to disk {:016x} LUN {} LBA {}",
                id, vol->name, vseg_id, length, r.disk_wwpn, r.lun, r.dest_lba);
@@ -163,6 +167,7 @@ void ControlPath::Impl::migration_step(uint32_t id) {
   if (it == migrations.end() || it->second.progress.state != MigrationProgress::State::kRunning)
     return;
   Migration& m = it->second;
+  if (m.remote || (m.shared && m.incarnation != dve_incarnation)) return;
   const uint32_t vseg_id = m.progress.vseg_id;
   const Vseg* seg = metadata.vseg(vseg_id);
   const Volume* vol = seg ? metadata.volume_by_lv(seg->lv_id) : nullptr;
@@ -223,6 +228,7 @@ void ControlPath::Impl::migration_step(uint32_t id) {
     if (!last) return migration_copy(id);
     release_migration_source(id);
   };
+  if (m.shared) return dve_migration_step(id, std::move(u));
   updates.push_back(std::move(u));
   if (!update_active) begin_update();
 }
@@ -285,6 +291,7 @@ void ControlPath::Impl::release_migration_source(uint32_t id) {
   m.progress.state = MigrationProgress::State::kDone;
   m.progress.finished_ns = env.now_ns();
   ++stats.migrations_done;
+  if (m.shared) dve_end_migration_task(m);
   spdlog::info("cp: migration {} of VSEG {} done: {} blocks in {} ns, {} writes met the barrier",
                id, m.progress.vseg_id, m.progress.copied_blocks,
                m.progress.finished_ns - m.progress.started_ns, m.progress.barrier_writes);
@@ -322,6 +329,9 @@ void ControlPath::Impl::migration_failed(uint32_t id, const std::string& why) {
   auto it = migrations.find(id);
   if (it == migrations.end()) return;
   Migration& m = it->second;
+  // A DVE that crashed or was fenced meanwhile gave the migration up: the
+  // DVE that evicted it goes on with it.
+  if (m.shared && m.incarnation != dve_incarnation) return;
   spdlog::error("cp: migration {} of VSEG {} failed at block {}: {}", id, m.progress.vseg_id,
                 m.barrier_start, why);
   m.progress.state = MigrationProgress::State::kFailed;
@@ -351,7 +361,11 @@ void ControlPath::Impl::migration_failed(uint32_t id, const std::string& why) {
         shared = shared || !chunk_sharers(m.progress.vseg_id, b / chunk_blocks).empty();
       c.flags =
           shared ? static_cast<uint8_t>(m.flags | map::redirect_flags::kFaultOnWrite) : m.flags;
-      change_mapping(c, {});
+      if (m.shared) {
+        dve_migration_failed(id, c);
+      } else {
+        change_mapping(c, {});
+      }
     }
   }
   if (m.done) std::exchange(m.done, nullptr)(false);
@@ -359,7 +373,10 @@ void ControlPath::Impl::migration_failed(uint32_t id, const std::string& why) {
 
 bool ControlPath::start_migration(const MigrationRequest& request, std::string* error,
                                   std::function<void(bool)> done) {
-  if (impl_->refuse_shared(request.volume, "a migration", error)) return false;
+  if (impl_->shared_volumes.contains(request.volume) &&
+      !impl_->config.skip_snapshot_coherence_for_testing) {
+    return impl_->dve_start_migration(request, error, std::move(done));
+  }
   return impl_->start_migration(request, error, std::move(done));
 }
 
