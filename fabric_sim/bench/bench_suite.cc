@@ -7,6 +7,7 @@
 #include "fabric_sim/bench/callgrind.h"
 #include "fabric_sim/bench/cluster_bench.h"
 #include "fabric_sim/bench/decode_bench.h"
+#include "fabric_sim/bench/dve_snapshot_bench.h"
 #include "fabric_sim/bench/fp_path_bench.h"
 #include "fabric_sim/bench/instruction_figures.h"
 #include "fabric_sim/bench/micro_bench.h"
@@ -498,6 +499,35 @@ absl::Status run_cluster(const BenchSuiteOptions& options, BenchSuiteResult* out
   return absl::OkStatus();
 }
 
+// Snapshots of a shared volume (dve_snapshot_bench.h): the same snapshot
+// under two hosts' writes with the volume served by one DVE and by two
+// (shared_with): the take's and the sweep's simulated time, the hosts' write
+// rate during the sweep, the chunks the DVE not taking the snapshot pushed
+// and the oplock messages per chunk pushed.
+absl::Status run_dve_snapshot(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  auto r = run_dve_snapshot_bench(dve_snapshot_bench_options(options.quick));
+  if (!r.ok()) return r.status();
+  auto& f = out->figures;
+  for (const DveSnapshotBenchPoint& p : r->points) {
+    f.push_back({fmt::format("cluster.snapshot.take_sim_us.dves_{}", p.dves), p.take_sim_us,
+                 "us (sim, take_snapshot to done)", false, true});
+    f.push_back({fmt::format("cluster.snapshot.sweep_sim_us.dves_{}", p.dves), p.sweep_sim_us,
+                 fmt::format("us (sim, {} chunks)", r->chunks), false, true});
+    f.push_back({fmt::format("cluster.snapshot.write_iops.quiet.dves_{}", p.dves), p.quiet_iops,
+                 "IOPS (sim, no snapshot)", true, true});
+    f.push_back({fmt::format("cluster.snapshot.write_iops.sweep.dves_{}", p.dves), p.sweep_iops,
+                 "IOPS (sim, during the sweep)", true, true});
+  }
+  const DveSnapshotBenchPoint& two = r->points[1];
+  f.push_back({"cluster.snapshot.write_iops.sweep.dves_2_over_1", r->sweep_iops_ratio, "x (sim)",
+               true, true});
+  f.push_back({"cluster.snapshot.oplock_messages_per_push.dves_2", two.oplock_messages_per_push,
+               fmt::format("messages ({} in all)", two.oplock_messages), false, true});
+  f.push_back({"cluster.snapshot.pushes_by_peer.dves_2", static_cast<double>(two.peer_pushes),
+               fmt::format("chunks (of {})", r->chunks), true, false});
+  return absl::OkStatus();
+}
+
 absl::Status run_instructions(const BenchSuiteOptions& options, BenchSuiteResult* out) {
   if (options.splitpath_executable.empty()) {
     out->notes.push_back("instructions: not measured (no splitpath executable to probe)");
@@ -530,6 +560,7 @@ absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& option
   if (auto s = run_mirror(options, &out); !s.ok()) return s;
   if (auto s = run_replication(options, &out); !s.ok()) return s;
   if (auto s = run_cluster(options, &out); !s.ok()) return s;
+  if (auto s = run_dve_snapshot(options, &out); !s.ok()) return s;
   if (auto s = run_decode(options, &out); !s.ok()) return s;
   if (auto s = run_instructions(options, &out); !s.ok()) return s;
   return out;

@@ -27,6 +27,12 @@
 //  - asynchronous replication: the journal bytes shipped to the remote per
 //    wall and per simulated second under 4 KiB writes, the epochs closed and
 //    applied, the remote's lag when the writes stop (replication_bench.h);
+//  - the DVE cluster: oplock messages per transition and a restrictive
+//    update's simulated time with 2, 4 and 8 DVEs (cluster_bench.h); a
+//    snapshot of a volume under two hosts' writes served by one DVE and by
+//    two: the take's and sweep's simulated time, the writes' rate during the
+//    sweep, the chunks each DVE pushed, oplock messages per chunk
+//    (dve_snapshot_bench.h);
 //  - the trace decoder against tcpdump on generated captures;
 //  - instruction counts under callgrind (instruction_figures.h), when
 //    valgrind is installed and the splitpath executable is known.
