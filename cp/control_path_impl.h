@@ -665,6 +665,7 @@ struct ControlPath::Impl {
   void dve_release_held();
   // Revokes the ranges at every FP and drains their I/O, then done().
   void dve_drain(const std::vector<Update::Range>& ranges, std::function<void()> done);
+  void dve_revoke_shared();
   void dve_let_go_lv(const cluster::OplockId& id, std::function<void()> done);
   void dve_let_go_rmap(const cluster::OplockId& id, std::function<void()> done);
   bool dve_shared_snapshot(const std::vector<SnapshotRequest>& group) const;

@@ -61,6 +61,7 @@ struct ControlPath::Impl::DveClient : cluster::OplockClient {
     cp_.dve_chunks.clear();
     cp_.dve_sharing.clear();
     cp_.dve_current.clear();
+    cp_.dve_revoke_shared();
   }
 
  private:
@@ -122,6 +123,19 @@ std::vector<cluster::OplockId> ControlPath::Impl::dve_chunks_of(uint32_t vseg_id
   }
   return cluster::chunk_oplocks(guid->second, cluster::Luid::kMirrorWrite, start, length,
                                 config.mirror_write_chunk_blocks);
+}
+
+// Fenced: the oplocks are gone, so must what the FPs cache under them (a
+// peer may change it now); their misses then wait until this DVE boots and
+// shares the oplocks again.
+void ControlPath::Impl::dve_revoke_shared() {
+  std::vector<Update::Range> ranges;
+  for (const auto& [lv_id, guid] : lv_guid) {
+    const Volume* vol = metadata.volume_by_lv(lv_id);
+    for (uint32_t v : vol ? vol->vsegs : std::vector<uint32_t>{})
+      ranges.push_back({v, 0, metadata.vseg(v)->descriptor.length});
+  }
+  dve_drain(ranges, [] {});
 }
 
 bool ControlPath::Impl::refuse_shared(const std::string& volume, const char* service,

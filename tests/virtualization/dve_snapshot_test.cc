@@ -89,5 +89,29 @@ TEST(DveSnapshot, ASurvivorGoesOnWithTheSweepOfACrashedTaker) {
   EXPECT_EQ(r.read_errors, 0u);
 }
 
+// sw1 is cut from the other DVEs with its FPs holding extents of `vol`; sw0
+// takes the snapshot, evicting sw1 once it does not answer and waiting out
+// its lease; sw1 fences itself. Its FPs must serve nothing more of the
+// volume: a host1 write landing on the source after the snapshot's point
+// would be lost from it. The snapshot verifies on its disk.
+TEST(DveSnapshot, AFencedDveServesNothingMoreOfASharedVolume) {
+  TwoDves t(true, 200'000);
+  ASSERT_TRUE(t.ok());
+  t.run(300);
+  t.tb().fabric().dve_network()->set_isolated(2, true);
+  t.take();
+  t.run(1500);
+  t.wait_swept("sw0");
+  ASSERT_NE(t.cp("sw1").dve(), nullptr);
+  EXPECT_FALSE(t.cp("sw1").dve()->online());
+  EXPECT_TRUE(t.swept("sw0"));
+  const Outcome r = t.check({"sw0"}, /*host0_up=*/true, /*host1_up=*/false);
+  std::printf("host1 wrote %llu times in all; snapshot slots wrong on disk %llu\n",
+              static_cast<unsigned long long>(r.writes1),
+              static_cast<unsigned long long>(r.snapshot_wrong_disk));
+  EXPECT_EQ(r.snapshot_wrong_disk, 0u);
+  EXPECT_EQ(r.snapshot_wrong_sw0, 0u);
+}
+
 }  // namespace
 }  // namespace splitpath::testing
