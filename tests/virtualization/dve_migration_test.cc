@@ -57,7 +57,7 @@ TEST(DveMigration, TwoHostsWritingThroughTwoDvesDuringAMigrationVerify) {
   t.volume_disk = "disk2";
   t.volume_lba = kDestLba;
   const Outcome r = t.check({"sw0", "sw1"});
-  const auto& m0 = t.cp("sw0").migrations().back();
+  const cp::MigrationProgress m0 = t.cp("sw0").migrations().back();
   std::printf(
       "writes through sw0 %llu, sw1 %llu; %llu writes met the barrier on sw0; oplock "
       "messages %llu\n",
