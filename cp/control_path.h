@@ -102,6 +102,9 @@ struct CpConfig {
   // Tests only: a snapshot of a shared volume is taken and pushed by the DVE
   // asked alone, its peers never learn of it (shows what the oplocks prevent).
   bool skip_snapshot_coherence_for_testing = false;
+  // Tests only: each DVE changes a shared mirror's side states on its own,
+  // its peers never learn of them (shows what the side-state oplock prevents).
+  bool skip_side_state_coherence_for_testing = false;
   // Multipath: how long a path test (TEST UNIT READY down a path) may take
   // before the path counts as failed, and how often a failover that found no
   // path it could test yet (no virtual initiator logged in) tries again.

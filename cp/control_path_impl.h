@@ -169,8 +169,16 @@ struct MirrorResync {
   size_t next = 0;
   std::optional<uint64_t> barrier;  // the extent being copied
   bool aborted = false;             // the side died again meanwhile
+  bool peer = false;                // another DVE resynchronizes the side (shared mirror)
   size_t history = 0;               // its ResyncProgress in MirrorAges::history
   std::function<void(bool)> done;
+};
+
+// A shared mirror's side states as recorded in the storehouse under its
+// side-state oplock (dve_mirror_state.cc).
+struct DveSideRecord {
+  std::vector<map::SideState> state;
+  std::vector<bool> path_lost;
 };
 
 // A mirrored VSEG's side states' bookkeeping: the generation number, one
@@ -442,10 +450,15 @@ struct ControlPath::Impl {
   std::set<cluster::OplockId> dve_current;    // shared, and the record applied since
   std::set<cluster::OplockId> dve_sharing;    // share requests out
   std::set<uint32_t> dve_applying;            // LVs taking a peer's snapshot here (I/O held)
+  std::set<uint32_t> dve_applying_sides;      // VSEGs taking a peer's side states (I/O held)
   std::set<std::string> dve_snapshots_known;  // snapshot names taken here or by a peer
   bool applying_peer_snapshot = false;        // take_snapshots runs for a peer's group
   uint64_t dve_incarnation = 0;               // + 1 at each crash or fence
-  std::map<std::string, uint64_t> dve_sweeps_adopted;      // snapshot not taken here yet -> task
+  std::map<std::string, uint64_t> dve_sweeps_adopted;  // snapshot not taken here yet -> task
+  // The sweep tasks recorded with a snapshot's record, before it is taken
+  // here: snapshot name -> task id and the incarnation that recorded it.
+  std::map<std::string, std::pair<uint64_t, uint64_t>> dve_sweep_intents;
+  uint32_t dve_task_seq = 0;
   std::set<std::string> dve_migrations_known;              // start lines of shared migrations
   std::map<std::string, uint64_t> dve_migrations_adopted;  // start line -> task
   // Misses held until this DVE shares the oplocks of their extent.
@@ -677,6 +690,21 @@ struct ControlPath::Impl {
   void dve_write_chunk_record(const cluster::OplockId& id);
   // Applies the pushes of the Rmap chunk record of `id` to this DVE's copy.
   void dve_refresh_chunk(const cluster::OplockId& id);
+  // ---- dve_mirror_state.cc
+  std::optional<cluster::OplockId> dve_side_oplock(uint32_t vseg_id) const;
+  // change_side_state, made under the side-state oplock on a shared mirror
+  // (done(false) if the record no longer allows the change).
+  void set_side_state(uint32_t vseg_id, uint32_t side, map::SideState to, bool abort_pending,
+                      std::function<void()> apply_extra, std::function<void(bool)> done);
+  DveSideRecord dve_side_record(const cluster::OplockId& id, const Vseg& seg);
+  // Brings this DVE's sides (but `skip`) to `rec`; returns how many changes
+  // it started, each calling `done`.
+  uint32_t dve_apply_side_record(uint32_t vseg_id, const DveSideRecord& rec, uint32_t skip,
+                                 const std::function<void(bool)>& done);
+  void dve_refresh_sides(const cluster::OplockId& id);
+  void dve_let_go_sides(const cluster::OplockId& id, std::function<void()> done);
+  void dve_copy_under_write_oplocks(uint32_t vseg_id, uint64_t start, uint64_t length,
+                                    const CopyRequest& copy, std::function<void(bool)> done);
   // ---- dve_migration.cc
   bool dve_start_migration(const MigrationRequest& request, std::string* error,
                            std::function<void(bool)> done);
@@ -692,7 +720,10 @@ struct ControlPath::Impl {
   void dve_take_over_migration(uint32_t id, uint64_t task_id);
   // The sweep of a shared snapshot as a task (recorded when it starts, ended
   // when it is done); an evicted DVE's sweeps go on at its caretaker.
-  void dve_record_sweep_task(uint32_t snapshot);
+  void dve_record_sweep_intents(const std::vector<SnapshotRequest>& group);
+  void dve_drop_sweep_intents(const std::vector<SnapshotRequest>& group);
+  // False if the snapshot is shared and this DVE does not sweep it.
+  bool dve_record_sweep_task(uint32_t snapshot);
   void dve_end_sweep_task(Snapshot& snap);
   bool dve_may_sweep(Snapshot& snap);
   void dve_replay_task(uint32_t dead, const cluster::TaskRecord& task);

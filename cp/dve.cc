@@ -43,6 +43,8 @@ struct ControlPath::Impl::DveClient : cluster::OplockClient {
         return cp_.dve_let_go_lv(id, std::move(done));
       case cluster::Luid::kRmap:
         return cp_.dve_let_go_rmap(id, std::move(done));
+      case cluster::Luid::kMirrorSideState:
+        return cp_.dve_let_go_sides(id, std::move(done));
       default:
         return cp_.dve_let_go(id, std::move(done));
     }
@@ -61,6 +63,7 @@ struct ControlPath::Impl::DveClient : cluster::OplockClient {
     cp_.dve_chunks.clear();
     cp_.dve_sharing.clear();
     cp_.dve_current.clear();
+    cp_.dve_sweep_intents.clear();
     cp_.dve_revoke_shared();
   }
 
@@ -85,6 +88,7 @@ void ControlPath::crash_dve() {
   impl_->dve_chunks.clear();
   impl_->dve_sharing.clear();
   impl_->dve_current.clear();
+  impl_->dve_sweep_intents.clear();
 }
 
 const cluster::OplockNode* ControlPath::dve() const {
@@ -111,6 +115,8 @@ void ControlPath::Impl::dve_start() {
   // Shared from the start, so that a peer's acquire reaches this DVE.
   for (const auto& [lv_id, guid] : lv_guid)
     if (const auto id = dve_lv_oplock(lv_id)) dve_share(*id);
+  for (const auto& [vseg_id, guid] : vseg_guid)
+    if (const auto id = dve_side_oplock(vseg_id)) dve_share(*id);
 }
 
 std::vector<cluster::OplockId> ControlPath::Impl::dve_chunks_of(uint32_t vseg_id, uint64_t start,
@@ -143,9 +149,8 @@ bool ControlPath::Impl::refuse_shared(const std::string& volume, const char* ser
   if (!shared_volumes.count(volume)) return false;
   if (error) {
     *error = "volume '" + volume + "' is served by several DVEs (shared_with): " + service +
-             " of a shared volume is not supported yet (only its mirror writes, snapshots and "
-             "migrations are "
-             "coherent among the DVEs)";
+             " of a shared volume is not supported yet (only its mirror writes and side states, "
+             "snapshots and migrations are coherent among the DVEs)";
   }
   return true;
 }

@@ -90,6 +90,13 @@ bool ControlPath::Impl::dve_ready(uint32_t lv_id, uint32_t vseg_id, uint64_t sta
     }
     if (dve_applying.contains(lv_id)) ready = false;
   }
+  if (const auto sides = dve_side_oplock(vseg_id)) {
+    if (!dve_fresh(*sides)) {
+      dve_share(*sides);
+      ready = false;
+    }
+    if (dve_applying_sides.contains(vseg_id)) ready = false;
+  }
   for (const cluster::OplockId& id : dve_rmap_oplocks(vseg_id, start, length)) {
     if (!dve_fresh(id)) {
       dve_share(id);
@@ -112,6 +119,7 @@ void ControlPath::Impl::dve_share(const cluster::OplockId& id) {
     dve_sharing.erase(id);
     if (id.luid == cluster::Luid::kLvReconfig) dve_apply_peer_snapshots(id);
     if (id.luid == cluster::Luid::kRmap) dve_refresh_chunk(id);
+    if (id.luid == cluster::Luid::kMirrorSideState) dve_refresh_sides(id);
     if (dve->cache_valid(id)) dve_current.insert(id);
     dve_release_held();
   });
@@ -228,13 +236,17 @@ bool ControlPath::Impl::dve_take_snapshots(const std::vector<SnapshotRequest>& g
           spdlog::error("cp: DVE {}: {}", env.domain(), error);
           return end(false);
         }
-        // The record first: a peer that shares the oplock again takes it too.
+        // The record first: a peer that shares the oplock again takes it too;
+        // and the sweeps with it, so that whoever evicts this DVE from now on
+        // finds them in its task journal.
         for (const cluster::OplockId& id : ids) {
           const cluster::MetadataRecord* r = dve_env->storehouse().read(id);
           dve_env->storehouse().write(id, (r ? r->bytes : std::string()) + line + "\n");
         }
+        dve_record_sweep_intents(group);
         if (!take_snapshots(group, &error, end)) {
           spdlog::error("cp: DVE {}: {}", env.domain(), error);
+          dve_drop_sweep_intents(group);
           end(false);
         }
       },
@@ -375,16 +387,40 @@ void ControlPath::Impl::dve_refresh_chunk(const cluster::OplockId& id) {
   if (fow && chunk_sharers(root, id.index).empty()) restore_root_flags(root, start, length);
 }
 
-void ControlPath::Impl::dve_record_sweep_task(uint32_t index) {
+void ControlPath::Impl::dve_record_sweep_intents(const std::vector<SnapshotRequest>& group) {
+  if (config.sweep_interval_ns == 0) return;
+  for (const SnapshotRequest& r : group) {
+    const uint64_t task = (uint64_t{dve->id()} << 32) | (uint64_t{1} << 30) | ++dve_task_seq;
+    if (!dve_env->storehouse().record_task(dve->id(),
+                                           cluster::TaskRecord{task, kSweepTask, r.name, 0})) {
+      continue;  // evicted: the sweep is not this DVE's (dve_record_sweep_task)
+    }
+    dve_sweep_intents[r.name] = {task, dve_incarnation};
+  }
+}
+
+void ControlPath::Impl::dve_drop_sweep_intents(const std::vector<SnapshotRequest>& group) {
+  for (const SnapshotRequest& r : group) {
+    auto it = dve_sweep_intents.find(r.name);
+    if (it == dve_sweep_intents.end()) continue;
+    if (it->second.second == dve_incarnation)
+      dve_env->storehouse().end_task(dve->id(), it->second.first);
+    dve_sweep_intents.erase(it);
+  }
+}
+
+bool ControlPath::Impl::dve_record_sweep_task(uint32_t index) {
   Snapshot& snap = snapshots[index];
   if (!dve || !shared_volumes.contains(snap.info.name) ||
       config.skip_snapshot_coherence_for_testing) {
-    return;
+    return true;
   }
-  snap.sweep_task = (uint64_t{dve->id()} << 32) | (index + 1);
-  snap.sweep_incarnation = dve_incarnation;
-  dve_env->storehouse().record_task(
-      dve->id(), cluster::TaskRecord{snap.sweep_task, kSweepTask, snap.info.name});
+  auto intent = dve_sweep_intents.find(snap.info.name);
+  if (intent == dve_sweep_intents.end()) return false;  // evicted before it was recorded
+  snap.sweep_task = intent->second.first;
+  snap.sweep_incarnation = intent->second.second;
+  dve_sweep_intents.erase(intent);
+  return dve_may_sweep(snap);
 }
 
 void ControlPath::Impl::dve_end_sweep_task(Snapshot& snap) {

@@ -169,8 +169,7 @@ bool ControlPath::Impl::side_failed(uint32_t vseg_id, uint32_t side, const std::
   a->path_lost[side] = path_lost;
   spdlog::warn("cp: VSEG {} side {} is DEAD: {}", vseg_id, side, why);
   if (a->resync && a->resync->side == side) a->resync->aborted = true;
-  change_side_state(vseg_id, side, SideState::kDead, /*abort_pending=*/path_lost, {},
-                    std::move(done));
+  set_side_state(vseg_id, side, SideState::kDead, /*abort_pending=*/path_lost, {}, std::move(done));
   return true;
 }
 
@@ -355,13 +354,17 @@ bool ControlPath::Impl::start_resync(uint32_t vseg_id, uint32_t side, std::strin
   // writes to it (no write after the change can be missing from it).
   const SideState during =
       config.resync_side_readable_for_testing ? SideState::kAlive : SideState::kResync;
-  change_side_state(vseg_id, side, during, /*abort_pending=*/false, {}, [this, vseg_id](bool ok) {
+  set_side_state(vseg_id, side, during, /*abort_pending=*/false, {}, [this, vseg_id](bool ok) {
     MirrorAges* m = mirror_ages_of(vseg_id);
     if (!m || !m->resync) return;
+    if (m->resync->peer) return end_resync(vseg_id, false, "another DVE resynchronizes it");
     if (!ok || m->resync->aborted) return end_resync(vseg_id, false, "the side failed again");
     MirrorResync& r = *m->resync;
+    // A shared mirror's age lists are each DVE's own: no list says what the
+    // others wrote, so the side is copied whole.
+    const bool whole = dve_side_oplock(vseg_id).has_value();
     for (uint64_t k = 0; k < m->extents; ++k) {
-      if (!(m->age[r.side][k] == m->age[r.from][k])) r.stale.push_back(k);
+      if (whole || !(m->age[r.side][k] == m->age[r.from][k])) r.stale.push_back(k);
     }
     m->history[r.history].stale_extents = r.stale.size();
     spdlog::info("cp: VSEG {} side {} RESYNC: {} of {} extents stale", vseg_id, r.side,
@@ -380,7 +383,7 @@ void ControlPath::Impl::resync_step(uint32_t vseg_id) {
   if (r.next >= r.stale.size()) {
     // Every stale extent copied, and every write since went to the side:
     // it holds what the live side holds, and it is ALIVE again.
-    change_side_state(
+    set_side_state(
         vseg_id, r.side, SideState::kAlive, /*abort_pending=*/false,
         [this, vseg_id] {
           MirrorAges* m = mirror_ages_of(vseg_id);
@@ -421,48 +424,49 @@ void ControlPath::Impl::resync_step(uint32_t vseg_id) {
         c.dst_lba = dst.storage.start_lba + start;
         c.blocks = static_cast<uint32_t>(length);
         c.block_size = vol ? vol->block_size : 512;
-        copy_blocks(c, [this, vseg_id, k, length](bool ok) {
-          MirrorAges* m = mirror_ages_of(vseg_id);
-          if (!m || !m->resync) return;
-          MirrorResync& rs = *m->resync;
-          if (ok && !rs.aborted) {
-            m->age[rs.side][k] = m->age[rs.from][k];
-            ++rs.next;
-            ResyncProgress& p = m->history[rs.history];
-            ++p.copied_extents;
-            p.copied_blocks += length;
-            ++stats.resync_extents;
-            stats.resync_blocks += length;
-            const uint64_t tenth = std::max<uint64_t>(1, rs.stale.size() / 10);
-            if (rs.next % tenth == 0 || rs.next == rs.stale.size()) {
-              spdlog::info("cp: VSEG {} side {} resync {:.0f}% ({} of {} extents)", vseg_id,
-                           rs.side, p.percent(), rs.next, rs.stale.size());
-            }
-          }
-          const bool failed = !ok && !rs.aborted;
-          // The barrier goes; the extent keeps the FoW of an unrecorded first write.
-          const Vseg* s = metadata.vseg(vseg_id);
-          const uint64_t from = k * m->extent_blocks;
-          queue_update(
-              vseg_id, from, std::min(m->extent_blocks, s->descriptor.length - from),
-              [this, vseg_id, k] {
-                MirrorAges* mm = mirror_ages_of(vseg_id);
-                if (!mm || !mm->resync) return;
-                mm->resync->barrier.reset();
-                set_age_extent_flags(vseg_id, k, mm->fow[k]);
-              },
-              [this, vseg_id, failed](bool) {
-                if (failed) {
-                  MirrorAges* mm = mirror_ages_of(vseg_id);
-                  if (mm && mm->resync) {
-                    side_failed(vseg_id, mm->resync->side, "a resync copy failed",
-                                /*path_lost=*/false);
-                  }
-                  return end_resync(vseg_id, false, "a copy failed");
+        dve_copy_under_write_oplocks(
+            vseg_id, start, length, c, [this, vseg_id, k, length](bool ok) {
+              MirrorAges* m = mirror_ages_of(vseg_id);
+              if (!m || !m->resync) return;
+              MirrorResync& rs = *m->resync;
+              if (ok && !rs.aborted) {
+                m->age[rs.side][k] = m->age[rs.from][k];
+                ++rs.next;
+                ResyncProgress& p = m->history[rs.history];
+                ++p.copied_extents;
+                p.copied_blocks += length;
+                ++stats.resync_extents;
+                stats.resync_blocks += length;
+                const uint64_t tenth = std::max<uint64_t>(1, rs.stale.size() / 10);
+                if (rs.next % tenth == 0 || rs.next == rs.stale.size()) {
+                  spdlog::info("cp: VSEG {} side {} resync {:.0f}% ({} of {} extents)", vseg_id,
+                               rs.side, p.percent(), rs.next, rs.stale.size());
                 }
-                resync_step(vseg_id);
-              });
-        });
+              }
+              const bool failed = !ok && !rs.aborted;
+              // The barrier goes; the extent keeps the FoW of an unrecorded first write.
+              const Vseg* s = metadata.vseg(vseg_id);
+              const uint64_t from = k * m->extent_blocks;
+              queue_update(
+                  vseg_id, from, std::min(m->extent_blocks, s->descriptor.length - from),
+                  [this, vseg_id, k] {
+                    MirrorAges* mm = mirror_ages_of(vseg_id);
+                    if (!mm || !mm->resync) return;
+                    mm->resync->barrier.reset();
+                    set_age_extent_flags(vseg_id, k, mm->fow[k]);
+                  },
+                  [this, vseg_id, failed](bool) {
+                    if (failed) {
+                      MirrorAges* mm = mirror_ages_of(vseg_id);
+                      if (mm && mm->resync) {
+                        side_failed(vseg_id, mm->resync->side, "a resync copy failed",
+                                    /*path_lost=*/false);
+                      }
+                      return end_resync(vseg_id, false, "a copy failed");
+                    }
+                    resync_step(vseg_id);
+                  });
+            });
       });
 }
 
@@ -570,7 +574,6 @@ const Vseg* mirror_vseg(const Metadata& metadata, const std::string& volume, uin
 
 bool ControlPath::fail_mirror_side(const std::string& volume, uint64_t lba, uint32_t side,
                                    std::string* error, std::function<void(bool)> done) {
-  if (impl_->refuse_shared(volume, "failing a mirror side", error)) return false;
   const Vseg* seg = mirror_vseg(impl_->metadata, volume, lba, error);
   if (!seg) return false;
   const uint32_t sides = seg->redirects[0].descriptor.mirror_sides();
@@ -593,7 +596,6 @@ bool ControlPath::fail_mirror_side(const std::string& volume, uint64_t lba, uint
 
 bool ControlPath::return_mirror_side(const std::string& volume, uint64_t lba, uint32_t side,
                                      std::string* error, std::function<void(bool)> done) {
-  if (impl_->refuse_shared(volume, "returning a mirror side", error)) return false;
   const Vseg* seg = mirror_vseg(impl_->metadata, volume, lba, error);
   if (!seg) return false;
   return impl_->start_resync(seg->descriptor.id, side, error, std::move(done));

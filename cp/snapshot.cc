@@ -485,10 +485,12 @@ std::function<void(bool)> ControlPath::Impl::snapshot_update_done(uint32_t index
     s.info.taken_ns = env.now_ns();
     spdlog::info("cp: snapshot '{}' of '{}' taken", s.info.name, s.info.source);
     if (s.done) std::exchange(s.done, nullptr)(s.info.error.empty());
-    if (config.sweep_interval_ns > 0 && s.info.error.empty() && !s.taken_by_peer) {
+    if (s.taken_by_peer) return;
+    if (config.sweep_interval_ns > 0 && s.info.error.empty() && dve_record_sweep_task(index)) {
       s.sweeping = true;
-      dve_record_sweep_task(index);
       later(config.sweep_interval_ns, [this, index] { sweep_step(index); });
+    } else if (dve) {
+      dve_drop_sweep_intents({SnapshotRequest{s.info.source, s.info.name}});
     }
   };
 }

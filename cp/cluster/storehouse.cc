@@ -520,8 +520,10 @@ const std::vector<OplockJournalRecord>& Storehouse::oplock_journal(uint32_t dve)
   return it == oplock_journals_.end() ? kEmpty : it->second;
 }
 
-void Storehouse::record_task(uint32_t dve, const TaskRecord& task) {
+bool Storehouse::record_task(uint32_t dve, const TaskRecord& task) {
+  if (evicted(dve)) return false;
   tasks_[dve][task.task_id] = task;
+  return true;
 }
 
 void Storehouse::end_task(uint32_t dve, uint64_t task_id) {

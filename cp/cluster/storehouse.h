@@ -90,7 +90,10 @@ class Storehouse {
   // --- per-DVE journals ---
   void journal_oplock(uint32_t dve, const OplockJournalRecord& record);
   const std::vector<OplockJournalRecord>& oplock_journal(uint32_t dve) const;
-  void record_task(uint32_t dve, const TaskRecord& task);  // adds or updates by task_id
+  // Adds or updates by task_id. Refused (false) to an evicted DVE: its
+  // journal is its caretaker's to replay, and a task recorded after the
+  // replay would be orphaned (or replayed twice when the DVE reclaims it).
+  bool record_task(uint32_t dve, const TaskRecord& task);
   void end_task(uint32_t dve, uint64_t task_id);
   std::vector<TaskRecord> tasks(uint32_t dve) const;
   // Moves `from`'s tasks to `to`'s journal (a survivor taking them over).

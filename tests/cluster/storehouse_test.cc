@@ -275,6 +275,22 @@ TEST(ClusterStorehouse, TasksAreRecordedEndedAndAdopted) {
   EXPECT_EQ(s.tasks(2).size(), 2u);
 }
 
+TEST(ClusterStorehouse, AnEvictedDveRecordsNoTask) {
+  Storehouse s;
+  ASSERT_TRUE(s.join(1));
+  ASSERT_TRUE(s.join(2));
+  EXPECT_TRUE(s.record_task(2, {4, "snapshot_sweep", "snap", 0}));
+  ASSERT_TRUE(s.evict(2, 1));
+  s.adopt_tasks(2, 1);
+  // DVE 2 does not know yet that it was evicted: what it records now would
+  // lie in a journal its caretaker has already replayed.
+  EXPECT_FALSE(s.record_task(2, {5, "snapshot_sweep", "snap2", 0}));
+  EXPECT_FALSE(s.record_task(2, {4, "snapshot_sweep", "snap", 9}));
+  EXPECT_TRUE(s.tasks(2).empty());
+  ASSERT_EQ(s.tasks(1).size(), 1u);
+  EXPECT_EQ(s.tasks(1)[0].progress, 0u);
+}
+
 TEST(ClusterStorehouse, MetadataVersions) {
   Storehouse s;
   EXPECT_EQ(s.read(kRmap7), nullptr);

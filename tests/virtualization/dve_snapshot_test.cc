@@ -113,5 +113,55 @@ TEST(DveSnapshot, AFencedDveServesNothingMoreOfASharedVolume) {
   EXPECT_EQ(r.snapshot_wrong_sw0, 0u);
 }
 
+// Holds the LV Reconfig oplocks of both volumes of the snapshot acquired.
+bool holds_lv_oplocks(const cp::cluster::OplockNode& node) {
+  int acquired = 0;
+  for (const cp::cluster::OplockId& id : node.known_oplocks()) {
+    acquired += id.luid == cp::cluster::Luid::kLvReconfig &&
+                node.state(id) == cp::cluster::OplockState::kAcquired;
+  }
+  return acquired == 2;
+}
+
+// sw0 takes the snapshot while its host's writes to the source are slow
+// (disk0 answers 40 ms late): the snapshot's update drains them for that
+// long. Right after sw0 holds the LV Reconfig oplocks (the snapshot is in the
+// record, not yet in force at sw0) sw0 is cut from the other DVEs; sw1
+// evicts it when its host writes, waits out its lease and replays its task
+// journal. The sweep must be in it, so that sw1 finishes it: a sweep sw0
+// recorded only once its snapshot was in force would come after that replay.
+TEST(DveSnapshot, ATakerEvictedBeforeItsSnapshotIsInForceLeavesItsSweepToItsEvictor) {
+  TwoDves t(true, 1'000'000);
+  ASSERT_TRUE(t.ok());
+  t.run(300);
+  t.run(100, /*host0=*/true, /*host1=*/false);  // sw1 idle: nothing to drain
+  t.tb().disk("disk0").set_extra_delay(40 * sim::kNsPerMs);
+  t.run(10, /*host0=*/true, /*host1=*/false);
+  t.begin_take();
+  ASSERT_NE(t.cp("sw0").dve(), nullptr);
+  for (int i = 0; i < 1000 && !holds_lv_oplocks(*t.cp("sw0").dve()); ++i)
+    t.tb().run_for(sim::kNsPerUs);
+  ASSERT_TRUE(holds_lv_oplocks(*t.cp("sw0").dve()));
+  t.tb().fabric().dve_network()->set_isolated(1, true);
+  t.tb().disk("disk0").set_extra_delay(0);
+  t.run(5000, /*host0=*/false);
+  t.end_take();
+  t.wait_swept("sw1");
+  const Outcome r = t.check({"sw1"}, /*host0_up=*/false);
+  const cp::CpStats& s1 = t.tb().stats("sw1").cp;
+  std::printf("sw1: tasks resumed %llu, chunks pushed %llu, swept %d; sw0 online %d\n",
+              static_cast<unsigned long long>(s1.dve_tasks_resumed),
+              static_cast<unsigned long long>(r.pushes1), r.swept, t.cp("sw0").dve()->online());
+  ASSERT_NE(t.tb().fabric().storehouse(), nullptr);
+  EXPECT_TRUE(t.tb().fabric().storehouse()->evicted(1));
+  EXPECT_TRUE(t.tb().fabric().storehouse()->tasks(1).empty());  // nothing orphaned
+  EXPECT_EQ(s1.dve_tasks_resumed, 1u);
+  EXPECT_TRUE(r.swept);
+  EXPECT_EQ(r.snapshot_wrong_sw1, 0u);
+  EXPECT_EQ(r.snapshot_wrong_disk, 0u);
+  EXPECT_EQ(r.volume_wrong, 0u);
+  EXPECT_EQ(r.read_errors, 0u);
+}
+
 }  // namespace
 }  // namespace splitpath::testing

@@ -114,39 +114,47 @@ class TwoDves {
   bool ok() const { return tb_.ok(); }
   VolumeLoad& owner(uint64_t slot) { return slot % 2 ? load1_ : load0_; }
 
-  // Both hosts (or host1 alone, once sw0 is down) run `steps` of 10 us.
-  void run(int steps, bool host0 = true) {
+  // Both hosts (or one, its peer's switch down or the peer idle) run
+  // `steps` of 10 us.
+  void run(int steps, bool host0 = true, bool host1 = true) {
     for (int i = 0; i < steps; ++i) {
       if (host0) load0_.top_up(6, during_);
-      load1_.top_up(6, during_);
+      if (host1) load1_.top_up(6, during_);
       tb_.run_for(10 * sim::kNsPerUs);
       if (host0) load0_.reap();
-      load1_.reap();
+      if (host1) load1_.reap();
     }
   }
 
   // sw0 takes the snapshot under load. The point in time: each slot as
   // acknowledged, or a write in flight or started before sw0 says it is taken.
   void take() {
+    begin_take();
+    for (int i = 0; i < 100000 && !taken_; ++i)
+      run(1);
+    EXPECT_TRUE(taken_);
+    end_take();
+  }
+  // take() in two halves, for a test that runs the fabric its own way between.
+  void begin_take() {
     at_snapshot_.assign(kSlots, {});
     for (uint64_t s = 0; s < kSlots; ++s) {
       at_snapshot_[s].insert(owner(s).content[s]);
       if (auto w = owner(s).writing.find(s); w != owner(s).writing.end())
         at_snapshot_[s].insert(w->second);
     }
-    bool taken = false;
+    taken_ = false;
     std::string error;
-    EXPECT_TRUE(cp("sw0").take_snapshot({"vol", "snap"}, &error, [&](bool ok) {
+    EXPECT_TRUE(cp("sw0").take_snapshot({"vol", "snap"}, &error, [this](bool ok) {
       EXPECT_TRUE(ok);
-      taken = true;
+      taken_ = true;
     })) << error;
-    std::map<uint64_t, std::set<uint64_t>> during;
-    during_ = &during;
-    for (int i = 0; i < 100000 && !taken; ++i)
-      run(1);
+    during_map_.clear();
+    during_ = &during_map_;
+  }
+  void end_take() {
     during_ = nullptr;
-    EXPECT_TRUE(taken);
-    for (const auto& [slot, seeds] : during)
+    for (const auto& [slot, seeds] : during_map_)
       at_snapshot_[slot].insert(seeds.begin(), seeds.end());
   }
 
@@ -223,7 +231,9 @@ class TwoDves {
   VirtualTestbed tb_;
   VolumeLoad load0_, load1_;
   std::vector<std::set<uint64_t>> at_snapshot_;
+  std::map<uint64_t, std::set<uint64_t>> during_map_;
   std::map<uint64_t, std::set<uint64_t>>* during_ = nullptr;
+  bool taken_ = false;
 };
 
 }  // namespace splitpath::testing::two_dves
