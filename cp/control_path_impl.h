@@ -170,6 +170,9 @@ struct MirrorResync {
   std::optional<uint64_t> barrier;  // the extent being copied
   bool aborted = false;             // the side died again meanwhile
   bool peer = false;                // another DVE resynchronizes the side (shared mirror)
+  bool recopy = false;              // `from` died while an extent was copied from it
+  uint64_t task_id = 0;             // shared mirror: the task in this DVE's task journal
+  uint64_t incarnation = 0;         // the DVE incarnation that recorded it
   size_t history = 0;               // its ResyncProgress in MirrorAges::history
   std::function<void(bool)> done;
 };
@@ -446,14 +449,23 @@ struct ControlPath::Impl {
   std::map<cluster::OplockId, DveChunk> dve_chunks;
   // ---- dve_snapshot.cc: snapshots of shared volumes
   cluster::DveEnvironment* dve_env = nullptr;
-  std::map<uint32_t, uint64_t> lv_guid;       // shared LV id -> its guid, the same on every DVE
-  std::set<cluster::OplockId> dve_current;    // shared, and the record applied since
-  std::set<cluster::OplockId> dve_sharing;    // share requests out
-  std::set<uint32_t> dve_applying;            // LVs taking a peer's snapshot here (I/O held)
-  std::set<uint32_t> dve_applying_sides;      // VSEGs taking a peer's side states (I/O held)
-  std::set<std::string> dve_snapshots_known;  // snapshot names taken here or by a peer
-  bool applying_peer_snapshot = false;        // take_snapshots runs for a peer's group
-  uint64_t dve_incarnation = 0;               // + 1 at each crash or fence
+  std::map<uint32_t, uint64_t> lv_guid;     // shared LV id -> its guid, the same on every DVE
+  std::set<cluster::OplockId> dve_current;  // shared, and the record applied since
+  std::set<cluster::OplockId> dve_sharing;  // share requests out
+  std::set<uint32_t> dve_applying;          // LVs taking a peer's snapshot here (I/O held)
+  std::set<uint32_t> dve_applying_sides;    // VSEGs taking a peer's side states (I/O held)
+  // Side-state changes waiting for their oplock: failed if this DVE crashes
+  // or is fenced first (the oplock's request is lost with it).
+  struct DveSideChange {
+    uint32_t vseg_id = 0, side = 0;
+    map::SideState to = map::SideState::kAlive;
+    std::shared_ptr<std::function<void(bool)>> done;
+  };
+  std::map<uint64_t, DveSideChange> dve_side_changes;
+  uint64_t dve_side_change_seq = 0;
+  std::set<std::string> dve_snapshots_known;           // snapshot names taken here or by a peer
+  bool applying_peer_snapshot = false;                 // take_snapshots runs for a peer's group
+  uint64_t dve_incarnation = 0;                        // + 1 at each crash or fence
   std::map<std::string, uint64_t> dve_sweeps_adopted;  // snapshot not taken here yet -> task
   // The sweep tasks recorded with a snapshot's record, before it is taken
   // here: snapshot name -> task id and the incarnation that recorded it.
@@ -702,6 +714,14 @@ struct ControlPath::Impl {
   uint32_t dve_apply_side_record(uint32_t vseg_id, const DveSideRecord& rec, uint32_t skip,
                                  const std::function<void(bool)>& done);
   void dve_refresh_sides(const cluster::OplockId& id);
+  // Crashed or fenced: this DVE's resyncs of shared mirrors end (the DVE
+  // that evicts it takes them over from its task journal).
+  void dve_end_shared_resyncs(const std::string& why);
+  void dve_end_resync_task(const MirrorResync& r);
+  // The caretaker of a DVE that was resynchronizing a side of a shared
+  // mirror goes on with it.
+  void dve_take_over_resync(const cluster::TaskRecord& task);
+  void dve_share_at_boot();
   void dve_let_go_sides(const cluster::OplockId& id, std::function<void()> done);
   void dve_copy_under_write_oplocks(uint32_t vseg_id, uint64_t start, uint64_t length,
                                     const CopyRequest& copy, std::function<void(bool)> done);

@@ -65,6 +65,7 @@ struct ControlPath::Impl::DveClient : cluster::OplockClient {
     cp_.dve_current.clear();
     cp_.dve_sweep_intents.clear();
     cp_.dve_revoke_shared();
+    cp_.dve_end_shared_resyncs("this DVE was fenced");
   }
 
  private:
@@ -89,6 +90,7 @@ void ControlPath::crash_dve() {
   impl_->dve_sharing.clear();
   impl_->dve_current.clear();
   impl_->dve_sweep_intents.clear();
+  impl_->dve_end_shared_resyncs("this DVE crashed");
 }
 
 const cluster::OplockNode* ControlPath::dve() const {
@@ -112,7 +114,11 @@ void ControlPath::Impl::dve_start() {
     }
   }
   dve->boot();
-  // Shared from the start, so that a peer's acquire reaches this DVE.
+  dve_share_at_boot();
+}
+
+// Shared from the start, so that a peer's acquire reaches this DVE.
+void ControlPath::Impl::dve_share_at_boot() {
   for (const auto& [lv_id, guid] : lv_guid)
     if (const auto id = dve_lv_oplock(lv_id)) dve_share(*id);
   for (const auto& [vseg_id, guid] : vseg_guid)

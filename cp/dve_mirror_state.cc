@@ -19,7 +19,9 @@
 // so a side that returns to a shared mirror is copied whole, each extent
 // under the mirror-write oplocks of its chunks: no DVE writes the extent
 // while the resync copies it.
+#include <memory>
 #include <sstream>
+#include <utility>
 
 #include "cp/control_path_impl.h"
 #include "spdlog/spdlog.h"
@@ -66,6 +68,8 @@ bool decode(const std::string& bytes, size_t sides, DveSideRecord* out) {
   return true;
 }
 
+constexpr const char* kResyncTask = "mirror_resync";
+
 }  // namespace
 
 std::optional<cluster::OplockId> ControlPath::Impl::dve_side_oplock(uint32_t vseg_id) const {
@@ -88,13 +92,22 @@ void ControlPath::Impl::set_side_state(uint32_t vseg_id, uint32_t side, SideStat
     return change_side_state(vseg_id, side, to, abort_pending, std::move(apply_extra),
                              std::move(done));
   }
+  if (!dve->online()) {
+    // Booting, or fenced: no change is made; the caller tries again later.
+    if (to == SideState::kDead) a->dying[side] = false;
+    if (done) done(false);
+    return;
+  }
   ++a->changes_pending;  // until it is made or refused under the oplock
   auto extra = std::make_shared<std::function<void()>>(std::move(apply_extra));
   auto shared_done = std::make_shared<std::function<void(bool)>>(std::move(done));
+  const uint64_t key = ++dve_side_change_seq;
+  dve_side_changes[key] = DveSideChange{vseg_id, side, to, shared_done};
   dve->update(
       {*id}, /*restrictive=*/true,
-      [this, vseg_id, side, to, abort_pending, id = *id, extra,
+      [this, key, vseg_id, side, to, abort_pending, id = *id, extra,
        shared_done](cluster::OplockNode::Done finished) {
+        if (dve_side_changes.erase(key) == 0) return finished();  // failed meanwhile
         dve_current.insert(id);
         MirrorAges* m = mirror_ages_of(vseg_id);
         const Vseg* seg = metadata.vseg(vseg_id);
@@ -121,6 +134,16 @@ void ControlPath::Impl::set_side_state(uint32_t vseg_id, uint32_t side, SideStat
           rec.state[side] = to;
           rec.path_lost[side] = to == SideState::kDead && m->path_lost[side];
           dve_env->storehouse().write(id, encode(rec));
+          // A resync is a task of this DVE's journal: whoever evicts this
+          // DVE finishes it.
+          if (to == SideState::kResync && m->resync) {
+            m->resync->task_id = (uint64_t{dve->id()} << 32) | (uint64_t{1} << 29) | ++dve_task_seq;
+            m->resync->incarnation = dve_incarnation;
+            dve_env->storehouse().record_task(
+                dve->id(),
+                cluster::TaskRecord{m->resync->task_id, kResyncTask,
+                                    std::to_string(id.guid) + " " + std::to_string(side), 0});
+          }
           spdlog::info("cp: DVE {} records VSEG {} sides '{}'", env.domain(), vseg_id, encode(rec));
         } else {
           if (to == SideState::kDead) m->dying[side] = false;
@@ -216,6 +239,88 @@ void ControlPath::Impl::dve_refresh_sides(const cluster::OplockId& id) {
   };
   *left += dve_apply_side_record(vseg_id, rec, ~0u, one_done);
   one_done(true);
+}
+
+void ControlPath::Impl::dve_end_shared_resyncs(const std::string& why) {
+  for (auto& [key, c] : std::exchange(dve_side_changes, {})) {
+    if (MirrorAges* m = mirror_ages_of(c.vseg_id)) {
+      --m->changes_pending;
+      if (c.to == SideState::kDead) m->dying[c.side] = false;
+    }
+    spdlog::warn("cp: DVE {}: VSEG {} side {} stays as it was: {}", env.domain(), c.vseg_id, c.side,
+                 why);
+    if (*c.done) std::exchange(*c.done, nullptr)(false);
+  }
+  for (auto& [vseg_id, a] : mirror_ages) {
+    if (a.resync && dve_side_oplock(vseg_id)) end_resync(vseg_id, false, why);
+  }
+}
+
+void ControlPath::Impl::dve_end_resync_task(const MirrorResync& r) {
+  if (r.task_id != 0 && r.incarnation == dve_incarnation)
+    dve_env->storehouse().end_task(dve->id(), r.task_id);
+}
+
+void ControlPath::Impl::dve_take_over_resync(const cluster::TaskRecord& task) {
+  std::istringstream words(task.params);
+  uint64_t guid = 0;
+  uint32_t side = 0;
+  auto v = (words >> guid >> side) ? guid_vseg.find(guid) : guid_vseg.end();
+  const auto id = v == guid_vseg.end() ? std::nullopt : dve_side_oplock(v->second);
+  if (!id) {
+    spdlog::error("cp: DVE {} cannot go on with resync task '{}'", env.domain(), task.params);
+    return dve_env->storehouse().end_task(dve->id(), task.task_id);
+  }
+  const uint32_t vseg_id = v->second;
+  spdlog::warn("cp: DVE {} goes on with the resync of VSEG {} side {} left by an evicted DVE",
+               env.domain(), vseg_id, side);
+  dve->update(
+      {*id}, /*restrictive=*/true,
+      [this, vseg_id, side, id = *id, task](cluster::OplockNode::Done finished) {
+        dve_current.insert(id);
+        const Vseg* seg = metadata.vseg(vseg_id);
+        MirrorAges* m = mirror_ages_of(vseg_id);
+        const DveSideRecord rec = dve_side_record(id, *seg);
+        const std::optional<uint32_t> from = [&]() -> std::optional<uint32_t> {
+          for (uint32_t s = 0; s < rec.state.size(); ++s)
+            if (s != side && rec.state[s] == SideState::kAlive) return s;
+          return std::nullopt;
+        }();
+        if (!m || side >= rec.state.size() || rec.state[side] != SideState::kResync || !from ||
+            m->resync) {
+          // Done, failed again, or already under way here.
+          if (!m || !m->resync || m->resync->side != side)
+            dve_env->storehouse().end_task(dve->id(), task.task_id);
+          dve_apply_side_record(vseg_id, rec, ~0u, [](bool) {});
+          return finished();
+        }
+        MirrorResync r;
+        r.side = side;
+        r.from = *from;
+        r.task_id = task.task_id;
+        r.incarnation = dve_incarnation;
+        r.history = m->history.size();
+        ResyncProgress progress;
+        progress.side = side;
+        progress.extents = m->extents;
+        progress.started_ns = env.now_ns();
+        m->history.push_back(progress);
+        for (uint64_t k = 0; k < m->extents; ++k)
+          r.stale.push_back(k);
+        m->history.back().stale_extents = r.stale.size();
+        m->resync = std::move(r);
+        // This DVE's copy as recorded (the side RESYNC: it takes writes),
+        // then the copy, from the start: the evicted DVE's progress is lost.
+        auto left = std::make_shared<uint32_t>(1);
+        auto go = [this, left, vseg_id, finished](bool) {
+          if (--*left > 0) return;
+          finished();
+          resync_step(vseg_id);
+        };
+        *left += dve_apply_side_record(vseg_id, rec, ~0u, go);
+        go(true);
+      },
+      [] {});
 }
 
 void ControlPath::Impl::dve_let_go_sides(const cluster::OplockId& id, std::function<void()> done) {

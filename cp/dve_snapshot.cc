@@ -446,6 +446,7 @@ void ControlPath::Impl::dve_replay_task(uint32_t dead, const cluster::TaskRecord
     dve_migrations_adopted[task.params] = task.task_id;  // once this DVE follows it
     return;
   }
+  if (task.kind == "mirror_resync") return dve_take_over_resync(task);
   if (task.kind != kSweepTask) {
     spdlog::error("cp: DVE {} cannot replay task {} of kind '{}' left by DVE {}", env.domain(),
                   task.task_id, task.kind, dead);

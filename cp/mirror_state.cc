@@ -23,6 +23,7 @@
 // host is answered only then. The last ALIVE side never dies: its errors go
 // to the host.
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "cp/control_path_impl.h"
@@ -202,6 +203,26 @@ void ControlPath::Impl::change_side_state(uint32_t vseg_id, uint32_t side, SideS
     if (!s || !m) return;
     --m->changes_pending;
     if (to == SideState::kDead) m->dying[side] = false;
+    if (to == SideState::kDead && m->resync && m->resync->from == side) {
+      // The side a resync copies from died: the rest is copied from another
+      // ALIVE side, the extent under way again (it may have read the side
+      // after its last write).
+      std::optional<uint32_t> other;
+      const uint32_t n = s->redirects[0].descriptor.mirror_sides();
+      for (uint32_t i = 0; i < n && !other; ++i) {
+        if (i != side && i != m->resync->side && state_of(*s, i) == SideState::kAlive &&
+            !m->dying[i])
+          other = i;
+      }
+      if (other) {
+        spdlog::info("cp: VSEG {} side {} resync goes on from side {}: side {} died", vseg_id,
+                     m->resync->side, *other, side);
+        m->resync->from = *other;
+        m->resync->recopy = m->resync->barrier.has_value();
+      } else {
+        m->resync->aborted = true;
+      }
+    }
     // The side's state in every entry's descriptor (the entries differ only
     // in their flags).
     for (map::RedirectEntry& entry : s->redirects) {
@@ -257,6 +278,7 @@ void ControlPath::Impl::resume_returned_sides(uint32_t vseg_id) {
   auto it = mirror_ages.find(vseg_id);
   const Vseg* seg = metadata.vseg(vseg_id);
   if (it == mirror_ages.end() || !seg || it->second.resync || mirror_changing(vseg_id)) return;
+  if (dve_side_oplock(vseg_id) && !dve->online()) return;  // when it is back
   for (uint32_t s = 0; s < it->second.age.size() && s < seg->redirect_disks[0].size(); ++s) {
     if (state_of(*seg, s) != SideState::kDead || !it->second.path_lost[s]) continue;
     const Disk& d = metadata.disks()[seg->redirect_disks[0][s]];
@@ -429,7 +451,9 @@ void ControlPath::Impl::resync_step(uint32_t vseg_id) {
               MirrorAges* m = mirror_ages_of(vseg_id);
               if (!m || !m->resync) return;
               MirrorResync& rs = *m->resync;
-              if (ok && !rs.aborted) {
+              if (ok && !rs.aborted && std::exchange(rs.recopy, false)) {
+                // Read from a side that died meanwhile: copied again from the new source.
+              } else if (ok && !rs.aborted) {
                 m->age[rs.side][k] = m->age[rs.from][k];
                 ++rs.next;
                 ResyncProgress& p = m->history[rs.history];
@@ -475,6 +499,7 @@ void ControlPath::Impl::end_resync(uint32_t vseg_id, bool ok, const std::string&
   if (!a || !a->resync) return;
   MirrorResync r = std::move(*a->resync);
   a->resync.reset();
+  dve_end_resync_task(r);
   ResyncProgress& p = a->history[r.history];
   p.state = ok ? ResyncProgress::State::kDone : ResyncProgress::State::kFailed;
   p.finished_ns = env.now_ns();

@@ -411,10 +411,7 @@ void OplockNode::retry(Oplock& o) {
       start_round(o, MsgKind::kJoin, env_.storehouse().jlist());
       return;
     case OplockState::kWantToShare: {
-      auto owner = is_non_volatile(o.id.luid) ? env_.storehouse().owner(o.id) : std::nullopt;
-      if (owner && *owner != id_ && env_.storehouse().evicted(*owner)) {
-        // Its caretaker is cleaning up after it: the oplock is defended
-        // until the owner record is released.
+      if (defended(o)) {
         wait_for_retry(o, config_.retry_ns);
         return;
       }
@@ -422,11 +419,24 @@ void OplockNode::retry(Oplock& o) {
       return;
     }
     case OplockState::kWantToAcquire:
+      if (defended(o)) {
+        wait_for_retry(o, config_.retry_ns);
+        return;
+      }
       start_round(o, MsgKind::kAcquire, o.alist);
       return;
     default:
       return;
   }
+}
+
+// A non-volatile oplock whose owner was evicted is defended until its
+// caretaker released the owner record (the reconciliation done): sharing it
+// (or acquiring it, for a DVE that already shares it) must wait.
+bool OplockNode::defended(const Oplock& o) const {
+  if (!is_non_volatile(o.id.luid)) return false;
+  const auto owner = env_.storehouse().owner(o.id);
+  return owner && *owner != id_ && env_.storehouse().evicted(*owner);
 }
 
 void OplockNode::round_timed_out(const OplockId& id, uint64_t number) {
@@ -549,7 +559,7 @@ void OplockNode::advance(Oplock& o) {
     case OplockState::kSharing:
       if (wants_acquire) {
         set_state(o, OplockState::kWantToAcquire);
-        start_round(o, MsgKind::kAcquire, o.alist);
+        retry(o);
         return;
       }
       o.queue.pop_front();

@@ -168,6 +168,7 @@ class OplockNode {
   void on_answer(Oplock& o, const DveMessage& m);
   void let_go_for_acquire(Oplock& o, const DveMessage& m, OplockState next);
   void acquired(Oplock& o);
+  bool defended(const Oplock& o) const;
   void run_update(const std::shared_ptr<Op>& op);
   void finish_update(const std::shared_ptr<Op>& op);
   std::set<uint32_t> share_targets(const Oplock& o) const;

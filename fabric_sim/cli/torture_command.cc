@@ -79,9 +79,10 @@ int torture_command(const std::vector<std::string>& args) {
       "never enable these fault kinds: KIND[,KIND...] (disk_failure, medium_error, "
       "host_link_loss, disk_link_loss, isl_loss, slow_disk, range_move, flag_change, "
       "table_pressure, slow_links, migration, snapshot, incremental, vseg_split, mirror_side, "
-      "replication, dve_cluster)")("out-dir", po::value<std::string>()->default_value("."),
-                                   "where a failing seed's capture and event log go")(
-      "pcap", po::value<std::string>(), "capture of the (single) run")(
+      "replication, dve_cluster, shared_mirror)")(
+      "out-dir", po::value<std::string>()->default_value("."),
+      "where a failing seed's capture and event log go")("pcap", po::value<std::string>(),
+                                                         "capture of the (single) run")(
       "event-log", po::value<std::string>(), "event log of the (single) run")(
       "log-level", po::value<std::string>()->default_value("off"),
       "trace|debug|info|warn|error|off");

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cp/cluster/oplock_node.h"
 #include "cp/control_path.h"
 #include "fabric_sim/node/block_stamp.h"
 #include "fabric_sim/switch/switch.h"
@@ -42,19 +43,33 @@ namespace {
 
 // The side states of the mirrored VSEG of `vol` starting at volume block
 // `lba`, as its switch's CP has them (empty: not a plain mirror, all sides
-// written alike).
+// written alike). A volume several DVEs serve: as every DVE on line has
+// them (a side is ALIVE only if ALIVE for each); a fenced DVE's copy is
+// stale (it applies no record until it boots again), so it is left out
+// unless no DVE is on line.
 std::vector<map::SideState> side_states(const Fabric& fabric, const VolumeConfig& vol,
                                         uint64_t lba) {
-  const Switch* sw = fabric.switch_named(vol.switch_name);
-  if (!sw || !sw->virtualization()) return {};
-  for (const cp::MirrorReport& m : sw->virtualization()->control_path().mirrors()) {
-    if (m.volume != vol.name || m.lba != lba) continue;
-    std::vector<map::SideState> out;
-    for (const cp::MirrorSideReport& side : m.sides)
-      out.push_back(side.state);
-    return out;
+  std::vector<std::string> switches{vol.switch_name};
+  switches.insert(switches.end(), vol.shared_with.begin(), vol.shared_with.end());
+  std::vector<map::SideState> out;
+  bool any = false;
+  for (int pass = 0; pass < 2 && !any; ++pass) {
+    for (const std::string& name : switches) {
+      const Switch* sw = fabric.switch_named(name);
+      if (!sw || !sw->virtualization()) continue;
+      const cp::ControlPath& cp = sw->virtualization()->control_path();
+      const bool on_line = !cp.dve() || cp.dve()->online();
+      if (pass == 0 && !on_line) continue;
+      for (const cp::MirrorReport& m : cp.mirrors()) {
+        if (m.volume != vol.name || m.lba != lba) continue;
+        out.resize(std::max(out.size(), m.sides.size()), map::SideState::kAlive);
+        for (size_t i = 0; i < m.sides.size(); ++i)
+          if (m.sides[i].state != map::SideState::kAlive) out[i] = m.sides[i].state;
+        any = true;
+      }
+    }
   }
-  return {};
+  return out;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "fabric_sim/kernel/rng.h"
 #include "fabric_sim/topology/wwn.h"
 #include "fmt/format.h"
+#include "fmt/ranges.h"
 #include "splitpath/fc/frame_header.h"
 #include "splitpath/map/rmap_types.h"
 
@@ -48,6 +49,8 @@ const char* fault_kind_name(FaultKind kind) {
       return "replication";
     case FaultKind::kDveCluster:
       return "dve_cluster";
+    case FaultKind::kSharedMirror:
+      return "shared_mirror";
   }
   return "?";
 }
@@ -143,7 +146,7 @@ class Generator {
     // One draw per kind, in kind order: a kind appended at the end leaves the
     // earlier kinds' draws (and so every older seed's swarm) as they were.
     const double p[kFaultKinds] = {0.5,  0.5, 0.4, 0.4, 0.5, 0.5, 0.75, 0.4, 0.3,
-                                   0.25, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5,  0.5};
+                                   0.25, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5,  0.5, 0.5};
     for (size_t k = 0; k < kFaultKinds; ++k)
       out_.enabled[k] = all_kinds || r.unit() < p[k];
     for (const std::string& name : without) {
@@ -169,6 +172,7 @@ class Generator {
     mirror_sides();
     replication();
     dve_cluster();
+    shared_mirrors();
     return std::move(out_);
   }
 
@@ -797,6 +801,7 @@ class Generator {
         case FaultKind::kMirrorSide:
         case FaultKind::kReplication:
         case FaultKind::kDveCluster:
+        case FaultKind::kSharedMirror:
           break;
       }
       out_.ops.push_back(op);
@@ -1058,6 +1063,58 @@ class Generator {
   // unshares by random DVEs over the run, and faults: message loss windows,
   // partitions, crashes (the DVE boots again when the fault heals) and
   // jitter, several of them long enough for evictions and fences.
+  // Mirrored volumes served by two DVEs (figure 28, cp/dve.cc and
+  // cp/dve_mirror_state.cc), from their own stream after everything else:
+  // each volume of plain mirrors only (no stripe of mirrors, no journal)
+  // with probability 1/2 is shared with another switch, which presents it
+  // through a virtual target of its own to the hosts that see it at home;
+  // the hosts' jobs then write and read it through both DVEs at once, and
+  // the faults that fail its sides (disk failures, medium errors, mirror
+  // side failures) are seen by either. (No range move or flag change
+  // touches a mirror, no other service a mirrored volume.) With one switch,
+  // or no such volume, the kind is off.
+  void shared_mirrors() {
+    Topology& t = out_.topology;
+    std::vector<size_t> candidates;
+    for (size_t vol = 0; vol < t.volumes.size(); ++vol) {
+      bool all = true, any = false;
+      for (const TortureVseg& v : out_.vsegs) {
+        if (v.volume != vol) continue;
+        any = true;
+        all = all && v.place[0].mirrored() && !v.place[0].striped();
+      }
+      if (any && all) candidates.push_back(vol);
+    }
+    if (candidates.empty() || t.switches.size() < 2)
+      out_.enabled[static_cast<size_t>(FaultKind::kSharedMirror)] = false;
+    if (!on(FaultKind::kSharedMirror)) return;
+    Rng r = stream("shared_mirrors");
+    for (size_t vol : candidates)
+      if (r.uniform(2) == 0) out_.shared_volumes.push_back(vol);
+    if (out_.shared_volumes.empty()) out_.shared_volumes.push_back(candidates[0]);
+    for (size_t vol : out_.shared_volumes) {
+      VolumeConfig& v = t.volumes[vol];
+      size_t home = 0;
+      while (t.switches[home].name != v.switch_name)
+        ++home;
+      const size_t peer = (home + 1 + r.uniform(t.switches.size() - 1)) % t.switches.size();
+      v.shared_with.push_back(t.switches[peer].name);
+      // The LUN as presented at home, now at the peer's target too.
+      VirtualLunConfig alias;
+      for (const VirtualTargetConfig& vt : t.virtual_targets)
+        for (const VirtualLunConfig& l : vt.luns)
+          if (l.volume == v.name) alias = l;
+      VirtualTargetConfig vt;
+      vt.name = fmt::format("vt_{}_{}", t.switches[peer].name, v.name);
+      vt.switch_name = t.switches[peer].name;
+      vt.wwpn = wwpn_from_name(vt.name);
+      vt.luns.push_back(alias);
+      t.virtual_targets.push_back(vt);
+    }
+    // The aliases add I/Os in flight: the timeouts' floor again (no draws).
+    feasible_timeouts();
+  }
+
   void dve_cluster() {
     if (!on(FaultKind::kDveCluster)) return;
     Rng r = stream("dve_cluster");
@@ -1315,6 +1372,11 @@ std::string describe_scenario(const TortureScenario& s) {
                 op.kind != DveClusterOp::Kind::kUnshare;
     out += fmt::format("  dve cluster: {} DVEs, oplocks{}, {} requests and {} faults\n", c->dves,
                        oplocks, c->ops.size() - faults, faults);
+  }
+  for (size_t vol : s.shared_volumes) {
+    const VolumeConfig& v = t.volumes[vol];
+    out += fmt::format("  {} served by the DVEs of {} and {}\n", v.name, v.switch_name,
+                       fmt::join(v.shared_with, ", "));
   }
   return out;
 }

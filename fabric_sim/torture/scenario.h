@@ -39,8 +39,9 @@ enum class FaultKind : uint8_t {
   kMirrorSide,     // a side of a plain mirror failed (DEAD) under I/O, then returned (resync)
   kReplication,    // asynchronous ordered replication of journaled volumes to a remote array
   kDveCluster,     // a DVE cluster running the oplock protocol under network faults and crashes
+  kSharedMirror,   // mirrored volumes served by two switches' DVEs at once (figure 28)
 };
-inline constexpr size_t kFaultKinds = 17;
+inline constexpr size_t kFaultKinds = 18;
 const char* fault_kind_name(FaultKind kind);
 
 // Blocks of one LUN of one disk from `lba`: a place's only element, or one
@@ -208,6 +209,9 @@ struct TortureScenario {
   bool replication_skipped = false;
   // Kind dve_cluster: the cluster, if the kind is on.
   std::optional<TortureDveCluster> dve_cluster;
+  // Kind shared_mirror: the volumes (indices in topology.volumes) another
+  // switch's DVE serves too, each through a virtual target of its own there.
+  std::vector<size_t> shared_volumes;
   // The longest host I/O timeout: the bound of the progress checker.
   SimTime max_io_timeout_ns = 0;
 };

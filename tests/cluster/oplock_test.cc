@@ -260,6 +260,39 @@ TEST(Oplock, ASurvivorRecoversTheNonVolatileOplocksOfACrashedDve) {
   expect_no_violations(cluster);
 }
 
+// DVE 1 shares the extent while DVE 2 owns it (DVE 2's write authority), so
+// DVE 1's acquire asks only the DVEs sharing it: DVE 2, which crashed. DVE 1
+// evicts it and, once its lease ran out, reconciles the extent (10 ms here);
+// its acquire must wait for that: a write acquired meanwhile would race the
+// reconciliation's copy (torture seed 9 with shared mirrors: the copy of a
+// chunk overwrote a newer acknowledged write on a side).
+TEST(Oplock, ASharerAcquiresWhatACrashedOwnerLeftOnlyOnceItIsReconciled) {
+  Kernel kernel;
+  OplockClusterOptions options;
+  options.recover_ns = 10 * kNsPerMs;
+  OplockCluster cluster(kernel, options);
+  cluster.boot_all();
+  cluster.update(2, {kMirrorExtent}, true);
+  kernel.run_until(kNsPerMs);
+  cluster.share(1, kMirrorExtent);
+  kernel.run_until(2 * kNsPerMs);
+  ASSERT_EQ(cluster.storehouse().owner(kMirrorExtent), 2u);
+  ASSERT_EQ(cluster.node(1).state(kMirrorExtent), OplockState::kSharing);
+  cluster.node(2).crash();
+  SimTime updated_at = 0;
+  cluster.update(1, {kMirrorExtent}, true, [&] { updated_at = kernel.now(); });
+  SimTime recovery_began = 0;
+  for (SimTime t = 2 * kNsPerMs; t < 200 * kNsPerMs && updated_at == 0; t += 10 * kNsPerUs) {
+    kernel.run_until(t);
+    if (recovery_began == 0 && !cluster.recoveries().empty()) recovery_began = kernel.now();
+  }
+  ASSERT_NE(recovery_began, 0u);
+  ASSERT_NE(updated_at, 0u);
+  EXPECT_GE(updated_at, recovery_began + options.recover_ns);
+  EXPECT_EQ(cluster.storehouse().owner(kMirrorExtent), 1u);
+  expect_no_violations(cluster);
+}
+
 TEST(Oplock, ACascadingEvictionLeavesBothJournalsToTheLastSurvivor) {
   Kernel kernel;
   OplockCluster cluster(kernel, {});

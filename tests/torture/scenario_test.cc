@@ -221,7 +221,10 @@ TEST(TortureSplitScenario, TheKindHasItsName) {
   EXPECT_EQ(static_cast<size_t>(FaultKind::kReplication), 15u);
   ASSERT_TRUE(parse_fault_kind("dve_cluster", &k));
   EXPECT_EQ(k, FaultKind::kDveCluster);
-  EXPECT_EQ(static_cast<size_t>(FaultKind::kDveCluster), kFaultKinds - 1);
+  EXPECT_EQ(static_cast<size_t>(FaultKind::kDveCluster), 16u);
+  ASSERT_TRUE(parse_fault_kind("shared_mirror", &k));
+  EXPECT_EQ(k, FaultKind::kSharedMirror);
+  EXPECT_EQ(static_cast<size_t>(FaultKind::kSharedMirror), kFaultKinds - 1);
 }
 
 // Mirror side failures and returns come from their own stream, planned after
@@ -505,8 +508,9 @@ TEST(TortureDveClusterScenario, TheKindAloneRunsAndWithoutItNothingRuns) {
   o.seed = 5;
   o.ops = 1500;
   o.all_fault_kinds = true;
-  for (size_t k = 0; k + 1 < kFaultKinds; ++k)
-    o.without_kinds.push_back(fault_kind_name(static_cast<FaultKind>(k)));
+  for (size_t k = 0; k < kFaultKinds; ++k)
+    if (k != static_cast<size_t>(FaultKind::kDveCluster))
+      o.without_kinds.push_back(fault_kind_name(static_cast<FaultKind>(k)));
   auto r = run_torture(o);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->violations.empty()) << violation_text(*r);
@@ -522,6 +526,55 @@ TEST(TortureDveClusterScenario, TheKindAloneRunsAndWithoutItNothingRuns) {
   EXPECT_EQ(w->scenario.find("dve cluster:"), std::string::npos);
   // The fabric's run is the same with the cluster beside it.
   EXPECT_EQ(w->ios_completed, r->ios_completed);
+}
+
+// Shared mirrors come from their own stream, planned after every other
+// kind, and their swarm draw is the last: a scenario with them is the one it
+// is without them, operation for operation and VSEG for VSEG; only volumes
+// of plain mirrors are shared, each with one other switch, whose virtual
+// target of its own presents it to the hosts that see it at home.
+TEST(TortureSharedMirrorScenario, SharingLeavesTheOtherKindsScheduleAsItWas) {
+  size_t with = 0;
+  for (uint64_t seed = 1; seed <= 150; ++seed) {
+    const bool all = seed % 2 == 0;
+    const TortureScenario a = generate_scenario(seed, 20000, all);
+    const TortureScenario b = generate_scenario(seed, 20000, all, {"shared_mirror"});
+    // The hosts' I/O timeouts may only grow (the aliases put more I/O in
+    // flight: feasible_timeouts raises the floor).
+    auto but_timeouts = [](std::vector<std::string> lines) {
+      std::erase_if(lines, [](const std::string& l) { return l.rfind("host", 0) == 0; });
+      return lines;
+    };
+    EXPECT_EQ(but_timeouts(without_kind(a, FaultKind::kSharedMirror)),
+              but_timeouts(without_kind(b, FaultKind::kSharedMirror)))
+        << "seed " << seed;
+    for (size_t h = 0; h < a.topology.hosts.size(); ++h)
+      EXPECT_GE(a.topology.hosts[h].workload.io_timeout_ns,
+                b.topology.hosts[h].workload.io_timeout_ns);
+    EXPECT_TRUE(b.shared_volumes.empty());
+    const bool on = a.enabled[static_cast<size_t>(FaultKind::kSharedMirror)];
+    ASSERT_EQ(on, !a.shared_volumes.empty()) << "seed " << seed;
+    if (!on) continue;
+    ++with;
+    EXPECT_EQ(a.topology.virtual_targets.size(),
+              b.topology.virtual_targets.size() + a.shared_volumes.size());
+    for (size_t vol : a.shared_volumes) {
+      const VolumeConfig& v = a.topology.volumes[vol];
+      ASSERT_EQ(v.shared_with.size(), 1u) << "seed " << seed;
+      EXPECT_NE(v.shared_with[0], v.switch_name);
+      for (const TortureVseg& tv : a.vsegs) {
+        if (tv.volume != vol) continue;
+        EXPECT_TRUE(tv.place[0].mirrored() && !tv.place[0].striped()) << "seed " << seed;
+      }
+      size_t presenting = 0;
+      for (const VirtualTargetConfig& vt : a.topology.virtual_targets)
+        for (const VirtualLunConfig& l : vt.luns)
+          presenting += l.volume == v.name && vt.switch_name == v.shared_with[0];
+      EXPECT_EQ(presenting, 1u) << "seed " << seed;
+    }
+    EXPECT_NE(describe_scenario(a).find("served by the DVEs of"), std::string::npos);
+  }
+  EXPECT_GT(with, 5u);
 }
 
 }  // namespace
