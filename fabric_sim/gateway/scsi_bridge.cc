@@ -130,10 +130,10 @@ bool ScsiBridge::send(Command& command) {
                   command.lba, command.blocks);
     return false;
   }
-  ++command.attempts;
   // The data stays with the command for a retry; the host gets a copy.
   std::vector<uint8_t> data_out = command.op == Op::kWrite ? command.data : std::vector<uint8_t>{};
   auto alive = alive_;
+  ++command.attempts;
   auto shared = std::make_shared<Command>(std::move(command));
   const bool sent =
       host_.submit_command(lun_.target, lun_.lun, {cdb.data(), *n}, data_in, std::move(data_out),
@@ -141,7 +141,10 @@ bool ScsiBridge::send(Command& command) {
                              if (!*alive) return;
                              on_result(std::move(*shared), r);
                            });
-  if (!sent) command = std::move(*shared);
+  if (!sent) {
+    command = std::move(*shared);
+    --command.attempts;  // not sent: the host had no free exchange or is not logged in
+  }
   return sent;
 }
 
