@@ -71,6 +71,7 @@ void ScsiBridge::submit(Op op, uint64_t offset, uint32_t length, bool fua,
   c.fua = fua;
   c.data = std::move(data);
   c.done = std::move(done);
+  c.queued_at = kernel_.now();
   ++in_flight_;
   queue_.push_back(std::move(c));
   pump();
@@ -78,12 +79,27 @@ void ScsiBridge::submit(Op op, uint64_t offset, uint32_t length, bool fua,
 
 void ScsiBridge::pump() {
   while (!queue_.empty()) {
-    if (!send(queue_.front())) {
+    if (send(queue_.front())) {
+      queue_.pop_front();
+      continue;
+    }
+    if (kernel_.now() - queue_.front().queued_at < kQueueTimeout) {
       schedule_pump();
       return;
     }
+    Command expired = std::move(queue_.front());
     queue_.pop_front();
+    fail_queued(std::move(expired));
   }
+}
+
+void ScsiBridge::fail_queued(Command command) {
+  spdlog::warn("nbd {}: {} of LBA {} x{} failed: the initiator could not send it for {} s", label_,
+               op_name(command.op), command.lba, command.blocks, kQueueTimeout / kNsPerSec);
+  BridgeResult result;
+  result.nbd_error = nbd::kEio;
+  --in_flight_;
+  command.done(std::move(result));
 }
 
 void ScsiBridge::schedule_pump() {
@@ -162,6 +178,7 @@ void ScsiBridge::on_result(Command command, const ScsiResult& r) {
                  op_name(command.op), command.lba, command.blocks,
                  r.timed_out ? "timed out" : fmt::format("status {:#04x}", r.status),
                  command.attempts + 1);
+    command.queued_at = kernel_.now();
     queue_.push_back(std::move(command));
     pump();
     return;

@@ -11,7 +11,8 @@
 // kRetries times. Any other ending becomes an NBD error (EPERM for DATA
 // PROTECT, EINVAL/ENOSPC for ILLEGAL REQUEST, EIO otherwise), logged with
 // the status and sense. Commands the host cannot take now (no free exchange,
-// link down) wait in a queue and are sent as soon as it can.
+// link down) wait in a queue and are sent as soon as it can, for at most
+// kQueueTimeout.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +53,9 @@ class ScsiBridge {
   static constexpr uint32_t kRetries = 5;
   // How long a queued command waits before the host is asked again.
   static constexpr SimTime kRequeueDelay = 100 * kNsPerUs;
+  // A command the host could not take for this long (its link is down, it
+  // lost its login) fails with EIO, as a command that timed out.
+  static constexpr SimTime kQueueTimeout = 30 * kNsPerSec;
 
  private:
   struct Command {
@@ -61,6 +65,7 @@ class ScsiBridge {
     bool fua = false;
     std::vector<uint8_t> data;
     uint32_t attempts = 0;
+    SimTime queued_at = 0;  // when it last went into the queue
     Done done;
   };
 
@@ -69,6 +74,7 @@ class ScsiBridge {
   void on_pump(uint64_t);
   bool send(Command& command);
   void on_result(Command command, const ScsiResult& result);
+  void fail_queued(Command command);
   void schedule_pump();
 
   Kernel& kernel_;

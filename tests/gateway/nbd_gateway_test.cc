@@ -20,11 +20,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "boost/asio/post.hpp"
 #include "fabric_sim/gateway/gateway.h"
 #include "fabric_sim/gateway/nbd_codec.h"
 #include "fabric_sim/switch/switch_virtualization.h"
@@ -99,6 +101,14 @@ class Served {
   }
   Gateway& gateway() { return *gateway_; }
   Fabric& fabric() { return gateway_->fabric(); }
+  // Runs `f` on the gateway's thread (while it runs) and returns its result.
+  template <typename F>
+  auto on_gateway_thread(F f) {
+    std::promise<decltype(f())> result;
+    auto future = result.get_future();
+    boost::asio::post(gateway_->io(), [&] { result.set_value(f()); });
+    return future.get();
+  }
 
  private:
   std::unique_ptr<Gateway> gateway_;
@@ -374,6 +384,19 @@ TEST(NbdGateway, FioVerifiesThroughMirrorFailureSnapshotAndMigration) {
       "cd {} && fio --name=mirror {} --uri={} --name=snap {} --uri={} --name=migrate {} --uri={}",
       dir.string(), common, served.uri("mvol"), common, served.uri("svol"), common,
       served.uri("gvol")));
+  // The simulation may lag the wall clock on a loaded machine: let every
+  // service end (in simulated time) before reading the volumes back.
+  for (int i = 0; i < 600; ++i) {
+    const bool ended = served.on_gateway_thread([&] {
+      for (const auto& o : served.fabric().service_outcomes())
+        if (o.state == ServiceOutcome::State::kScheduled ||
+            o.state == ServiceOutcome::State::kRunning)
+          return false;
+      return true;
+    });
+    if (ended) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   std::vector<CommandResult> dumps;
   for (const char* v : {"mvol", "svol", "gvol"}) {
     dumps.push_back(run(fmt::format("qemu-img convert -f raw -O raw {} {}/{}.img", served.uri(v),
