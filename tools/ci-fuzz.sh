@@ -12,6 +12,8 @@
 #               (tests/fuzz/name_server_fuzz.cc; seeds in tests/fuzz/corpus/name_server)
 #   storehouse_fuzz  the DVE cluster's storehouse file reader
 #               (tests/fuzz/storehouse_fuzz.cc; seeds in tests/fuzz/corpus/storehouse)
+#   nbd_fuzz    the NBD codec of `splitpath serve`
+#               (tests/gateway/nbd_fuzz.cc; seeds in tests/gateway/corpus/nbd)
 #
 # Seeds: tests/trace/corpus/{trace,wire} (committed, synthetic), plus, for
 # trace_fuzz, the real captures in ../shared/captures when present. Findings go
@@ -27,17 +29,19 @@ dir=build-fuzz
 CC=${CC:-clang} CXX=${CXX:-clang++} cmake -S . -B "$dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPLITPATH_FUZZ=ON -DSPLITPATH_BUILD_BENCH=OFF \
   -DCMAKE_C_COMPILER="${CC:-clang}" -DCMAKE_CXX_COMPILER="${CXX:-clang++}" >/dev/null
-cmake --build "$dir" --target trace_fuzz wire_fuzz topology_fuzz name_server_fuzz storehouse_fuzz
+cmake --build "$dir" --target trace_fuzz wire_fuzz topology_fuzz name_server_fuzz storehouse_fuzz \
+  nbd_fuzz
 
 work="$dir/fuzz-run"
 rm -rf "$work"
 mkdir -p "$work/trace" "$work/wire" "$work/topology" "$work/name_server" "$work/storehouse" \
-  "$dir/artifacts"
+  "$work/nbd" "$dir/artifacts"
 cp tests/trace/corpus/trace/* "$work/trace/"
 cp tests/trace/corpus/wire/* "$work/wire/"
 cp tests/fuzz/corpus/topology/* "$work/topology/"
 cp tests/fuzz/corpus/name_server/* "$work/name_server/"
 cp tests/fuzz/corpus/storehouse/* "$work/storehouse/"
+cp tests/gateway/corpus/nbd/* "$work/nbd/"
 if compgen -G "../shared/captures/*.pcap" >/dev/null; then
   cp ../shared/captures/*.pcap "$work/trace/"
 fi
@@ -47,7 +51,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
 # target:directory of its binary under build-fuzz/tests.
 for entry in trace_fuzz:trace wire_fuzz:fuzz topology_fuzz:torture name_server_fuzz:torture \
-  storehouse_fuzz:cluster; do
+  storehouse_fuzz:cluster nbd_fuzz:gateway; do
   target=${entry%%:*}
   corpus="$work/${target%_fuzz}"
   echo "== $target: ${seconds}s from $(ls "$corpus" | wc -l) seeds"

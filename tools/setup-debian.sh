@@ -6,7 +6,9 @@
 #                        tcpdump are the peers of the capture tests and of
 #                        `splitpath bench decode`; valgrind counts the
 #                        instructions of `splitpath bench`; spin checks the
-#                        oplock protocol's model, cp/cluster/model)
+#                        oplock protocol's model, cp/cluster/model; fio,
+#                        libnbd-bin and qemu-utils are the NBD clients of
+#                        the `splitpath serve` tests, tests/gateway)
 #   setup-debian.sh ci   also what CI adds: clang with libFuzzer
 #                        (tools/ci-fuzz.sh), the big-endian PowerPC cross
 #                        compiler and qemu-user (tools/ci-cross.sh)
@@ -17,6 +19,7 @@ packages=(
   libboost-dev libboost-program-options-dev libpcap-dev libabsl-dev
   libfmt-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev nlohmann-json3-dev tshark tcpdump valgrind spin
+  fio libnbd-bin qemu-utils
 )
 if [ "${1:-}" = ci ]; then
   packages+=(clang libclang-rt-14-dev g++-powerpc-linux-gnu qemu-user)

@@ -8,6 +8,7 @@
 //   splitpath replay TRACE ...        (replay_command.h)
 //   splitpath bench scaling ...       (bench_command.h)
 //   splitpath torture ...             (torture_command.h)
+//   splitpath serve [TOPOLOGY] --nbd ADDRESS:PORT  (serve_command.h)
 //
 // Exit status: 0 on a clean run; 1 when the run found data errors (verify
 // errors); 2 for a bad command line, topology file or capture path.
@@ -21,6 +22,7 @@
 #include "fabric_sim/cli/bench_command.h"
 #include "fabric_sim/cli/decode_command.h"
 #include "fabric_sim/cli/replay_command.h"
+#include "fabric_sim/cli/serve_command.h"
 #include "fabric_sim/cli/torture_command.h"
 #include "fabric_sim/run/fabric.h"
 #include "fabric_sim/run/report.h"
@@ -49,6 +51,8 @@ void print_usage(std::ostream& out) {
          "       splitpath bench decode [options]          trace decode rate vs tcpdump and "
          "tshark\n"
          "       splitpath torture [options]               randomized faults against invariants\n"
+         "       splitpath serve [TOPOLOGY.yaml] [options] serve virtual volumes over NBD in "
+         "real time\n"
          "       splitpath default-topology                print the embedded default topology\n"
          "\n"
          "Without TOPOLOGY.yaml, `run` uses the embedded default (2 hosts, 1 switch, 4 disks).\n";
@@ -177,6 +181,7 @@ int main(int argc, char** argv) {
   if (command == "replay") return replay_command(args);
   if (command == "bench") return bench_command(args);
   if (command == "torture") return torture_command(args);
+  if (command == "serve") return serve_command(args);
   if (command == "default-topology") {
     std::cout << splitpath::sim::default_topology_yaml();
     return 0;

@@ -37,6 +37,14 @@ class Kernel {
   SimTime now() const { return now_; }
   uint64_t events_processed() const { return processed_; }
   size_t pending() const { return near_.size() + far_.size(); }
+  // The time of the earliest pending event; UINT64_MAX when none is pending.
+  // The real-time driver (fabric_sim/gateway) sleeps until then.
+  SimTime next_event_time() const {
+    SimTime t = UINT64_MAX;
+    if (!near_.empty()) t = near_.front().at;
+    if (!far_.empty() && far_.front().at < t) t = far_.front().at;
+    return t;
+  }
   // Events at least this far ahead of now() when scheduled wait in the far heap.
   static constexpr SimTime kFarHorizon = 1'000'000;  // 1 ms
 
