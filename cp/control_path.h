@@ -131,6 +131,10 @@ struct CpConfig {
   // DVE cluster: the blocks of a shared mirror one mirror-write oplock covers
   // (its extents are cut there, so each is inside one).
   uint64_t mirror_write_chunk_blocks = 2048;
+  // DVE cluster: a DVE evicted by its peers (fenced) boots again this long
+  // after; it comes on line once it reaches the cluster's members (0: it
+  // stays down).
+  uint64_t dve_reboot_after_ns = 100'000'000;
   // For tests only: a returning side is ALIVE (read too) while it is
   // resynchronized, not RESYNC, to show that reads then see stale data.
   bool resync_side_readable_for_testing = false;
@@ -401,6 +405,10 @@ struct MirrorReport {
   uint64_t deaths = 0;
   std::vector<MirrorSideReport> sides;
   std::vector<ResyncProgress> resyncs;  // oldest first
+  // False while this DVE's copy of a shared mirror's side states may be
+  // stale: fenced, booting, or not yet through the record since it shared
+  // the Mirror Side State Changes oplock again (its misses wait meanwhile).
+  bool current = true;
 };
 
 // A snapshot (figures 20-21): volume `name`, declared with storage of its

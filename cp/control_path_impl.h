@@ -722,6 +722,7 @@ struct ControlPath::Impl {
   // mirror goes on with it.
   void dve_take_over_resync(const cluster::TaskRecord& task);
   void dve_share_at_boot();
+  void dve_reboot(uint64_t incarnation);
   void dve_let_go_sides(const cluster::OplockId& id, std::function<void()> done);
   void dve_copy_under_write_oplocks(uint32_t vseg_id, uint64_t start, uint64_t length,
                                     const CopyRequest& copy, std::function<void(bool)> done);

@@ -66,6 +66,10 @@ struct ControlPath::Impl::DveClient : cluster::OplockClient {
     cp_.dve_sweep_intents.clear();
     cp_.dve_revoke_shared();
     cp_.dve_end_shared_resyncs("this DVE was fenced");
+    if (cp_.config.dve_reboot_after_ns != 0) {
+      cp_.later(cp_.config.dve_reboot_after_ns,
+                [&cp = cp_, incarnation = cp_.dve_incarnation] { cp.dve_reboot(incarnation); });
+    }
   }
 
  private:
@@ -113,6 +117,17 @@ void ControlPath::Impl::dve_start() {
         metadata.split_extent_at(vol.vsegs[i], at);
     }
   }
+  dve->boot();
+  dve_share_at_boot();
+}
+
+// Boot steps 1-7 again after a fence, unless the DVE crashed meanwhile (a
+// switch without power stays down). Until the peers answer, the misses of
+// its FPs wait; then sharing the oplocks again applies the metadata the
+// peers changed meanwhile (dve_share).
+void ControlPath::Impl::dve_reboot(uint64_t incarnation) {
+  if (!dve || dve->online() || incarnation != dve_incarnation) return;
+  spdlog::info("cp: DVE {} boots again after its fence", env.domain());
   dve->boot();
   dve_share_at_boot();
 }

@@ -198,10 +198,15 @@ uint32_t ControlPath::Impl::dve_apply_side_record(uint32_t vseg_id, const DveSid
   MirrorAges* a = mirror_ages_of(vseg_id);
   if (!seg || !a) return 0;
   uint32_t started = 0;
-  for (uint32_t s = 0; s < rec.state.size() && s < a->age.size(); ++s) {
+  // Deaths last (the changes run in turn): a DVE that missed several changes
+  // (fenced meanwhile) never has all its sides DEAD on the way.
+  for (uint32_t i = 0; i < 2 * rec.state.size(); ++i) {
+    const uint32_t s = i % rec.state.size();
+    if (s >= a->age.size()) continue;
     const SideState here = seg->redirects[0].descriptor.side(s).state;
     if (s == skip || here == rec.state[s]) continue;
     const SideState to = rec.state[s];
+    if ((to == SideState::kDead) != (i >= rec.state.size())) continue;
     const bool path_lost = rec.path_lost[s];
     // A resync this DVE started of a side a peer resynchronizes now.
     if (a->resync && a->resync->side == s && to != SideState::kDead) a->resync->peer = true;

@@ -561,6 +561,9 @@ std::vector<MirrorReport> ControlPath::mirrors() const {
       r.deaths = it->second.deaths;
       r.resyncs = it->second.history;
     }
+    if (const auto sides = m.dve_side_oplock(id)) {
+      r.current = m.dve->online() && m.dve_fresh(*sides) && !m.dve_applying_sides.contains(id);
+    }
     const map::StorageDescriptor& d = seg.redirects[0].descriptor;
     for (uint32_t s = 0; s < d.mirror_sides(); ++s) {
       MirrorSideReport side;

@@ -8,8 +8,21 @@
 
 namespace splitpath::cp::cluster {
 
-enum class MsgKind : uint8_t { kJoin, kLeave, kShare, kUnshare, kAcquire, kRelease, kAck, kNak };
-inline constexpr int kMsgKinds = 8;
+// kProbe/kProbeAck are not about an oplock: a booting DVE asks whether it
+// reaches the jlist's members before it joins (PROTOCOL.md, "Booting").
+enum class MsgKind : uint8_t {
+  kJoin,
+  kLeave,
+  kShare,
+  kUnshare,
+  kAcquire,
+  kRelease,
+  kAck,
+  kNak,
+  kProbe,
+  kProbeAck,
+};
+inline constexpr int kMsgKinds = 10;
 
 std::string_view msg_kind_name(MsgKind kind);
 

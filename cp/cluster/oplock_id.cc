@@ -73,6 +73,10 @@ std::string_view msg_kind_name(MsgKind kind) {
       return "ack";
     case MsgKind::kNak:
       return "nak";
+    case MsgKind::kProbe:
+      return "probe";
+    case MsgKind::kProbeAck:
+      return "probe-ack";
   }
   return "unknown";
 }

@@ -159,6 +159,13 @@ void OplockNode::broadcast_async(MsgKind kind, const OplockId& id, const std::se
 void OplockNode::receive(const DveMessage& m) {
   if (*token_ == 0) return;  // never booted, or crashed: a dead DVE hears nothing
   stats_.received[static_cast<int>(m.kind)]++;
+  // A DVE booting after its eviction is still on the elist: it is answered
+  // all the same, by members on line only.
+  if (m.kind == MsgKind::kProbe) {
+    if (online_) answer(m, MsgKind::kProbeAck);
+    return;
+  }
+  if (m.kind == MsgKind::kProbeAck) return on_probe_ack(m);
   // An evicted peer is fenced (or about to be): nothing it says counts.
   if (env_.storehouse().evicted(m.from)) return;
   Oplock& o = oplock(m.oplock);
@@ -739,7 +746,39 @@ void OplockNode::sweep() {
 void OplockNode::boot(Done online) {
   crash();
   *token_ = 1;
-  boot_step(std::move(online));
+  probe_members(std::move(online));
+}
+
+// Boot step 0 (not the specification's): an evicted DVE comes on line again
+// only once every live member of the jlist answers it. The members renew
+// their leases, so an evicted DVE that cannot reach them is the one cut off:
+// joining, it would evict them for not answering, and be evicted again, in
+// turn, for as long as the partition lasts. A member whose lease ran out is
+// dead and is not waited for (steps 1-2 deal with it).
+void OplockNode::probe_members(Done online) {
+  Storehouse& store = env_.storehouse();
+  probe_awaiting_.clear();
+  if (!store.evicted(id_)) return boot_step(std::move(online));
+  for (uint32_t peer : store.jlist()) {
+    if (peer != id_ && !store.evicted(peer) && store.lease_until(peer) >= env_.now_ns())
+      probe_awaiting_.insert(peer);
+  }
+  if (probe_awaiting_.empty()) return boot_step(std::move(online));
+  const uint64_t number = ++probe_number_;
+  probe_done_ = std::move(online);
+  for (uint32_t peer : probe_awaiting_)
+    send(MsgKind::kProbe, OplockId{}, peer, number);
+  later(config_.response_timeout_ns, [this, number] {
+    if (number != probe_number_ || probe_awaiting_.empty()) return;
+    stats_.probes_unanswered++;
+    probe_awaiting_.clear();
+    later(config_.boot_wait_ns, [this] { probe_members(std::move(probe_done_)); });
+  });
+}
+
+void OplockNode::on_probe_ack(const DveMessage& m) {
+  if (online_ || m.round != probe_number_ || !probe_awaiting_.erase(m.from)) return;
+  if (probe_awaiting_.empty()) boot_step(std::move(probe_done_));
 }
 
 void OplockNode::boot_step(Done online) {

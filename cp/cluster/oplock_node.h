@@ -98,6 +98,7 @@ struct OplockStats {
   uint64_t tasks_replayed = 0;
   uint64_t swept = 0;
   uint64_t fenced = 0;
+  uint64_t probes_unanswered = 0;  // boots put off: a live jlist member did not answer
   uint64_t messages_sent() const;
 };
 
@@ -180,6 +181,8 @@ class OplockNode {
   void renew_lease();
   void fence();
   void sweep();
+  void probe_members(Done online);
+  void on_probe_ack(const DveMessage& m);
   void boot_step(Done online);
   // Schedules fn unless the node crashed or fenced meanwhile.
   void later(uint64_t delay_ns, std::function<void()> fn);
@@ -193,6 +196,10 @@ class OplockNode {
   // what the old incarnation scheduled never runs. 0 until booted.
   std::shared_ptr<uint64_t> token_;
   uint64_t next_round_ = 1;
+  // Boot step 0: the live jlist members that have not answered this probe.
+  std::set<uint32_t> probe_awaiting_;
+  uint64_t probe_number_ = 0;
+  Done probe_done_;
   std::map<OplockId, std::unique_ptr<Oplock>> oplocks_;
   OplockStats stats_;
 };

@@ -43,10 +43,10 @@ namespace {
 
 // The side states of the mirrored VSEG of `vol` starting at volume block
 // `lba`, as its switch's CP has them (empty: not a plain mirror, all sides
-// written alike). A volume several DVEs serve: as every DVE on line has
-// them (a side is ALIVE only if ALIVE for each); a fenced DVE's copy is
-// stale (it applies no record until it boots again), so it is left out
-// unless no DVE is on line.
+// written alike). A volume several DVEs serve: as every DVE whose copy is
+// current has them (a side is ALIVE only if ALIVE for each); a fenced or
+// booting DVE's copy is stale until it applies the record again, so it is
+// left out unless no copy is current.
 std::vector<map::SideState> side_states(const Fabric& fabric, const VolumeConfig& vol,
                                         uint64_t lba) {
   std::vector<std::string> switches{vol.switch_name};
@@ -57,11 +57,8 @@ std::vector<map::SideState> side_states(const Fabric& fabric, const VolumeConfig
     for (const std::string& name : switches) {
       const Switch* sw = fabric.switch_named(name);
       if (!sw || !sw->virtualization()) continue;
-      const cp::ControlPath& cp = sw->virtualization()->control_path();
-      const bool on_line = !cp.dve() || cp.dve()->online();
-      if (pass == 0 && !on_line) continue;
-      for (const cp::MirrorReport& m : cp.mirrors()) {
-        if (m.volume != vol.name || m.lba != lba) continue;
+      for (const cp::MirrorReport& m : sw->virtualization()->control_path().mirrors()) {
+        if (m.volume != vol.name || m.lba != lba || (pass == 0 && !m.current)) continue;
         out.resize(std::max(out.size(), m.sides.size()), map::SideState::kAlive);
         for (size_t i = 0; i < m.sides.size(); ++i)
           if (m.sides[i].state != map::SideState::kAlive) out[i] = m.sides[i].state;

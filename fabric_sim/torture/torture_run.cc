@@ -659,8 +659,10 @@ std::vector<cp::MirrorReport> Runner::all_mirrors() const {
   std::vector<cp::MirrorReport> out;
   for (const auto& sw : fabric_->switches()) {
     if (!sw->virtualization()) continue;
+    // A DVE fenced or booting again has a stale copy of a shared mirror's
+    // side states until it applies the record.
     for (cp::MirrorReport& m : sw->virtualization()->control_path().mirrors())
-      out.push_back(std::move(m));
+      if (m.current) out.push_back(std::move(m));
   }
   return out;
 }

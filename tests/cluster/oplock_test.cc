@@ -236,6 +236,40 @@ TEST(Oplock, APartitionedDveIsEvictedFencesItselfAndBootsBack) {
   expect_no_violations(cluster);
 }
 
+// Booting again while still cut off, an evicted DVE must not evict the
+// members it cannot reach (they evicted it for the same silence): it waits
+// until they answer its probe.
+TEST(Oplock, AnEvictedDveBootingInsideItsPartitionWaitsForTheMembers) {
+  Kernel kernel;
+  OplockCluster cluster(kernel, {});
+  cluster.boot_all();
+  for (uint32_t dve = 1; dve <= 3; dve++)
+    cluster.share(dve, kRmap0);
+  kernel.run_until(kNsPerMs);
+  cluster.network().partition({{1, 2}, {3}});
+  cluster.update(1, {kRmap0}, true);
+  kernel.run_until(100 * kNsPerMs);
+  ASSERT_TRUE(cluster.storehouse().evicted(3));
+  ASSERT_EQ(cluster.fenced(3), 1u);
+  cluster.node(3).boot();
+  cluster.share(3, kRmap0);
+  kernel.run_until(400 * kNsPerMs);
+  EXPECT_FALSE(cluster.node(3).online());
+  EXPECT_GE(cluster.node(3).stats().probes_unanswered, 3u);
+  EXPECT_TRUE(cluster.node(1).online());
+  EXPECT_TRUE(cluster.node(2).online());
+  EXPECT_EQ(cluster.node(3).stats().evictions, 0u);
+  EXPECT_EQ(cluster.fenced(1) + cluster.fenced(2), 0u);
+  // Healed, the next probe is answered and DVE 3 comes on line.
+  cluster.network().heal();
+  kernel.run_until(500 * kNsPerMs);
+  EXPECT_TRUE(cluster.node(3).online());
+  EXPECT_FALSE(cluster.storehouse().evicted(3));
+  EXPECT_TRUE(cluster.node(3).cache_valid(kRmap0));
+  EXPECT_EQ(cluster.storehouse().jlist(), (std::set<uint32_t>{1, 2, 3}));
+  expect_no_violations(cluster);
+}
+
 constexpr OplockId kMirrorExtent{9, Luid::kMirrorWrite, 3};
 
 TEST(Oplock, ASurvivorRecoversTheNonVolatileOplocksOfACrashedDve) {

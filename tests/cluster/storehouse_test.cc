@@ -70,7 +70,8 @@ TEST(ClusterOplockId, ToStringNamesTheLuid) {
 }
 
 TEST(ClusterOplockId, MessageKindNames) {
-  const char* names[] = {"join", "leave", "share", "unshare", "acquire", "release", "ack", "nak"};
+  const char* names[] = {"join",    "leave", "share", "unshare", "acquire",
+                         "release", "ack",   "nak",   "probe",   "probe-ack"};
   for (int k = 0; k < kMsgKinds; ++k) {
     EXPECT_EQ(msg_kind_name(static_cast<MsgKind>(k)), names[k]);
   }

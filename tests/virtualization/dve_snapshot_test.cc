@@ -113,6 +113,59 @@ TEST(DveSnapshot, AFencedDveServesNothingMoreOfASharedVolume) {
   EXPECT_EQ(r.snapshot_wrong_sw0, 0u);
 }
 
+// As above, then sw1 boots again (CpConfig::dve_reboot_after_ns): while it
+// is still cut off it does not come on line (it would evict sw0 for not
+// answering, and sw0 it again, in turn); once it reaches sw0 it does, learns
+// of the snapshot taken meanwhile, and serves host1 again: the snapshot and
+// the volume verify through both DVEs.
+TEST(DveSnapshot, AFencedDveBootsAgainOnceItReachesItsPeerAndServesTheSnapshotTakenMeanwhile) {
+  TwoDves t(true, 200'000);
+  ASSERT_TRUE(t.ok());
+  t.run(300);
+  // host1 idle from here until sw1 is back: a write it had in flight at the
+  // fence would time out, landed or not.
+  t.run(100, /*host0=*/true, /*host1=*/false);
+  t.tb().fabric().dve_network()->set_isolated(2, true);
+  t.begin_take();
+  for (int i = 0; i < 100000 && !t.taken(); ++i)
+    t.run(1, /*host0=*/true, /*host1=*/false);
+  ASSERT_TRUE(t.taken());
+  t.end_take();
+  t.run(1500, /*host0=*/true, /*host1=*/false);
+  t.wait_swept("sw0");
+  ASSERT_NE(t.cp("sw1").dve(), nullptr);
+  t.tb().run_for(400 * sim::kNsPerMs);
+  const cp::cluster::OplockNode& sw0 = *t.cp("sw0").dve();
+  const cp::cluster::OplockNode& sw1 = *t.cp("sw1").dve();
+  EXPECT_FALSE(sw1.online());
+  EXPECT_GE(sw1.stats().probes_unanswered, 2u);
+  EXPECT_TRUE(sw0.online());
+  EXPECT_EQ(sw0.stats().fenced, 0u);
+  EXPECT_EQ(sw1.stats().evictions, 0u);
+  t.tb().fabric().dve_network()->set_isolated(2, false);
+  t.tb().run_for(200 * sim::kNsPerMs);
+  EXPECT_TRUE(sw1.online());
+  EXPECT_FALSE(t.tb().fabric().storehouse()->evicted(2));
+  t.run(1500);
+  const Outcome r = t.check({"sw0", "sw1"});
+  std::printf(
+      "sw1: fenced %llu, probes unanswered %llu; host1 wrote %llu times; wrong: snapshot "
+      "via sw1 %llu, disk %llu, volume %llu; read errors %llu\n",
+      static_cast<unsigned long long>(sw1.stats().fenced),
+      static_cast<unsigned long long>(sw1.stats().probes_unanswered),
+      static_cast<unsigned long long>(r.writes1),
+      static_cast<unsigned long long>(r.snapshot_wrong_sw1),
+      static_cast<unsigned long long>(r.snapshot_wrong_disk),
+      static_cast<unsigned long long>(r.volume_wrong),
+      static_cast<unsigned long long>(r.read_errors));
+  EXPECT_TRUE(r.swept);
+  EXPECT_EQ(r.snapshot_wrong_sw0, 0u);
+  EXPECT_EQ(r.snapshot_wrong_sw1, 0u);
+  EXPECT_EQ(r.snapshot_wrong_disk, 0u);
+  EXPECT_EQ(r.volume_wrong, 0u);
+  EXPECT_EQ(r.read_errors, 0u);
+}
+
 // Holds the LV Reconfig oplocks of both volumes of the snapshot acquired.
 bool holds_lv_oplocks(const cp::cluster::OplockNode& node) {
   int acquired = 0;

@@ -152,6 +152,7 @@ class TwoDves {
     during_map_.clear();
     during_ = &during_map_;
   }
+  bool taken() const { return taken_; }
   void end_take() {
     during_ = nullptr;
     for (const auto& [slot, seeds] : during_map_)
