@@ -56,8 +56,9 @@ bool write_exclusive(uint8_t type) {
          type == fc::pr_type::kWriteExclusiveAllRegistrants;
 }
 
+// The Registrants Only and All Registrants types (0: no reservation).
 bool registrants_types(uint8_t type) {
-  return type != fc::pr_type::kWriteExclusive && type != fc::pr_type::kExclusiveAccess;
+  return type != 0 && type != fc::pr_type::kWriteExclusive && type != fc::pr_type::kExclusiveAccess;
 }
 
 bool all_registrants_type(uint8_t type) {

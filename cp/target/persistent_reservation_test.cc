@@ -63,7 +63,9 @@ fc::SenseData sense_of(const ReservationResult& r) {
 
 TEST(PersistentReservation, RegisterChangesKeysAndGeneration) {
   Lu lu;
-  EXPECT_EQ(lu.status(kA, sa::kRegister, 0, 0, 0xA), kGood);
+  auto first = lu.out(kA, sa::kRegister, 0, 0, 0xA);
+  EXPECT_EQ(first.reply.status, kGood);
+  EXPECT_FALSE(first.access_changed);  // no reservation: access is the same
   EXPECT_EQ(lu.s.generation(), 1u);
   // Unregistered nexus with a non-zero key: conflict, generation unchanged.
   EXPECT_EQ(lu.status(kB, sa::kRegister, 0, 0x77, 0xB), kConflict);
