@@ -12,10 +12,10 @@
 // the PR OUT parameter list, queues the unit attentions and re-exposes the
 // LUN on the fast path when `access_changed`.
 //
-// Choices where SPC leaves room: the 10-byte RESERVE/RELEASE, REGISTER AND
-// MOVE, REPLACE LOST RESERVATION, ALL_TG_PT, SPEC_I_PT and APTPL are not
-// supported (REPORT CAPABILITIES says so): INVALID FIELD IN CDB / PARAMETER
-// LIST. RESERVE(6)/RELEASE(6) while any I_T nexus is registered conflict
+// Choices where SPC leaves room: REGISTER AND MOVE, REPLACE LOST RESERVATION,
+// ALL_TG_PT, SPEC_I_PT, APTPL are not supported (REPORT CAPABILITIES says so):
+// INVALID FIELD IN CDB / PARAMETER LIST; RESERVE(10)/RELEASE(10): INVALID
+// OPCODE. RESERVE(6)/RELEASE(6) while any I_T nexus is registered conflict
 // (SPC-2 5.5.1: the two kinds never mix). A SCSI-2 reservation ends with its
 // nexus (logout); registrations and persistent reservations survive it.
 #pragma once
