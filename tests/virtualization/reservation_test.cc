@@ -278,6 +278,23 @@ TEST_F(Reservations, BadInputGetsPreciseSense) {
   EXPECT_EQ(fc::load_be32(in.data_in.data() + 4), 0u);
 }
 
+// A SCSI-2 reservation ends with its I_T nexus: when the holder's link goes
+// down (it leaves the name server), the other host gets the volume back.
+TEST(Scsi2Reservation, EndsWhenTheHolderLeaves) {
+  VirtualTestbed tb("duration: 2s\n" + std::string(kYaml) +
+                        "faults: [{at: 800ms, kind: link_down, target: hostA}]\n",
+                    2);
+  ASSERT_TRUE(tb.ok());
+  ASSERT_LT(tb.kernel().now(), 700 * sim::kNsPerMs);
+  ASSERT_EQ(tb.command("hostA", 0, fc::make_reserve6(), 0).status, kGood);
+  EXPECT_EQ(tb.write("hostB", 0, kLba, pattern(50, kBlocks)).status, kConflict);
+  EXPECT_EQ(tb.disk_bytes("disk0", 0, kVsegLba + kLba, kBlocks),
+            std::vector<uint8_t>(kBlocks * 512));
+  tb.run_for(900 * sim::kNsPerMs - tb.kernel().now());
+  ASSERT_EQ(tb.write("hostB", 0, kLba, pattern(51, kBlocks)).status, kGood);
+  EXPECT_EQ(tb.disk_bytes("disk0", 0, kVsegLba + kLba, kBlocks), pattern(51, kBlocks));
+}
+
 // A volume two DVEs serve would need its reservation coherent among them (the
 // SCSI Reserve oplock, not built): PR OUT and RESERVE(6) are refused there.
 TEST(SharedVolumeReservations, AreRefused) {
