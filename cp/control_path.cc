@@ -100,9 +100,13 @@ void ControlPath::Impl::handle(uint32_t port, uint32_t type, std::span<const uin
       if (decode_into(payload, &f, &stats)) on_frame(port, f);
       return;
     }
+    case MsgType::kFpGetDataReply: {
+      fpapi::FpGetDataReply r;
+      if (decode_into(payload, &r, &stats)) on_get_data_reply(port, r);
+      return;
+    }
     case MsgType::kFpQueryStatisticsReply:
-    case MsgType::kFpGetDataReply:
-      // The CP asks for neither yet.
+      // The CP does not ask for it.
       ++stats.dropped;
       return;
     default:

@@ -514,11 +514,15 @@ struct CpStats {
   uint64_t redirects_on_write = 0;
   // LV reconfiguration: volumes grown, VSEGs split and merged, and UNIT
   // ATTENTION / CAPACITY DATA HAS CHANGED delivered (one per initiator, LUN
-  // and capacity change).
+  // and capacity change; the reservation UAs are counted here too).
   uint64_t volumes_grown = 0;
   uint64_t vseg_splits = 0;
   uint64_t vseg_merges = 0;
   uint64_t unit_attentions = 0;
+  // Reservations (reservations.cc): RESERVE/RELEASE(6) and PERSISTENT RESERVE
+  // IN/OUT answered, and commands answered RESERVATION CONFLICT.
+  uint64_t reservation_commands = 0;
+  uint64_t reservation_conflicts = 0;
   // Mirror side states (figures 30-31): sides marked DEAD (a write to them
   // failed, their disk left the fabric, or an administrator said so), side
   // state changes made, first writes to an age-list extent recorded after a

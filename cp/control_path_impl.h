@@ -39,6 +39,8 @@
 #include "cp/fp_link.h"
 #include "cp/io_split.h"
 #include "cp/metadata.h"
+#include "cp/target/persistent_reservation.h"
+#include "splitpath/fc/scsi_sense.h"
 #include "splitpath/fpapi.h"
 
 namespace splitpath::cp {
@@ -503,12 +505,23 @@ struct ControlPath::Impl {
   // one is running.
   std::deque<std::function<void()>> reconfigs;
   bool reconfig_running = false;
-  // Pending UNIT ATTENTION / CAPACITY DATA HAS CHANGED by lun_host_key(target,
-  // LUN, initiator); while a (target, LUN) has any, it is exposed masked:
-  // only the initiators without one stay on the FPs' fast path
-  // (ua_exposures, by lun_key).
-  absl::flat_hash_set<uint64_t> pending_uas;
+  // Pending UNIT ATTENTIONs (ASC/ASCQ in the order they arose: CAPACITY DATA
+  // HAS CHANGED, RESERVATIONS PREEMPTED/RELEASED, REGISTRATIONS PREEMPTED) by
+  // lun_host_key(target, LUN, initiator), each reported once; while a
+  // (target, LUN) has any, it is exposed masked: only the initiators without
+  // one stay on the FPs' fast path (ua_exposures, by lun_key).
+  absl::flat_hash_map<uint64_t, std::deque<fc::AscAscq>> pending_uas;
   std::set<uint64_t> ua_exposures;
+
+  // Reservations (reservations.cc), one state per volume (by LV id) whatever
+  // target and LUN present it; the PR OUT commands whose parameter list is
+  // being fetched from the host (FpGetData), by io_key(port, utag).
+  std::map<uint32_t, ReservationState> reservations;
+  struct PrOutFetch {
+    fpapi::UpstreamIo io;
+    std::vector<uint8_t> parameters;
+  };
+  std::map<uint64_t, PrOutFetch> pr_out_fetches;
 
   std::map<uint32_t, MirrorAges> mirror_ages;       // by VSEG id (plain mirrors)
   std::map<std::string, Replication> replications;  // by name
@@ -622,6 +635,32 @@ struct ControlPath::Impl {
   bool deliver_unit_attention(uint32_t port, const fpapi::UpstreamIo& io);
   // `host` left: its pending UAs are void.
   void drop_unit_attentions(uint32_t host);
+  // Queues UA `code` for (target, LUN, host) unless it is already pending,
+  // and exposes the LUN masked (the caller re-exposes it).
+  void queue_unit_attention(uint32_t target, uint16_t lun, uint32_t host, fc::AscAscq code);
+  // Whether any UA is pending for (target, LUN).
+  bool unit_attentions_pending(uint64_t lun_key) const;
+
+  // ---- reservations.cc
+  // The I_T nexus of `host` at the target with port ID `target`.
+  Nexus nexus_of(uint32_t target, uint32_t host) const;
+  // RESERVATION CONFLICT for a command a reservation forbids (answered, true).
+  bool reservation_conflict(uint32_t port, const fpapi::UpstreamIo& io);
+  // RESERVE(6), RELEASE(6), PERSISTENT RESERVE IN/OUT: answered (true), or not one.
+  bool reservation_command(uint32_t port, const fpapi::UpstreamIo& io);
+  void on_get_data_reply(uint32_t port, const fpapi::FpGetDataReply& r);
+  // Ends a reservation command of `io` on volume `lv_id` with `r`: its data,
+  // its UAs queued, and, when access changed, its status once every FP has
+  // the LUNs' new exposures (a command sent after it meets the change).
+  void reservation_done(uint32_t port, const fpapi::UpstreamIo& io, uint32_t lv_id,
+                        ReservationResult r);
+  // A reservation of `lv_id` restricts access: its LUNs are exposed masked.
+  bool reservation_masked(uint32_t lv_id) const;
+  // Whether a reservation lets `host` use `lun` of `target` on the fast path.
+  bool reservation_fast_path(const Target& target, const Lun& lun, uint32_t host) const;
+  // `host` logged out of `target` (0: of every target): SCSI-2 reservations
+  // of its nexuses end.
+  void reservation_nexus_lost(uint32_t target, uint32_t host);
 
   // ---- virtual_initiator.cc
   void resolve_disks();

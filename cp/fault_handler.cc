@@ -131,7 +131,7 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
   // already) owes its initiator a pending unit attention first.
   if (q.reason != FaultKind::kAborted && q.reason != FaultKind::kDownstreamError &&
       q.reason != FaultKind::kJournalFull && q.reason != FaultKind::kLunNotExposed &&
-      deliver_unit_attention(port, io)) {
+      (deliver_unit_attention(port, io) || reservation_conflict(port, io))) {
     return;
   }
   switch (q.reason) {
@@ -187,6 +187,7 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
       ++stats.aborted_ios;
       const uint64_t xkey = exchange_key(port, io.initiator, io.ox_id);
       const uint64_t key = io_key(port, io.utag);
+      pr_out_fetches.erase(key);  // a PR OUT whose parameter list was on its way
       const bool by_host =
           host_aborted.erase(xkey) > 0 || departed.contains(io_key(port, io.initiator));
       auto it = ios.find(key);

@@ -289,8 +289,7 @@ void ControlPath::Impl::capacity_changed(uint32_t lv_id, std::function<void()> e
       if (l.lv_id != lv_id) continue;
       for (uint32_t host : hosts) {
         if (host_logins.contains(login_key(t.port_id, host)) && allowed(l, host)) {
-          pending_uas.insert(lun_host_key(t.port_id, l.def.lun, host));
-          ua_exposures.insert(lun_key(t.port_id, l.def.lun));
+          queue_unit_attention(t.port_id, l.def.lun, host, fc::asc::kCapacityDataChanged);
         }
       }
       for (uint32_t req : expose_lun(t, l))
@@ -306,6 +305,20 @@ void ControlPath::Impl::capacity_changed(uint32_t lv_id, std::function<void()> e
   }
 }
 
+void ControlPath::Impl::queue_unit_attention(uint32_t target, uint16_t lun, uint32_t host,
+                                             fc::AscAscq code) {
+  std::deque<fc::AscAscq>& q = pending_uas[lun_host_key(target, lun, host)];
+  if (std::find(q.begin(), q.end(), code) == q.end()) q.push_back(code);
+  ua_exposures.insert(lun_key(target, lun));
+}
+
+bool ControlPath::Impl::unit_attentions_pending(uint64_t lk) const {
+  return std::any_of(pending_uas.begin(), pending_uas.end(), [&](const auto& kv) {
+    return lun_key(static_cast<uint32_t>(kv.first >> 40), static_cast<uint16_t>(kv.first >> 24)) ==
+           lk;
+  });
+}
+
 bool ControlPath::Impl::deliver_unit_attention(uint32_t port, const fpapi::UpstreamIo& io) {
   if (pending_uas.empty() || io.task_management != 0) return false;
   // SPC: INQUIRY, REPORT LUNS and REQUEST SENSE neither report nor clear a
@@ -315,15 +328,15 @@ bool ControlPath::Impl::deliver_unit_attention(uint32_t port, const fpapi::Upstr
       op == fc::scsi_op::kRequestSense) {
     return false;
   }
-  if (!pending_uas.erase(lun_host_key(io.target_id, io.lun, io.initiator))) return false;
+  auto it = pending_uas.find(lun_host_key(io.target_id, io.lun, io.initiator));
+  if (it == pending_uas.end()) return false;
+  const fc::AscAscq code = it->second.front();
+  it->second.pop_front();
+  if (it->second.empty()) pending_uas.erase(it);
   ++stats.unit_attentions;
-  complete_check(port, io.utag, fc::sense_key::kUnitAttention, fc::asc::kCapacityDataChanged.asc,
-                 fc::asc::kCapacityDataChanged.ascq);
+  complete_check(port, io.utag, fc::sense_key::kUnitAttention, code.asc, code.ascq);
   const uint64_t lk = lun_key(io.target_id, io.lun);
-  const bool more = std::any_of(pending_uas.begin(), pending_uas.end(), [&](uint64_t k) {
-    return lun_key(static_cast<uint32_t>(k >> 40), static_cast<uint16_t>(k >> 24)) == lk;
-  });
-  if (!more && ua_exposures.erase(lk)) {
+  if (!unit_attentions_pending(lk) && ua_exposures.erase(lk)) {
     const Target* t = metadata.target_by_port_id(io.target_id & 0xFFFFFF);
     const Lun* l = metadata.lun(io.target_id & 0xFFFFFF, io.lun);
     if (t && l) expose_lun(*t, *l);
@@ -334,18 +347,16 @@ bool ControlPath::Impl::deliver_unit_attention(uint32_t port, const fpapi::Upstr
 void ControlPath::Impl::drop_unit_attentions(uint32_t host) {
   std::set<uint64_t> luns;
   for (auto it = pending_uas.begin(); it != pending_uas.end();) {
-    if ((*it & 0xFFFFFF) == (host & 0xFFFFFF)) {
-      luns.insert(lun_key(static_cast<uint32_t>(*it >> 40), static_cast<uint16_t>(*it >> 24)));
+    if ((it->first & 0xFFFFFF) == (host & 0xFFFFFF)) {
+      luns.insert(
+          lun_key(static_cast<uint32_t>(it->first >> 40), static_cast<uint16_t>(it->first >> 24)));
       pending_uas.erase(it++);
     } else {
       ++it;
     }
   }
   for (uint64_t lk : luns) {
-    const bool more = std::any_of(pending_uas.begin(), pending_uas.end(), [&](uint64_t k) {
-      return lun_key(static_cast<uint32_t>(k >> 40), static_cast<uint16_t>(k >> 24)) == lk;
-    });
-    if (more || !ua_exposures.erase(lk)) continue;
+    if (unit_attentions_pending(lk) || !ua_exposures.erase(lk)) continue;
     const auto target = static_cast<uint32_t>(lk >> 16);
     const Target* t = metadata.target_by_port_id(target);
     const Lun* l = metadata.lun(target, static_cast<uint16_t>(lk));

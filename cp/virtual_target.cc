@@ -38,7 +38,8 @@ void ControlPath::Impl::send_expose(uint32_t port, const Target& target, const L
 
 std::vector<uint32_t> ControlPath::Impl::expose_lun(const Target& target, const Lun& lun) {
   std::vector<uint32_t> reqs;
-  const bool masked = ua_exposures.contains(lun_key(target.port_id, lun.def.lun));
+  const bool masked =
+      ua_exposures.contains(lun_key(target.port_id, lun.def.lun)) || reservation_masked(lun.lv_id);
   if (!masked && lun.def.initiators.empty()) {
     for (uint32_t p = 0; p < port_count(); ++p) {
       reqs.push_back(link.next_req_id());
@@ -47,12 +48,14 @@ std::vector<uint32_t> ControlPath::Impl::expose_lun(const Target& target, const 
     return reqs;
   }
   // The initiators the FPs let through: those LUN masking granted at login
-  // (kAppend); while UAs are pending, the logged-in ones without one.
+  // (kAppend); while UAs are pending or a reservation restricts access, the
+  // logged-in ones without a UA that the reservation lets do anything.
   std::vector<uint32_t> list;
   for (const auto& [host, wwpn] : host_wwpn) {
     const bool pass =
         masked ? host_logins.contains(login_key(target.port_id, host)) && allowed(lun, host) &&
-                     !pending_uas.contains(lun_host_key(target.port_id, lun.def.lun, host))
+                     !pending_uas.contains(lun_host_key(target.port_id, lun.def.lun, host)) &&
+                     reservation_fast_path(target, lun, host)
                : appended.contains(lun_host_key(target.port_id, lun.def.lun, host));
     if (pass) list.push_back(host);
   }
@@ -125,7 +128,10 @@ void ControlPath::Impl::on_target_els(uint32_t port, const Target& target,
     return;
   }
   ++stats.els_answered;
-  if (a.logged_out) host_logins.erase(lkey);
+  if (a.logged_out) {
+    host_logins.erase(lkey);
+    reservation_nexus_lost(target.port_id, host);
+  }
   if (!a.logged_in) {
     env.send_frame(a.reply_frame);
     return;
@@ -141,12 +147,19 @@ void ControlPath::Impl::on_target_els(uint32_t port, const Target& target,
   for (const Lun& l : target.luns) {
     // A LUN any initiator may use is exposed masked while UAs are pending
     // (lv_reconfig.cc): a host new to it has none, so it is let through.
-    const bool masked = ua_exposures.contains(lun_key(target.port_id, l.def.lun));
+    const bool masked =
+        ua_exposures.contains(lun_key(target.port_id, l.def.lun)) || reservation_masked(l.lv_id);
     if ((l.def.initiators.empty() && !masked) ||
         appended.contains(lun_host_key(target.port_id, l.def.lun, host)))
       continue;
     if (l.def.initiators.empty() || std::find(l.def.initiators.begin(), l.def.initiators.end(),
                                               a.initiator_wwpn) != l.def.initiators.end()) {
+      // A reservation that bars this nexus keeps it off the fast path: its
+      // commands fault to the CP, which checks them (reservations.cc).
+      if (!reservation_fast_path(target, l, host)) {
+        appended.insert(lun_host_key(target.port_id, l.def.lun, host));
+        continue;
+      }
       grant.push_back(&l);
     }
   }
@@ -165,7 +178,8 @@ void ControlPath::Impl::on_target_els(uint32_t port, const Target& target,
         if (--*waiting == 0) env.send_frame(*reply);
       });
       send_expose(p, target, *l, fpapi::expose_flags::kAppend, ids, req,
-                  ua_exposures.contains(lun_key(target.port_id, l->def.lun)));
+                  ua_exposures.contains(lun_key(target.port_id, l->def.lun)) ||
+                      reservation_masked(l->lv_id));
     }
   }
 }
@@ -203,6 +217,7 @@ void ControlPath::Impl::on_abts(uint32_t port, std::span<const uint8_t> frame) {
 void ControlPath::Impl::on_initiator_gone(uint32_t host) {
   if (!host_wwpn.contains(host)) return;  // never logged into a virtual target
   drop_unit_attentions(host);
+  reservation_nexus_lost(0, host);
   for (auto it = host_logins.begin(); it != host_logins.end();) {
     if ((*it & 0xFFFFFF) == host) {
       host_logins.erase(it++);
@@ -243,6 +258,7 @@ void ControlPath::Impl::answer_command(uint32_t port, const fpapi::UpstreamIo& i
     complete(port, io.utag, fc::scsi_status::kGood, {});
     return;
   }
+  if (reservation_command(port, io)) return;
   const Target* target = metadata.target_by_port_id(io.target_id);
   const Lun* lun = metadata.lun(io.target_id, io.lun);
   std::vector<uint16_t> visible;
