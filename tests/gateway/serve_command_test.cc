@@ -90,6 +90,8 @@ TEST(ServeCommand, BadArgumentsExitWithStatus2) {
   for (const std::vector<std::string>& args : {std::vector<std::string>{"--nbd", "localhost"},
                                                {"--nbd", "127.0.0.1:99999"},
                                                {"--nbd", "not-an-address:1"},
+                                               {"--iscsi", "localhost"},
+                                               {"--iscsi", "not-an-address:3260"},
                                                {"--initiators", "0"},
                                                {"--max-block", "100"},
                                                {"/nonexistent/topology.yaml"}}) {
