@@ -64,10 +64,14 @@ CommandResult run(const std::string& command) {
 // The gateway serving iSCSI only, on an ephemeral loopback port, on its own thread.
 class Served {
  public:
-  explicit Served(Topology topology, uint32_t initiators = 2) {
+  explicit Served(Topology topology, uint32_t initiators = 2, bool with_nbd = false) {
     GatewayOptions options;
     options.initiators = initiators;
     options.nbd.reset();
+    if (with_nbd) {
+      options.nbd.emplace();
+      options.nbd->port = 0;
+    }
     options.iscsi.emplace();
     options.iscsi->port = 0;
     auto g = Gateway::create(std::move(topology), options);
@@ -414,6 +418,45 @@ TEST(IscsiGateway, ProtocolViolationsDropOnlyTheirConnection) {
   const auto& stats = served.gateway().iscsi().stats();
   EXPECT_EQ(stats.dropped, 2u);
   EXPECT_EQ(stats.login_failures, 1u);
+}
+
+TEST(IscsiGateway, NbdAndIscsiShareTheInitiatorPool) {
+  REQUIRE_PROGRAM("iscsi-inq", "libiscsi-bin");
+  Served served(default_topology(), 1, /*with_nbd=*/true);
+  ASSERT_EQ(served.error(), "");
+  {
+    // An NBD connection holds the only gateway initiator...
+    RawClient nbd(served.gateway().nbd().port());
+    ASSERT_TRUE(nbd.connected());
+    for (int i = 0; i < 100 && served.gateway().nbd().stats().connections == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // ...so a normal session cannot log in: out of resources.
+    RawClient c(served.port());
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.send_pdu(login_pdu(served.iqn())));
+    auto r = c.read_pdu();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->opcode(), iscsi::opcode::kLoginResponse);
+    EXPECT_EQ(r->bhs[36], 3);
+    EXPECT_EQ(r->bhs[37], 2);
+    EXPECT_TRUE(c.closed_by_server());
+    // A discovery session needs no initiator.
+    const auto ls = run(fmt::format("iscsi-ls {}", served.portal()));
+    EXPECT_EQ(ls.status, 0) << ls.output;
+    EXPECT_TRUE(contains(ls.output, served.iqn())) << ls.output;
+  }
+  // The NBD client left: its initiator serves iSCSI now.
+  CommandResult inq;
+  for (int i = 0; i < 100; ++i) {
+    inq = run(fmt::format("iscsi-inq {}", served.url(0)));
+    if (inq.status == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(inq.status, 0) << inq.output;
+  served.stop();
+  const auto& stats = served.gateway().iscsi().stats();
+  EXPECT_GE(stats.refused, 1u);
+  EXPECT_EQ(stats.dropped, 0u);
 }
 
 }  // namespace
