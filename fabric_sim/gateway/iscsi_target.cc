@@ -268,6 +268,12 @@ void Connection::on_scsi_command(const Pdu& pdu) {
   if (c.itt == kReservedTag) return drop("a SCSI Command with the reserved Initiator Task Tag");
   if (tasks_.contains(c.itt))
     return drop(fmt::format("a SCSI Command with Initiator Task Tag {:#x}, already in use", c.itt));
+  // Immediate commands bypass the window: they may not pile up without end.
+  if (tasks_.size() >= 2 * static_cast<size_t>(settings_.command_window))
+    return drop(
+        fmt::format("a SCSI Command beyond {} tasks in progress (immediate commands "
+                    "past the command window)",
+                    tasks_.size()));
   const auto immediate = pdu.data.size();
   if (immediate > 0) {
     if (!c.write) return drop("immediate data with a SCSI Command that writes nothing (W=0)");
@@ -484,7 +490,6 @@ void Connection::respond(Task& t, uint8_t status, std::vector<uint8_t> sense,
                          const std::vector<uint8_t>& data, bool underflow, bool overflow,
                          uint32_t residual) {
   const uint32_t itt = t.itt;
-  const auto lun = t.lun_bytes;
   tasks_.erase(itt);  // `t` is gone
   update_window();
   ++stats_.commands;
@@ -517,7 +522,6 @@ void Connection::respond(Task& t, uint8_t status, std::vector<uint8_t> sense,
     }
     offset += n;
   }
-  (void)lun;
   if (status_in_data) return;
   ScsiResponse r;
   r.itt = itt;

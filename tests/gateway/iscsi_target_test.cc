@@ -623,6 +623,22 @@ TEST_F(IscsiTarget, TheWindowOpensAsCommandsEnd) {
   EXPECT_EQ(env.closes, 0) << env.reason;
 }
 
+TEST_F(IscsiTarget, ImmediateCommandsCannotPileUpBeyondTwiceTheWindow) {
+  normal_login({});
+  for (uint32_t i = 0; i < 8; ++i) {
+    Pdu p = command(10 + i, 100, {0}, false, false, 0);
+    p.bhs[0] |= 0x40;  // immediate: no CmdSN used
+    conn.on_pdu(p);
+  }
+  EXPECT_EQ(env.closes, 0) << env.reason;
+  EXPECT_EQ(conn.tasks(), 8u);
+  Pdu p = command(30, 100, {0}, false, false, 0);
+  p.bhs[0] |= 0x40;
+  conn.on_pdu(p);
+  EXPECT_TRUE(env.violation);
+  EXPECT_NE(env.reason.find("beyond 8 tasks"), std::string::npos) << env.reason;
+}
+
 TEST_F(IscsiTarget, DuplicateTaskTagDrops) {
   normal_login({});
   conn.on_pdu(command(5, 100, {0}, false, false, 0));
