@@ -57,7 +57,7 @@ class IscsiServer {
   void close();
 
   const std::vector<iscsi::TargetInfo>& targets() const { return targets_; }
-  // The gateway target presenting virtual target `wwpn` (GatewayPlan::targets).
+  // The virtual target behind targets()[index], with its LUNs (GatewayPlan::targets).
   const GatewayTarget& target_config(size_t index) const { return pool_.plan().targets[index]; }
   const IscsiServerOptions& options() const { return options_; }
   IscsiServerStats& stats() { return stats_; }
