@@ -14,6 +14,8 @@
 #               (tests/fuzz/storehouse_fuzz.cc; seeds in tests/fuzz/corpus/storehouse)
 #   nbd_fuzz    the NBD codec of `splitpath serve`
 #               (tests/gateway/nbd_fuzz.cc; seeds in tests/gateway/corpus/nbd)
+#   iscsi_fuzz  the iSCSI PDU codec and target state machine of `splitpath serve`
+#               (tests/gateway/iscsi_fuzz.cc; seeds in tests/gateway/corpus/iscsi)
 #
 # Seeds: tests/trace/corpus/{trace,wire} (committed, synthetic), plus, for
 # trace_fuzz, the real captures in ../shared/captures when present. Findings go
@@ -30,18 +32,19 @@ CC=${CC:-clang} CXX=${CXX:-clang++} cmake -S . -B "$dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPLITPATH_FUZZ=ON -DSPLITPATH_BUILD_BENCH=OFF \
   -DCMAKE_C_COMPILER="${CC:-clang}" -DCMAKE_CXX_COMPILER="${CXX:-clang++}" >/dev/null
 cmake --build "$dir" --target trace_fuzz wire_fuzz topology_fuzz name_server_fuzz storehouse_fuzz \
-  nbd_fuzz
+  nbd_fuzz iscsi_fuzz
 
 work="$dir/fuzz-run"
 rm -rf "$work"
 mkdir -p "$work/trace" "$work/wire" "$work/topology" "$work/name_server" "$work/storehouse" \
-  "$work/nbd" "$dir/artifacts"
+  "$work/nbd" "$work/iscsi" "$dir/artifacts"
 cp tests/trace/corpus/trace/* "$work/trace/"
 cp tests/trace/corpus/wire/* "$work/wire/"
 cp tests/fuzz/corpus/topology/* "$work/topology/"
 cp tests/fuzz/corpus/name_server/* "$work/name_server/"
 cp tests/fuzz/corpus/storehouse/* "$work/storehouse/"
 cp tests/gateway/corpus/nbd/* "$work/nbd/"
+cp tests/gateway/corpus/iscsi/* "$work/iscsi/"
 if compgen -G "../shared/captures/*.pcap" >/dev/null; then
   cp ../shared/captures/*.pcap "$work/trace/"
 fi
@@ -51,7 +54,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
 # target:directory of its binary under build-fuzz/tests.
 for entry in trace_fuzz:trace wire_fuzz:fuzz topology_fuzz:torture name_server_fuzz:torture \
-  storehouse_fuzz:cluster nbd_fuzz:gateway; do
+  storehouse_fuzz:cluster nbd_fuzz:gateway iscsi_fuzz:gateway; do
   target=${entry%%:*}
   corpus="$work/${target%_fuzz}"
   echo "== $target: ${seconds}s from $(ls "$corpus" | wc -l) seeds"

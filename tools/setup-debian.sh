@@ -8,7 +8,10 @@
 #                        instructions of `splitpath bench`; spin checks the
 #                        oplock protocol's model, cp/cluster/model; fio,
 #                        libnbd-bin and qemu-utils are the NBD clients of
-#                        the `splitpath serve` tests, tests/gateway)
+#                        the `splitpath serve` tests, tests/gateway;
+#                        libiscsi-bin (iscsi-ls, iscsi-inq, iscsi-test-cu)
+#                        and qemu-block-extra (qemu's iscsi:// driver) its
+#                        iSCSI initiators)
 #   setup-debian.sh ci   also what CI adds: clang with libFuzzer
 #                        (tools/ci-fuzz.sh), the big-endian PowerPC cross
 #                        compiler and qemu-user (tools/ci-cross.sh)
@@ -19,7 +22,7 @@ packages=(
   libboost-dev libboost-program-options-dev libpcap-dev libabsl-dev
   libfmt-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev nlohmann-json3-dev tshark tcpdump valgrind spin
-  fio libnbd-bin qemu-utils
+  fio libnbd-bin qemu-utils libiscsi-bin qemu-block-extra
 )
 if [ "${1:-}" = ci ]; then
   packages+=(clang libclang-rt-14-dev g++-powerpc-linux-gnu qemu-user)

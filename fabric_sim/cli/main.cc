@@ -8,7 +8,7 @@
 //   splitpath replay TRACE ...        (replay_command.h)
 //   splitpath bench scaling ...       (bench_command.h)
 //   splitpath torture ...             (torture_command.h)
-//   splitpath serve [TOPOLOGY] --nbd ADDRESS:PORT  (serve_command.h)
+//   splitpath serve [TOPOLOGY] [--nbd ADDRESS:PORT] [--iscsi ADDRESS:PORT]  (serve_command.h)
 //
 // Exit status: 0 on a clean run; 1 when the run found data errors (verify
 // errors); 2 for a bad command line, topology file or capture path.
@@ -51,7 +51,7 @@ void print_usage(std::ostream& out) {
          "       splitpath bench decode [options]          trace decode rate vs tcpdump and "
          "tshark\n"
          "       splitpath torture [options]               randomized faults against invariants\n"
-         "       splitpath serve [TOPOLOGY.yaml] [options] serve virtual volumes over NBD in "
+         "       splitpath serve [TOPOLOGY.yaml] [options] serve virtual volumes over NBD/iSCSI in "
          "real time\n"
          "       splitpath default-topology                print the embedded default topology\n"
          "\n"

@@ -21,14 +21,18 @@ namespace {
 constexpr int kExitUsage = 2;
 
 const char* const kUsage =
-    "usage: splitpath serve [TOPOLOGY.yaml] [--nbd ADDRESS:PORT] [options]\n"
+    "usage: splitpath serve [TOPOLOGY.yaml] [--nbd ADDRESS:PORT] [--iscsi ADDRESS:PORT] [options]\n"
     "\n"
     "Runs the fabric in real time and serves each virtual volume as an NBD export\n"
-    "(fixed newstyle) named after the volume; each connection is a simulated\n"
-    "initiator whose I/O crosses the switch. Without TOPOLOGY.yaml it serves the\n"
-    "embedded default (exports vol0 and vol1). Stop it with SIGINT or SIGTERM.\n"
-    "Example: splitpath serve --nbd 127.0.0.1:10809 &\n"
-    "         qemu-io -f raw -c 'write -P 0xab 0 64k' nbd://127.0.0.1:10809/vol1\n";
+    "(fixed newstyle) named after the volume, and/or each virtual target as an\n"
+    "iSCSI target (iqn.2026-12.io.splitpath:vt-<WWPN>) with its LUNs; each NBD\n"
+    "connection or iSCSI session is a simulated initiator whose I/O crosses the\n"
+    "switch. Without --nbd or --iscsi it serves NBD on 127.0.0.1:10809. Without\n"
+    "TOPOLOGY.yaml it serves the embedded default (volumes vol0 and vol1 behind\n"
+    "vt0). Stop it with SIGINT or SIGTERM.\n"
+    "Example: splitpath serve --nbd 127.0.0.1:10809 --iscsi 127.0.0.1:3260 &\n"
+    "         qemu-io -f raw -c 'write -P 0xab 0 64k' nbd://127.0.0.1:10809/vol1\n"
+    "         iscsi-ls -s iscsi://127.0.0.1:3260\n";
 
 // "ADDRESS:PORT" -> address and port; false if malformed.
 bool split_endpoint(const std::string& text, std::string* address, uint16_t* port) {
@@ -52,10 +56,13 @@ bool split_endpoint(const std::string& text, std::string* address, uint16_t* por
 int serve_command(const std::vector<std::string>& args) {
   po::options_description options("splitpath serve options");
   options.add_options()("help,h", "show this help")(
-      "nbd", po::value<std::string>()->default_value("127.0.0.1:10809"),
-      "serve NBD on ADDRESS:PORT (port 0: an ephemeral port, printed when ready)")(
+      "nbd", po::value<std::string>(),
+      "serve NBD on ADDRESS:PORT (port 0: an ephemeral port, printed when ready; the default "
+      "is 127.0.0.1:10809 when --iscsi is not given either)")(
+      "iscsi", po::value<std::string>(),
+      "serve iSCSI on ADDRESS:PORT (port 0: an ephemeral port, printed when ready)")(
       "initiators", po::value<uint32_t>()->default_value(4),
-      "gateway initiator N_Ports, the most NBD connections served at once")(
+      "gateway initiator N_Ports, the most NBD connections and iSCSI sessions served at once")(
       "max-block", po::value<uint32_t>()->default_value(1u << 20),
       "largest NBD read or write in bytes (advertised; larger requests drop the connection)")(
       "seed", po::value<uint64_t>(), "random seed (overrides the topology's)")(
@@ -83,15 +90,27 @@ int serve_command(const std::vector<std::string>& args) {
   spdlog::set_level(spdlog::level::from_str(vm["log-level"].as<std::string>()));
 
   splitpath::sim::GatewayOptions gateway_options;
-  if (!split_endpoint(vm["nbd"].as<std::string>(), &gateway_options.nbd.address,
-                      &gateway_options.nbd.port)) {
-    std::cerr << "splitpath serve: --nbd wants ADDRESS:PORT, not '" << vm["nbd"].as<std::string>()
-              << "'\n";
-    return kExitUsage;
+  gateway_options.nbd.reset();
+  if (vm.count("nbd") || !vm.count("iscsi")) {
+    const std::string text = vm.count("nbd") ? vm["nbd"].as<std::string>() : "127.0.0.1:10809";
+    gateway_options.nbd.emplace();
+    if (!split_endpoint(text, &gateway_options.nbd->address, &gateway_options.nbd->port)) {
+      std::cerr << "splitpath serve: --nbd wants ADDRESS:PORT, not '" << text << "'\n";
+      return kExitUsage;
+    }
+  }
+  if (vm.count("iscsi")) {
+    const std::string text = vm["iscsi"].as<std::string>();
+    gateway_options.iscsi.emplace();
+    if (!split_endpoint(text, &gateway_options.iscsi->address, &gateway_options.iscsi->port)) {
+      std::cerr << "splitpath serve: --iscsi wants ADDRESS:PORT, not '" << text << "'\n";
+      return kExitUsage;
+    }
   }
   gateway_options.initiators = vm["initiators"].as<uint32_t>();
-  gateway_options.nbd.max_block = vm["max-block"].as<uint32_t>();
-  if (gateway_options.nbd.max_block < 4096) {
+  const uint32_t max_block = vm["max-block"].as<uint32_t>();
+  if (gateway_options.nbd) gateway_options.nbd->max_block = max_block;
+  if (max_block < 4096) {
     std::cerr << "splitpath serve: --max-block must be at least 4096\n";
     return kExitUsage;
   }
@@ -135,23 +154,54 @@ int serve_command(const std::vector<std::string>& args) {
     std::cerr << "splitpath serve: " << s.message() << "\n";
     return kExitUsage;
   }
-  std::string exports;
-  for (const auto& e : g.server().plan().exports) {
-    auto resolved = g.server().resolve(0, e.name);
-    exports += fmt::format("{}{} ({} bytes{})", exports.empty() ? "" : ", ", e.name,
-                           resolved ? resolved->size_bytes : 0, e.read_only ? ", read-only" : "");
+  if (g.has_nbd()) {
+    std::string exports;
+    for (const auto& e : g.pool().plan().exports) {
+      auto resolved = g.pool().resolve(0, e.name);
+      exports += fmt::format("{}{} ({} bytes{})", exports.empty() ? "" : ", ", e.name,
+                             resolved ? resolved->size_bytes : 0, e.read_only ? ", read-only" : "");
+    }
+    std::cout << fmt::format("serving NBD on {}:{}: exports {}", gateway_options.nbd->address,
+                             g.nbd().port(), exports)
+              << std::endl;
   }
-  std::cout << fmt::format("serving NBD on {}:{}: exports {}", gateway_options.nbd.address,
-                           g.server().port(), exports)
-            << std::endl;
+  if (g.has_iscsi()) {
+    std::string targets;
+    for (size_t i = 0; i < g.iscsi().targets().size(); ++i) {
+      const auto& t = g.iscsi().targets()[i];
+      std::string luns;
+      for (const auto& l : g.iscsi().target_config(i).luns)
+        luns += fmt::format("{}LUN {} {}{}", luns.empty() ? "" : ", ", l.lun, l.volume,
+                            l.read_only ? " read-only" : "");
+      targets += fmt::format("{}{} ({}: {})", targets.empty() ? "" : ", ", t.iqn, t.alias, luns);
+    }
+    std::cout << fmt::format("serving iSCSI on {}:{}: targets {}", gateway_options.iscsi->address,
+                             g.iscsi().port(), targets)
+              << std::endl;
+  }
   g.run();
-  g.server().close();
-  const auto& stats = g.server().stats();
-  std::cout << fmt::format(
-                   "served {} connections ({} refused, {} dropped), {} requests, {} errors; "
-                   "{:.3f} simulated seconds",
-                   stats.connections, stats.refused, stats.dropped, stats.requests, stats.errors,
-                   static_cast<double>(g.fabric().kernel().now()) / 1e9)
-            << std::endl;
+  const double sim_seconds = static_cast<double>(g.fabric().kernel().now()) / 1e9;
+  if (g.has_nbd()) {
+    g.nbd().close();
+    const auto& stats = g.nbd().stats();
+    std::cout << fmt::format(
+                     "served {} connections ({} refused, {} dropped), {} requests, {} errors; "
+                     "{:.3f} simulated seconds",
+                     stats.connections, stats.refused, stats.dropped, stats.requests, stats.errors,
+                     sim_seconds)
+              << std::endl;
+  }
+  if (g.has_iscsi()) {
+    g.iscsi().close();
+    const auto& stats = g.iscsi().stats();
+    std::cout << fmt::format(
+                     "served {} iSCSI connections ({} discovery sessions, {} sessions, {} logins "
+                     "refused, {} failed, {} dropped), {} commands, {} not GOOD; {:.3f} simulated "
+                     "seconds",
+                     stats.connections, stats.discovery_sessions, stats.sessions, stats.refused,
+                     stats.login_failures, stats.dropped, stats.commands, stats.not_good,
+                     sim_seconds)
+              << std::endl;
+  }
   return 0;
 }

@@ -58,11 +58,11 @@ absl::StatusOr<GatewayPlan> add_gateway_initiators(Topology& topology, uint32_t 
       ++port;
     if (port >= sw->ports)
       return absl::InvalidArgumentError(fmt::format(
-          "switch {} has {} free ports, too few for {} NBD initiators", switch_name, i, count));
+          "switch {} has {} free ports, too few for {} gateway initiators", switch_name, i, count));
     while (used_wwpns.contains(next_wwpn))
       ++next_wwpn;
     HostConfig h;
-    h.name = fmt::format("nbd{}", i);
+    h.name = fmt::format("gw{}", i);
     h.wwpn = next_wwpn++;
     h.attach.port = PortRef{switch_name, port++};
     // A gateway initiator runs no job; these size its exchanges and give a
@@ -77,7 +77,7 @@ absl::StatusOr<GatewayPlan> add_gateway_initiators(Topology& topology, uint32_t 
 
   if (!topology.zones.empty()) {
     ZoneConfig zone;
-    zone.name = "nbd_gateway";
+    zone.name = "gateway";
     zone.members = wwpns;
     for (const auto& vt : topology.virtual_targets)
       zone.members.push_back(vt.wwpn);
@@ -100,6 +100,15 @@ absl::StatusOr<GatewayPlan> add_gateway_initiators(Topology& topology, uint32_t 
       }
       if (found) break;
     }
+  }
+  for (const auto& vt : topology.virtual_targets) {
+    if (vt.luns.empty()) continue;
+    GatewayTarget t;
+    t.name = vt.name;
+    t.wwpn = vt.wwpn;
+    for (const auto& lun : vt.luns)
+      t.luns.push_back(GatewayTarget::Lun{lun.lun, lun.volume, lun.read_only});
+    plan.targets.push_back(std::move(t));
   }
   if (plan.exports.empty())
     return absl::InvalidArgumentError("no virtual target presents a volume: nothing to serve");

@@ -6,7 +6,6 @@
 #include "boost/asio/buffer.hpp"
 #include "boost/asio/read.hpp"
 #include "boost/asio/write.hpp"
-#include "fabric_sim/run/fabric.h"
 #include "fmt/format.h"
 #include "spdlog/spdlog.h"
 
@@ -19,7 +18,7 @@ NbdConnection::NbdConnection(asio::ip::tcp::socket socket, NbdServer& server, si
     : socket_(std::move(socket)),
       server_(server),
       initiator_(initiator),
-      label_(fmt::format("connection {} ({})", id, server.plan().initiators[initiator])) {}
+      label_(fmt::format("connection {} ({})", id, server.pool().name(initiator))) {}
 
 NbdConnection::~NbdConnection() = default;
 
@@ -141,14 +140,14 @@ bool NbdConnection::enter_transmission(const std::string& requested) {
   // The empty name is the default export: the first.
   const auto& exports = server_.plan().exports;
   const std::string name = requested.empty() && !exports.empty() ? exports.front().name : requested;
-  export_ = server_.resolve(initiator_, name);
+  export_ = server_.pool().resolve(initiator_, name);
   if (!export_) return false;
   limits_.size = export_->size_bytes;
   limits_.min_block = export_->lun.block_size;
   limits_.max_block = server_.options().max_block / limits_.min_block * limits_.min_block;
   limits_.transmission_flags = nbd::kTransHasFlags | nbd::kTransSendFlush | nbd::kTransSendFua;
   if (export_->config->read_only) limits_.transmission_flags |= nbd::kTransReadOnly;
-  bridge_ = std::make_unique<ScsiBridge>(server_.fabric().kernel(), server_.initiator(initiator_),
+  bridge_ = std::make_unique<ScsiBridge>(server_.pool().kernel(), server_.pool().host(initiator_),
                                          export_->lun,
                                          fmt::format("{} '{}'", label_, export_->config->name));
   return true;
@@ -259,7 +258,7 @@ void NbdConnection::maybe_release() {
   if (!closed_ || released_) return;
   if (bridge_ && bridge_->in_flight() > 0) return;
   released_ = true;
-  server_.release(initiator_);
+  server_.pool().release(initiator_);
   spdlog::info("nbd {}: closed", label_);
 }
 

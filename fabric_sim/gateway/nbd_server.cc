@@ -5,7 +5,6 @@
 
 #include "boost/asio/ip/address.hpp"
 #include "fabric_sim/gateway/nbd_connection.h"
-#include "fabric_sim/run/fabric.h"
 #include "fmt/format.h"
 #include "spdlog/spdlog.h"
 
@@ -14,23 +13,13 @@ namespace splitpath::sim {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-NbdServer::NbdServer(asio::io_context& io, Fabric& fabric, GatewayPlan plan,
-                     NbdServerOptions options)
-    : io_(io),
-      fabric_(fabric),
-      plan_(std::move(plan)),
-      options_(std::move(options)),
-      acceptor_(io) {
-  for (const auto& name : plan_.initiators)
-    initiators_.push_back(fabric_.host(name));
-  busy_.assign(initiators_.size(), false);
-}
+NbdServer::NbdServer(asio::io_context& io, InitiatorPool& pool, NbdServerOptions options)
+    : io_(io), pool_(pool), options_(std::move(options)), acceptor_(io) {}
 
 NbdServer::~NbdServer() = default;
 
 absl::Status NbdServer::listen() {
-  for (Host* h : initiators_)
-    if (h == nullptr) return absl::InternalError("a gateway initiator is missing from the fabric");
+  if (auto s = pool_.check(); !s.ok()) return s;
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(options_.address, ec);
   if (ec)
@@ -47,25 +36,6 @@ absl::Status NbdServer::listen() {
     return absl::UnavailableError(fmt::format("listen: {}", ec.message()));
   port_ = acceptor_.local_endpoint().port();
   return absl::OkStatus();
-}
-
-bool NbdServer::ready() const {
-  for (size_t i = 0; i < initiators_.size(); ++i) {
-    for (const auto& e : plan_.exports)
-      if (!resolve(i, e.name)) return false;
-  }
-  return true;
-}
-
-std::optional<ResolvedExport> NbdServer::resolve(size_t initiator, const std::string& name) const {
-  for (const auto& e : plan_.exports) {
-    if (e.name != name) continue;
-    for (const auto& lun : initiators_[initiator]->luns()) {
-      if (lun.target_wwpn != e.target_wwpn || lun.lun != e.lun) continue;
-      return ResolvedExport{&e, lun, lun.blocks * lun.block_size};
-    }
-  }
-  return std::nullopt;
 }
 
 void NbdServer::start() {
@@ -85,23 +55,16 @@ void NbdServer::accept() {
       return;
     }
     const uint64_t id = next_connection_++;
-    size_t free = busy_.size();
-    for (size_t i = 0; i < busy_.size(); ++i) {
-      if (!busy_[i]) {
-        free = i;
-        break;
-      }
-    }
-    if (free == busy_.size()) {
+    const auto free = pool_.claim();
+    if (!free) {
       ++stats_.refused;
       spdlog::warn("nbd: connection {} refused: all {} initiators are in use (--initiators)", id,
-                   busy_.size());
+                   pool_.size());
       boost::system::error_code ignored;
       socket.close(ignored);
     } else {
       ++stats_.connections;
-      busy_[free] = true;
-      std::make_shared<NbdConnection>(std::move(socket), *this, free, id)->start();
+      std::make_shared<NbdConnection>(std::move(socket), *this, *free, id)->start();
     }
     accept();
   });

@@ -1,7 +1,7 @@
 // The NBD server of `splitpath serve`: a TCP listener (Boost.Asio) whose every
 // connection negotiates an export (fixed newstyle) and then becomes a
 // simulated initiator: it claims one of the gateway's initiator N_Ports
-// (gateway_setup.h) and carries each request across the switch as SCSI
+// (initiator_pool.h) and carries each request across the switch as SCSI
 // (scsi_bridge.h). A malformed request or a protocol violation drops only
 // that connection, with a logged reason.
 //
@@ -16,12 +16,9 @@
 #include "absl/status/status.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
-#include "fabric_sim/gateway/gateway_setup.h"
-#include "fabric_sim/node/host.h"
+#include "fabric_sim/gateway/initiator_pool.h"
 
 namespace splitpath::sim {
-
-class Fabric;
 
 struct NbdServerOptions {
   std::string address = "127.0.0.1";
@@ -38,17 +35,9 @@ struct NbdServerStats {
   uint64_t errors = 0;  // requests answered with an error
 };
 
-// An export as a connection sees it, through its initiator.
-struct ResolvedExport {
-  const GatewayExport* config = nullptr;
-  DiscoveredLun lun;
-  uint64_t size_bytes = 0;
-};
-
 class NbdServer {
  public:
-  NbdServer(boost::asio::io_context& io, Fabric& fabric, GatewayPlan plan,
-            NbdServerOptions options);
+  NbdServer(boost::asio::io_context& io, InitiatorPool& pool, NbdServerOptions options);
   ~NbdServer();
   NbdServer(const NbdServer&) = delete;
   NbdServer& operator=(const NbdServer&) = delete;
@@ -56,34 +45,24 @@ class NbdServer {
   // Binds and listens (connections wait in the backlog until start()).
   absl::Status listen();
   uint16_t port() const { return port_; }
-  // Every gateway initiator has found every export's LUN.
-  bool ready() const;
   // Starts accepting connections.
   void start();
   // Closes the listener (open connections stay until their clients leave).
   void close();
 
-  const GatewayPlan& plan() const { return plan_; }
+  const GatewayPlan& plan() const { return pool_.plan(); }
   const NbdServerOptions& options() const { return options_; }
   NbdServerStats& stats() { return stats_; }
-  Fabric& fabric() { return fabric_; }
-  // The export named `name` through initiator `index`; nullopt if unknown.
-  std::optional<ResolvedExport> resolve(size_t initiator, const std::string& name) const;
-  Host& initiator(size_t index) const { return *initiators_[index]; }
-  // A connection gives its initiator back once it closed and its commands ended.
-  void release(size_t index) { busy_[index] = false; }
+  InitiatorPool& pool() { return pool_; }
 
  private:
   void accept();
 
   boost::asio::io_context& io_;
-  Fabric& fabric_;
-  GatewayPlan plan_;
+  InitiatorPool& pool_;
   NbdServerOptions options_;
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
-  std::vector<Host*> initiators_;
-  std::vector<bool> busy_;
   NbdServerStats stats_;
   uint64_t next_connection_ = 1;
 };

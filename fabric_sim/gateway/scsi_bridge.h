@@ -10,9 +10,10 @@
 // ready), in BUSY or TASK SET FULL, or times out is sent again, up to
 // kRetries times. Any other ending becomes an NBD error (EPERM for DATA
 // PROTECT, EINVAL/ENOSPC for ILLEGAL REQUEST, EIO otherwise), logged with
-// the status and sense. Commands the host cannot take now (no free exchange,
-// link down) wait in a queue and are sent as soon as it can, for at most
-// kQueueTimeout.
+// the status and sense. The commands go through a ScsiPassthrough
+// (scsi_passthrough.h): those the host cannot take now (no free exchange,
+// link down) wait there and are sent as soon as it can, for at most
+// ScsiPassthrough::kQueueTimeout, then fail with EIO.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "fabric_sim/gateway/scsi_passthrough.h"
 #include "fabric_sim/node/host.h"
 
 namespace splitpath::sim {
@@ -51,11 +53,6 @@ class ScsiBridge {
   size_t in_flight() const { return in_flight_; }
 
   static constexpr uint32_t kRetries = 5;
-  // How long a queued command waits before the host is asked again.
-  static constexpr SimTime kRequeueDelay = 100 * kNsPerUs;
-  // A command the host could not take for this long (its link is down, it
-  // lost its login) fails with EIO, as a command that timed out.
-  static constexpr SimTime kQueueTimeout = 30 * kNsPerSec;
 
  private:
   struct Command {
@@ -65,28 +62,16 @@ class ScsiBridge {
     bool fua = false;
     std::vector<uint8_t> data;
     uint32_t attempts = 0;
-    SimTime queued_at = 0;  // when it last went into the queue
     Done done;
   };
 
-  // Sends queued commands while the host takes them.
-  void pump();
-  void on_pump(uint64_t);
-  bool send(Command& command);
-  void on_result(Command command, const ScsiResult& result);
-  void fail_queued(Command command);
-  void schedule_pump();
+  void send(Command command);
+  void on_result(Command command, const ScsiResult& result, bool sent);
 
-  Kernel& kernel_;
-  Host& host_;
   DiscoveredLun lun_;
   std::string label_;
-  std::deque<Command> queue_;
+  ScsiPassthrough passthrough_;
   size_t in_flight_ = 0;
-  bool pump_scheduled_ = false;
-  // Shared with the callbacks the host holds, so a bridge destroyed while the
-  // fabric still runs its commands is not touched.
-  std::shared_ptr<bool> alive_;
 };
 
 }  // namespace splitpath::sim

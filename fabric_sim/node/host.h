@@ -65,10 +65,12 @@ struct ScsiResult {
   uint8_t status = 0;  // SCSI status (meaningless when timed_out)
   bool has_sense = false;
   fc::SenseData sense;
-  uint32_t residual = 0;  // FCP_RSP residual
-  bool underrun = false;
-  std::vector<uint8_t> data_in;  // what the target sent
-  uint32_t data_out_sent = 0;    // data-out bytes sent, as the target's XFER_RDYs asked
+  std::vector<uint8_t> sense_bytes;  // the FCP_RSP's sense data as sent (has_sense: it decoded)
+  uint32_t residual = 0;             // FCP_RSP residual
+  bool underrun = false;             // FCP_RESID_UNDER
+  bool overrun = false;              // FCP_RESID_OVER
+  std::vector<uint8_t> data_in;      // what the target sent
+  uint32_t data_out_sent = 0;        // data-out bytes sent, as the target's XFER_RDYs asked
 };
 
 // A LUN the host found and runs its job on.

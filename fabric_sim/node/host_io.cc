@@ -317,7 +317,10 @@ void Host::on_rsp(IoSlot& slot, const fc::FrameHeader& /*h*/, Frame* frame) {
     r.status = rsp->scsi_status;
     r.residual = rsp->residual;
     r.underrun = rsp->resid_under;
+    r.overrun = rsp->resid_over;
     if (rsp->sense_length > 0) {
+      const auto raw = rsp->sense_bytes();
+      r.sense_bytes.assign(raw.begin(), raw.end());
       auto decoded = fc::decode_sense_data(rsp->sense_bytes());
       if (decoded.ok()) {
         r.has_sense = true;

@@ -74,7 +74,7 @@ class Served {
   explicit Served(Topology topology, uint32_t initiators = 2) {
     GatewayOptions options;
     options.initiators = initiators;
-    options.nbd.port = 0;
+    options.nbd->port = 0;
     auto g = Gateway::create(std::move(topology), options);
     if (!g.ok()) {
       error_ = std::string(g.status().message());
@@ -95,7 +95,7 @@ class Served {
     }
   }
   const std::string& error() const { return error_; }
-  uint16_t port() const { return gateway_->server().port(); }
+  uint16_t port() const { return gateway_->nbd().port(); }
   std::string uri(const std::string& name) const {
     return fmt::format("nbd://127.0.0.1:{}/{}", port(), name);
   }
@@ -165,7 +165,7 @@ TEST(NbdGateway, QemuIoWritesCrossTheSwitchToTheDisks) {
   EXPECT_TRUE(all_equal(disk_bytes(f, "disk1", 32768, 512), 0));
 
   // The commands entered the switch at the gateway initiator's port FP.
-  const uint32_t port = port_of(f, "nbd0");
+  const uint32_t port = port_of(f, "gw0");
   const auto stats = f.switch_named("sw0")->virtualization()->stats();
   uint64_t written = 0, commands = 0;
   for (const auto& p : stats.ports) {
@@ -175,7 +175,7 @@ TEST(NbdGateway, QemuIoWritesCrossTheSwitchToTheDisks) {
   }
   EXPECT_GE(commands, 5u);
   EXPECT_GE(written, 65536u + 4096u + 65536u);
-  EXPECT_EQ(served.gateway().server().stats().dropped, 0u);
+  EXPECT_EQ(served.gateway().nbd().stats().dropped, 0u);
 }
 
 TEST(NbdGateway, NbdinfoListsOneExportPerVirtualVolume) {
@@ -354,7 +354,7 @@ TEST(NbdGateway, ProtocolViolationsDropOnlyTheirConnection) {
     EXPECT_TRUE(all_equal(std::vector<uint8_t>(reply.begin() + 16, reply.end()), 0x77));
   }
   served.stop();
-  EXPECT_EQ(served.gateway().server().stats().dropped, 3u);
+  EXPECT_EQ(served.gateway().nbd().stats().dropped, 3u);
   EXPECT_TRUE(all_equal(disk_bytes(served.fabric(), "disk2", 8192, 4096), 0x77));
 }
 
@@ -432,8 +432,8 @@ TEST(NbdGateway, FioVerifiesThroughMirrorFailureSnapshotAndMigration) {
   EXPECT_TRUE(disk_bytes(f, "d2", 0, kSize) == svol);
   // The migrated volume now lives on d3 from LBA 0.
   EXPECT_TRUE(disk_bytes(f, "d3", 0, kSize) == gvol);
-  EXPECT_EQ(served.gateway().server().stats().dropped, 0u);
-  EXPECT_EQ(served.gateway().server().stats().errors, 0u);
+  EXPECT_EQ(served.gateway().nbd().stats().dropped, 0u);
+  EXPECT_EQ(served.gateway().nbd().stats().errors, 0u);
 }
 
 }  // namespace

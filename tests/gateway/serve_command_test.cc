@@ -86,10 +86,42 @@ TEST(ServeCommand, ServesUntilSigtermAndReportsItsConnections) {
   EXPECT_NE(summary.find("0 errors"), std::string::npos) << summary;
 }
 
+TEST(ServeCommand, ServesNbdAndIscsiTogetherFromOnePool) {
+  if (std::system("command -v iscsi-inq >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "iscsi-inq is not installed (Debian package libiscsi-bin; "
+                    "tools/setup-debian.sh installs it)";
+  Process p = start_serve({"--nbd", "127.0.0.1:0", "--iscsi", "127.0.0.1:0", "--initiators", "2"});
+  ASSERT_GT(p.pid, 0);
+  ASSERT_NE(p.out, nullptr);
+  const std::string nbd = read_line(p.out);
+  const std::string iscsi = read_line(p.out);
+  EXPECT_EQ(nbd.rfind("serving NBD on 127.0.0.1:", 0), 0u) << nbd;
+  unsigned port = 0;
+  ASSERT_EQ(std::sscanf(iscsi.c_str(), "serving iSCSI on 127.0.0.1:%u:", &port), 1) << iscsi;
+  const std::string iqn = "iqn.2026-12.io.splitpath:vt-5000000000001000";
+  EXPECT_NE(iscsi.find(iqn + " (vt0: LUN 0 vol0, LUN 1 vol1)"), std::string::npos) << iscsi;
+  const int inq = std::system(
+      fmt::format("iscsi-inq iscsi://127.0.0.1:{}/{}/1 >/dev/null 2>&1", port, iqn).c_str());
+  EXPECT_EQ(inq, 0);
+  kill(p.pid, SIGTERM);
+  const std::string nbd_summary = read_line(p.out);
+  const std::string iscsi_summary = read_line(p.out);
+  EXPECT_EQ(wait_exit(p.pid), 0);
+  std::fclose(p.out);
+  EXPECT_NE(nbd_summary.find("served 0 connections"), std::string::npos) << nbd_summary;
+  EXPECT_NE(iscsi_summary.find("served 1 iSCSI connections (0 discovery sessions, 1 sessions, 0 "
+                               "logins refused, 0 failed, 0 dropped)"),
+            std::string::npos)
+      << iscsi_summary;
+  EXPECT_NE(iscsi_summary.find(" 0 not GOOD"), std::string::npos) << iscsi_summary;
+}
+
 TEST(ServeCommand, BadArgumentsExitWithStatus2) {
   for (const std::vector<std::string>& args : {std::vector<std::string>{"--nbd", "localhost"},
                                                {"--nbd", "127.0.0.1:99999"},
                                                {"--nbd", "not-an-address:1"},
+                                               {"--iscsi", "localhost"},
+                                               {"--iscsi", "not-an-address:3260"},
                                                {"--initiators", "0"},
                                                {"--max-block", "100"},
                                                {"/nonexistent/topology.yaml"}}) {
