@@ -206,7 +206,9 @@ ScsiReply mode_sense(const fc::ScsiCommand& cmd, const LogicalUnitInfo& unit) {
   if (cmd.subpage_code != 0x00 && cmd.subpage_code != 0xFF) return invalid_field_in_cdb(3);
 
   fc::ModeSenseData m;
-  m.device_specific = unit.read_only ? fc::kDeviceSpecificWp : 0;
+  // DPOFUA: the FP and the CP carry DPO and FUA to every leg they send.
+  m.device_specific = static_cast<uint8_t>((unit.read_only ? fc::kDeviceSpecificWp : 0) |
+                                           fc::kDeviceSpecificDpoFua);
   m.has_block_descriptor = !cmd.dbd;
   m.long_lba = ten && cmd.llbaa;
   m.block_descriptor.number_of_blocks = unit.blocks;

@@ -402,6 +402,7 @@ TEST(ScsiTargetModeSense, AllPagesWithBlockDescriptor) {
   EXPECT_EQ(r.data[0], r.data.size() - 1);
   const fc::ModeSenseData m = decode_mode(r, false);
   EXPECT_EQ(m.device_specific & fc::kDeviceSpecificWp, 0);
+  EXPECT_EQ(m.device_specific & fc::kDeviceSpecificDpoFua, fc::kDeviceSpecificDpoFua);
   ASSERT_TRUE(m.has_block_descriptor);
   EXPECT_EQ(m.block_descriptor.number_of_blocks, 1000u);
   EXPECT_EQ(m.block_descriptor.block_length, 512u);
