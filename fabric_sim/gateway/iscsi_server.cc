@@ -3,9 +3,8 @@
 #include <memory>
 #include <utility>
 
-#include "boost/asio/ip/address.hpp"
 #include "fabric_sim/gateway/iscsi_connection.h"
-#include "fmt/format.h"
+#include "fabric_sim/gateway/tcp_listen.h"
 #include "spdlog/spdlog.h"
 
 namespace splitpath::sim {
@@ -25,21 +24,9 @@ absl::Status IscsiServer::listen() {
   if (auto s = pool_.check(); !s.ok()) return s;
   if (targets_.empty())
     return absl::InvalidArgumentError("no virtual target presents a LUN: no iSCSI target to serve");
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(options_.address, ec);
-  if (ec)
-    return absl::InvalidArgumentError(
-        fmt::format("--iscsi: '{}' is not an IP address", options_.address));
-  const tcp::endpoint endpoint(address, options_.port);
-  if (acceptor_.open(endpoint.protocol(), ec); ec)
-    return absl::UnavailableError(fmt::format("socket: {}", ec.message()));
-  acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (acceptor_.bind(endpoint, ec); ec)
-    return absl::UnavailableError(
-        fmt::format("cannot bind {}:{}: {}", options_.address, options_.port, ec.message()));
-  if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec)
-    return absl::UnavailableError(fmt::format("listen: {}", ec.message()));
-  port_ = acceptor_.local_endpoint().port();
+  auto port = listen_on(acceptor_, options_.address, options_.port, "--iscsi");
+  if (!port.ok()) return port.status();
+  port_ = *port;
   return absl::OkStatus();
 }
 

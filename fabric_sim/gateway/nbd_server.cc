@@ -3,9 +3,8 @@
 #include <memory>
 #include <utility>
 
-#include "boost/asio/ip/address.hpp"
 #include "fabric_sim/gateway/nbd_connection.h"
-#include "fmt/format.h"
+#include "fabric_sim/gateway/tcp_listen.h"
 #include "spdlog/spdlog.h"
 
 namespace splitpath::sim {
@@ -20,21 +19,9 @@ NbdServer::~NbdServer() = default;
 
 absl::Status NbdServer::listen() {
   if (auto s = pool_.check(); !s.ok()) return s;
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(options_.address, ec);
-  if (ec)
-    return absl::InvalidArgumentError(
-        fmt::format("--nbd: '{}' is not an IP address", options_.address));
-  const tcp::endpoint endpoint(address, options_.port);
-  if (acceptor_.open(endpoint.protocol(), ec); ec)
-    return absl::UnavailableError(fmt::format("socket: {}", ec.message()));
-  acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (acceptor_.bind(endpoint, ec); ec)
-    return absl::UnavailableError(
-        fmt::format("cannot bind {}:{}: {}", options_.address, options_.port, ec.message()));
-  if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec)
-    return absl::UnavailableError(fmt::format("listen: {}", ec.message()));
-  port_ = acceptor_.local_endpoint().port();
+  auto port = listen_on(acceptor_, options_.address, options_.port, "--nbd");
+  if (!port.ok()) return port.status();
+  port_ = *port;
   return absl::OkStatus();
 }
 
