@@ -13,7 +13,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 IscsiServer::IscsiServer(asio::io_context& io, InitiatorPool& pool, IscsiServerOptions options)
-    : io_(io), pool_(pool), options_(std::move(options)), acceptor_(io) {
+    : pool_(pool), options_(std::move(options)), acceptor_(io) {
   for (const auto& t : pool_.plan().targets)
     targets_.push_back(iscsi::TargetInfo{iscsi::target_iqn(t.wwpn), t.name, t.wwpn});
 }

@@ -67,7 +67,6 @@ class IscsiServer {
  private:
   void accept();
 
-  boost::asio::io_context& io_;
   InitiatorPool& pool_;
   IscsiServerOptions options_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -13,7 +13,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 NbdServer::NbdServer(asio::io_context& io, InitiatorPool& pool, NbdServerOptions options)
-    : io_(io), pool_(pool), options_(std::move(options)), acceptor_(io) {}
+    : pool_(pool), options_(std::move(options)), acceptor_(io) {}
 
 NbdServer::~NbdServer() = default;
 

@@ -58,7 +58,6 @@ class NbdServer {
  private:
   void accept();
 
-  boost::asio::io_context& io_;
   InitiatorPool& pool_;
   NbdServerOptions options_;
   boost::asio::ip::tcp::acceptor acceptor_;
