@@ -60,8 +60,9 @@ struct CpIo {
   fpapi::UpstreamIo io;
   uint32_t lv_id = 0;
   uint32_t block_size = 512;
-  bool write = false;
+  bool write = false;  // op_writes(op)
   bool fua = false;
+  RwRequest command;         // op, UNMAP bit, FUA for the legs
   uint64_t lba = 0;          // volume block of the first block
   uint64_t blocks = 0;       // blocks to move (FCP_DL permitting)
   uint64_t next = 0;         // blocks already dispatched
@@ -82,6 +83,9 @@ struct CpIo {
   // starts again (after the side's state change), on the live sides only.
   bool redo = false;
   uint32_t redos = 0;
+  // UNMAP: the ranges after [lba, lba + blocks), done in turn.
+  std::deque<std::pair<uint64_t, uint32_t>> more_ranges;
+  uint64_t done_bytes = 0;  // Data-Out bytes of the ranges before this one
 };
 
 // A VSEG of an incremental volume (incremental.cc): each chunk maps to its
@@ -151,7 +155,8 @@ struct Leg {
   bool mirror_write = false;  // one side's copy of a write to a mirror
   bool cp_journal = false;    // a record in the CP's journal `journal_id`
   uint16_t journal_id = 0;
-  uint32_t element = 0;  // the descriptor element it goes to (a mirror's side)
+  uint32_t element = 0;    // the descriptor element it goes to (a mirror's side)
+  uint64_t io_offset = 0;  // byte offset of its first block in the host's command
 };
 
 // One age-list entry (figure 30): the generation of the last change the side
@@ -517,11 +522,18 @@ struct ControlPath::Impl {
   // target and LUN present it; the PR OUT commands whose parameter list is
   // being fetched from the host (FpGetData), by io_key(port, utag).
   std::map<uint32_t, ReservationState> reservations;
-  struct PrOutFetch {
+  // Parameter lists (PR OUT's, UNMAP's) on their way from the host
+  // (FpGetData, parameter_fetch.cc), by io_key(port, utag): `done` gets the
+  // bytes once `want` have come.
+  using ParametersDone =
+      std::function<void(uint32_t port, const fpapi::UpstreamIo& io, std::vector<uint8_t>)>;
+  struct ParameterFetch {
     fpapi::UpstreamIo io;
+    uint32_t want = 0;
     std::vector<uint8_t> parameters;
+    ParametersDone done;
   };
-  std::map<uint64_t, PrOutFetch> pr_out_fetches;
+  std::map<uint64_t, ParameterFetch> parameter_fetches;
 
   std::map<uint32_t, MirrorAges> mirror_ages;       // by VSEG id (plain mirrors)
   std::map<std::string, Replication> replications;  // by name
@@ -562,6 +574,17 @@ struct ControlPath::Impl {
   void on_queue_io(uint32_t port, const fpapi::CpQueueIO& q);
   void on_dispatch_complete(uint32_t port, const fpapi::CpDispatchIOComplete& c);
   void start_rw(uint32_t port, const fpapi::UpstreamIo& io);
+  // A CP-owned block command whose checks passed: its CpIo, pumped.
+  void begin_io(uint32_t port, const fpapi::UpstreamIo& io, uint32_t lv_id, const Volume& vol,
+                const RwRequest& rw, std::deque<std::pair<uint64_t, uint32_t>> more_ranges);
+  bool write_protected(const Lun& lun) const;
+  // block_commands.cc: limits and Data-Out checks (true: answered with the
+  // sense); UNMAP's parameter list, then its ranges.
+  bool block_command_refused(uint32_t port, const fpapi::UpstreamIo& io, const RwRequest& rw,
+                             uint32_t block_size);
+  void start_unmap(uint32_t port, const fpapi::UpstreamIo& io);
+  void unmap_parameters_in(uint32_t port, const fpapi::UpstreamIo& io,
+                           std::span<const uint8_t> list);
   void pump(uint64_t key);
   void finish(uint64_t key);
   void retry_blocked();
@@ -649,6 +672,12 @@ struct ControlPath::Impl {
   // RESERVE(6), RELEASE(6), PERSISTENT RESERVE IN/OUT: answered (true), or not one.
   bool reservation_command(uint32_t port, const fpapi::UpstreamIo& io);
   void on_get_data_reply(uint32_t port, const fpapi::FpGetDataReply& r);
+  void pr_out_parameters_in(uint32_t port, const fpapi::UpstreamIo& io,
+                            std::vector<uint8_t> parameters);
+  // Asks the host for the first `length` bytes of its Data-Out; false (and
+  // nothing sent) when the CP already fetches for that utag.
+  bool fetch_parameters(uint32_t port, const fpapi::UpstreamIo& io, uint32_t length,
+                        ParametersDone done);
   // Ends a reservation command of `io` on volume `lv_id` with `r`: its data,
   // its UAs queued, and, when access changed, its status once every FP has
   // the LUNs' new exposures (a command sent after it meets the change).

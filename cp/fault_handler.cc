@@ -25,6 +25,20 @@ std::vector<uint8_t> fixed_sense(uint8_t key, uint8_t asc, uint8_t ascq) {
   return check_condition(key, asc, ascq).sense;
 }
 
+// A MISCOMPARE's INFORMATION is the offset of the first differing byte in the
+// Data-Out of the command that found it: a leg's offset becomes the host's.
+void rebase_miscompare(std::vector<uint8_t>& sense, uint64_t leg_offset) {
+  auto decoded = fc::decode_sense_data(sense);
+  if (!decoded.ok()) return;
+  fc::SenseData s = *decoded;
+  if (s.sense_key != fc::sense_key::kMiscompare || !s.valid || leg_offset == 0) return;
+  const uint64_t offset = uint64_t{s.information} + leg_offset;
+  s.valid = offset <= 0xFFFFFFFFu;
+  s.information = static_cast<uint32_t>(offset);
+  sense.resize(fc::kFixedSenseSize);
+  (void)fc::encode_sense_data(s, sense);
+}
+
 // Times a write starts again because a mirror side failed under it (each
 // failure leaves one side fewer) before its error goes to the host.
 constexpr uint32_t kMaxSideFailureRedos = 3;
@@ -135,9 +149,18 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
     return;
   }
   switch (q.reason) {
-    case FaultKind::kNotReadWrite:
-      answer_command(port, io);
+    case FaultKind::kNotReadWrite: {
+      // VERIFY, WRITE SAME, UNMAP, COMPARE AND WRITE..: legs like a READ/WRITE.
+      const size_t n =
+          std::min<size_t>(io.cdb_length ? io.cdb_length : fpapi::kCdbSize, fpapi::kCdbSize);
+      const std::span<const uint8_t> cdb(io.cdb.data(), n);
+      if (decode_block_io(cdb) || io.cdb[0] == fc::scsi_op::kUnmap) {
+        start_rw(port, io);
+      } else {
+        answer_command(port, io);
+      }
       return;
+    }
     case FaultKind::kLunNotExposed:
       complete_check(port, io.utag, fc::sense_key::kIllegalRequest,
                      fc::asc::kLogicalUnitNotSupported.asc, fc::asc::kLogicalUnitNotSupported.ascq);
@@ -187,7 +210,7 @@ void ControlPath::Impl::on_queue_io(uint32_t port, const fpapi::CpQueueIO& q) {
       ++stats.aborted_ios;
       const uint64_t xkey = exchange_key(port, io.initiator, io.ox_id);
       const uint64_t key = io_key(port, io.utag);
-      pr_out_fetches.erase(key);  // a PR OUT whose parameter list was on its way
+      parameter_fetches.erase(key);  // a PR OUT or UNMAP whose parameter list was on its way
       const bool by_host =
           host_aborted.erase(xkey) > 0 || departed.contains(io_key(port, io.initiator));
       auto it = ios.find(key);
@@ -262,35 +285,54 @@ void ControlPath::Impl::start_rw(uint32_t port, const fpapi::UpstreamIo& io) {
   }
   const size_t cdb_len =
       std::min<size_t>(io.cdb_length ? io.cdb_length : fpapi::kCdbSize, fpapi::kCdbSize);
-  std::optional<RwRequest> rw = decode_rw(std::span<const uint8_t>(io.cdb.data(), cdb_len));
-  if (!rw) {
+  const std::span<const uint8_t> cdb(io.cdb.data(), cdb_len);
+  const bool unmap = cdb[0] == fc::scsi_op::kUnmap;
+  std::optional<RwRequest> rw = decode_block_io(cdb);
+  if (!rw && !unmap) {
     // Not a (well-formed) READ/WRITE after all: the device server answers.
     answer_command(port, io);
     return;
   }
-  if (rw->write &&
-      (lun->def.read_only || is_snapshot_lv(lun->lv_id) || frozen_lvs.contains(lun->lv_id))) {
+  if ((unmap || rw->write) && write_protected(*lun)) {
     complete_check(port, io.utag, fc::sense_key::kDataProtect, fc::asc::kWriteProtected.asc,
                    fc::asc::kWriteProtected.ascq);
     return;
   }
+  if (unmap) return start_unmap(port, io);
   const Volume* vol = metadata.volume_by_lv(lun->lv_id);
   if (!vol || rw->lba > vol->blocks || rw->blocks > vol->blocks - rw->lba) {
     complete_check(port, io.utag, fc::sense_key::kIllegalRequest, fc::asc::kLbaOutOfRange.asc,
                    fc::asc::kLbaOutOfRange.ascq);
     return;
   }
+  if (block_command_refused(port, io, *rw, vol->block_size)) return;
+  begin_io(port, io, lun->lv_id, *vol, *rw, {});
+}
+
+bool ControlPath::Impl::write_protected(const Lun& lun) const {
+  return lun.def.read_only || is_snapshot_lv(lun.lv_id) || frozen_lvs.contains(lun.lv_id);
+}
+
+void ControlPath::Impl::begin_io(uint32_t port, const fpapi::UpstreamIo& io, uint32_t lv_id,
+                                 const Volume& vol, const RwRequest& rw,
+                                 std::deque<std::pair<uint64_t, uint32_t>> more_ranges) {
   CpIo cio;
   cio.port = port;
   cio.io = io;
-  cio.lv_id = lun->lv_id;
-  cio.block_size = vol->block_size;
-  cio.write = rw->write;
-  cio.fua = rw->fua;
-  cio.lba = rw->lba;
-  // Move what both the CDB and FCP_DL allow; the rest is a residual.
-  const uint64_t wanted = uint64_t{rw->blocks} * vol->block_size;
-  cio.blocks = std::min<uint64_t>(rw->blocks, io.data_length / vol->block_size);
+  cio.lv_id = lv_id;
+  cio.block_size = vol.block_size;
+  cio.write = rw.write;
+  cio.fua = rw.fua;
+  cio.command = rw;
+  cio.lba = rw.lba;
+  cio.blocks = rw.blocks;
+  cio.more_ranges = std::move(more_ranges);
+  // Move what both the CDB and FCP_DL allow; the rest is a residual. (The
+  // other block commands were refused unless FCP_DL holds their Data-Out.)
+  const bool rw_data = rw.op == BlockOp::kRead || rw.op == BlockOp::kWrite;
+  const uint64_t wanted = rw_data ? uint64_t{rw.blocks} * vol.block_size
+                                  : data_out_bytes(rw.op, rw.blocks, vol.block_size);
+  if (rw_data) cio.blocks = std::min<uint64_t>(rw.blocks, io.data_length / vol.block_size);
   if (io.data_length > wanted) {
     cio.residual_flags = fc::fcp_rsp_flags::kResidUnder;
     cio.residual = static_cast<uint32_t>(io.data_length - wanted);
@@ -312,10 +354,29 @@ void ControlPath::Impl::pump(uint64_t key) {
   if (it == ios.end()) return;
   CpIo& io = it->second;
   if (io.aborting) return;  // completed silently when the FP hands it back
+  // Legs without Data-Out, or with the host's one block, are not bound by
+  // the FP's transfer size.
+  const BlockOp op = io.command.op;
+  const bool one_block_data = op == BlockOp::kWriteSame || op == BlockOp::kDeallocate ||
+                              op == BlockOp::kVerify || op == BlockOp::kVerifyOne;
   const uint32_t max_blocks =
-      std::max<uint32_t>(1, link.max_transfer_bytes(io.port) / io.block_size);
-  const uint32_t max_legs = std::max<uint32_t>(1, config.max_legs_per_io);
-  while (!io.failed && io.next < io.blocks && io.outstanding < max_legs) {
+      one_block_data ? 0xFFFFFFFFu
+                     : std::max<uint32_t>(1, link.max_transfer_bytes(io.port) / io.block_size);
+  // The FP hands a host's Data-Out frame to the one leg (or split write)
+  // whose range holds its offset: legs that all take the host's block 0 go
+  // out one after another.
+  const bool shared_data = op == BlockOp::kWriteSame || op == BlockOp::kVerifyOne;
+  const uint32_t max_legs = shared_data ? 1 : std::max<uint32_t>(1, config.max_legs_per_io);
+  // UNMAP: the next range once this one's legs are out.
+  auto next_range = [&io]() {
+    if (io.next < io.blocks || io.more_ranges.empty()) return false;
+    io.lba = io.more_ranges.front().first;
+    io.blocks = io.more_ranges.front().second;
+    io.more_ranges.pop_front();
+    io.next = 0;
+    return true;
+  };
+  while (!io.failed && (io.next < io.blocks || next_range()) && io.outstanding < max_legs) {
     // The volume became read only while this write waited (a snapshot taken
     // into it, an incremental of it): its Rmap now maps storage that an
     // image shares, so the rest of the write must not go out.
@@ -329,11 +390,24 @@ void ControlPath::Impl::pump(uint64_t key) {
     std::optional<LegPlan> plan =
         plan_leg(metadata, io.lv_id, io.lba + io.next, io.blocks - io.next, max_blocks, io.write,
                  io.write ? 0 : mirror_read_turn);
-    if (!plan) {
+    // COMPARE AND WRITE is atomic only as one leg (kMaxCompareAndWriteBlocks
+    // keeps it inside an extent).
+    if (!plan || (op == BlockOp::kCompareAndWrite && plan->blocks < io.blocks)) {
       io.failed = true;
       io.status = fc::scsi_status::kCheckCondition;
       io.sense = fixed_sense(fc::sense_key::kHardwareError, fc::asc::kInternalTargetFailure.asc,
                              fc::asc::kInternalTargetFailure.ascq);
+      break;
+    }
+    if (plan->journal && op != BlockOp::kWrite && op != BlockOp::kRead) {
+      // A journal record holds a WRITE's data; the other writing commands have
+      // none to journal (VPD 0xB2 still reports them: a journaled VSEG is one
+      // being replicated or snapshotted incrementally, rare and short-lived).
+      io.failed = true;
+      io.status = fc::scsi_status::kCheckCondition;
+      io.sense =
+          fixed_sense(fc::sense_key::kIllegalRequest, fc::asc::kInvalidCommandOperationCode.asc,
+                      fc::asc::kInvalidCommandOperationCode.ascq);
       break;
     }
     // A mirror's reads round robin over its cheapest readable sides; a write
@@ -387,18 +461,24 @@ void ControlPath::Impl::pump(uint64_t key) {
     for (size_t ti = 0; ti < targets.size(); ++ti) {
       const LegTarget& t = targets[ti];
       const bool journal_leg = plan->journal && ti == 1;
+      const uint64_t io_offset = io.done_bytes + io.next * io.block_size;
+      const LegCommand leg = leg_command(io.command, t.storage.start_lba, plan->blocks,
+                                         static_cast<uint32_t>(io_offset), io.block_size);
       fpapi::FpDispatchIO d;
       d.dtag = next_dtag++;
       if (next_dtag == fpapi::kNoTag) next_dtag = 1;
       d.utag = io.io.utag;
-      d.upstream_offset = static_cast<uint32_t>(io.next * io.block_size);
+      d.upstream_offset = leg.upstream_offset;
       d.target_id = t.storage.port_id;
       d.lun = t.storage.lun;
-      d.direction = io.write ? fpapi::DataDirection::kWrite : fpapi::DataDirection::kRead;
+      d.direction = leg.direction;
       d.cdb_length = 16;
-      d.data_length = plan->blocks * io.block_size;
-      d.cdb = leg_cdb(io.write, t.storage.start_lba, plan->blocks, io.fua);
-      d.copies = targets.size() > 1 ? static_cast<uint8_t>(targets.size()) : 0;
+      d.data_length = leg.data_length;
+      d.cdb = leg.cdb;
+      // Write splitting shares the host's Data-Out; legs without any go alone.
+      d.copies = targets.size() > 1 && leg.direction == fpapi::DataDirection::kWrite
+                     ? static_cast<uint8_t>(targets.size())
+                     : 0;
       if (journal_leg) {
         d.cdb = leg_cdb(true, record_lba, plan->blocks + 1, io.fua);
         d.journal = 1;
@@ -407,7 +487,7 @@ void ControlPath::Impl::pump(uint64_t key) {
       link.send(io.port, d);
       legs[d.dtag] = Leg{
           key,         plan->vseg_id,     plan->vseg_lba, plan->blocks, io.write && plan->mirror,
-          journal_leg, record.journal_id, t.element};
+          journal_leg, record.journal_id, t.element,      io_offset};
       ++io.outstanding;
       ++stats.dispatched;
     }
@@ -426,7 +506,9 @@ void ControlPath::Impl::pump(uint64_t key) {
       return pump(key);
     }
   }
-  if (io.outstanding == 0 && (io.failed || io.next >= io.blocks)) finish(key);
+  if (io.outstanding == 0 && (io.failed || (io.next >= io.blocks && io.more_ranges.empty()))) {
+    finish(key);
+  }
 }
 
 void ControlPath::Impl::finish(uint64_t key) {
@@ -503,6 +585,7 @@ void ControlPath::Impl::on_dispatch_complete(uint32_t port, const fpapi::CpDispa
     } else {
       io.status = c.scsi_status;
       io.sense.assign(c.sense.view().begin(), c.sense.view().end());
+      rebase_miscompare(io.sense, leg.io_offset);
     }
   }
   pump(key);

@@ -15,10 +15,68 @@ std::optional<RwRequest> decode_rw(std::span<const uint8_t> cdb) {
   }
   RwRequest r;
   r.write = c->kind == fc::ScsiCommandKind::kWrite;
+  r.op = r.write ? BlockOp::kWrite : BlockOp::kRead;
   r.fua = c->fua;
   r.lba = c->lba;
   r.blocks = c->transfer_length;
   return r;
+}
+
+std::optional<RwRequest> decode_block_io(std::span<const uint8_t> cdb) {
+  auto c = fc::decode_cdb(cdb);
+  if (!c.ok()) return std::nullopt;
+  RwRequest r;
+  r.fua = c->fua;
+  r.lba = c->lba;
+  r.blocks = c->transfer_length;
+  switch (c->kind) {
+    case fc::ScsiCommandKind::kRead:
+      r.op = BlockOp::kRead;
+      break;
+    case fc::ScsiCommandKind::kWrite:
+      r.op = BlockOp::kWrite;
+      break;
+    case fc::ScsiCommandKind::kWriteAndVerify:
+      // The disk acknowledges a FUA write once it is on the medium, which is
+      // what the verification of WRITE AND VERIFY stands for here.
+      r.op = BlockOp::kWrite;
+      r.fua = true;
+      break;
+    case fc::ScsiCommandKind::kVerify:
+      r.op = c->bytchk == fc::bytchk::kCompare      ? BlockOp::kVerifyData
+             : c->bytchk == fc::bytchk::kCompareOne ? BlockOp::kVerifyOne
+                                                    : BlockOp::kVerify;
+      break;
+    case fc::ScsiCommandKind::kWriteSame:
+      r.op = c->ndob ? BlockOp::kDeallocate : BlockOp::kWriteSame;
+      r.unmap = c->unmap;
+      break;
+    case fc::ScsiCommandKind::kCompareAndWrite:
+      r.op = BlockOp::kCompareAndWrite;
+      break;
+    default:
+      return std::nullopt;
+  }
+  r.write = op_writes(r.op);
+  return r;
+}
+
+uint64_t data_out_bytes(BlockOp op, uint64_t blocks, uint32_t block_size) {
+  switch (op) {
+    case BlockOp::kWrite:
+    case BlockOp::kVerifyData:
+      return blocks * block_size;
+    case BlockOp::kWriteSame:
+    case BlockOp::kVerifyOne:
+      return block_size;
+    case BlockOp::kCompareAndWrite:
+      return 2 * blocks * block_size;
+    case BlockOp::kRead:
+    case BlockOp::kDeallocate:
+    case BlockOp::kVerify:
+      return 0;
+  }
+  return 0;
 }
 
 std::optional<LegPlan> plan_leg(const Metadata& metadata, uint32_t lv_id, uint64_t lba,
@@ -106,6 +164,52 @@ std::array<uint8_t, fpapi::kCdbSize> leg_cdb(bool write, uint64_t lba, uint32_t 
       fc::make_rw(write ? fc::scsi_op::kWrite16 : fc::scsi_op::kRead16, lba, blocks, fua);
   (void)fc::encode_cdb(c, cdb);
   return cdb;
+}
+
+LegCommand leg_command(const RwRequest& rw, uint64_t lba, uint32_t blocks, uint32_t offset,
+                       uint32_t block_size) {
+  LegCommand leg;
+  fc::ScsiCommand c;
+  const uint32_t bytes = blocks * block_size;
+  switch (rw.op) {
+    case BlockOp::kRead:
+    case BlockOp::kWrite:
+      leg.cdb = leg_cdb(rw.op == BlockOp::kWrite, lba, blocks, rw.fua);
+      leg.direction =
+          rw.op == BlockOp::kWrite ? fpapi::DataDirection::kWrite : fpapi::DataDirection::kRead;
+      leg.upstream_offset = offset;
+      leg.data_length = bytes;
+      return leg;
+    case BlockOp::kWriteSame:
+      c = fc::make_write_same(lba, blocks, rw.unmap);
+      leg.direction = fpapi::DataDirection::kWrite;
+      leg.data_length = block_size;  // every leg takes the host's one block
+      break;
+    case BlockOp::kDeallocate:
+      c = fc::make_write_same(lba, blocks, /*unmap=*/true, /*ndob=*/true);
+      break;
+    case BlockOp::kVerify:
+      c = fc::make_verify(lba, blocks);
+      break;
+    case BlockOp::kVerifyData:
+      c = fc::make_verify(lba, blocks, fc::bytchk::kCompare);
+      leg.direction = fpapi::DataDirection::kWrite;
+      leg.upstream_offset = offset;
+      leg.data_length = bytes;
+      break;
+    case BlockOp::kVerifyOne:
+      c = fc::make_verify(lba, blocks, fc::bytchk::kCompareOne);
+      leg.direction = fpapi::DataDirection::kWrite;
+      leg.data_length = block_size;
+      break;
+    case BlockOp::kCompareAndWrite:
+      c = fc::make_compare_and_write(lba, static_cast<uint8_t>(blocks), rw.fua);
+      leg.direction = fpapi::DataDirection::kWrite;
+      leg.data_length = 2 * bytes;  // the whole command is one leg
+      break;
+  }
+  (void)fc::encode_cdb(c, leg.cdb);
+  return leg;
 }
 
 }  // namespace splitpath::cp

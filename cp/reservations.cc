@@ -100,17 +100,10 @@ bool ControlPath::Impl::reservation_command(uint32_t port, const fpapi::Upstream
       decoded->parameter_list_length == fc::kPrOutParameterListSize && io.write_data &&
       io.data_length >= fc::kPrOutParameterListSize) {
     // The parameter list comes first (FCP_XFER_RDY to the host).
-    const uint64_t key = io_key(port, io.utag);
-    if (pr_out_fetches.contains(key)) {
-      ++stats.dropped;  // the FP reused a utag the CP still owns
-      return true;
-    }
-    pr_out_fetches[key] = PrOutFetch{io, {}};
-    fpapi::FpGetData g;
-    g.utag = io.utag;
-    g.offset = 0;
-    g.length = fc::kPrOutParameterListSize;
-    link.send(port, g);
+    fetch_parameters(port, io, fc::kPrOutParameterListSize,
+                     [this](uint32_t p, const fpapi::UpstreamIo& i, std::vector<uint8_t> list) {
+                       pr_out_parameters_in(p, i, std::move(list));
+                     });
     return true;
   }
   // Everything else (a PR OUT without its parameter list among it: the
@@ -122,26 +115,8 @@ bool ControlPath::Impl::reservation_command(uint32_t port, const fpapi::Upstream
   return true;
 }
 
-void ControlPath::Impl::on_get_data_reply(uint32_t port, const fpapi::FpGetDataReply& r) {
-  auto it = pr_out_fetches.find(io_key(port, r.utag));
-  if (it == pr_out_fetches.end()) {
-    ++stats.dropped;
-    return;
-  }
-  PrOutFetch& f = it->second;
-  const fpapi::UpstreamIo io = f.io;
-  if (r.status != fpapi::ApiStatus::kOk || r.offset != f.parameters.size()) {
-    pr_out_fetches.erase(it);
-    complete_check(port, io.utag, fc::sense_key::kAbortedCommand,
-                   fc::asc::kLogicalUnitCommunicationFailure.asc,
-                   fc::asc::kLogicalUnitCommunicationFailure.ascq);
-    return;
-  }
-  const auto bytes = r.data.view();
-  f.parameters.insert(f.parameters.end(), bytes.begin(), bytes.end());
-  if (f.parameters.size() < fc::kPrOutParameterListSize && !bytes.empty()) return;
-  std::vector<uint8_t> parameters = std::move(f.parameters);
-  pr_out_fetches.erase(it);
+void ControlPath::Impl::pr_out_parameters_in(uint32_t port, const fpapi::UpstreamIo& io,
+                                             std::vector<uint8_t> parameters) {
   const Lun* lun = metadata.lun(io.target_id, io.lun);
   if (!lun) {
     complete_check(port, io.utag, fc::sense_key::kIllegalRequest,

@@ -91,6 +91,9 @@ ReservationAccess classify_for_reservation(std::span<const uint8_t> cdb) {
     case op::kRead16:
     case op::kModeSense6:
     case op::kModeSense10:
+    case op::kVerify10:
+    case op::kVerify12:
+    case op::kVerify16:
       return ReservationAccess::kRead;
     default:
       return ReservationAccess::kWrite;

@@ -25,6 +25,15 @@ constexpr uint8_t kStartStopUnit = fc::scsi_op::kStartStopUnit;
 constexpr size_t kBlockLimitsPageSize = 64;
 constexpr size_t kBlockDeviceCharacteristicsPageSize = 64;
 constexpr uint16_t kMediumRotationNonRotating = 0x0001;
+// Logical block provisioning VPD page (SBC-3): byte 5 LBPU (UNMAP), LBPWS
+// (WRITE SAME(16) with UNMAP), LBPWS10, LBPRZ (unmapped blocks read zero);
+// byte 6 bits 2..0 provisioning type.
+constexpr size_t kLogicalBlockProvisioningPageSize = 8;
+constexpr uint8_t kLbpu = 0x80;
+constexpr uint8_t kLbpws = 0x40;
+constexpr uint8_t kLbpws10 = 0x20;
+constexpr uint8_t kLbprz = 0x04;
+constexpr uint8_t kProvisioningTypeThin = 0x02;
 
 // Room for the largest parameter data built here: MODE SENSE(10) with a long
 // block descriptor and both pages is 56 bytes, a VPD page at most 64.
@@ -110,6 +119,10 @@ ScsiReply inquiry(const fc::ScsiCommand& cmd, const LogicalUnitInfo* unit) {
     fc::set_ascii_field(inq.vendor, kInquiryVendor);
     fc::set_ascii_field(inq.product, kInquiryProduct);
     fc::set_ascii_field(inq.revision, kInquiryRevision);
+    if (unit) {
+      inq.version_descriptors = {fc::version_descriptor::kSam5, fc::version_descriptor::kSpc4,
+                                 fc::version_descriptor::kSbc3, fc::version_descriptor::kFcp4};
+    }
     auto n = fc::encode_inquiry_data(inq, buf);
     return good_data(buf, *n, cmd.allocation_length);
   }
@@ -119,9 +132,10 @@ ScsiReply inquiry(const fc::ScsiCommand& cmd, const LogicalUnitInfo* unit) {
   switch (cmd.page_code) {
     case fc::vpd_page::kSupportedPages: {
       fc::VpdSupportedPages v;
-      for (uint8_t p : {fc::vpd_page::kSupportedPages, fc::vpd_page::kUnitSerialNumber,
-                        fc::vpd_page::kDeviceIdentification, fc::vpd_page::kBlockLimits,
-                        fc::vpd_page::kBlockDeviceCharacteristics}) {
+      for (uint8_t p :
+           {fc::vpd_page::kSupportedPages, fc::vpd_page::kUnitSerialNumber,
+            fc::vpd_page::kDeviceIdentification, fc::vpd_page::kBlockLimits,
+            fc::vpd_page::kBlockDeviceCharacteristics, fc::vpd_page::kLogicalBlockProvisioning}) {
         v.pages[v.count++] = p;
       }
       n = *fc::encode_vpd_supported_pages(v, buf);
@@ -144,7 +158,13 @@ ScsiReply inquiry(const fc::ScsiCommand& cmd, const LogicalUnitInfo* unit) {
     case fc::vpd_page::kBlockLimits:
       fc::detail::put_vpd_header(buf.data(), 0, fc::kDeviceTypeDisk, fc::vpd_page::kBlockLimits,
                                  kBlockLimitsPageSize - fc::kVpdHeaderSize);
+      buf[4] = 0x01;  // WSNZ: a WRITE SAME of 0 blocks is refused
+      buf[5] = kMaxCompareAndWriteBlocks;
       fc::store_be32(buf.data() + 8, unit->max_transfer_blocks);  // MAXIMUM TRANSFER LENGTH
+      fc::store_be32(buf.data() + 20, kMaxUnmapBlocks);
+      fc::store_be32(buf.data() + 24, kMaxUnmapDescriptors);
+      fc::store_be32(buf.data() + 28, 1);  // OPTIMAL UNMAP GRANULARITY
+      fc::store_be64(buf.data() + 36, kMaxWriteSameBlocks);
       n = kBlockLimitsPageSize;
       break;
     case fc::vpd_page::kBlockDeviceCharacteristics:
@@ -153,6 +173,14 @@ ScsiReply inquiry(const fc::ScsiCommand& cmd, const LogicalUnitInfo* unit) {
                                  kBlockDeviceCharacteristicsPageSize - fc::kVpdHeaderSize);
       fc::store_be16(buf.data() + 4, kMediumRotationNonRotating);
       n = kBlockDeviceCharacteristicsPageSize;
+      break;
+    case fc::vpd_page::kLogicalBlockProvisioning:
+      fc::detail::put_vpd_header(buf.data(), 0, fc::kDeviceTypeDisk,
+                                 fc::vpd_page::kLogicalBlockProvisioning,
+                                 kLogicalBlockProvisioningPageSize - fc::kVpdHeaderSize);
+      buf[5] = kLbpu | kLbpws | kLbpws10 | kLbprz;
+      buf[6] = kProvisioningTypeThin;
+      n = kLogicalBlockProvisioningPageSize;
       break;
     default:
       return invalid_field_in_cdb(2);
@@ -240,6 +268,8 @@ ScsiReply read_capacity16(const fc::ScsiCommand& cmd, const LogicalUnitInfo& uni
   fc::ReadCapacity16Data d;
   d.last_lba = unit.blocks == 0 ? 0 : unit.blocks - 1;
   d.block_length = unit.block_size;
+  d.lbpme = true;  // thin: UNMAP gives the disks' blocks back
+  d.lbprz = true;
   Buffer buf{};
   auto n = fc::encode_read_capacity16_data(d, buf);
   return good_data(buf, *n, cmd.allocation_length);

@@ -4,7 +4,9 @@
 // caller keeps per-LU state (reservations, unit attentions) and checks it first.
 //
 // Commands answered (SPC-4, SBC-3):
-//   INQUIRY standard data and VPD pages 0x00, 0x80, 0x83, 0xB0, 0xB1;
+//   INQUIRY standard data (with version descriptors) and VPD pages 0x00, 0x80,
+//   0x83, 0xB0 (with the limits below), 0xB1, 0xB2 (thin: UNMAP and WRITE SAME
+//   with UNMAP deallocate, unmapped blocks read zero);
 //   READ CAPACITY(10) and (16); REPORT LUNS; TEST UNIT READY; SYNCHRONIZE
 //   CACHE(10/16); START STOP UNIT; MODE SENSE(6/10), caching and control pages;
 //   REQUEST SENSE (fixed format only).
@@ -12,7 +14,8 @@
 //   LUN not exposed (any command but INQUIRY, REPORT LUNS, REQUEST SENSE)
 //     -> ILLEGAL REQUEST, LOGICAL UNIT NOT SUPPORTED (0x25/0x00);
 //   unknown opcode, and the commands that need state kept by the caller
-//     (READ/WRITE, RESERVE/RELEASE(6), PERSISTENT RESERVE IN/OUT)
+//     (READ/WRITE, VERIFY, WRITE AND VERIFY, WRITE SAME, UNMAP, COMPARE AND
+//     WRITE, RESERVE/RELEASE(6), PERSISTENT RESERVE IN/OUT)
 //     -> ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE (0x20/0x00);
 //   CDB shorter than its opcode's length, a bad or unsupported field, VPD or
 //     mode page not served -> ILLEGAL REQUEST, INVALID FIELD IN CDB (0x24/0x00),
@@ -55,6 +58,14 @@ ScsiReply answer_target_command(std::span<const uint8_t> cdb, const LogicalUnitI
 // CHECK CONDITION with 18 bytes of fixed-format current sense data and no
 // sense-key-specific information.
 ScsiReply check_condition(uint8_t sense_key, uint8_t asc, uint8_t ascq);
+
+// Limits of the block commands the CP carries out (cp/block_commands.cc), as
+// VPD page 0xB0 reports them. One block of COMPARE AND WRITE never spans two
+// extents, so a single leg compares and writes it atomically on the disk.
+inline constexpr uint32_t kMaxCompareAndWriteBlocks = 1;
+inline constexpr uint32_t kMaxUnmapBlocks = 1u << 20;
+inline constexpr uint32_t kMaxUnmapDescriptors = 64;
+inline constexpr uint64_t kMaxWriteSameBlocks = 1u << 15;
 
 // Identity strings of the standard INQUIRY data.
 inline constexpr char kInquiryVendor[] = "SPLITPTH";

@@ -105,9 +105,10 @@ TEST(ScsiTargetInquiry, StandardData) {
   const LogicalUnitInfo u = test_unit();
   ScsiReply r = answer(inquiry_cdb(false, 0, 255), &u);
   expect_good(r);
-  ASSERT_EQ(r.data.size(), fc::kStandardInquirySize);
+  ASSERT_EQ(r.data.size(), fc::kLongInquirySize);  // with version descriptors
   auto inq = fc::decode_inquiry_data(r.data);
   ASSERT_TRUE(inq.ok());
+  EXPECT_EQ(inq->version_descriptors[2], fc::version_descriptor::kSbc3);
   EXPECT_EQ(inq->peripheral_qualifier, 0);
   EXPECT_EQ(inq->device_type, fc::kDeviceTypeDisk);
   EXPECT_EQ(std::string(inq->vendor.begin(), inq->vendor.end()), "SPLITPTH");
@@ -151,7 +152,7 @@ TEST(ScsiTargetInquiry, SupportedVpdPages) {
   auto v = fc::decode_vpd_supported_pages(r.data);
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(Bytes(v->pages.begin(), v->pages.begin() + v->count),
-            bytes({0x00, 0x80, 0x83, 0xB0, 0xB1}));
+            bytes({0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2}));
   EXPECT_EQ(v->peripheral_qualifier, 0);
   EXPECT_EQ(v->device_type, fc::kDeviceTypeDisk);
   // Every page listed is served.
@@ -234,7 +235,7 @@ TEST(ScsiTargetInquiry, BlockDeviceCharacteristicsNonRotating) {
 
 TEST(ScsiTargetInquiry, BadPageCodes) {
   const LogicalUnitInfo u = test_unit();
-  expect_invalid_field(answer(inquiry_cdb(true, 0xB2, 255), &u), 2);
+  expect_invalid_field(answer(inquiry_cdb(true, 0xB3, 255), &u), 2);
   expect_invalid_field(answer(inquiry_cdb(true, 0x81, 255), &u), 2);
   expect_invalid_field(answer(inquiry_cdb(false, 0x80, 255), &u), 2);     // EVPD 0 with a page
   expect_invalid_field(answer(bytes({0x12, 0x02, 0, 0, 36, 0}), &u), 1);  // CMDDT
@@ -277,7 +278,8 @@ TEST(ScsiTargetReadCapacity, Sixteen) {
   EXPECT_EQ(d->last_lba, 0x200000000ull);
   EXPECT_EQ(d->block_length, 4096u);
   EXPECT_FALSE(d->prot_en);
-  EXPECT_FALSE(d->lbpme);
+  EXPECT_TRUE(d->lbpme);  // thin: UNMAP deallocates
+  EXPECT_TRUE(d->lbprz);
 
   ScsiReply cut = answer(read_capacity16_cdb(12), &u);
   expect_good(cut);
@@ -543,10 +545,11 @@ TEST(ScsiTargetErrors, NotExposedLun) {
 
 TEST(ScsiTargetErrors, UnknownOpcode) {
   const LogicalUnitInfo u = test_unit();
-  for (const Bytes& cdb : {bytes({0xC5, 0, 0, 0, 0, 0}), bytes({0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0}),
-                           bytes({0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0}),  // READ(10): the FP's job
-                           bytes({0x16, 0, 0, 0, 0, 0}),              // RESERVE(6): caller's
-                           bytes({0xFF})}) {
+  for (const Bytes& cdb :
+       {bytes({0xC5, 0, 0, 0, 0, 0}), bytes({0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0}),  // UNMAP: caller's
+        bytes({0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0}),  // READ(10): the FP's job
+        bytes({0x16, 0, 0, 0, 0, 0}),              // RESERVE(6): caller's
+        bytes({0xFF})}) {
     SCOPED_TRACE(int{cdb[0]});
     auto s = expect_sense(answer(cdb, &u), fc::sense_key::kIllegalRequest,
                           fc::asc::kInvalidCommandOperationCode);

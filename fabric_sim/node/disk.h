@@ -33,6 +33,11 @@ struct DiskStats {
   uint64_t aborted = 0;          // tasks ended by ABTS
   uint64_t dropped_offline = 0;  // frames ignored while offline
   uint64_t protocol_errors = 0;
+  uint64_t verifies = 0;
+  uint64_t write_sames = 0;
+  uint64_t unmaps = 0;
+  uint64_t compare_and_writes = 0;
+  uint64_t miscompares = 0;  // VERIFY and COMPARE AND WRITE that found other data
 };
 
 class Disk : public NPort {
@@ -99,6 +104,11 @@ class Disk : public NPort {
   // the status (and sense) to send.
   Outcome execute(Task& task, const fc::ScsiCommand& cmd, std::vector<uint8_t>& data_in);
   Outcome check_media_access(const Task& task, const fc::ScsiCommand& cmd) const;
+  // VERIFY, WRITE SAME, UNMAP, COMPARE AND WRITE (disk_block_commands.cc): the
+  // Data-Out bytes the command takes, and the command run once they are in
+  // task.parameters.
+  static uint64_t block_command_data_out(const fc::ScsiCommand& cmd, uint32_t block_size);
+  Outcome execute_block_command(Task& task);
   LogicalUnit* lun(uint16_t number);
   // LUN masking (LunConfig::initiators): whether the initiator at N_Port ID
   // `initiator` may see `lu`, by the WWPN of its PLOGI. To one that may not,

@@ -14,6 +14,9 @@ namespace splitpath::sim {
 inline constexpr uint32_t kMaxTasks = 4096;
 // Largest burst one FCP_XFER_RDY asks for.
 inline constexpr uint32_t kMaxBurst = 1024 * 1024;
+// The most Data-Out a command other than WRITE may carry (VERIFY's compare
+// data, COMPARE AND WRITE's): it is held in memory whole.
+inline constexpr uint64_t kMaxParameterBytes = 16 * 1024 * 1024;
 
 struct Disk::LogicalUnit {
   LunConfig config;
@@ -40,7 +43,7 @@ struct Disk::Task {
   LogicalUnit* lu = nullptr;
   fc::ScsiCommand cmd;
   bool write = false;          // data-out READ/WRITE path
-  bool parameter_out = false;  // data-out parameter list (PERSISTENT RESERVE OUT)
+  bool parameter_out = false;  // data-out held whole (PR OUT, UNMAP, VERIFY, COMPARE AND WRITE..)
   uint64_t byte_offset = 0;    // READ/WRITE: first byte in the LU
   uint32_t bytes = 0;          // bytes the command moves
   uint32_t fcp_dl = 0;

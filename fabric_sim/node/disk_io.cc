@@ -12,6 +12,11 @@
 namespace splitpath::sim {
 
 namespace {
+bool is_block_command(fc::ScsiCommandKind k) {
+  return k == fc::ScsiCommandKind::kVerify || k == fc::ScsiCommandKind::kWriteSame ||
+         k == fc::ScsiCommandKind::kUnmap || k == fc::ScsiCommandKind::kCompareAndWrite;
+}
+
 uint64_t derived_wwnn(const DiskConfig& c) {
   return c.wwnn ? c.wwnn : c.wwpn ^ (1ull << 60);
 }
@@ -186,8 +191,10 @@ void Disk::on_command(const fc::FrameHeader& h, std::span<const uint8_t> payload
     return;
   }
   task.cmd = *scsi;
-  const bool rw =
-      task.cmd.kind == fc::ScsiCommandKind::kRead || task.cmd.kind == fc::ScsiCommandKind::kWrite;
+  // WRITE AND VERIFY is a WRITE here: the store reads back what it was given.
+  const bool rw = task.cmd.kind == fc::ScsiCommandKind::kRead ||
+                  task.cmd.kind == fc::ScsiCommandKind::kWrite ||
+                  task.cmd.kind == fc::ScsiCommandKind::kWriteAndVerify;
   if (rw) {
     Outcome access = check_media_access(task, task.cmd);
     if (access.status != fc::scsi_status::kGood) {
@@ -197,7 +204,7 @@ void Disk::on_command(const fc::FrameHeader& h, std::span<const uint8_t> payload
       return;
     }
     const uint32_t block = task.lu->config.block_size;
-    task.write = task.cmd.kind == fc::ScsiCommandKind::kWrite;
+    task.write = task.cmd.kind != fc::ScsiCommandKind::kRead;
     task.byte_offset = task.cmd.lba * block;
     task.bytes = task.cmd.transfer_length * block;
     // The FCP direction bits must agree with the command, and a write must be
@@ -218,13 +225,32 @@ void Disk::on_command(const fc::FrameHeader& h, std::span<const uint8_t> payload
     }
     return;
   }
-  if (task.cmd.kind == fc::ScsiCommandKind::kPersistentReserveOut &&
-      task.cmd.parameter_list_length > 0 && task.lu && cmnd->wrdata) {
-    // Collect the parameter list first; execute() runs when it has arrived.
+  uint64_t data_out = 0;
+  if (task.cmd.kind == fc::ScsiCommandKind::kPersistentReserveOut && task.lu) {
+    data_out = cmnd->wrdata ? std::min(task.cmd.parameter_list_length, task.fcp_dl) : 0;
+  } else if (task.lu && is_block_command(task.cmd.kind)) {
+    data_out = block_command_data_out(task.cmd, task.lu->config.block_size);
+    Outcome access = check_media_access(task, task.cmd);
+    if (task.cmd.kind == fc::ScsiCommandKind::kUnmap) {
+      // The ranges are in the parameter list; only the reservation applies here.
+      data_out = std::min<uint64_t>(data_out, task.fcp_dl);
+    } else if (access.status == fc::scsi_status::kGood && data_out > 0 &&
+               (!cmnd->wrdata || task.fcp_dl < data_out || data_out > kMaxParameterBytes)) {
+      access = Outcome::check(fc::make_invalid_field_in_cdb(0));  // the Data-Out does not fit
+    }
+    if (access.status != fc::scsi_status::kGood) {
+      if (access.status == fc::scsi_status::kCheckCondition) ++stats_.check_conditions;
+      send_rsp(task, access.status, access.sense ? &*access.sense : nullptr, task.fcp_dl, true);
+      finish(task);
+      return;
+    }
+  }
+  if (data_out > 0) {
+    // Collect the parameter list or data first; execute() runs when it has arrived.
     task.parameter_out = true;
-    task.bytes = std::min(task.cmd.parameter_list_length, task.fcp_dl);
+    task.bytes = static_cast<uint32_t>(data_out);
     task.parameters.resize(task.bytes);
-    task.burst_end = task.bytes;
+    task.burst_end = std::min(task.bytes, kMaxBurst);
     Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataDataDescriptor, task.initiator, port_id(),
                                     kFctlXferRdy, task.ox_id, task.rx_id),
                          fc::kFcpXferRdySize);

@@ -67,7 +67,7 @@ Disk::Outcome Disk::check_media_access(const Task& task, const fc::ScsiCommand& 
   if (cmd.lba > lu.config.blocks || cmd.transfer_length > lu.config.blocks - cmd.lba) {
     return lba_out_of_range();
   }
-  const bool write = cmd.kind == ScsiCommandKind::kWrite;
+  const bool write = cmd.kind != ScsiCommandKind::kRead && cmd.kind != ScsiCommandKind::kVerify;
   if (lu.reserved_by && *lu.reserved_by != task.initiator.value) {
     return Outcome::status_only(fc::scsi_status::kReservationConflict);
   }
@@ -321,6 +321,11 @@ Disk::Outcome Disk::execute(Task& task, const fc::ScsiCommand& cmd, std::vector<
           return {fc::scsi_status::kCheckCondition, fc::make_invalid_field_in_cdb(1)};
       }
     }
+    case ScsiCommandKind::kVerify:
+    case ScsiCommandKind::kWriteSame:
+    case ScsiCommandKind::kUnmap:
+    case ScsiCommandKind::kCompareAndWrite:
+      return execute_block_command(task);
     default:
       return {fc::scsi_status::kCheckCondition,
               fc::make_illegal_request(fc::asc::kInvalidCommandOperationCode, true, 0)};

@@ -36,4 +36,22 @@ void SparseStore::write(uint64_t offset, std::span<const uint8_t> data) {
   }
 }
 
+void SparseStore::discard(uint64_t offset, uint64_t length) {
+  uint64_t pos = offset;
+  const uint64_t end = offset + length;
+  while (pos < end) {
+    const uint64_t in_chunk = pos % kChunkSize;
+    const uint64_t n = std::min<uint64_t>(kChunkSize - in_chunk, end - pos);
+    auto it = chunks_.find(pos / kChunkSize);
+    if (it != chunks_.end()) {
+      if (n == kChunkSize) {
+        chunks_.erase(it);
+      } else {
+        std::memset(it->second.get() + in_chunk, 0, n);
+      }
+    }
+    pos += n;
+  }
+}
+
 }  // namespace splitpath::sim

@@ -22,6 +22,9 @@ class SparseStore {
   // Callers keep [offset, offset + size) inside the store.
   void read(uint64_t offset, std::span<uint8_t> out) const;
   void write(uint64_t offset, std::span<const uint8_t> data);
+  // Deallocates [offset, offset + length): whole chunks give their memory
+  // back, the bytes of partly covered ones become zero. Reads return zeros.
+  void discard(uint64_t offset, uint64_t length);
   uint64_t allocated_bytes() const { return chunks_.size() * kChunkSize; }
 
  private:

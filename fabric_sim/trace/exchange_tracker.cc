@@ -264,7 +264,11 @@ void ExchangeTracker::decode_fcp(const fc::FrameHeader& h, fc::ConstBytes payloa
           info.cdb_error = describe(cmd.error());
         } else if (cmd->kind == fc::ScsiCommandKind::kRead ||
                    cmd->kind == fc::ScsiCommandKind::kWrite ||
-                   cmd->kind == fc::ScsiCommandKind::kSynchronizeCache) {
+                   cmd->kind == fc::ScsiCommandKind::kSynchronizeCache ||
+                   cmd->kind == fc::ScsiCommandKind::kVerify ||
+                   cmd->kind == fc::ScsiCommandKind::kWriteAndVerify ||
+                   cmd->kind == fc::ScsiCommandKind::kWriteSame ||
+                   cmd->kind == fc::ScsiCommandKind::kCompareAndWrite) {
           info.lba = cmd->lba;
           info.transfer_length = cmd->transfer_length;
         }

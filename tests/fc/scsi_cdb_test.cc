@@ -110,6 +110,35 @@ TEST(ScsiCdb, OtherCommands) {
              bytes({0x5F, 0x00, 0x00, 0, 0, 0, 0, 0, 24, 0}));
 }
 
+TEST(ScsiCdb, BlockCommands) {
+  expect_cdb(make_verify(0x1234, 8, bytchk::kNone, scsi_op::kVerify10),
+             bytes({0x2F, 0x00, 0, 0, 0x12, 0x34, 0, 0, 8, 0}));
+  expect_cdb(make_verify(0x0102030405ull, 0x10000, bytchk::kCompare),
+             bytes({0x8F, 0x02, 0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05, 0, 1, 0, 0, 0, 0}));
+  expect_cdb(make_verify(7, 9, bytchk::kCompareOne, scsi_op::kVerify12),
+             bytes({0xAF, 0x06, 0, 0, 0, 7, 0, 0, 0, 9, 0, 0}));
+  expect_cdb(make_write_and_verify(7, 1, scsi_op::kWriteAndVerify10),
+             bytes({0x2E, 0x02, 0, 0, 0, 7, 0, 0, 1, 0}));
+  expect_cdb(make_write_same(0x10, 0x20, true, false, scsi_op::kWriteSame10),
+             bytes({0x41, 0x08, 0, 0, 0, 0x10, 0, 0, 0x20, 0}));
+  expect_cdb(make_write_same(0x10, 0x20, true, true),
+             bytes({0x93, 0x09, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x20, 0, 0}));
+  expect_cdb(make_unmap(24), bytes({0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0}));
+  expect_cdb(make_compare_and_write(0x55, 1, true),
+             bytes({0x89, 0x08, 0, 0, 0, 0, 0, 0, 0, 0x55, 0, 0, 0, 1, 0, 0}));
+  // Protection information, BYTCHK 10b, LBDATA/PBDATA, NDOB in the 10-byte form.
+  expect_error(decode_cdb(bytes({0x2F, 0x20, 0, 0, 0, 0, 0, 0, 1, 0})), WireErrc::kUnsupported,
+               "vrprotect", 1);
+  expect_error(decode_cdb(bytes({0x2F, 0x04, 0, 0, 0, 0, 0, 0, 1, 0})), WireErrc::kBadValue,
+               "bytchk", 1);
+  expect_error(decode_cdb(bytes({0x41, 0x02, 0, 0, 0, 0, 0, 0, 1, 0})), WireErrc::kUnsupported,
+               "lbdata", 1);
+  expect_error(decode_cdb(bytes({0x41, 0x01, 0, 0, 0, 0, 0, 0, 1, 0})), WireErrc::kBadValue,
+               "reserved", 1);
+  expect_error(decode_cdb(bytes({0x89, 0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0})),
+               WireErrc::kUnsupported, "wrprotect", 1);
+}
+
 TEST(ScsiCdb, DecodedFields) {
   ScsiCommand c = decoded(bytes({0x12, 0x01, 0x80, 0x00, 0xFF, 0x00}));
   EXPECT_EQ(c.kind, ScsiCommandKind::kInquiry);
@@ -137,8 +166,8 @@ TEST(ScsiCdb, DecodedFields) {
 
 TEST(ScsiCdb, Malformed) {
   expect_error(decode_cdb(Bytes{}), WireErrc::kTruncated, "operation_code", 0);
-  expect_error(decode_cdb(bytes({0x41, 0, 0, 0, 0, 0, 0, 0, 1, 0})), WireErrc::kUnsupported,
-               "operation_code", 0);  // WRITE SAME(10)
+  expect_error(decode_cdb(bytes({0x34, 0, 0, 0, 0, 0, 0, 0, 1, 0})), WireErrc::kUnsupported,
+               "operation_code", 0);  // PRE-FETCH(10)
   expect_error(decode_cdb(bytes({0xC0})), WireErrc::kUnsupported, "operation_code", 0);
   expect_error(decode_cdb(bytes({0x28, 0, 0, 0})), WireErrc::kTruncated, "cdb", 4);
   // INQUIRY: page code without EVPD, CmdDt.

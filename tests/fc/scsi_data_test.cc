@@ -108,6 +108,29 @@ TEST(PersistentReserve, OutParameterList) {
   expect_error(decode_pr_out_parameters(out), WireErrc::kUnsupported, "spec_i_pt", 20);
 }
 
+TEST(Unmap, ParameterList) {
+  const UnmapDescriptor d[] = {{0x0102030405060708ull, 9}, {7, 0xFFFFFFFF}};
+  Bytes out(8 + 32);
+  auto n = encode_unmap_parameters(d, out);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 40u);
+  EXPECT_EQ(Bytes(out.begin(), out.begin() + 8), bytes({0, 38, 0, 32, 0, 0, 0, 0}));
+  auto count = decode_unmap_descriptor_count(out);
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 2u);
+  EXPECT_EQ(unmap_descriptor(out, 0), d[0]);
+  EXPECT_EQ(unmap_descriptor(out, 1), d[1]);
+  // A partial descriptor is ignored; so is what the declared length leaves out.
+  EXPECT_EQ(*decode_unmap_descriptor_count(ConstBytes(out.data(), 39)), 1u);
+  out[3] = 16;
+  EXPECT_EQ(*decode_unmap_descriptor_count(out), 1u);
+  EXPECT_EQ(*decode_unmap_descriptor_count(Bytes{}), 0u);
+  expect_error(decode_unmap_descriptor_count(ConstBytes(out.data(), 7)), WireErrc::kBadLength,
+               "parameter_list", 7);
+  Bytes small(39);
+  expect_error(encode_unmap_parameters(d, small), WireErrc::kBufferTooSmall, "parameter_list", 0);
+}
+
 TEST(PersistentReserve, ReadKeysAndReservation) {
   const std::vector<uint64_t> keys = {0xAB, 0x1122334455667788ull};
   Bytes out(64);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "test_util.h"
@@ -46,10 +47,26 @@ TEST(Inquiry, AllFlagsRoundTrip) {
   EXPECT_EQ(out[5], 0xF9);
 }
 
+TEST(Inquiry, VersionDescriptorsMakeTheLongForm) {
+  InquiryData d = splitpath_disk();
+  d.version_descriptors = {version_descriptor::kSam5, version_descriptor::kSbc3};
+  Bytes out = expect_round_trip(d, encode_inquiry_data, decode_inquiry_data);
+  ASSERT_EQ(out.size(), kLongInquirySize);
+  EXPECT_EQ(out[4], 91);
+  EXPECT_EQ(Bytes(out.begin() + 58, out.begin() + 62), bytes({0x00, 0xA0, 0x04, 0xC0}));
+  // Cut to 36 bytes (a short allocation length), the descriptors are gone.
+  InquiryData cut = *decode_inquiry_data(ConstBytes(out.data(), 36));
+  EXPECT_EQ(cut.version_descriptors, (std::array<uint16_t, 8>{}));
+  Bytes small(95);
+  expect_error(encode_inquiry_data(d, small), WireErrc::kBufferTooSmall, "inquiry_data", 0);
+}
+
 TEST(Inquiry, LongerDataAndErrors) {
   Bytes out(96, 0x20);
   ASSERT_TRUE(encode_inquiry_data(splitpath_disk(), out).ok());
-  out[4] = 91;  // a 96-byte response: extra bytes are ignored
+  out[4] = 91;  // a 96-byte response: bytes past the descriptors are ignored
+  std::fill(out.begin() + kVersionDescriptorsOffset, out.begin() + kVersionDescriptorsOffset + 16,
+            0);
   EXPECT_EQ(*decode_inquiry_data(out), splitpath_disk());
   out[4] = 30;
   expect_error(decode_inquiry_data(out), WireErrc::kBadLength, "additional_length", 4);

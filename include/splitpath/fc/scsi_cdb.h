@@ -35,6 +35,7 @@ inline constexpr uint8_t kStartStopUnit = 0x1B;
 inline constexpr uint8_t kReadCapacity10 = 0x25;
 inline constexpr uint8_t kRead10 = 0x28;
 inline constexpr uint8_t kWrite10 = 0x2A;
+inline constexpr uint8_t kWriteAndVerify10 = 0x2E;
 inline constexpr uint8_t kVerify10 = 0x2F;
 inline constexpr uint8_t kSynchronizeCache10 = 0x35;
 inline constexpr uint8_t kWriteSame10 = 0x41;
@@ -45,6 +46,9 @@ inline constexpr uint8_t kPersistentReserveIn = 0x5E;
 inline constexpr uint8_t kPersistentReserveOut = 0x5F;
 inline constexpr uint8_t kRead16 = 0x88;
 inline constexpr uint8_t kWrite16 = 0x8A;
+inline constexpr uint8_t kCompareAndWrite = 0x89;
+inline constexpr uint8_t kWriteAndVerify16 = 0x8E;
+inline constexpr uint8_t kVerify16 = 0x8F;
 inline constexpr uint8_t kSynchronizeCache16 = 0x91;
 inline constexpr uint8_t kWriteSame16 = 0x93;
 inline constexpr uint8_t kServiceActionIn16 = 0x9E;
@@ -52,6 +56,8 @@ inline constexpr uint8_t kReportLuns = 0xA0;
 inline constexpr uint8_t kMaintenanceIn = 0xA3;
 inline constexpr uint8_t kRead12 = 0xA8;
 inline constexpr uint8_t kWrite12 = 0xAA;
+inline constexpr uint8_t kWriteAndVerify12 = 0xAE;
+inline constexpr uint8_t kVerify12 = 0xAF;
 }  // namespace scsi_op
 
 // Service actions of SERVICE ACTION IN(16).
@@ -141,7 +147,19 @@ enum class ScsiCommandKind : uint8_t {
   kPersistentReserveIn,
   kPersistentReserveOut,
   kReportLuns,
+  kVerify,           // VERIFY(10/12/16)
+  kWriteAndVerify,   // WRITE AND VERIFY(10/12/16)
+  kWriteSame,        // WRITE SAME(10/16)
+  kUnmap,            // UNMAP(10)
+  kCompareAndWrite,  // COMPARE AND WRITE(16)
 };
+
+// BYTCHK of VERIFY and WRITE AND VERIFY (SBC-4): what the Data-Out buffer holds.
+namespace bytchk {
+inline constexpr uint8_t kNone = 0;        // no Data-Out: verify the medium only
+inline constexpr uint8_t kCompare = 1;     // one block per LBA, compared
+inline constexpr uint8_t kCompareOne = 3;  // one block, compared with every LBA
+}  // namespace bytchk
 
 // A decoded CDB. Fields a command does not have stay zero.
 struct ScsiCommand {
@@ -169,7 +187,11 @@ struct ScsiCommand {
   uint8_t select_report = 0;           // REPORT LUNS
   uint8_t pr_scope = 0;                // PERSISTENT RESERVE OUT (0 = LU_SCOPE)
   uint8_t pr_type = 0;                 // PERSISTENT RESERVE OUT, pr_type::
-  uint32_t parameter_list_length = 0;  // PERSISTENT RESERVE OUT
+  uint32_t parameter_list_length = 0;  // PERSISTENT RESERVE OUT, UNMAP
+  uint8_t bytchk = 0;                  // VERIFY, WRITE AND VERIFY: bytchk::
+  bool unmap = false;                  // WRITE SAME: deallocate the blocks if it can
+  bool anchor = false;                 // WRITE SAME, UNMAP: anchor instead of deallocate
+  bool ndob = false;                   // WRITE SAME(16): no Data-Out buffer (zeros)
 
   friend constexpr bool operator==(const ScsiCommand&, const ScsiCommand&) = default;
 };
@@ -178,6 +200,23 @@ namespace detail {
 // Rejects NACA (ACA is not supported) and the obsolete LINK bit.
 constexpr bool control_ok(uint8_t control) {
   return (control & 0x05) == 0;
+}
+
+// LBA, transfer length and group of a 10/12/16-byte CDB in the READ/WRITE layout.
+constexpr void decode_lba_length(const uint8_t* p, size_t len, ScsiCommand& c) {
+  if (len == 10) {
+    c.lba = load_be32(p + 2);
+    c.group_number = p[6] & 0x1F;
+    c.transfer_length = load_be16(p + 7);
+  } else if (len == 12) {
+    c.lba = load_be32(p + 2);
+    c.transfer_length = load_be32(p + 6);
+    c.group_number = p[10] & 0x1F;
+  } else {
+    c.lba = load_be64(p + 2);
+    c.transfer_length = load_be32(p + 10);
+    c.group_number = p[14] & 0x1F;
+  }
 }
 }  // namespace detail
 
@@ -240,6 +279,26 @@ constexpr WireResult<ScsiCommand> decode_cdb(ConstBytes cdb) {
     case scsi_op::kReportLuns:
       c.kind = ScsiCommandKind::kReportLuns;
       break;
+    case scsi_op::kVerify10:
+    case scsi_op::kVerify12:
+    case scsi_op::kVerify16:
+      c.kind = ScsiCommandKind::kVerify;
+      break;
+    case scsi_op::kWriteAndVerify10:
+    case scsi_op::kWriteAndVerify12:
+    case scsi_op::kWriteAndVerify16:
+      c.kind = ScsiCommandKind::kWriteAndVerify;
+      break;
+    case scsi_op::kWriteSame10:
+    case scsi_op::kWriteSame16:
+      c.kind = ScsiCommandKind::kWriteSame;
+      break;
+    case scsi_op::kUnmap:
+      c.kind = ScsiCommandKind::kUnmap;
+      break;
+    case scsi_op::kCompareAndWrite:
+      c.kind = ScsiCommandKind::kCompareAndWrite;
+      break;
     default:
       return wire_error(WireErrc::kUnsupported, "operation_code", 0);
   }
@@ -272,19 +331,7 @@ constexpr WireResult<ScsiCommand> decode_cdb(ConstBytes cdb) {
       }
       c.dpo = (p[1] & 0x10) != 0;
       c.fua = (p[1] & 0x08) != 0;
-      if (len == 10) {
-        c.lba = load_be32(p + 2);
-        c.group_number = p[6] & 0x1F;
-        c.transfer_length = load_be16(p + 7);
-      } else if (len == 12) {
-        c.lba = load_be32(p + 2);
-        c.transfer_length = load_be32(p + 6);
-        c.group_number = p[10] & 0x1F;
-      } else {
-        c.lba = load_be64(p + 2);
-        c.transfer_length = load_be32(p + 10);
-        c.group_number = p[14] & 0x1F;
-      }
+      detail::decode_lba_length(p, len, c);
       break;
     case ScsiCommandKind::kInquiry:
       if (p[1] & 0x02) return wire_error(WireErrc::kBadValue, "cmddt", 1);
@@ -323,15 +370,7 @@ constexpr WireResult<ScsiCommand> decode_cdb(ConstBytes cdb) {
       break;
     case ScsiCommandKind::kSynchronizeCache:
       c.immed = (p[1] & 0x02) != 0;
-      if (len == 10) {
-        c.lba = load_be32(p + 2);
-        c.group_number = p[6] & 0x1F;
-        c.transfer_length = load_be16(p + 7);
-      } else {
-        c.lba = load_be64(p + 2);
-        c.transfer_length = load_be32(p + 10);
-        c.group_number = p[14] & 0x1F;
-      }
+      detail::decode_lba_length(p, len, c);
       break;
     case ScsiCommandKind::kReserve6:
     case ScsiCommandKind::kRelease6:
@@ -370,6 +409,43 @@ constexpr WireResult<ScsiCommand> decode_cdb(ConstBytes cdb) {
         return wire_error(WireErrc::kBadValue, "select_report", 2);
       }
       c.allocation_length = load_be32(p + 6);
+      break;
+    case ScsiCommandKind::kVerify:
+    case ScsiCommandKind::kWriteAndVerify:
+      // Byte 1: VRPROTECT/WRPROTECT 7..5 (no protection information here), DPO 4,
+      // BYTCHK 2..1; then the READ/WRITE layout of the same length.
+      if (p[1] & 0xE0) {
+        return wire_error(WireErrc::kUnsupported,
+                          c.kind == ScsiCommandKind::kVerify ? "vrprotect" : "wrprotect", 1);
+      }
+      c.dpo = (p[1] & 0x10) != 0;
+      c.bytchk = (p[1] >> 1) & 0x03;
+      if (c.bytchk == 2) return wire_error(WireErrc::kBadValue, "bytchk", 1);
+      detail::decode_lba_length(p, len, c);
+      break;
+    case ScsiCommandKind::kWriteSame:
+      // Byte 1: WRPROTECT 7..5, ANCHOR 4, UNMAP 3, obsolete PBDATA/LBDATA 2..1, NDOB 0 (16 only).
+      if (p[1] & 0xE0) return wire_error(WireErrc::kUnsupported, "wrprotect", 1);
+      if (p[1] & 0x06) return wire_error(WireErrc::kUnsupported, "lbdata", 1);
+      if (len == 10 && (p[1] & 0x01)) return wire_error(WireErrc::kBadValue, "reserved", 1);
+      c.anchor = (p[1] & 0x10) != 0;
+      c.unmap = (p[1] & 0x08) != 0;
+      c.ndob = (p[1] & 0x01) != 0;
+      detail::decode_lba_length(p, len, c);
+      break;
+    case ScsiCommandKind::kUnmap:
+      c.anchor = (p[1] & 0x01) != 0;
+      c.group_number = p[6] & 0x1F;
+      c.parameter_list_length = load_be16(p + 7);
+      break;
+    case ScsiCommandKind::kCompareAndWrite:
+      // 1 WRPROTECT 7..5, DPO 4, FUA 3; 2..9 LBA; 13 NUMBER OF LOGICAL BLOCKS; 14 group.
+      if (p[1] & 0xE0) return wire_error(WireErrc::kUnsupported, "wrprotect", 1);
+      c.dpo = (p[1] & 0x10) != 0;
+      c.fua = (p[1] & 0x08) != 0;
+      c.lba = load_be64(p + 2);
+      c.transfer_length = p[13];
+      c.group_number = p[14] & 0x1F;
       break;
   }
   return c;

@@ -12,6 +12,43 @@
 
 namespace splitpath::fc {
 
+namespace detail {
+constexpr bool in_family(uint8_t op, uint8_t op10, uint8_t op12, uint8_t op16) {
+  return op == op10 || op == op12 || op == op16;
+}
+
+// LBA, transfer length and group in the READ/WRITE layout of a 10/12/16-byte
+// CDB; false when a value does not fit (`field` names it, `offset` its byte).
+constexpr bool encode_lba_length(const ScsiCommand& c, size_t len, uint8_t* p, const char** field,
+                                 uint32_t* offset) {
+  const uint8_t group = c.group_number & 0x1F;
+  if (len != 16 && c.lba > 0xFFFFFFFFu) {
+    *field = "lba";
+    *offset = 2;
+    return false;
+  }
+  if (len == 10) {
+    if (c.transfer_length > 0xFFFF) {
+      *field = "transfer_length";
+      *offset = 7;
+      return false;
+    }
+    store_be32(p + 2, static_cast<uint32_t>(c.lba));
+    p[6] = group;
+    store_be16(p + 7, static_cast<uint16_t>(c.transfer_length));
+  } else if (len == 12) {
+    store_be32(p + 2, static_cast<uint32_t>(c.lba));
+    store_be32(p + 6, c.transfer_length);
+    p[10] = group;
+  } else {
+    store_be64(p + 2, c.lba);
+    store_be32(p + 10, c.transfer_length);
+    p[14] = group;
+  }
+  return true;
+}
+}  // namespace detail
+
 // Writes the CDB for `c` (kind, and opcode for the READ/WRITE/SYNCHRONIZE CACHE
 // families) and returns its length. Errors: opcode outside the kind's family, a field
 // that does not fit the chosen form (kBadValue naming the field), NACA/LINK in
@@ -69,6 +106,32 @@ constexpr WireResult<size_t> encode_cdb(const ScsiCommand& c, MutableBytes out) 
     case ScsiCommandKind::kReportLuns:
       op = scsi_op::kReportLuns;
       break;
+    case ScsiCommandKind::kVerify:
+      if (!detail::in_family(c.opcode, scsi_op::kVerify10, scsi_op::kVerify12,
+                             scsi_op::kVerify16)) {
+        return wire_error(WireErrc::kBadValue, "operation_code", 0);
+      }
+      op = c.opcode;
+      break;
+    case ScsiCommandKind::kWriteAndVerify:
+      if (!detail::in_family(c.opcode, scsi_op::kWriteAndVerify10, scsi_op::kWriteAndVerify12,
+                             scsi_op::kWriteAndVerify16)) {
+        return wire_error(WireErrc::kBadValue, "operation_code", 0);
+      }
+      op = c.opcode;
+      break;
+    case ScsiCommandKind::kWriteSame:
+      if (c.opcode != scsi_op::kWriteSame10 && c.opcode != scsi_op::kWriteSame16) {
+        return wire_error(WireErrc::kBadValue, "operation_code", 0);
+      }
+      op = c.opcode;
+      break;
+    case ScsiCommandKind::kUnmap:
+      op = scsi_op::kUnmap;
+      break;
+    case ScsiCommandKind::kCompareAndWrite:
+      op = scsi_op::kCompareAndWrite;
+      break;
     default:
       return wire_error(WireErrc::kBadValue, "kind", 0);
   }
@@ -83,6 +146,8 @@ constexpr WireResult<size_t> encode_cdb(const ScsiCommand& c, MutableBytes out) 
   p[0] = op;
   p[len - 1] = c.control;
   const uint8_t group = c.group_number & 0x1F;
+  const char* field = "";
+  uint32_t offset = 0;
   switch (c.kind) {
     case ScsiCommandKind::kTestUnitReady:
     case ScsiCommandKind::kReserve6:
@@ -106,22 +171,8 @@ constexpr WireResult<size_t> encode_cdb(const ScsiCommand& c, MutableBytes out) 
         break;
       }
       p[1] = static_cast<uint8_t>((c.dpo ? 0x10 : 0) | (c.fua ? 0x08 : 0));
-      if (len != 16 && c.lba > 0xFFFFFFFFu) return wire_error(WireErrc::kBadValue, "lba", 2);
-      if (len == 10) {
-        if (c.transfer_length > 0xFFFF) {
-          return wire_error(WireErrc::kBadValue, "transfer_length", 7);
-        }
-        store_be32(p + 2, static_cast<uint32_t>(c.lba));
-        p[6] = group;
-        store_be16(p + 7, static_cast<uint16_t>(c.transfer_length));
-      } else if (len == 12) {
-        store_be32(p + 2, static_cast<uint32_t>(c.lba));
-        store_be32(p + 6, c.transfer_length);
-        p[10] = group;
-      } else {
-        store_be64(p + 2, c.lba);
-        store_be32(p + 10, c.transfer_length);
-        p[14] = group;
+      if (!detail::encode_lba_length(c, len, p, &field, &offset)) {
+        return wire_error(WireErrc::kBadValue, field, offset);
       }
       break;
     case ScsiCommandKind::kInquiry:
@@ -165,18 +216,8 @@ constexpr WireResult<size_t> encode_cdb(const ScsiCommand& c, MutableBytes out) 
       break;
     case ScsiCommandKind::kSynchronizeCache:
       p[1] = c.immed ? 0x02 : 0;
-      if (len == 10) {
-        if (c.lba > 0xFFFFFFFFu) return wire_error(WireErrc::kBadValue, "lba", 2);
-        if (c.transfer_length > 0xFFFF) {
-          return wire_error(WireErrc::kBadValue, "number_of_blocks", 7);
-        }
-        store_be32(p + 2, static_cast<uint32_t>(c.lba));
-        p[6] = group;
-        store_be16(p + 7, static_cast<uint16_t>(c.transfer_length));
-      } else {
-        store_be64(p + 2, c.lba);
-        store_be32(p + 10, c.transfer_length);
-        p[14] = group;
+      if (!detail::encode_lba_length(c, len, p, &field, &offset)) {
+        return wire_error(WireErrc::kBadValue, field, offset);
       }
       break;
     case ScsiCommandKind::kPersistentReserveIn:
@@ -201,6 +242,37 @@ constexpr WireResult<size_t> encode_cdb(const ScsiCommand& c, MutableBytes out) 
     case ScsiCommandKind::kReportLuns:
       p[2] = c.select_report;
       store_be32(p + 6, c.allocation_length);
+      break;
+    case ScsiCommandKind::kVerify:
+    case ScsiCommandKind::kWriteAndVerify:
+      if (c.bytchk > 3 || c.bytchk == 2) return wire_error(WireErrc::kBadValue, "bytchk", 1);
+      p[1] = static_cast<uint8_t>((c.dpo ? 0x10 : 0) | (c.bytchk << 1));
+      if (!detail::encode_lba_length(c, len, p, &field, &offset)) {
+        return wire_error(WireErrc::kBadValue, field, offset);
+      }
+      break;
+    case ScsiCommandKind::kWriteSame:
+      if (len == 10 && c.ndob) return wire_error(WireErrc::kBadValue, "ndob", 1);
+      p[1] =
+          static_cast<uint8_t>((c.anchor ? 0x10 : 0) | (c.unmap ? 0x08 : 0) | (c.ndob ? 0x01 : 0));
+      if (!detail::encode_lba_length(c, len, p, &field, &offset)) {
+        return wire_error(WireErrc::kBadValue, field, offset);
+      }
+      break;
+    case ScsiCommandKind::kUnmap:
+      if (c.parameter_list_length > 0xFFFF) {
+        return wire_error(WireErrc::kBadValue, "parameter_list_length", 7);
+      }
+      p[1] = c.anchor ? 0x01 : 0;
+      p[6] = group;
+      store_be16(p + 7, static_cast<uint16_t>(c.parameter_list_length));
+      break;
+    case ScsiCommandKind::kCompareAndWrite:
+      if (c.transfer_length > 0xFF) return wire_error(WireErrc::kBadValue, "number_of_blocks", 13);
+      p[1] = static_cast<uint8_t>((c.dpo ? 0x10 : 0) | (c.fua ? 0x08 : 0));
+      store_be64(p + 2, c.lba);
+      p[13] = static_cast<uint8_t>(c.transfer_length);
+      p[14] = group;
       break;
   }
   return len;
@@ -328,6 +400,49 @@ constexpr ScsiCommand make_persistent_reserve_out(uint8_t service_action, uint8_
   c.service_action = service_action;
   c.pr_type = type;
   c.parameter_list_length = parameter_list_length;
+  return c;
+}
+// VERIFY(16) of `blocks` blocks at `lba`; with bytchk::kCompare the Data-Out
+// buffer holds the blocks to compare with.
+constexpr ScsiCommand make_verify(uint64_t lba, uint32_t blocks, uint8_t bytchk = bytchk::kNone,
+                                  uint8_t opcode = scsi_op::kVerify16) {
+  ScsiCommand c = detail::make_simple(ScsiCommandKind::kVerify, opcode);
+  c.lba = lba;
+  c.transfer_length = blocks;
+  c.bytchk = bytchk;
+  return c;
+}
+constexpr ScsiCommand make_write_and_verify(uint64_t lba, uint32_t blocks,
+                                            uint8_t opcode = scsi_op::kWriteAndVerify16) {
+  ScsiCommand c = detail::make_simple(ScsiCommandKind::kWriteAndVerify, opcode);
+  c.lba = lba;
+  c.transfer_length = blocks;
+  c.bytchk = bytchk::kCompare;
+  return c;
+}
+// WRITE SAME(16): one block of Data-Out written to `blocks` blocks at `lba`
+// (zeros without a Data-Out buffer when ndob); unmap asks to deallocate them.
+constexpr ScsiCommand make_write_same(uint64_t lba, uint32_t blocks, bool unmap = false,
+                                      bool ndob = false, uint8_t opcode = scsi_op::kWriteSame16) {
+  ScsiCommand c = detail::make_simple(ScsiCommandKind::kWriteSame, opcode);
+  c.lba = lba;
+  c.transfer_length = blocks;
+  c.unmap = unmap;
+  c.ndob = ndob;
+  return c;
+}
+constexpr ScsiCommand make_unmap(uint16_t parameter_list_length) {
+  ScsiCommand c = detail::make_simple(ScsiCommandKind::kUnmap, scsi_op::kUnmap);
+  c.parameter_list_length = parameter_list_length;
+  return c;
+}
+// COMPARE AND WRITE: the Data-Out buffer holds `blocks` blocks to compare, then
+// `blocks` blocks to write.
+constexpr ScsiCommand make_compare_and_write(uint64_t lba, uint8_t blocks, bool fua = false) {
+  ScsiCommand c = detail::make_simple(ScsiCommandKind::kCompareAndWrite, scsi_op::kCompareAndWrite);
+  c.lba = lba;
+  c.transfer_length = blocks;
+  c.fua = fua;
   return c;
 }
 

@@ -13,6 +13,7 @@
 //   PERSISTENT RESERVE IN READ KEYS / READ RESERVATION data (SPC-4)
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -206,6 +207,56 @@ constexpr WireResult<size_t> encode_pr_out_parameters(const PrOutParameters& r, 
   store_be64(p + 8, r.service_action_reservation_key);
   p[20] = static_cast<uint8_t>((r.all_tg_pt ? 0x04 : 0) | (r.aptpl ? 0x01 : 0));
   return kPrOutParameterListSize;
+}
+
+// UNMAP parameter list (SBC-3): 0..1 UNMAP DATA LENGTH (n - 2), 2..3 UNMAP
+// BLOCK DESCRIPTOR DATA LENGTH, 4..7 reserved, then 16-byte block descriptors
+// (0..7 LBA, 8..11 NUMBER OF LOGICAL BLOCKS, 12..15 reserved).
+inline constexpr size_t kUnmapHeaderSize = 8;
+inline constexpr size_t kUnmapDescriptorSize = 16;
+
+struct UnmapDescriptor {
+  uint64_t lba = 0;
+  uint32_t blocks = 0;
+  friend constexpr bool operator==(const UnmapDescriptor&, const UnmapDescriptor&) = default;
+};
+
+// The number of block descriptors the list holds: as many whole ones as both
+// the descriptor data length and the bytes received cover (SBC-3 ignores a
+// partial one). Errors: 1..7 bytes (kBadLength "parameter_list", the size),
+// which a device server reports as PARAMETER LIST LENGTH ERROR.
+constexpr WireResult<size_t> decode_unmap_descriptor_count(ConstBytes data) {
+  if (data.empty()) return size_t{0};
+  if (data.size() < kUnmapHeaderSize) {
+    return wire_error(WireErrc::kBadLength, "parameter_list", static_cast<uint32_t>(data.size()));
+  }
+  const size_t declared = load_be16(data.data() + 2);
+  const size_t present = std::min(declared, data.size() - kUnmapHeaderSize);
+  return present / kUnmapDescriptorSize;
+}
+
+// Block descriptor `i` (< decode_unmap_descriptor_count(data)).
+constexpr UnmapDescriptor unmap_descriptor(ConstBytes data, size_t i) {
+  const uint8_t* p = data.data() + kUnmapHeaderSize + i * kUnmapDescriptorSize;
+  return UnmapDescriptor{load_be64(p), load_be32(p + 8)};
+}
+
+constexpr WireResult<size_t> encode_unmap_parameters(std::span<const UnmapDescriptor> descriptors,
+                                                     MutableBytes out) {
+  const size_t n = kUnmapHeaderSize + descriptors.size() * kUnmapDescriptorSize;
+  if (n > 0xFFFF) return wire_error(WireErrc::kBadValue, "descriptors", 0);
+  if (out.size() < n) return wire_error(WireErrc::kBufferTooSmall, "parameter_list", 0);
+  uint8_t* p = out.data();
+  for (size_t i = 0; i < n; ++i)
+    p[i] = 0;
+  store_be16(p, static_cast<uint16_t>(n - 2));
+  store_be16(p + 2, static_cast<uint16_t>(n - kUnmapHeaderSize));
+  for (size_t i = 0; i < descriptors.size(); ++i) {
+    uint8_t* d = p + kUnmapHeaderSize + i * kUnmapDescriptorSize;
+    store_be64(d, descriptors[i].lba);
+    store_be32(d + 8, descriptors[i].blocks);
+  }
+  return n;
 }
 
 // PERSISTENT RESERVE IN, READ KEYS: 0..3 PRgeneration, 4..7 additional length

@@ -8,12 +8,15 @@
 //     4 additional length (n - 5; 31); 5 SCCS ACC TPGS(2) 3PC - - PROTECT;
 //     6 bit 6 EncServ, bit 4 MultiP; 7 bit 1 CmdQue;
 //     8..15 T10 vendor, 16..31 product, 32..35 revision (ASCII, space padded)
+//   with version descriptors, 96 bytes (additional length 91): 36..57 zero,
+//     58..73 eight 2-byte version descriptors, 74..95 zero
 //   VPD page: 0 qualifier/type, 1 page code, 2..3 page length (n - 4), 4.. page
 //   designation descriptor (page 0x83): 0 bits 7..4 protocol identifier, 3..0 code
 //     set; 1 bit 7 PIV, bits 5..4 association, 3..0 designator type; 3 designator
 //     length; 4.. designator
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +33,16 @@ inline constexpr uint8_t kDeviceTypeUnknown = 0x1F;
 inline constexpr uint8_t kQualifierNotPresent = 0x3;  // with kDeviceTypeUnknown: no LU
 inline constexpr uint8_t kVersionSpc4 = 0x06;
 static_assert(kStandardInquirySize == 8 + 8 + 16 + 4);
+inline constexpr size_t kLongInquirySize = 96;  // with the version descriptors
+inline constexpr size_t kVersionDescriptorsOffset = 58;
+
+// Version descriptors (SPC-4 table 8): the standards a device claims.
+namespace version_descriptor {
+inline constexpr uint16_t kSam5 = 0x00A0;
+inline constexpr uint16_t kSpc4 = 0x0460;
+inline constexpr uint16_t kSbc3 = 0x04C0;
+inline constexpr uint16_t kFcp4 = 0x0A40;
+}  // namespace version_descriptor
 
 // Copies `text` into a fixed ASCII field, truncating or padding with spaces.
 constexpr void set_ascii_field(std::span<char> field, std::string_view text) {
@@ -56,6 +69,7 @@ struct InquiryData {
   std::array<char, 16> product{' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
                                ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
   std::array<char, 4> revision{' ', ' ', ' ', ' '};
+  std::array<uint16_t, 8> version_descriptors{};  // all zero: the 36-byte form
 
   friend constexpr bool operator==(const InquiryData&, const InquiryData&) = default;
 };
@@ -94,25 +108,35 @@ constexpr WireResult<InquiryData> decode_inquiry_data(ConstBytes data) {
     d.product[i] = static_cast<char>(p[16 + i]);
   for (size_t i = 0; i < 4; ++i)
     d.revision[i] = static_cast<char>(p[32 + i]);
+  // Version descriptors count only when the data and its additional length hold them.
+  const size_t held = std::min<size_t>(data.size(), size_t{p[4]} + 5);
+  for (size_t i = 0; i < d.version_descriptors.size(); ++i) {
+    const size_t at = kVersionDescriptorsOffset + 2 * i;
+    if (at + 2 <= held) d.version_descriptors[i] = load_be16(p + at);
+  }
   return d;
 }
 
-// Writes 36 bytes (additional length 31). Errors: qualifier above 7, device type
-// above 31 or TPGS above 3 (kBadValue); output too small (kBufferTooSmall).
+// Writes 36 bytes (additional length 31), or 96 (91) with version descriptors. Errors: qualifier
+// above 7, device type above 31 or TPGS above 3 (kBadValue); output too small (kBufferTooSmall).
 constexpr WireResult<size_t> encode_inquiry_data(const InquiryData& d, MutableBytes out) {
   if (d.peripheral_qualifier > 7 || d.device_type > 0x1F) {
     return wire_error(WireErrc::kBadValue, "peripheral", 0);
   }
   if (d.tpgs > 3) return wire_error(WireErrc::kBadValue, "tpgs", 5);
-  if (out.size() < kStandardInquirySize) {
-    return wire_error(WireErrc::kBufferTooSmall, "inquiry_data", 0);
-  }
+  bool versions = false;
+  for (uint16_t v : d.version_descriptors)
+    versions = versions || v != 0;
+  const size_t n = versions ? kLongInquirySize : kStandardInquirySize;
+  if (out.size() < n) return wire_error(WireErrc::kBufferTooSmall, "inquiry_data", 0);
   uint8_t* p = out.data();
+  for (size_t i = 0; i < n; ++i)
+    p[i] = 0;
   p[0] = static_cast<uint8_t>((d.peripheral_qualifier << 5) | d.device_type);
   p[1] = d.rmb ? 0x80 : 0;
   p[2] = d.version;
   p[3] = static_cast<uint8_t>((d.norm_aca ? 0x20 : 0) | (d.hisup ? 0x10 : 0) | 2);
-  p[4] = kStandardInquirySize - 5;
+  p[4] = static_cast<uint8_t>(n - 5);
   p[5] = static_cast<uint8_t>((d.sccs ? 0x80 : 0) | (d.acc ? 0x40 : 0) | (d.tpgs << 4) |
                               (d.three_pc ? 0x08 : 0) | (d.protect ? 0x01 : 0));
   p[6] = static_cast<uint8_t>((d.enc_serv ? 0x40 : 0) | (d.multi_p ? 0x10 : 0));
@@ -123,7 +147,11 @@ constexpr WireResult<size_t> encode_inquiry_data(const InquiryData& d, MutableBy
     p[16 + i] = static_cast<uint8_t>(d.product[i]);
   for (size_t i = 0; i < 4; ++i)
     p[32 + i] = static_cast<uint8_t>(d.revision[i]);
-  return kStandardInquirySize;
+  if (versions) {
+    for (size_t i = 0; i < d.version_descriptors.size(); ++i)
+      store_be16(p + kVersionDescriptorsOffset + 2 * i, d.version_descriptors[i]);
+  }
+  return n;
 }
 
 // ------------------------------------------------------------------ VPD
