@@ -260,6 +260,13 @@ constexpr const char* kPassingTests[] = {
     "SCSI.PrinReportCapabilities",
     "SCSI.Reserve6.Simple",
     "SCSI.Reserve6.2Initiators",
+    // A session's end logs its initiator out of the virtual target (FC LOGO).
+    "SCSI.Reserve6.Logout",
+    "SCSI.Reserve6.ITNexusLoss",
+    // Reach the CP as FCP LOGICAL UNIT RESET / TARGET RESET.
+    "SCSI.Reserve6.LUNReset",
+    "SCSI.Reserve6.TargetWarmReset",
+    "SCSI.Reserve6.TargetColdReset",
     "iSCSI.iSCSIResiduals.Write10Residuals",
     "iSCSI.iSCSIResiduals.Write12Residuals",
     "iSCSI.iSCSIResiduals.Write16Residuals",
