@@ -64,9 +64,11 @@ CommandResult run(const std::string& command) {
 // The gateway serving iSCSI only, on an ephemeral loopback port, on its own thread.
 class Served {
  public:
-  explicit Served(Topology topology, uint32_t initiators = 2, bool with_nbd = false) {
+  explicit Served(Topology topology, uint32_t initiators = 2, bool with_nbd = false,
+                  bool keep_lun_masking = false) {
     GatewayOptions options;
     options.initiators = initiators;
+    options.keep_lun_masking = keep_lun_masking;
     options.nbd.reset();
     if (with_nbd) {
       options.nbd.emplace();
@@ -198,6 +200,74 @@ TEST(IscsiGateway, QemuIoWritesCrossTheSwitchToTheDisks) {
     if (p.port == port) written = p.write_bytes;
   EXPECT_GE(written, 65536u + 1048576u + 65536u);
   EXPECT_EQ(served.gateway().iscsi().stats().dropped, 0u);
+}
+
+bool have_qemu_iscsi() {
+  return have("qemu-io") && run("qemu-img --help").output.find(" iscsi ") != std::string::npos &&
+         run("ls /usr/lib/*/qemu/block-iscsi.so").status == 0;
+}
+
+// What clients get from LUN 0 of the default topology (vol0, masked to
+// host0): listing, INQUIRY, READ CAPACITY(16), a write and a read of 64 KiB
+// at 1 MiB (disk0's, vol0's first VSEG starting at its LBA 0).
+struct LunZeroAttempt {
+  CommandResult ls, inq, cap, write, read;
+};
+
+LunZeroAttempt try_lun_zero(const Served& served) {
+  LunZeroAttempt a;
+  a.ls = run(fmt::format("iscsi-ls -s {}", served.portal()));
+  a.inq = run(fmt::format("iscsi-inq {}", served.url(0)));
+  a.cap = run(fmt::format("iscsi-readcapacity16 {}", served.url(0)));
+  a.write = run(fmt::format("qemu-io -f raw {} -c 'write -P 0x5a 1048576 65536'", served.url(0)));
+  a.read = run(fmt::format("qemu-io -f raw {} -c 'read -P 0x5a 1048576 65536'", served.url(0)));
+  return a;
+}
+
+// LUN masking holds through the gateway: with the topology's masking kept,
+// the gateway initiators are not host0, so LUN 0 is absent from REPORT LUNS,
+// every command to it fails and vol0's disk is untouched; LUN 1 (masked to
+// no one) still works. Served as by default (the gateway initiators join
+// the masking list), the same commands succeed.
+TEST(IscsiGateway, AMaskedLunIsOutOfReach) {
+  REQUIRE_PROGRAM("iscsi-inq", "libiscsi-bin");
+  if (!have_qemu_iscsi())
+    GTEST_SKIP() << "qemu-io with an iscsi block driver is missing (Debian packages qemu-utils, "
+                    "qemu-block-extra; tools/setup-debian.sh installs them)";
+  {
+    Served served(default_topology(), 1, /*with_nbd=*/false, /*keep_lun_masking=*/true);
+    ASSERT_EQ(served.error(), "");
+    const LunZeroAttempt a = try_lun_zero(served);
+    const auto lun1 = run(fmt::format("iscsi-inq {}", served.url(1)));
+    served.stop();
+    ASSERT_EQ(a.ls.status, 0) << a.ls.output;
+    EXPECT_FALSE(contains(a.ls.output, "Lun:0 ")) << a.ls.output;
+    EXPECT_TRUE(contains(a.ls.output, "Lun:1 ")) << a.ls.output;
+    EXPECT_NE(a.inq.status, 0) << a.inq.output;
+    EXPECT_TRUE(contains(a.inq.output, "LOGICAL_UNIT_NOT_SUPPORTED")) << a.inq.output;
+    EXPECT_NE(a.cap.status, 0) << a.cap.output;
+    EXPECT_TRUE(contains(a.cap.output, "LOGICAL_UNIT_NOT_SUPPORTED")) << a.cap.output;
+    EXPECT_TRUE(a.write.status != 0 || contains(a.write.output, "error")) << a.write.output;
+    EXPECT_FALSE(contains(a.write.output, "wrote 65536/65536 bytes")) << a.write.output;
+    EXPECT_TRUE(a.read.status != 0 || contains(a.read.output, "error")) << a.read.output;
+    EXPECT_FALSE(contains(a.read.output, "read 65536/65536 bytes")) << a.read.output;
+    EXPECT_EQ(lun1.status, 0) << lun1.output;
+    EXPECT_TRUE(all_equal(disk_bytes(served.fabric(), "disk0", 1048576, 65536), 0));
+  }
+  {
+    Served served(default_topology(), 1);
+    ASSERT_EQ(served.error(), "");
+    const LunZeroAttempt a = try_lun_zero(served);
+    served.stop();
+    EXPECT_TRUE(contains(a.ls.output, "Lun:0 ")) << a.ls.output;
+    EXPECT_EQ(a.inq.status, 0) << a.inq.output;
+    EXPECT_EQ(a.cap.status, 0) << a.cap.output;
+    EXPECT_EQ(a.write.status, 0) << a.write.output;
+    EXPECT_TRUE(contains(a.write.output, "wrote 65536/65536 bytes")) << a.write.output;
+    EXPECT_EQ(a.read.status, 0) << a.read.output;
+    EXPECT_FALSE(contains(a.read.output, "verification failed")) << a.read.output;
+    EXPECT_TRUE(all_equal(disk_bytes(served.fabric(), "disk0", 1048576, 65536), 0x5a));
+  }
 }
 
 // The iscsi-test-cu tests that pass against the gateway today (see
