@@ -26,6 +26,7 @@
 #include "fabric_sim/gateway/iscsi_pdu.h"
 #include "fabric_sim/switch/switch_virtualization.h"
 #include "fabric_sim/topology/default_scenario.h"
+#include "fabric_sim/topology/topology_yaml.h"
 #include "fmt/format.h"
 #include "gtest/gtest.h"
 
@@ -268,6 +269,64 @@ TEST(IscsiGateway, AMaskedLunIsOutOfReach) {
     EXPECT_FALSE(contains(a.read.output, "verification failed")) << a.read.output;
     EXPECT_TRUE(all_equal(disk_bytes(served.fabric(), "disk0", 1048576, 65536), 0x5a));
   }
+}
+
+// Write load over iSCSI while the simulation takes a snapshot
+// (tests/gateway/iscsi_snapshot.yaml: svol at 1.5 s; the CP snapshots
+// volumes on simple storage only, so the mirrored mvol is loaded alongside).
+// Two qemu-io sessions at once, one per volume, each write 64 KiB region i
+// with byte i + 1, in order, one at a time, 25 ms apart. Then both mirror
+// sides hold every region of mvol, svol's disk every region of svol, and the
+// snapshot (on its own disk once swept) is a point in time of svol's
+// sequence: the regions before some k written, those after k never (k, in
+// flight at the snapshot, may be either or part).
+TEST(IscsiGateway, WriteLoadOverAMirrorAndASnapshotInTheMiddle) {
+  if (!have_qemu_iscsi())
+    GTEST_SKIP() << "qemu-io with an iscsi block driver is missing (Debian packages qemu-utils, "
+                    "qemu-block-extra; tools/setup-debian.sh installs them)";
+  auto topology = load_topology_file(std::string(GATEWAY_TEST_DIR) + "/iscsi_snapshot.yaml");
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  Served served(*std::move(topology), 2);
+  ASSERT_EQ(served.error(), "");
+  constexpr uint32_t kRegion = 65536;
+  constexpr uint32_t kRegions = 128;  // each whole 8 MiB volume
+  std::string commands;
+  for (uint32_t i = 0; i < kRegions; ++i)
+    commands += fmt::format(" -c 'write -P {} {} {}' -c 'sleep 25'", i + 1, i * kRegion, kRegion);
+  CommandResult mirror_writes;
+  std::thread mirror_writer(
+      [&] { mirror_writes = run(fmt::format("qemu-io -f raw {}{}", served.url(0), commands)); });
+  CommandResult writes = run(fmt::format("qemu-io -f raw {}{}", served.url(1), commands));
+  mirror_writer.join();
+  // Let the snapshot's background sweep copy the rest onto d2.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  served.stop();
+  for (const CommandResult* w : {&mirror_writes, &writes}) {
+    ASSERT_EQ(w->status, 0) << w->output;
+    EXPECT_FALSE(contains(w->output, "error")) << w->output;
+  }
+  Fabric& f = served.fabric();
+  ASSERT_EQ(f.service_outcomes().size(), 1u);
+  ASSERT_EQ(f.service_outcomes()[0].state, ServiceOutcome::State::kDone)
+      << f.service_outcomes()[0].error;
+  for (const char* disk : {"d0", "d1", "d3"}) {
+    for (uint32_t i = 0; i < kRegions; ++i) {
+      ASSERT_TRUE(all_equal(disk_bytes(f, disk, uint64_t{i} * kRegion, kRegion),
+                            static_cast<uint8_t>(i + 1)))
+          << disk << " region " << i;
+    }
+  }
+  uint32_t k = 0;
+  while (k < kRegions && all_equal(disk_bytes(f, "d2", uint64_t{k} * kRegion, kRegion),
+                                   static_cast<uint8_t>(k + 1)))
+    ++k;
+  for (uint32_t i = k + 1; i < kRegions; ++i)
+    EXPECT_TRUE(all_equal(disk_bytes(f, "d2", uint64_t{i} * kRegion, kRegion), 0))
+        << "snapshot region " << i << " after the point in time (region " << k << ")";
+  // The snapshot fell within the load.
+  EXPECT_GT(k, 0u);
+  EXPECT_LT(k, kRegions - 1);
+  EXPECT_EQ(served.gateway().iscsi().stats().dropped, 0u);
 }
 
 // The iscsi-test-cu tests that pass against the gateway today (see
