@@ -605,6 +605,15 @@ struct ControlPath::Impl {
   void on_target_els(uint32_t port, const Target& target, std::span<const uint8_t> frame);
   void on_abts(uint32_t port, std::span<const uint8_t> frame);
   void answer_command(uint32_t port, const fpapi::UpstreamIo& io);
+  // ---- task_management.cc
+  // Carries out the FCP task management function of `io` and answers it.
+  void answer_task_management(uint32_t port, const fpapi::UpstreamIo& io);
+  // Resets the LU `lun` of `target` (every LUN presenting its volume) for
+  // `initiator`'s reset; adds the req_ids of the FPExposes sent to `reqs`.
+  void reset_logical_unit(const Target& target, const Lun& lun, uint32_t initiator,
+                          std::vector<uint32_t>& reqs);
+  // Aborts the I/Os the CP owns on (target, LUN): they end without status.
+  void abort_cp_tasks(uint32_t target, uint16_t lun);
   // The initiator `host` (N_Port ID) left the fabric or came back: its
   // logins are gone and its open exchanges end silently (FPAPI.md, "Host
   // departure").

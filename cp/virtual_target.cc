@@ -253,9 +253,7 @@ bool ControlPath::Impl::host_ended(uint32_t port, uint32_t initiator, uint16_t o
 void ControlPath::Impl::answer_command(uint32_t port, const fpapi::UpstreamIo& io) {
   ++stats.target_commands;
   if (io.task_management != 0) {
-    // Task management functions: nothing is queued in the CP's task set
-    // beyond what ABTS covers; report them done.
-    complete(port, io.utag, fc::scsi_status::kGood, {});
+    answer_task_management(port, io);
     return;
   }
   if (reservation_command(port, io)) return;

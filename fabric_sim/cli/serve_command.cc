@@ -63,6 +63,9 @@ int serve_command(const std::vector<std::string>& args) {
       "serve iSCSI on ADDRESS:PORT (port 0: an ephemeral port, printed when ready)")(
       "initiators", po::value<uint32_t>()->default_value(4),
       "gateway initiator N_Ports, the most NBD connections and iSCSI sessions served at once")(
+      "keep-lun-masking",
+      "leave the topology's LUN masking as it is: a LUN masked to named hosts is not served "
+      "(by default the gateway initiators join every masking list)")(
       "max-block", po::value<uint32_t>()->default_value(1u << 20),
       "largest NBD read or write in bytes (advertised; larger requests drop the connection)")(
       "seed", po::value<uint64_t>(), "random seed (overrides the topology's)")(
@@ -108,6 +111,7 @@ int serve_command(const std::vector<std::string>& args) {
     }
   }
   gateway_options.initiators = vm["initiators"].as<uint32_t>();
+  gateway_options.keep_lun_masking = vm.count("keep-lun-masking") > 0;
   const uint32_t max_block = vm["max-block"].as<uint32_t>();
   if (gateway_options.nbd) gateway_options.nbd->max_block = max_block;
   if (max_block < 4096) {

@@ -13,7 +13,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::create(Topology topology,
     return absl::InvalidArgumentError("at least one gateway initiator is needed");
   if (!options.nbd && !options.iscsi)
     return absl::InvalidArgumentError("neither NBD nor iSCSI to serve");
-  auto plan = add_gateway_initiators(topology, options.initiators);
+  auto plan = add_gateway_initiators(topology, options.initiators, options.keep_lun_masking);
   if (!plan.ok()) return plan.status();
   auto fabric = Fabric::build(topology, options.fabric);
   if (!fabric.ok()) return fabric.status();

@@ -31,6 +31,10 @@ struct GatewayOptions {
   // Gateway initiator N_Ports: the NBD connections and iSCSI sessions served
   // at once, both protocols together.
   uint32_t initiators = 4;
+  // Leave the topology's LUN masking as it is: a LUN masked to named
+  // initiators stays hidden from the gateway's, so no client reaches it.
+  // Otherwise the gateway initiators join every masking list.
+  bool keep_lun_masking = false;
   std::optional<NbdServerOptions> nbd = NbdServerOptions{};  // nullopt: no NBD
   std::optional<IscsiServerOptions> iscsi;                   // nullopt: no iSCSI
   FabricOptions fabric;

@@ -1,5 +1,6 @@
 #include "fabric_sim/gateway/gateway_setup.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/status/status.h"
@@ -14,7 +15,8 @@ constexpr uint64_t kFirstGatewayWwpn = 0x2000'0000'00cb'0001ULL;
 
 }  // namespace
 
-absl::StatusOr<GatewayPlan> add_gateway_initiators(Topology& topology, uint32_t count) {
+absl::StatusOr<GatewayPlan> add_gateway_initiators(Topology& topology, uint32_t count,
+                                                   bool keep_lun_masking) {
   if (topology.virtual_targets.empty())
     return absl::InvalidArgumentError(
         "the topology has no virtual_targets: there is no virtual volume to serve");
@@ -83,17 +85,24 @@ absl::StatusOr<GatewayPlan> add_gateway_initiators(Topology& topology, uint32_t 
       zone.members.push_back(vt.wwpn);
     topology.zones.push_back(std::move(zone));
   }
-  for (auto& vt : topology.virtual_targets) {
-    for (auto& lun : vt.luns) {
-      if (!lun.hosts.empty()) lun.hosts.insert(lun.hosts.end(), wwpns.begin(), wwpns.end());
+  if (!keep_lun_masking) {
+    for (auto& vt : topology.virtual_targets) {
+      for (auto& lun : vt.luns) {
+        if (!lun.hosts.empty()) lun.hosts.insert(lun.hosts.end(), wwpns.begin(), wwpns.end());
+      }
     }
   }
+  // Masking that names the gateway initiators (all, once added) lets them see it.
+  auto seen = [&](const auto& lun) {
+    return lun.hosts.empty() || (!wwpns.empty() && std::find(lun.hosts.begin(), lun.hosts.end(),
+                                                             wwpns.front()) != lun.hosts.end());
+  };
 
   for (const auto& volume : topology.volumes) {
     for (const auto& vt : topology.virtual_targets) {
       bool found = false;
       for (const auto& lun : vt.luns) {
-        if (lun.volume != volume.name) continue;
+        if (lun.volume != volume.name || !seen(lun)) continue;
         plan.exports.push_back(GatewayExport{volume.name, vt.wwpn, lun.lun, lun.read_only});
         found = true;
         break;
@@ -102,13 +111,12 @@ absl::StatusOr<GatewayPlan> add_gateway_initiators(Topology& topology, uint32_t 
     }
   }
   for (const auto& vt : topology.virtual_targets) {
-    if (vt.luns.empty()) continue;
     GatewayTarget t;
     t.name = vt.name;
     t.wwpn = vt.wwpn;
     for (const auto& lun : vt.luns)
-      t.luns.push_back(GatewayTarget::Lun{lun.lun, lun.volume, lun.read_only});
-    plan.targets.push_back(std::move(t));
+      if (seen(lun)) t.luns.push_back(GatewayTarget::Lun{lun.lun, lun.volume, lun.read_only});
+    if (!t.luns.empty()) plan.targets.push_back(std::move(t));
   }
   if (plan.exports.empty())
     return absl::InvalidArgumentError("no virtual target presents a volume: nothing to serve");

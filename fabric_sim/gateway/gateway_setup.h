@@ -44,8 +44,10 @@ struct GatewayPlan {
 // unused by anything in it, on the lowest free ports of the first virtual
 // target's switch, in a zone of their own with every virtual target (when the
 // topology zones), and added to every virtual LUN's host list that masks.
-// Fails with a message if the topology has no virtual target, or the switch
-// has too few free ports.
-absl::StatusOr<GatewayPlan> add_gateway_initiators(Topology& topology, uint32_t count);
+// With `keep_lun_masking` they are not: a masked LUN is then neither
+// exported nor listed. Fails with a message if the topology has no virtual
+// target, or the switch has too few free ports.
+absl::StatusOr<GatewayPlan> add_gateway_initiators(Topology& topology, uint32_t count,
+                                                   bool keep_lun_masking = false);
 
 }  // namespace splitpath::sim

@@ -7,6 +7,8 @@
 #include "boost/asio/write.hpp"
 #include "fmt/format.h"
 #include "spdlog/spdlog.h"
+#include "splitpath/fc/fcp.h"
+#include "splitpath/fc/scsi_cdb.h"
 
 namespace splitpath::sim {
 
@@ -147,8 +149,15 @@ void IscsiConnection::maybe_release() {
   if (in_flight_ > 0) return;
   released_ = true;
   if (initiator_) {
+    // The session's end is its I_T nexus's end (SPC-4): the initiator logs
+    // out of the virtual target, which releases what the nexus held (a
+    // SCSI-2 reservation). It is free again at once: the next session's
+    // login (ScsiPassthrough) follows the LOGO on the same link, in order.
+    Host& host = server_.pool().host(*initiator_);
+    const bool logged_out = host.logout_target(target_wwpn_, [](bool) {});
     server_.pool().release(*initiator_);
-    spdlog::info("iscsi {}: closed, {} free again", label_, server_.pool().name(*initiator_));
+    spdlog::info("iscsi {}: closed, {}{} free again", label_, server_.pool().name(*initiator_),
+                 logged_out ? " logged out and" : "");
   } else {
     spdlog::info("iscsi {}: closed", label_);
   }
@@ -198,6 +207,21 @@ uint64_t IscsiConnection::submit(uint16_t lun, std::vector<uint8_t> cdb, uint32_
         self->sync_stats();
         self->maybe_release();
       });
+}
+
+void IscsiConnection::reset(uint16_t lun, bool whole_target, ResetDone done) {
+  ScsiPassthrough::Request request;
+  request.target_wwpn = target_wwpn_;
+  request.lun = lun;
+  request.task_management =
+      whole_target ? fc::fcp_tmf::kTargetReset : fc::fcp_tmf::kLogicalUnitReset;
+  ++in_flight_;
+  passthrough_->submit(std::move(request), [self = shared_from_this(), done = std::move(done)](
+                                               const ScsiResult& r, bool sent) {
+    --self->in_flight_;
+    done(sent && !r.timed_out && r.status == fc::scsi_status::kGood);
+    self->maybe_release();
+  });
 }
 
 bool IscsiConnection::cancel(uint64_t id) {

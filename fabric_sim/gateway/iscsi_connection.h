@@ -6,7 +6,8 @@
 // carries the session's SCSI commands through a ScsiPassthrough on that
 // initiator. It keeps itself alive (shared_from_this) while a socket
 // operation or a SCSI command holds it, and gives the initiator back once
-// closed and every command ended.
+// closed and every command ended, after logging it out of the session's
+// virtual target (the session's end ends its FC I_T nexus).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,7 @@ class IscsiConnection : public std::enable_shared_from_this<IscsiConnection>,
   uint64_t submit(uint16_t lun, std::vector<uint8_t> cdb, uint32_t data_in_length,
                   std::vector<uint8_t> data_out, Done done) override;
   bool cancel(uint64_t id) override;
+  void reset(uint16_t lun, bool whole_target, ResetDone done) override;
 
  private:
   void read_header();

@@ -564,12 +564,33 @@ void Connection::settle_tmfs(uint32_t itt) {
   for (auto it = tmfs_.begin(); it != tmfs_.end();) {
     it->waiting.erase(itt);
     if (it->waiting.empty() && phase_ != Phase::kClosed) {
-      emit(build_task_management_response(it->itt, tmf::kFunctionComplete, status_sn()));
+      const PendingTmf done = std::move(*it);
       it = tmfs_.erase(it);
+      finish_tmf(done);
     } else {
       ++it;
     }
   }
+}
+
+void Connection::finish_tmf(const PendingTmf& t) {
+  if (!t.reset) {
+    emit(build_task_management_response(t.itt, tmf::kFunctionComplete, status_sn()));
+    return;
+  }
+  const bool cold = *t.reset == tmf::kTargetColdReset;
+  env_.reset(t.lun, *t.reset != tmf::kLogicalUnitReset, [this, itt = t.itt, cold](bool done) {
+    if (phase_ == Phase::kClosed) return;
+    emit(build_task_management_response(itt, done ? tmf::kFunctionComplete : tmf::kRejected,
+                                        status_sn()));
+    // RFC 7143 11.5.1: after a cold reset the target closes its connections.
+    // iscsi-test-cu's Reserve6.TargetColdReset wants the response first and
+    // then logs in again, so the session ends once the response is written.
+    if (cold && done) {
+      phase_ = Phase::kClosed;
+      env_.close("TARGET COLD RESET", false);
+    }
+  });
 }
 
 void Connection::on_task_management(const Pdu& pdu) {
@@ -613,19 +634,35 @@ void Connection::on_task_management(const Pdu& pdu) {
         if (task->lun_bytes == r.lun && !task->aborted) itts.push_back(itt);
       for (uint32_t itt : itts)
         if (abort(*tasks_.at(itt))) pending.waiting.insert(itt);
+      if (r.function == tmf::kLogicalUnitReset) {
+        // The LU's tasks from every nexus, its SCSI-2 reservation: the
+        // virtual target resets it (FCP LOGICAL UNIT RESET).
+        pending.reset = r.function;
+        pending.lun = *lun;
+      }
+      break;
+    }
+    case tmf::kTargetWarmReset:
+    case tmf::kTargetColdReset: {
+      spdlog::info("iscsi {}: TARGET {} RESET", label_,
+                   r.function == tmf::kTargetColdReset ? "COLD" : "WARM");
+      std::vector<uint32_t> itts;
+      for (const auto& [itt, task] : tasks_)
+        if (!task->aborted) itts.push_back(itt);
+      for (uint32_t itt : itts)
+        if (abort(*tasks_.at(itt))) pending.waiting.insert(itt);
+      pending.reset = r.function;  // FCP TARGET RESET
       break;
     }
     case tmf::kTaskReassign:
       return answer(tmf::kReassignNotSupported);
     case tmf::kClearAca:
-    case tmf::kTargetWarmReset:
-    case tmf::kTargetColdReset:
       return answer(tmf::kNotSupported);
     default:
       return answer(tmf::kRejected);
   }
   update_window();
-  if (pending.waiting.empty()) return answer(tmf::kFunctionComplete);
+  if (pending.waiting.empty()) return finish_tmf(pending);
   tmfs_.push_back(std::move(pending));
 }
 

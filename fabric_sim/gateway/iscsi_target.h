@@ -88,6 +88,10 @@ class Environment {
   // Takes back a command that has not reached the fabric yet: true, and its
   // `done` never runs.
   virtual bool cancel(uint64_t id) = 0;
+  // Carries a LOGICAL UNIT RESET of `lun` (`whole_target`: a TARGET RESET)
+  // to the session's target; `done(carried_out)` runs once, later.
+  using ResetDone = std::function<void(bool)>;
+  virtual void reset(uint16_t lun, bool whole_target, ResetDone done) = 0;
 };
 
 struct ConnectionSettings {
@@ -177,6 +181,9 @@ class Connection {
   struct PendingTmf {
     uint32_t itt = 0;
     std::set<uint32_t> waiting;  // aborted tasks still in the fabric
+    // A reset: carried to the target once the session's tasks ended.
+    std::optional<uint8_t> reset;  // the function (tmf::)
+    uint16_t lun = 0;
   };
   struct TextExchange {
     uint32_t itt = 0;
@@ -216,6 +223,8 @@ class Connection {
   bool abort(Task& task);
   void forget_aborted(uint32_t itt);
   void settle_tmfs(uint32_t itt);
+  // Answers a TMF whose aborted tasks all ended, or first carries its reset.
+  void finish_tmf(const PendingTmf& tmf);
   void send_text_chunk(TextExchange& text);
 
   Environment& env_;

@@ -48,7 +48,8 @@ void ScsiPassthrough::pump(bool expire) {
       continue;
     }
     const size_t cdb_size = queue_.front().request.cdb.size();
-    const bool encodable = cdb_size > 0 && cdb_size <= fc::kMaxCdbSize;
+    const bool encodable = queue_.front().request.task_management != 0 ||
+                           (cdb_size > 0 && cdb_size <= fc::kMaxCdbSize);
     if (!expire || (encodable && kernel_.now() - queue_.front().queued_at < kQueueTimeout)) {
       schedule_pump();
       return;
@@ -92,22 +93,32 @@ void ScsiPassthrough::schedule_pump() {
 
 bool ScsiPassthrough::send(Command& command) {
   const fc::FcId target = host_.target_port(command.request.target_wwpn);
-  if (target.value == 0) return false;  // the host has not (or no longer) logged in to it
+  if (target.value == 0) {
+    // Not (or no longer) logged in to it: a session that ended logged the
+    // initiator out (iscsi_connection.h); this one's commands need a login.
+    host_.log_in_again(command.request.target_wwpn);
+    return false;
+  }
+  const bool tmf = command.request.task_management != 0;
   // Callers check the CDB; one that cannot be encoded ends unsent (pump()).
-  if (command.request.cdb.empty() || command.request.cdb.size() > fc::kMaxCdbSize) return false;
+  if (!tmf && (command.request.cdb.empty() || command.request.cdb.size() > fc::kMaxCdbSize))
+    return false;
   auto alive = alive_;
   // The host keeps a copy of the data-out; the command keeps its own until it ends.
   auto shared = std::make_shared<Command>(std::move(command));
-  const bool sent = host_.submit_command(target, shared->request.lun, shared->request.cdb,
-                                         shared->request.data_in_length, shared->request.data_out,
-                                         [this, alive, shared](const ScsiResult& r) {
-                                           if (!*alive) return;
-                                           --in_flight_;
-                                           Done done = std::move(shared->done);
-                                           done(r, true);
-                                           if (!*alive) return;
-                                           pump(true);
-                                         });
+  auto ended = [this, alive, shared](const ScsiResult& r) {
+    if (!*alive) return;
+    --in_flight_;
+    Done done = std::move(shared->done);
+    done(r, true);
+    if (!*alive) return;
+    pump(true);
+  };
+  const Request& q = shared->request;
+  const bool sent =
+      tmf ? host_.submit_task_management(target, q.lun, q.task_management, std::move(ended))
+          : host_.submit_command(target, q.lun, q.cdb, q.data_in_length, q.data_out,
+                                 std::move(ended));
   if (!sent) {
     command = std::move(*shared);
   } else {

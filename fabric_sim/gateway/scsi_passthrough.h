@@ -7,7 +7,8 @@
 //
 // A command the host cannot take now (no free exchange, its link or login
 // down, the target not logged in) waits in a queue and is offered again every
-// kRequeueDelay, for at most kQueueTimeout; then it ends unsent. Nothing is
+// kRequeueDelay, for at most kQueueTimeout; then it ends unsent. A target the
+// host logged out of (Host::logout_target) is logged in to again first. Nothing is
 // retried here: the NBD bridge (scsi_bridge.h) adds a retry policy, and an
 // iSCSI initiator does its own error handling.
 //
@@ -33,6 +34,8 @@ class ScsiPassthrough {
     std::vector<uint8_t> cdb;       // at most fc::kMaxCdbSize bytes
     uint32_t data_in_length = 0;    // bytes of data-in accepted
     std::vector<uint8_t> data_out;  // offered on the target's XFER_RDYs
+    // Nonzero: a task management function (fc::fcp_tmf) instead of a CDB.
+    uint8_t task_management = 0;
   };
   // `sent` is false when the host never took the command within
   // kQueueTimeout (the result is then only `timed_out`).

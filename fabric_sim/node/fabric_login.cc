@@ -217,4 +217,15 @@ void NPort::port_login(fc::FcId peer, std::function<void(bool, uint32_t)> done, 
   });
 }
 
+void NPort::port_logout(fc::FcId peer, std::function<void(bool)> done) {
+  plogi_peers_.erase(peer.value);
+  prli_peers_.erase(peer.value);
+  peer_wwpns_.erase(peer.value);
+  std::array<uint8_t, fc::kLogoSize> payload{};
+  (void)fc::encode_logo(fc::Logo{port_id_, fc::Wwn{wwpn_}}, payload);
+  send_els(peer, payload, [done = std::move(done)](const ControlReply& reply) {
+    done(!reply.timed_out && is_acc(reply.payload));
+  });
+}
+
 }  // namespace splitpath::sim

@@ -105,6 +105,19 @@ class Host : public NPort {
   using ScsiDone = std::function<void(const ScsiResult&)>;
   bool submit_command(fc::FcId target, uint16_t lun, std::span<const uint8_t> cdb,
                       uint32_t data_in_length, std::vector<uint8_t> data_out, ScsiDone done);
+  // Sends an FCP task management function (`flags`: fc::fcp_tmf, e.g.
+  // LOGICAL UNIT RESET, TARGET RESET) to `lun` of `target`; `done` as for
+  // submit_command (the FCP_RSP's status, or a timeout).
+  bool submit_task_management(fc::FcId target, uint16_t lun, uint8_t flags, ScsiDone done);
+  // Ends this host's I_T nexus with the target `wwpn` (FC LOGO; the target
+  // then drops what the nexus held, such as a SCSI-2 reservation): commands to
+  // it are refused from now on, until log_in_again. `done(accepted)` runs on
+  // the LS_ACC (or LS_RJT, or after the control timeout). False, and `done`
+  // never runs, if the host is not logged in to that target.
+  bool logout_target(uint64_t wwpn, std::function<void(bool)> done);
+  // Logs in again (PLOGI, PRLI) to the target `wwpn` after logout_target; its
+  // LUNs are those found before. Does nothing if it is not logged out.
+  void log_in_again(uint64_t wwpn);
   // Stops issuing new commands (outstanding ones still complete).
   void stop_workload() { stopped_ = true; }
   size_t outstanding() const { return outstanding_; }
@@ -127,6 +140,9 @@ class Host : public NPort {
   // `attempt`: a READ CAPACITY that met a unit attention is sent again.
   void read_capacity(size_t index, uint16_t lun, uint32_t attempt = 0);
   // A discovery command through submit_command.
+  bool start_command(fc::FcId target, uint16_t lun, std::span<const uint8_t> cdb,
+                     uint32_t data_in_length, std::vector<uint8_t> data_out, uint8_t tmf_flags,
+                     ScsiDone done);
   void run_discovery_command(fc::FcId target, uint16_t lun, const fc::ScsiCommand& cmd,
                              uint32_t alloc_len, ScsiDone done);
   IoSlot* take_slot(fc::FcId target);

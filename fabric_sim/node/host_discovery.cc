@@ -148,6 +148,32 @@ void Host::login_target(size_t index) {
           });
 }
 
+bool Host::logout_target(uint64_t wwpn, std::function<void(bool)> done) {
+  for (auto& t : targets_) {
+    if (t->wwpn != wwpn || t->state != TargetState::kReady) continue;
+    t->state = TargetState::kLoggedOut;
+    port_logout(t->id, std::move(done));
+    return true;
+  }
+  return false;
+}
+
+void Host::log_in_again(uint64_t wwpn) {
+  for (size_t i = 0; i < targets_.size(); ++i) {
+    Target& t = *targets_[i];
+    if (t.wwpn != wwpn || t.state != TargetState::kLoggedOut) continue;
+    t.state = TargetState::kLoggingIn;
+    port_login(t.id, [this, i](bool ok, uint32_t service_parameters) {
+      Target& tg = *targets_[i];
+      if (tg.state != TargetState::kLoggingIn) return;  // the link bounced meanwhile
+      // Refused: logged out still, so a later call tries again.
+      tg.state = ok && (service_parameters & fc::prli_fcp::kTargetFunction)
+                     ? TargetState::kReady
+                     : TargetState::kLoggedOut;
+    });
+  }
+}
+
 void Host::report_luns(size_t index) {
   const fc::FcId target = targets_[index]->id;
   run_discovery_command(target, 0, fc::make_report_luns(kReportLunsAllocation),

@@ -65,7 +65,8 @@ struct Host::IoSlot {
   std::vector<uint64_t> acked_at_start;  // reads: per unit, reused across commands
 };
 
-enum class TargetState : uint8_t { kNew, kLoggingIn, kReady, kFailed };
+// kLoggedOut: by logout_target; discovery leaves it so, log_in_again ends it.
+enum class TargetState : uint8_t { kNew, kLoggingIn, kReady, kFailed, kLoggedOut };
 
 struct Host::Target {
   fc::FcId id;

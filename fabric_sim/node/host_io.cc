@@ -447,6 +447,17 @@ fc::FcId Host::target_port(uint64_t wwpn) const {
 
 bool Host::submit_command(fc::FcId target, uint16_t lun, std::span<const uint8_t> cdb,
                           uint32_t data_in_length, std::vector<uint8_t> data_out, ScsiDone done) {
+  return start_command(target, lun, cdb, data_in_length, std::move(data_out), 0, std::move(done));
+}
+
+bool Host::submit_task_management(fc::FcId target, uint16_t lun, uint8_t flags, ScsiDone done) {
+  const std::array<uint8_t, fc::kFcpCdbBaseSize> no_cdb{};
+  return start_command(target, lun, no_cdb, 0, {}, flags, std::move(done));
+}
+
+bool Host::start_command(fc::FcId target, uint16_t lun, std::span<const uint8_t> cdb,
+                         uint32_t data_in_length, std::vector<uint8_t> data_out, uint8_t tmf_flags,
+                         ScsiDone done) {
   if (login_state() != LoginState::kReady || cdb.size() > fc::kMaxCdbSize) return false;
   IoSlot* slot = take_slot(target);
   if (!slot) return false;
@@ -461,6 +472,7 @@ bool Host::submit_command(fc::FcId target, uint16_t lun, std::span<const uint8_t
   cmnd.rddata = !slot->write && data_in_length > 0;
   cmnd.wrdata = slot->write;
   cmnd.fcp_dl = slot->bytes;
+  cmnd.task_management_flags = tmf_flags;
   fc::set_fcp_cdb(cmnd, cdb);
   Frame* f = new_frame(fcp_header(fc::rctl::kDeviceDataUnsolicitedCmd, target, port_id(),
                                   kFctlFcpCmnd, slot->ox_id, fc::kUnassignedXid),

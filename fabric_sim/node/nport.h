@@ -86,6 +86,10 @@ class NPort : public FramePort {
   static constexpr uint32_t kLoginRetries = 3;
   void port_login(fc::FcId peer, std::function<void(bool, uint32_t)> done,
                   uint32_t retries = kLoginRetries);
+  // LOGO to `peer`: the login with it ends at once (no command is sent to it
+  // any more); `done(accepted)` runs on its LS_ACC (true), LS_RJT or after the
+  // control timeout.
+  void port_logout(fc::FcId peer, std::function<void(bool)> done);
   // Replies to a received ELS request in its exchange.
   void reply_els(const fc::FrameHeader& request, std::span<const uint8_t> payload);
 

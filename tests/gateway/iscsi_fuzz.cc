@@ -70,8 +70,15 @@ class Env : public iscsi::Environment {
     }
     return false;
   }
-  // Ends the oldest command.
+  void reset(uint16_t, bool, ResetDone done) override { resets.push_back(std::move(done)); }
+  // Ends the oldest command (a reset once no command is left).
   void finish_one() {
+    if (pending.empty() && !resets.empty()) {
+      ResetDone done = std::move(resets.front());
+      resets.pop_front();
+      done(next_id++ % 2 == 0);
+      return;
+    }
     if (pending.empty()) return;
     Pending p = std::move(pending.front());
     pending.pop_front();
@@ -94,6 +101,7 @@ class Env : public iscsi::Environment {
   };
   std::vector<uint8_t> stream;
   std::deque<Pending> pending;
+  std::deque<ResetDone> resets;
   bool closed = false;
   uint32_t max_data = 0;
 
@@ -185,7 +193,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       env.finish_one();
       checker.check(env, conn);
     }
-    while (!env.pending.empty()) {
+    while (!env.pending.empty() || !env.resets.empty()) {
       env.finish_one();
       checker.check(env, conn);
     }

@@ -26,6 +26,7 @@
 #include "fabric_sim/gateway/iscsi_pdu.h"
 #include "fabric_sim/switch/switch_virtualization.h"
 #include "fabric_sim/topology/default_scenario.h"
+#include "fabric_sim/topology/topology_yaml.h"
 #include "fmt/format.h"
 #include "gtest/gtest.h"
 
@@ -64,9 +65,11 @@ CommandResult run(const std::string& command) {
 // The gateway serving iSCSI only, on an ephemeral loopback port, on its own thread.
 class Served {
  public:
-  explicit Served(Topology topology, uint32_t initiators = 2, bool with_nbd = false) {
+  explicit Served(Topology topology, uint32_t initiators = 2, bool with_nbd = false,
+                  bool keep_lun_masking = false) {
     GatewayOptions options;
     options.initiators = initiators;
+    options.keep_lun_masking = keep_lun_masking;
     options.nbd.reset();
     if (with_nbd) {
       options.nbd.emplace();
@@ -200,6 +203,132 @@ TEST(IscsiGateway, QemuIoWritesCrossTheSwitchToTheDisks) {
   EXPECT_EQ(served.gateway().iscsi().stats().dropped, 0u);
 }
 
+bool have_qemu_iscsi() {
+  return have("qemu-io") && run("qemu-img --help").output.find(" iscsi ") != std::string::npos &&
+         run("ls /usr/lib/*/qemu/block-iscsi.so").status == 0;
+}
+
+// What clients get from LUN 0 of the default topology (vol0, masked to
+// host0): listing, INQUIRY, READ CAPACITY(16), a write and a read of 64 KiB
+// at 1 MiB (disk0's, vol0's first VSEG starting at its LBA 0).
+struct LunZeroAttempt {
+  CommandResult ls, inq, cap, write, read;
+};
+
+LunZeroAttempt try_lun_zero(const Served& served) {
+  LunZeroAttempt a;
+  a.ls = run(fmt::format("iscsi-ls -s {}", served.portal()));
+  a.inq = run(fmt::format("iscsi-inq {}", served.url(0)));
+  a.cap = run(fmt::format("iscsi-readcapacity16 {}", served.url(0)));
+  a.write = run(fmt::format("qemu-io -f raw {} -c 'write -P 0x5a 1048576 65536'", served.url(0)));
+  a.read = run(fmt::format("qemu-io -f raw {} -c 'read -P 0x5a 1048576 65536'", served.url(0)));
+  return a;
+}
+
+// LUN masking holds through the gateway: with the topology's masking kept,
+// the gateway initiators are not host0, so LUN 0 is absent from REPORT LUNS,
+// every command to it fails and vol0's disk is untouched; LUN 1 (masked to
+// no one) still works. Served as by default (the gateway initiators join
+// the masking list), the same commands succeed.
+TEST(IscsiGateway, AMaskedLunIsOutOfReach) {
+  REQUIRE_PROGRAM("iscsi-inq", "libiscsi-bin");
+  if (!have_qemu_iscsi())
+    GTEST_SKIP() << "qemu-io with an iscsi block driver is missing (Debian packages qemu-utils, "
+                    "qemu-block-extra; tools/setup-debian.sh installs them)";
+  {
+    Served served(default_topology(), 1, /*with_nbd=*/false, /*keep_lun_masking=*/true);
+    ASSERT_EQ(served.error(), "");
+    const LunZeroAttempt a = try_lun_zero(served);
+    const auto lun1 = run(fmt::format("iscsi-inq {}", served.url(1)));
+    served.stop();
+    ASSERT_EQ(a.ls.status, 0) << a.ls.output;
+    EXPECT_FALSE(contains(a.ls.output, "Lun:0 ")) << a.ls.output;
+    EXPECT_TRUE(contains(a.ls.output, "Lun:1 ")) << a.ls.output;
+    EXPECT_NE(a.inq.status, 0) << a.inq.output;
+    EXPECT_TRUE(contains(a.inq.output, "LOGICAL_UNIT_NOT_SUPPORTED")) << a.inq.output;
+    EXPECT_NE(a.cap.status, 0) << a.cap.output;
+    EXPECT_TRUE(contains(a.cap.output, "LOGICAL_UNIT_NOT_SUPPORTED")) << a.cap.output;
+    EXPECT_TRUE(a.write.status != 0 || contains(a.write.output, "error")) << a.write.output;
+    EXPECT_FALSE(contains(a.write.output, "wrote 65536/65536 bytes")) << a.write.output;
+    EXPECT_TRUE(a.read.status != 0 || contains(a.read.output, "error")) << a.read.output;
+    EXPECT_FALSE(contains(a.read.output, "read 65536/65536 bytes")) << a.read.output;
+    EXPECT_EQ(lun1.status, 0) << lun1.output;
+    EXPECT_TRUE(all_equal(disk_bytes(served.fabric(), "disk0", 1048576, 65536), 0));
+  }
+  {
+    Served served(default_topology(), 1);
+    ASSERT_EQ(served.error(), "");
+    const LunZeroAttempt a = try_lun_zero(served);
+    served.stop();
+    EXPECT_TRUE(contains(a.ls.output, "Lun:0 ")) << a.ls.output;
+    EXPECT_EQ(a.inq.status, 0) << a.inq.output;
+    EXPECT_EQ(a.cap.status, 0) << a.cap.output;
+    EXPECT_EQ(a.write.status, 0) << a.write.output;
+    EXPECT_TRUE(contains(a.write.output, "wrote 65536/65536 bytes")) << a.write.output;
+    EXPECT_EQ(a.read.status, 0) << a.read.output;
+    EXPECT_FALSE(contains(a.read.output, "verification failed")) << a.read.output;
+    EXPECT_TRUE(all_equal(disk_bytes(served.fabric(), "disk0", 1048576, 65536), 0x5a));
+  }
+}
+
+// Write load over iSCSI while the simulation takes a snapshot
+// (tests/gateway/iscsi_snapshot.yaml: svol at 1.5 s; the CP snapshots
+// volumes on simple storage only, so the mirrored mvol is loaded alongside).
+// Two qemu-io sessions at once, one per volume, each write 64 KiB region i
+// with byte i + 1, in order, one at a time, 25 ms apart. Then both mirror
+// sides hold every region of mvol, svol's disk every region of svol, and the
+// snapshot (on its own disk once swept) is a point in time of svol's
+// sequence: the regions before some k written, those after k never (k, in
+// flight at the snapshot, may be either or part).
+TEST(IscsiGateway, WriteLoadOverAMirrorAndASnapshotInTheMiddle) {
+  if (!have_qemu_iscsi())
+    GTEST_SKIP() << "qemu-io with an iscsi block driver is missing (Debian packages qemu-utils, "
+                    "qemu-block-extra; tools/setup-debian.sh installs them)";
+  auto topology = load_topology_file(std::string(GATEWAY_TEST_DIR) + "/iscsi_snapshot.yaml");
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  Served served(*std::move(topology), 2);
+  ASSERT_EQ(served.error(), "");
+  constexpr uint32_t kRegion = 65536;
+  constexpr uint32_t kRegions = 128;  // each whole 8 MiB volume
+  std::string commands;
+  for (uint32_t i = 0; i < kRegions; ++i)
+    commands += fmt::format(" -c 'write -P {} {} {}' -c 'sleep 25'", i + 1, i * kRegion, kRegion);
+  CommandResult mirror_writes;
+  std::thread mirror_writer(
+      [&] { mirror_writes = run(fmt::format("qemu-io -f raw {}{}", served.url(0), commands)); });
+  CommandResult writes = run(fmt::format("qemu-io -f raw {}{}", served.url(1), commands));
+  mirror_writer.join();
+  // Let the snapshot's background sweep copy the rest onto d2.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  served.stop();
+  for (const CommandResult* w : {&mirror_writes, &writes}) {
+    ASSERT_EQ(w->status, 0) << w->output;
+    EXPECT_FALSE(contains(w->output, "error")) << w->output;
+  }
+  Fabric& f = served.fabric();
+  ASSERT_EQ(f.service_outcomes().size(), 1u);
+  ASSERT_EQ(f.service_outcomes()[0].state, ServiceOutcome::State::kDone)
+      << f.service_outcomes()[0].error;
+  for (const char* disk : {"d0", "d1", "d3"}) {
+    for (uint32_t i = 0; i < kRegions; ++i) {
+      ASSERT_TRUE(all_equal(disk_bytes(f, disk, uint64_t{i} * kRegion, kRegion),
+                            static_cast<uint8_t>(i + 1)))
+          << disk << " region " << i;
+    }
+  }
+  uint32_t k = 0;
+  while (k < kRegions && all_equal(disk_bytes(f, "d2", uint64_t{k} * kRegion, kRegion),
+                                   static_cast<uint8_t>(k + 1)))
+    ++k;
+  for (uint32_t i = k + 1; i < kRegions; ++i)
+    EXPECT_TRUE(all_equal(disk_bytes(f, "d2", uint64_t{i} * kRegion, kRegion), 0))
+        << "snapshot region " << i << " after the point in time (region " << k << ")";
+  // The snapshot fell within the load.
+  EXPECT_GT(k, 0u);
+  EXPECT_LT(k, kRegions - 1);
+  EXPECT_EQ(served.gateway().iscsi().stats().dropped, 0u);
+}
+
 // The iscsi-test-cu tests that pass against the gateway today (see
 // fabric_sim/gateway/README.md for the whole record: what fails and why, what
 // the target does not implement and the suite skips).
@@ -260,6 +389,13 @@ constexpr const char* kPassingTests[] = {
     "SCSI.PrinReportCapabilities",
     "SCSI.Reserve6.Simple",
     "SCSI.Reserve6.2Initiators",
+    // A session's end logs its initiator out of the virtual target (FC LOGO).
+    "SCSI.Reserve6.Logout",
+    "SCSI.Reserve6.ITNexusLoss",
+    // Reach the CP as FCP LOGICAL UNIT RESET / TARGET RESET.
+    "SCSI.Reserve6.LUNReset",
+    "SCSI.Reserve6.TargetWarmReset",
+    "SCSI.Reserve6.TargetColdReset",
     "iSCSI.iSCSIResiduals.Write10Residuals",
     "iSCSI.iSCSIResiduals.Write12Residuals",
     "iSCSI.iSCSIResiduals.Write16Residuals",

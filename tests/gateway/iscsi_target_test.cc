@@ -59,6 +59,9 @@ class FakeEnv : public Environment {
         Submitted{next_id, lun, std::move(cdb), data_in_length, std::move(data_out), done});
     return next_id++;
   }
+  void reset(uint16_t lun, bool whole_target, ResetDone done) override {
+    resets.push_back(Reset{lun, whole_target, std::move(done)});
+  }
   bool cancel(uint64_t id) override {
     for (auto it = submitted.begin(); it != submitted.end(); ++it) {
       if (it->id == id && cancellable) {
@@ -87,6 +90,12 @@ class FakeEnv : public Environment {
 
   std::vector<uint8_t> stream;
   std::deque<Submitted> submitted;
+  struct Reset {
+    uint16_t lun = 0;
+    bool whole_target = false;
+    ResetDone done;
+  };
+  std::deque<Reset> resets;
   int closes = 0;
   std::string reason;
   bool violation = false;
@@ -705,7 +714,15 @@ TEST_F(IscsiTarget, LunResetAbortsTheLunsTasks) {
   tmf.set_u32(24, 103);
   conn.on_pdu(tmf);
   EXPECT_TRUE(env.take().empty());
+  EXPECT_TRUE(env.resets.empty());
   env.finish(ScsiOutcome{});  // LUN 0's read: aborted, no answer of its own
+  // Then the LU itself is reset at the target, which answers.
+  EXPECT_TRUE(env.take().empty());
+  ASSERT_EQ(env.resets.size(), 1u);
+  EXPECT_EQ(env.resets.front().lun, 0);
+  EXPECT_FALSE(env.resets.front().whole_target);
+  env.resets.front().done(true);
+  env.resets.pop_front();
   auto r = env.take();
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].opcode(), opcode::kTaskManagementResponse);
@@ -729,8 +746,7 @@ TEST_F(IscsiTarget, LunResetAbortsTheLunsTasks) {
 
 TEST_F(IscsiTarget, UnsupportedTaskManagementFunctions) {
   normal_login({});
-  const std::pair<uint8_t, uint8_t> cases[] = {{tmf::kTargetColdReset, tmf::kNotSupported},
-                                               {tmf::kTaskReassign, tmf::kReassignNotSupported},
+  const std::pair<uint8_t, uint8_t> cases[] = {{tmf::kTaskReassign, tmf::kReassignNotSupported},
                                                {tmf::kClearAca, tmf::kNotSupported},
                                                {42, tmf::kRejected}};
   uint32_t sn = 100;
@@ -745,6 +761,55 @@ TEST_F(IscsiTarget, UnsupportedTaskManagementFunctions) {
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0].bhs[2], response) << int(function);
   }
+}
+
+TEST_F(IscsiTarget, TargetResetsAbortTheSessionsTasksThenResetTheTarget) {
+  normal_login({});
+  conn.on_pdu(command(1, 100, read10(0, 1), true, false, 512, {}, true, 1));
+  Pdu tmf;
+  tmf.bhs[0] = 0x40 | opcode::kTaskManagementRequest;
+  tmf.bhs[1] = 0x80 | tmf::kTargetWarmReset;
+  tmf.set_u32(16, 9);
+  tmf.set_u32(20, kReservedTag);
+  tmf.set_u32(24, 101);
+  conn.on_pdu(tmf);
+  EXPECT_TRUE(env.resets.empty());  // the read is still in the fabric
+  env.finish(ScsiOutcome{});
+  EXPECT_TRUE(env.take().empty());
+  ASSERT_EQ(env.resets.size(), 1u);
+  EXPECT_TRUE(env.resets.front().whole_target);
+  env.resets.front().done(true);
+  env.resets.pop_front();
+  auto r = env.take();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].opcode(), opcode::kTaskManagementResponse);
+  EXPECT_EQ(r[0].bhs[2], tmf::kFunctionComplete);
+  EXPECT_EQ(env.closes, 0);
+  // A reset the target did not carry out is rejected.
+  tmf.set_u32(16, 10);
+  tmf.set_u32(24, 102);
+  conn.on_pdu(tmf);
+  ASSERT_EQ(env.resets.size(), 1u);
+  env.resets.front().done(false);
+  env.resets.pop_front();
+  r = env.take();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].bhs[2], tmf::kRejected);
+  // A cold reset: answered, then the session ends.
+  tmf.bhs[1] = 0x80 | tmf::kTargetColdReset;
+  tmf.set_u32(16, 11);
+  tmf.set_u32(24, 103);
+  conn.on_pdu(tmf);
+  ASSERT_EQ(env.resets.size(), 1u);
+  EXPECT_TRUE(env.resets.front().whole_target);
+  env.resets.front().done(true);
+  env.resets.pop_front();
+  r = env.take();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].bhs[2], tmf::kFunctionComplete);
+  EXPECT_EQ(env.closes, 1);
+  EXPECT_FALSE(env.violation);
+  EXPECT_EQ(conn.phase(), Connection::Phase::kClosed);
 }
 
 TEST_F(IscsiTarget, LongTextAnswersContinue) {

@@ -83,6 +83,40 @@ class Reservations : public ::testing::Test {
     return pending->result;
   }
 
+  // The WWPN of the virtual target behind path `p` of `host`.
+  uint64_t path_wwpn(const std::string& host, size_t p) {
+    const fc::FcId id = path(host, p);
+    for (const sim::DiscoveredLun& l : tb.host(host).luns())
+      if (l.target == id) return l.target_wwpn;
+    return 0;
+  }
+
+  sim::ScsiResult task_management(const std::string& host, size_t p, uint8_t flags) {
+    auto pending = std::make_shared<VirtualTestbed::Pending>();
+    const bool sent = tb.host(host).submit_task_management(path(host, p), 0, flags,
+                                                           [pending](const sim::ScsiResult& r) {
+                                                             pending->done = true;
+                                                             pending->result = r;
+                                                           });
+    EXPECT_TRUE(sent);
+    if (!sent) return {};
+    tb.wait(*pending);
+    return pending->result;
+  }
+
+  // `host` logs out of path `p`'s target (FC LOGO); true once accepted.
+  bool logout(const std::string& host, size_t p) {
+    auto pending = std::make_shared<VirtualTestbed::Pending>();
+    bool accepted = false;
+    const bool sent = tb.host(host).logout_target(path_wwpn(host, p), [&, pending](bool ok) {
+      accepted = ok;
+      pending->done = true;
+    });
+    if (!sent) return false;
+    tb.wait(*pending);
+    return accepted;
+  }
+
   sim::ScsiResult pr_out(const std::string& host, size_t p, uint8_t action, uint8_t type,
                          uint64_t key, uint64_t sa_key, uint8_t flags = 0,
                          uint32_t list_length = 24) {
@@ -253,6 +287,78 @@ TEST_F(Reservations, Scsi2ReserveBarsEverythingButInquiry) {
   ASSERT_EQ(send("hostA", 0, fc::make_release6(), 0).status, kGood);
   ASSERT_EQ(write("hostB", 1, 34).status, kGood);
   EXPECT_EQ(on_disk(), pattern(34, kBlocks));
+}
+
+// SPC-4: a SCSI-2 reservation ends with its I_T nexus, here by the
+// holder's FC LOGO; its persistent reservation registration stays. Logged in
+// again, the holder works on as any other nexus.
+TEST_F(Reservations, Scsi2ReservationEndsWithItsHoldersLogout) {
+  ASSERT_TRUE(tb.ok());
+  const uint64_t vt0 = path_wwpn("hostA", 0);
+  ASSERT_NE(vt0, 0u);
+  ASSERT_EQ(send("hostA", 0, fc::make_reserve6(), 0).status, kGood);
+  EXPECT_EQ(write("hostB", 0, 60).status, kConflict);
+  ASSERT_TRUE(logout("hostA", 0));
+  EXPECT_EQ(tb.host("hostA").target_port(vt0).value, 0u);  // no command goes there now
+  ASSERT_EQ(write("hostB", 0, 61).status, kGood);
+  EXPECT_EQ(on_disk(), pattern(61, kBlocks));
+  // Logged in again (PLOGI, PRLI): the reservation is gone for it too.
+  tb.host("hostA").log_in_again(vt0);
+  for (int i = 0; i < 1000 && tb.host("hostA").target_port(vt0).value == 0; ++i)
+    tb.run_for(100 * sim::kNsPerUs);
+  ASSERT_NE(tb.host("hostA").target_port(vt0).value, 0u);
+  ASSERT_EQ(write("hostA", 0, 62).status, kGood);
+  EXPECT_EQ(on_disk(), pattern(62, kBlocks));
+  ASSERT_EQ(pr_out("hostA", 1, sa::kRegister, 0, 0, 0xA).status, kGood);
+  ASSERT_TRUE(logout("hostA", 1));
+  const sim::ScsiResult keys = send("hostB", 0, fc::make_persistent_reserve_in(0, 16), 16);
+  ASSERT_EQ(keys.status, kGood);
+  ASSERT_EQ(fc::load_be32(keys.data_in.data() + 4), 8u);  // one key: A's registration stayed
+  EXPECT_EQ(fc::load_be64(keys.data_in.data() + 8), 0xAu);
+}
+
+// SAM-5: a LOGICAL UNIT RESET (from any nexus) releases the LU's SCSI-2
+// reservation and gives every other I_T nexus a UNIT ATTENTION 29/00, once.
+TEST_F(Reservations, LogicalUnitResetReleasesTheScsi2ReservationAndTellsTheOthers) {
+  ASSERT_TRUE(tb.ok());
+  ASSERT_EQ(send("hostA", 0, fc::make_reserve6(), 0).status, kGood);
+  EXPECT_EQ(write("hostB", 0, 70).status, kConflict);
+  ASSERT_EQ(task_management("hostB", 0, fc::fcp_tmf::kLogicalUnitReset).status, kGood);
+  // B sent the reset: no UA for it; the reservation is gone.
+  ASSERT_EQ(write("hostB", 0, 71).status, kGood);
+  EXPECT_EQ(on_disk(), pattern(71, kBlocks));
+  // A's nexuses (both paths) and B's other path each get the UA once.
+  EXPECT_TRUE(
+      sense_is(write("hostA", 0, 72), fc::sense_key::kUnitAttention, fc::asc::kPowerOnReset));
+  EXPECT_EQ(on_disk(), pattern(71, kBlocks));
+  ASSERT_EQ(write("hostA", 0, 73).status, kGood);
+  EXPECT_EQ(on_disk(), pattern(73, kBlocks));
+  EXPECT_TRUE(sense_is(send("hostA", 1, fc::make_test_unit_ready(), 0),
+                       fc::sense_key::kUnitAttention, fc::asc::kPowerOnReset));
+  EXPECT_TRUE(sense_is(read("hostB", 1), fc::sense_key::kUnitAttention, fc::asc::kPowerOnReset));
+  EXPECT_EQ(send("hostA", 1, fc::make_test_unit_ready(), 0).status, kGood);
+  ASSERT_EQ(read("hostB", 1).status, kGood);
+}
+
+// A TARGET RESET resets every LU of the target; persistent reservations
+// survive it.
+TEST_F(Reservations, TargetResetKeepsPersistentReservations) {
+  ASSERT_TRUE(tb.ok());
+  ASSERT_EQ(pr_out("hostA", 0, sa::kRegister, 0, 0, 0xA).status, kGood);
+  ASSERT_EQ(pr_out("hostA", 0, sa::kReserve, pr_type::kWriteExclusive, 0xA, 0).status, kGood);
+  ASSERT_EQ(task_management("hostB", 1, fc::fcp_tmf::kTargetReset).status, kGood);
+  // The LU is the volume: A's nexus at vt0 is told, once; its reservation holds.
+  EXPECT_TRUE(
+      sense_is(write("hostA", 0, 80), fc::sense_key::kUnitAttention, fc::asc::kPowerOnReset));
+  EXPECT_EQ(on_disk(), std::vector<uint8_t>(kBlocks * 512));
+  ASSERT_EQ(write("hostA", 0, 81).status, kGood);
+  EXPECT_EQ(on_disk(), pattern(81, kBlocks));
+  // B sent it through vt1: no UA there, and Write Exclusive still bars it.
+  EXPECT_EQ(write("hostB", 1, 82).status, kConflict);
+  EXPECT_TRUE(
+      sense_is(write("hostB", 0, 83), fc::sense_key::kUnitAttention, fc::asc::kPowerOnReset));
+  EXPECT_EQ(write("hostB", 0, 84).status, kConflict);
+  EXPECT_EQ(on_disk(), pattern(81, kBlocks));
 }
 
 TEST_F(Reservations, BadInputGetsPreciseSense) {
