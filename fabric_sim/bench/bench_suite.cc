@@ -545,6 +545,35 @@ absl::Status run_instructions(const BenchSuiteOptions& options, BenchSuiteResult
   out->figures.insert(out->figures.end(), figures->begin(), figures->end());
   return absl::OkStatus();
 }
+// Block commands (block_command_bench.h): a volume filled by 1 MiB WRITEs,
+// then emptied by WRITE SAME of a zero block and, filled again, by UNMAP;
+// each pass's simulated time, the host's Data-Out bytes and what disk0
+// still holds after it, and the two ratios to the WRITE pass.
+absl::Status run_block_commands(const BenchSuiteOptions& options, BenchSuiteResult* out) {
+  auto r = run_block_command_bench(block_command_bench_options(options.quick));
+  if (!r.ok()) return r.status();
+  auto& f = out->figures;
+  const std::string size = fmt::format("{} MiB volume", r->volume_bytes >> 20);
+  const std::pair<const char*, const BlockCommandPass*> passes[] = {
+      {"write", &r->write}, {"write_same", &r->write_same}, {"unmap", &r->unmap}};
+  for (const auto& [name, p] : passes) {
+    f.push_back({fmt::format("block.{}.duration_ms", name),
+                 static_cast<double>(p->duration_ns) / 1e6, "ms (sim), " + size, false, false});
+    f.push_back({fmt::format("block.{}.data_out_bytes", name),
+                 static_cast<double>(p->data_out_bytes),
+                 fmt::format("bytes ({} commands)", p->commands), false, false});
+    f.push_back({fmt::format("block.{}.allocated_after_bytes", name),
+                 static_cast<double>(p->allocated_after), "bytes on disk0", false, false});
+  }
+  const auto ratio = [&](const BlockCommandPass& p) {
+    return p.duration_ns ? static_cast<double>(r->write.duration_ns) / p.duration_ns : 0.0;
+  };
+  f.push_back(
+      {"block.write_same.speedup_over_write", ratio(r->write_same), "x (sim)", true, false});
+  f.push_back({"block.unmap.speedup_over_write", ratio(r->unmap), "x (sim)", true, false});
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& options) {
@@ -557,6 +586,7 @@ absl::StatusOr<BenchSuiteResult> run_bench_suite(const BenchSuiteOptions& option
   if (auto s = run_migration(options, &out); !s.ok()) return s;
   if (auto s = run_snapshot(options, &out); !s.ok()) return s;
   if (auto s = run_reconfig(options, &out); !s.ok()) return s;
+  if (auto s = run_block_commands(options, &out); !s.ok()) return s;
   if (auto s = run_mirror(options, &out); !s.ok()) return s;
   if (auto s = run_replication(options, &out); !s.ok()) return s;
   if (auto s = run_cluster(options, &out); !s.ok()) return s;

@@ -19,6 +19,9 @@
 //  - LV reconfiguration: 4 KiB host writes' latency while a VSEG is split
 //    and merged back against without it, each one's duration, and a grow's
 //    duration and its UNIT ATTENTION's arrival (reconfig_bench.h);
+//  - block commands: emptying a volume by WRITE of its data against WRITE
+//    SAME of a zero block and UNMAP: simulated time, Data-Out bytes, the
+//    disk's allocated bytes after (block_command_bench.h);
 //  - mirrors: 4 KiB host writes' latency while a side is DEAD (first writes
 //    to an age extent fault to the CP) against every side ALIVE, and the
 //    side's resync under writes: its copy rate per wall and per simulated
@@ -43,6 +46,7 @@
 
 #include "absl/status/statusor.h"
 #include "fabric_sim/bench/bench_figures.h"
+#include "fabric_sim/bench/block_command_bench.h"
 #include "fabric_sim/bench/micro_bench.h"
 #include "fabric_sim/bench/migration_bench.h"
 #include "fabric_sim/bench/mirror_bench.h"

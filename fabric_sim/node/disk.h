@@ -109,6 +109,8 @@ class Disk : public NPort {
   // task.parameters.
   static uint64_t block_command_data_out(const fc::ScsiCommand& cmd, uint32_t block_size);
   Outcome execute_block_command(Task& task);
+  void start_block_command(Task& task);
+  void on_block_command_done(uint64_t rx_id);
   LogicalUnit* lun(uint16_t number);
   // LUN masking (LunConfig::initiators): whether the initiator at N_Port ID
   // `initiator` may see `lu`, by the WWPN of its PLOGI. To one that may not,

@@ -1,7 +1,8 @@
 // The disk's device server for the SBC commands that are neither READ nor
 // WRITE but touch the medium: VERIFY (BYTCHK 0, 1 and 3), WRITE SAME (with
-// UNMAP and NDOB), UNMAP and COMPARE AND WRITE (atomic: the simulation runs
-// it in one event). WRITE AND VERIFY takes the WRITE data path (disk_io.cc):
+// UNMAP and NDOB), UNMAP and COMPARE AND WRITE (atomic: the medium changes
+// in one event; the status follows after the media time of the blocks read
+// or written, the latency alone for a deallocation). WRITE AND VERIFY takes the WRITE data path (disk_io.cc):
 // the store cannot fail a read-back. Unmapped blocks read as zeros (LBPRZ).
 #include <algorithm>
 #include <cstring>
@@ -113,6 +114,7 @@ Disk::Outcome Disk::execute_block_command(Task& task) {
   switch (cmd.kind) {
     case ScsiCommandKind::kVerify: {
       ++stats_.verifies;
+      task.media_bytes = blocks * block;  // the medium is read
       if (cmd.bytchk == fc::bytchk::kNone) return Outcome::good();
       const uint64_t count = cmd.bytchk == fc::bytchk::kCompareOne ? blocks : 1;
       if (auto diff = first_difference(lu.store, offset, out, count, scratch)) {
@@ -129,6 +131,7 @@ Disk::Outcome Disk::execute_block_command(Task& task) {
         lu.store.discard(offset, blocks * block);
         return Outcome::good();
       }
+      task.media_bytes = blocks * block;
       for (uint64_t i = 0; i < blocks; ++i)
         lu.store.write(offset + i * block, out);
       return Outcome::good();
@@ -136,6 +139,7 @@ Disk::Outcome Disk::execute_block_command(Task& task) {
     case ScsiCommandKind::kCompareAndWrite: {
       ++stats_.compare_and_writes;
       const uint64_t half = blocks * block;
+      task.media_bytes = 2 * half;  // read, then written
       if (auto diff = first_difference(lu.store, offset, out.first(half), 1, scratch)) {
         ++stats_.miscompares;
         return miscompare(*diff);

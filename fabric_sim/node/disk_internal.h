@@ -35,6 +35,16 @@ struct Disk::LogicalUnit {
   std::optional<uint64_t> first_medium_error(uint64_t lba, uint64_t blocks) const;
 };
 
+// What a command ends with.
+struct Disk::Outcome {
+  uint8_t status = fc::scsi_status::kGood;
+  std::optional<fc::SenseData> sense;
+
+  static Outcome good() { return {}; }
+  static Outcome check(const fc::SenseData& s) { return {fc::scsi_status::kCheckCondition, s}; }
+  static Outcome status_only(uint8_t status) { return {status, std::nullopt}; }
+};
+
 struct Disk::Task {
   bool active = false;
   uint16_t rx_id = 0;
@@ -52,17 +62,11 @@ struct Disk::Task {
   uint8_t seq_id = 0;
   std::optional<uint64_t> medium_error_lba;
   std::vector<uint8_t> parameters;  // parameter-list data-out
-  std::vector<uint8_t> late_data;   // set_late_writes_for_testing: data not yet applied
-};
-
-// What a command ends with.
-struct Disk::Outcome {
-  uint8_t status = fc::scsi_status::kGood;
-  std::optional<fc::SenseData> sense;
-
-  static Outcome good() { return {}; }
-  static Outcome check(const fc::SenseData& s) { return {fc::scsi_status::kCheckCondition, s}; }
-  static Outcome status_only(uint8_t status) { return {status, std::nullopt}; }
+  // A block command (disk_block_commands.cc): its ending, sent after the
+  // media time of `media_bytes`.
+  uint64_t media_bytes = 0;
+  Outcome outcome;
+  std::vector<uint8_t> late_data;  // set_late_writes_for_testing: data not yet applied
 };
 
 }  // namespace splitpath::sim

@@ -260,6 +260,7 @@ void Disk::on_command(const fc::FrameHeader& h, std::span<const uint8_t> payload
   }
   std::vector<uint8_t>& data = scratch_;
   data.clear();
+  if (task.lu && is_block_command(task.cmd.kind)) return start_block_command(task);
   Outcome out = execute(task, task.cmd, data);
   if (out.status == fc::scsi_status::kGood) {
     const auto n = static_cast<uint32_t>(std::min<size_t>(data.size(), task.fcp_dl));
@@ -268,6 +269,31 @@ void Disk::on_command(const fc::FrameHeader& h, std::span<const uint8_t> payload
   } else {
     if (out.status == fc::scsi_status::kCheckCondition) ++stats_.check_conditions;
     send_rsp(task, out.status, out.sense ? &*out.sense : nullptr, task.fcp_dl, task.fcp_dl > 0);
+  }
+  finish(task);
+}
+
+void Disk::start_block_command(Task& task) {
+  // The medium changes at once (COMPARE AND WRITE is atomic); the status
+  // goes out after the media time of what was read or written.
+  task.media_bytes = 0;
+  task.outcome = execute_block_command(task);
+  const SimTime delay =
+      task.media_bytes > 0 ? media_time(task.media_bytes) : config_.latency_ns + extra_delay_;
+  kernel().schedule_in<&Disk::on_block_command_done>(delay, this, task.rx_id);
+}
+
+void Disk::on_block_command_done(uint64_t arg) {
+  const int32_t index = rx_ids_.slot(static_cast<uint16_t>(arg));
+  if (index == ExchangeIds::kNone) return;  // aborted meanwhile
+  Task& task = *tasks_[static_cast<size_t>(index)];
+  if (!offline_) {
+    const Outcome& out = task.outcome;
+    if (out.status == fc::scsi_status::kCheckCondition) ++stats_.check_conditions;
+    // Data-Out not asked for (FCP_DL beyond what the command takes) is a residual.
+    const uint32_t taken = task.parameter_out ? task.bytes : 0;
+    send_rsp(task, out.status, out.sense ? &*out.sense : nullptr, task.fcp_dl - taken,
+             task.fcp_dl > taken);
   }
   finish(task);
 }
@@ -335,6 +361,7 @@ void Disk::on_data_out(const fc::FrameHeader& h, Frame* frame) {
     send(f);
     return;
   }
+  if (task->parameter_out && is_block_command(task->cmd.kind)) return start_block_command(*task);
   if (task->parameter_out) {
     std::vector<uint8_t>& data = scratch_;
     data.clear();
