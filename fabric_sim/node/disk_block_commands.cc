@@ -2,8 +2,8 @@
 // WRITE but touch the medium: VERIFY (BYTCHK 0, 1 and 3), WRITE SAME (with
 // UNMAP and NDOB), UNMAP and COMPARE AND WRITE (atomic: the medium changes
 // in one event; the status follows after the media time of the blocks read
-// or written, the latency alone for a deallocation). WRITE AND VERIFY takes the WRITE data path (disk_io.cc):
-// the store cannot fail a read-back. Unmapped blocks read as zeros (LBPRZ).
+// or written, the latency alone for a deallocation). WRITE AND VERIFY takes the WRITE data path
+// (disk_io.cc): the store cannot fail a read-back. Unmapped blocks read as zeros (LBPRZ).
 #include <algorithm>
 #include <cstring>
 
